@@ -1,0 +1,4 @@
+import { ok, route } from "@/lib/http/route";
+import { billingStatus } from "@/lib/billing/status";
+
+export const GET = route({ auth: "session-or-mk" }, async ({ caller }) => ok(await billingStatus(caller.userId)));

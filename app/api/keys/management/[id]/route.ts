@@ -1,0 +1,7 @@
+import { idParam, ok, route } from "@/lib/http/route";
+import { deleteManagementKey } from "@/lib/keys/management";
+
+export const DELETE = route({ auth: "session" }, async ({ caller, params }) => {
+  await deleteManagementKey(caller.userId, idParam(params));
+  return ok({ deleted: true });
+});

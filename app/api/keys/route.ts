@@ -1,0 +1,14 @@
+import { ok, raw, route } from "@/lib/http/route";
+import { createProxyKeySchema, listKeysQuerySchema } from "@/lib/keys/schemas";
+import { createCreditKey, listKeys } from "@/lib/keys/service";
+
+export const GET = route({ auth: "session-or-mk", query: listKeysQuerySchema }, async ({ caller, query }) => {
+  const { items, nextCursor } = await listKeys(caller.userId, query);
+  return Response.json({ success: true, data: items, nextCursor }, { headers: { "Cache-Control": "no-store" } });
+});
+
+/** The second seed's create: a credit key, answered in its documented shape. */
+export const POST = route({ auth: "session-or-mk", body: createProxyKeySchema }, async ({ caller, body }) => {
+  const { record, apiKey } = await createCreditKey(caller.userId, body);
+  return raw({ id: record.id, key: apiKey }, 201);
+});

@@ -1,0 +1,7 @@
+import { route } from "@/lib/http/route";
+import { createSubscriptionKeySchema } from "@/lib/keys/schemas";
+import { createSubscriptionKey } from "@/lib/keys/service";
+
+export const POST = route({ auth: "session-or-mk", body: createSubscriptionKeySchema }, async ({ caller, body }) => {
+  return createSubscriptionKey(caller.userId, body);
+});

@@ -1,0 +1,155 @@
+import { prisma } from "@/lib/db";
+import { env } from "@/lib/env";
+import { ForbiddenError, UnauthorizedError } from "@/lib/http/errors";
+import { hashKey, parseKey } from "@/lib/keys/format";
+import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
+
+/**
+ * The one auth layer for /api (PRODUCT.md decision 6). When an Authorization
+ * header is present it is the only credential looked at; otherwise the
+ * NextAuth session cookie is.
+ */
+
+export type AuthMode = "session" | "session-or-mk";
+
+export interface Caller {
+  userId: string;
+  via: "cookie" | "session-token" | "management-key";
+  managementKeyId?: string;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** lastUsedAt is a hint, not an audit log: write it at most once a minute per key. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export async function resolveCaller(req: Request, mode: AuthMode): Promise<Caller> {
+  const header = req.headers.get("authorization");
+  if (header !== null) return fromAuthorizationHeader(header, mode);
+
+  const cookieToken = sessionCookie(req.headers.get("cookie"));
+  if (!cookieToken) {
+    throw new UnauthorizedError(
+      "Authentication required: sign in, or send 'Authorization: Bearer <token>' with a session token (POST /api/auth/token) or a management key (mk_…).",
+    );
+  }
+  if (!SAFE_METHODS.has(req.method)) assertSameOrigin(req);
+  const userId = await userFromSessionToken(cookieToken);
+  return { userId, via: "cookie" };
+}
+
+async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<Caller> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) {
+    throw new UnauthorizedError("The Authorization header must be 'Bearer <token>'.");
+  }
+  const token = match[1];
+
+  if (token.startsWith("sk_")) {
+    throw new ForbiddenError(
+      "Consumption keys (sk_…) are for inference only. Use a session token or a management key (mk_…) for the management API.",
+      "consumption_key_not_allowed",
+    );
+  }
+  if (token.startsWith("mk_")) {
+    const caller = await fromManagementKey(token);
+    if (mode === "session") {
+      // A leaked mk_ must not be able to mint its own successors (decision 5).
+      throw new ForbiddenError(
+        "Management keys cannot list, create or delete management keys. Sign in, or use a session token from POST /api/auth/token.",
+        "management_key_not_allowed",
+      );
+    }
+    return caller;
+  }
+  const userId = await userFromSessionToken(token);
+  return { userId, via: "session-token" };
+}
+
+async function fromManagementKey(token: string): Promise<Caller> {
+  if (parseKey(token) !== "management") {
+    throw new UnauthorizedError(
+      "This is not a valid management key: its checksum does not match. Check that it was copied whole.",
+      "invalid_key",
+    );
+  }
+  const db = await prisma();
+  const key = await db.managementKey.findUnique({
+    where: { keyHash: hashKey(token) },
+    select: { id: true, userId: true, isActive: true, expiresAt: true, lastUsedAt: true },
+  });
+  if (!key) throw new UnauthorizedError("This management key does not exist or has been deleted.", "invalid_key");
+  if (!key.isActive) throw new UnauthorizedError("This management key has been deactivated.", "key_inactive");
+  const now = new Date();
+  if (key.expiresAt && key.expiresAt <= now) {
+    throw new UnauthorizedError("This management key has expired. Create a new one in the dashboard.", "key_expired");
+  }
+  if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await db.managementKey.updateMany({ where: { id: key.id }, data: { lastUsedAt: now } });
+  }
+  return { userId: key.userId, via: "management-key", managementKeyId: key.id };
+}
+
+async function userFromSessionToken(token: string): Promise<string> {
+  const claims = await readSessionToken(token);
+  if (!claims?.sub) {
+    throw new UnauthorizedError(
+      "The session token is invalid or has expired. Sign in again, or get a new one from POST /api/auth/token.",
+      "invalid_session",
+    );
+  }
+  const db = await prisma();
+  const user = await db.user.findUnique({ where: { id: claims.sub }, select: { id: true } });
+  if (!user) throw new UnauthorizedError("The account for this session no longer exists.", "invalid_session");
+  return user.id;
+}
+
+function sessionCookie(cookieHeader: string | null): string | null {
+  if (!cookieHeader) return null;
+  const cookies = new Map<string, string>();
+  for (const part of cookieHeader.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    cookies.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+  }
+  for (const name of SESSION_COOKIE_NAMES) {
+    const whole = cookies.get(name);
+    if (whole) return whole;
+    // NextAuth splits cookies over 4 KB into name.0, name.1, …
+    const chunks: string[] = [];
+    for (let i = 0; cookies.has(`${name}.${i}`); i++) chunks.push(cookies.get(`${name}.${i}`)!);
+    if (chunks.length) return chunks.join("");
+  }
+  return null;
+}
+
+/**
+ * Next checks Origin only for Server Actions, never for route handlers, so a
+ * cookie-authenticated mutation could be forged by another site (CSRF).
+ */
+function assertSameOrigin(req: Request): void {
+  const site = req.headers.get("sec-fetch-site");
+  const origin = req.headers.get("origin");
+  const refuse = () => {
+    throw new ForbiddenError(
+      "Cross-site request refused: cookie-authenticated changes must come from Keygate's own pages. Scripts should send 'Authorization: Bearer <token>'.",
+      "cross_site_request",
+    );
+  };
+  if (site && site !== "same-origin") refuse();
+  if (origin) {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      return refuse();
+    }
+    const allowed = new Set<string>();
+    const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host");
+    if (host) allowed.add(host);
+    const configured = env().NEXTAUTH_URL;
+    if (configured) allowed.add(new URL(configured).host);
+    if (!allowed.has(originHost)) refuse();
+  } else if (!site) {
+    refuse();
+  }
+}

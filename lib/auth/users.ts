@@ -1,0 +1,36 @@
+import { prisma } from "@/lib/db";
+import { Prisma } from "@/generated/prisma/client.ts";
+import { ConflictError } from "@/lib/http/errors";
+import { hashPassword, verifyPassword } from "@/lib/auth/password";
+import type { SignUpInput } from "@/lib/auth/schemas";
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string | null;
+  createdAt: string;
+}
+
+export async function signUp(input: SignUpInput): Promise<PublicUser> {
+  const db = await prisma();
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const user = await db.user.create({
+      data: { email: input.email, name: input.name ?? null, passwordHash },
+    });
+    return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
+  } catch (err) {
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
+      throw new ConflictError("An account with this email already exists. Sign in instead.", "email_taken");
+    }
+    throw err;
+  }
+}
+
+/** The user for these credentials, or null. Takes the same time whether or not the email exists. */
+export async function checkCredentials(email: string, password: string) {
+  const db = await prisma();
+  const user = await db.user.findUnique({ where: { email } });
+  const valid = await verifyPassword(user?.passwordHash ?? null, password);
+  return valid && user ? { id: user.id, email: user.email, name: user.name } : null;
+}

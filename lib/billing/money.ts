@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/** USD amounts live as integer micro-dollars (BigInt) in storage and arithmetic. */
+export const MICROS_PER_USD = 1_000_000;
+
+export function usdToMicros(usd: number): bigint {
+  return BigInt(Math.round(usd * MICROS_PER_USD));
+}
+
+/** For JSON responses only: a float is fine for display, never for arithmetic. */
+export function microsToUsd(micros: bigint): number {
+  return Number(micros) / MICROS_PER_USD;
+}
+
+export function formatUsd(micros: bigint): string {
+  return `$${microsToUsd(micros).toFixed(2)}`;
+}
+
+/** A positive USD amount with at most 6 decimals (one micro-dollar). */
+export function usdAmount(field: string, max = 1_000_000) {
+  return z
+    .number({ error: `${field} must be a number of US dollars, e.g. 25 or 12.50` })
+    .positive(`${field} must be greater than 0`)
+    .max(max, `${field} must be at most ${max.toLocaleString("en-US")}`)
+    .refine((n) => Math.abs(n * MICROS_PER_USD - Math.round(n * MICROS_PER_USD)) < 1e-6, {
+      message: `${field} can have at most 6 decimal places`,
+    });
+}

@@ -1,0 +1,49 @@
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { prisma } from "@/lib/db";
+import { authSecret, dataDir, env, usesEmbeddedDatabase } from "@/lib/env";
+import { migrate } from "@/lib/migrate";
+import { appendEntry } from "@/lib/billing/ledger";
+import { usdToMicros } from "@/lib/billing/money";
+import { hashPassword } from "@/lib/auth/password";
+
+/**
+ * Start-up: validate configuration, apply migrations, and on an empty embedded
+ * database create a demo account so a new user can sign in at once.
+ */
+
+export const DEMO_EMAIL = "demo@keygate.local";
+const DEMO_CREDIT_USD = 5;
+
+export async function boot(): Promise<void> {
+  const e = env();
+  authSecret();
+  const { applied } = await migrate();
+  const where = usesEmbeddedDatabase() ? `embedded PostgreSQL in ${path.join(dataDir(), "pglite")}` : "PostgreSQL (DATABASE_URL)";
+  console.log(`[keygate] database: ${where}; ${applied.length ? `applied ${applied.join(", ")}` : "schema up to date"}`);
+  if (e.KEYGATE_DEMO_ACCOUNT === "on" && e.KEYGATE_DATA_DIR !== "memory") await ensureDemoAccount();
+  if (!e.ADMIN_API_TOKEN) console.log("[keygate] admin API off (set ADMIN_API_TOKEN to grant credits)");
+}
+
+async function ensureDemoAccount(): Promise<void> {
+  const file = path.join(dataDir(), "demo-account.txt");
+  const db = await prisma();
+  if ((await db.user.count()) === 0) {
+    const password = crypto.randomBytes(12).toString("base64url");
+    await db.$transaction(async (tx) => {
+      const user = await tx.user.create({
+        data: { email: DEMO_EMAIL, name: "Demo", passwordHash: await hashPassword(password) },
+      });
+      await appendEntry(tx, { userId: user.id, kind: "grant", amountMicros: usdToMicros(DEMO_CREDIT_USD), note: "Demo credit" });
+    });
+    // Kept beside the database so later starts can print it again; the
+    // database itself holds only the argon2 hash.
+    fs.mkdirSync(dataDir(), { recursive: true });
+    fs.writeFileSync(file, `${DEMO_EMAIL}\n${password}\n`, { mode: 0o600 });
+  }
+  if (!fs.existsSync(file)) return;
+  const [email, password] = fs.readFileSync(file, "utf8").split("\n");
+  const url = env().NEXTAUTH_URL ?? `http://localhost:${env().PORT}`;
+  console.log(`[keygate] demo account: ${email} / ${password}  (sign in at ${url}/sign-in; delete ${file} to stop printing this)`);
+}

@@ -1,0 +1,116 @@
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { z } from "zod";
+
+/**
+ * The one place that reads process.env. Values are validated once, lazily:
+ * `next build` imports route modules, and nothing may fail or touch the disk
+ * at import time.
+ */
+
+const blankIsUnset = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalString = z.preprocess(blankIsUnset, z.string().optional());
+
+// Secrets people paste from examples. A deployment running on one of these is
+// as good as unauthenticated.
+const PLACEHOLDER_SECRETS = new Set(["secret", "changeme", "change-me", "your-secret", "development", "keygate"]);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(65535).default(3000)),
+  DATABASE_URL: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// connection string")
+      .optional(),
+  ),
+  NEXTAUTH_SECRET: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .min(32, "NEXTAUTH_SECRET must be at least 32 characters (try: openssl rand -base64 32)")
+      .refine((s) => !PLACEHOLDER_SECRETS.has(s.toLowerCase()), "NEXTAUTH_SECRET is a placeholder; generate a real one")
+      .optional(),
+  ),
+  NEXTAUTH_URL: z.preprocess(blankIsUnset, z.url().optional()),
+  ADMIN_API_TOKEN: z.preprocess(
+    blankIsUnset,
+    z.string().min(24, "ADMIN_API_TOKEN must be at least 24 characters").optional(),
+  ),
+  KEYGATE_DATA_DIR: z.preprocess(blankIsUnset, z.string().default(".data")),
+  KEYGATE_DEMO_ACCOUNT: z.preprocess(blankIsUnset, z.enum(["on", "off"]).default("on")),
+  GITHUB_ID: optionalString,
+  GITHUB_SECRET: optionalString,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  if (cached) return cached;
+  const parsed = envSchema.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join(".") || "env"}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  cached = parsed.data;
+  return cached;
+}
+
+/** Tests change process.env between cases; this drops the cached parse. */
+export function resetEnvCache(): void {
+  cached = undefined;
+  cachedSecret = undefined;
+}
+
+/** `memory` keeps the embedded database in memory (tests); anything else is a directory. */
+export function dataDir(): string {
+  return path.resolve(env().KEYGATE_DATA_DIR);
+}
+
+export function usesEmbeddedDatabase(): boolean {
+  return !env().DATABASE_URL;
+}
+
+let cachedSecret: string | undefined;
+
+/**
+ * The NextAuth secret: NEXTAUTH_SECRET, or one generated on first start and
+ * kept in the data directory so sessions survive restarts with zero setup.
+ * A shared database means several instances may serve it, and each would
+ * generate its own secret, so there an explicit secret is required.
+ */
+export function authSecret(): string {
+  if (cachedSecret) return cachedSecret;
+  const e = env();
+  if (e.NEXTAUTH_SECRET) return (cachedSecret = e.NEXTAUTH_SECRET);
+  if (e.NODE_ENV === "production" && e.DATABASE_URL) {
+    throw new ConfigError(
+      "NEXTAUTH_SECRET is required when DATABASE_URL is set in production: every instance must sign sessions with the same secret (try: openssl rand -base64 32)",
+    );
+  }
+  if (e.KEYGATE_DATA_DIR === "memory") {
+    throw new ConfigError("NEXTAUTH_SECRET must be set when KEYGATE_DATA_DIR=memory (there is nowhere to keep a generated one)");
+  }
+  const file = path.join(dataDir(), "auth-secret");
+  try {
+    cachedSecret = fs.readFileSync(file, "utf8").trim();
+  } catch {
+    fs.mkdirSync(dataDir(), { recursive: true });
+    cachedSecret = crypto.randomBytes(32).toString("base64url");
+    // wx: two processes racing on first start must not overwrite each other.
+    try {
+      fs.writeFileSync(file, cachedSecret + "\n", { mode: 0o600, flag: "wx" });
+    } catch {
+      cachedSecret = fs.readFileSync(file, "utf8").trim();
+    }
+  }
+  return cachedSecret;
+}

@@ -1,0 +1,184 @@
+import crypto from "node:crypto";
+import { z } from "zod";
+import { resolveCaller, type Caller } from "@/lib/auth/caller";
+import { ConfigError, env } from "@/lib/env";
+import {
+  BadRequestError,
+  errorResponse,
+  HttpError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+} from "@/lib/http/errors";
+import { redact } from "@/lib/log";
+
+/**
+ * One wrapper for every /api route handler: resolve the caller once, parse
+ * params, query and body with zod, map typed errors to the envelope, and log
+ * (never send) the cause of anything unexpected.
+ */
+
+export type RouteAuth = "none" | "session" | "session-or-mk" | "admin";
+
+/** Request bodies here are a few fields; anything bigger is a mistake or an attack. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+type AnySchema = z.ZodType;
+
+interface RouteOptions<A extends RouteAuth, B extends AnySchema | undefined, Q extends AnySchema | undefined> {
+  auth: A;
+  body?: B;
+  query?: Q;
+}
+
+export interface RouteContext<A extends RouteAuth, B, Q> {
+  req: Request;
+  caller: A extends "session" | "session-or-mk" ? Caller : null;
+  body: B extends AnySchema ? z.output<B> : undefined;
+  query: Q extends AnySchema ? z.output<Q> : undefined;
+  params: Record<string, string>;
+}
+
+interface NextRouteContext {
+  params: Promise<Record<string, string | string[] | undefined>>;
+}
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+/** Native success envelope. */
+export function ok(data: unknown, status = 200): Response {
+  return Response.json({ success: true, data }, { status, headers: NO_STORE });
+}
+
+/** A documented non-native shape (the second seed's endpoints). */
+export function raw(body: unknown, status = 200): Response {
+  return Response.json(body, { status, headers: NO_STORE });
+}
+
+export function route<
+  A extends RouteAuth,
+  B extends AnySchema | undefined = undefined,
+  Q extends AnySchema | undefined = undefined,
+>(options: RouteOptions<A, B, Q>, handler: (ctx: RouteContext<A, B, Q>) => Promise<Response>) {
+  return async (req: Request, context: NextRouteContext): Promise<Response> => {
+    try {
+      const params = flattenParams(await context.params);
+      let caller: Caller | null = null;
+      if (options.auth === "session" || options.auth === "session-or-mk") {
+        caller = await resolveCaller(req, options.auth);
+      } else if (options.auth === "admin") {
+        assertAdmin(req);
+      }
+      const query = options.query ? parseWith(options.query, queryObject(req), "query") : undefined;
+      const body = options.body ? parseWith(options.body, (await readJsonBody(req)) ?? {}, "body") : undefined;
+      return await handler({ req, caller, body, query, params } as RouteContext<A, B, Q>);
+    } catch (err) {
+      if (err instanceof HttpError) return withNoStore(errorResponse(err));
+      return internalError(err);
+    }
+  };
+}
+
+function withNoStore(res: Response): Response {
+  res.headers.set("Cache-Control", "no-store");
+  return res;
+}
+
+function internalError(err: unknown): Response {
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  console.error(`[api] unhandled error: ${redact(detail)}`);
+  const message =
+    err instanceof ConfigError
+      ? "The server is misconfigured; the operator has been told in the server log."
+      : "Something went wrong on our side. The request was not completed; please try again.";
+  return withNoStore(errorResponse(new HttpError(500, "internal_error", message)));
+}
+
+function flattenParams(params: Record<string, string | string[] | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (typeof v === "string") out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.join("/");
+  }
+  return out;
+}
+
+function queryObject(req: Request): Record<string, string> {
+  return Object.fromEntries(new URL(req.url).searchParams);
+}
+
+async function readJsonBody(req: Request): Promise<unknown> {
+  const declared = Number(req.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!req.body) return undefined;
+
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BadRequestError(
+      `The request body is not valid JSON (${(err as Error).message}). Send a JSON object with 'Content-Type: application/json'.`,
+      undefined,
+      "invalid_json",
+    );
+  }
+}
+
+function tooLarge(): PayloadTooLargeError {
+  return new PayloadTooLargeError(`The request body is larger than ${MAX_BODY_BYTES / 1024} KB; send only the documented fields.`);
+}
+
+export function parseWith<S extends AnySchema>(schema: S, input: unknown, where: "body" | "query"): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw validationError(parsed.error, where);
+}
+
+export function validationError(error: z.ZodError, where: "body" | "query"): BadRequestError {
+  const details = error.issues.map((issue) => {
+    const path = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      const fields = issue.keys.map((k) => `'${k}'`).join(", ");
+      return { path: path || undefined, message: `Unknown field${issue.keys.length > 1 ? "s" : ""} ${fields}: this endpoint does not accept ${issue.keys.length > 1 ? "them" : "it"}.` };
+    }
+    if (issue.code === "invalid_type" && path === "" && where === "body") {
+      return { message: "The request body must be a JSON object." };
+    }
+    return { path: path || undefined, message: path ? `${path}: ${issue.message}` : issue.message };
+  });
+  const what = where === "body" ? "request body" : "query string";
+  return new BadRequestError(`Invalid ${what}: ${details[0]?.message ?? "see details"}`, details, "validation_error");
+}
+
+/** IDs are opaque, but anything that cannot be one is simply not found. */
+export function idParam(params: Record<string, string>, name = "id"): string {
+  const id = params[name];
+  if (!id || id.length > 64 || !/^[A-Za-z0-9_-]+$/.test(id)) throw new NotFoundError("No such key: check the ID.");
+  return id;
+}
+
+function assertAdmin(req: Request): void {
+  const expected = env().ADMIN_API_TOKEN;
+  if (!expected) {
+    throw new NotFoundError("The admin API is disabled. Set ADMIN_API_TOKEN on the server to enable it.", "admin_disabled");
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+  const digest = (s: string) => crypto.createHash("sha256").update(s).digest();
+  if (!match || !crypto.timingSafeEqual(digest(match[1]), digest(expected))) {
+    throw new UnauthorizedError("The admin API needs 'Authorization: Bearer <ADMIN_API_TOKEN>'.");
+  }
+}

@@ -1,0 +1,55 @@
+import { prisma } from "@/lib/db";
+import type { ManagementKey } from "@/generated/prisma/client.ts";
+import { NotFoundError } from "@/lib/http/errors";
+import { newKey } from "@/lib/keys/format";
+import type { CreateManagementKeyInput } from "@/lib/keys/schemas";
+
+/** Management keys (mk_…). Only a signed-in session reaches these functions. */
+
+export interface ManagementKeyView {
+  id: string;
+  name: string;
+  keyPrefix: string;
+  isActive: boolean;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+}
+
+export function toManagementKeyView(k: ManagementKey): ManagementKeyView {
+  return {
+    id: k.id,
+    name: k.name,
+    keyPrefix: k.keyPrefix,
+    isActive: k.isActive,
+    expiresAt: k.expiresAt?.toISOString() ?? null,
+    lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+    createdAt: k.createdAt.toISOString(),
+  };
+}
+
+export async function listManagementKeys(userId: string): Promise<ManagementKey[]> {
+  const db = await prisma();
+  return db.managementKey.findMany({ where: { userId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+}
+
+export async function createManagementKey(userId: string, input: CreateManagementKeyInput) {
+  const db = await prisma();
+  const material = newKey("management");
+  const record = await db.managementKey.create({
+    data: {
+      userId,
+      name: input.name,
+      keyHash: material.hash,
+      keyPrefix: material.prefix,
+      expiresAt: input.expiresAt ?? null,
+    },
+  });
+  return { record, apiKey: material.key };
+}
+
+export async function deleteManagementKey(userId: string, id: string): Promise<void> {
+  const db = await prisma();
+  const { count } = await db.managementKey.deleteMany({ where: { id, userId } });
+  if (count === 0) throw new NotFoundError("No management key with that ID exists in your account.");
+}

@@ -1,0 +1,157 @@
+import { prisma } from "@/lib/db";
+import type { ApiKey } from "@/generated/prisma/client.ts";
+import { balanceMicros } from "@/lib/billing/ledger";
+import { formatUsd, microsToUsd, usdToMicros } from "@/lib/billing/money";
+import { ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
+import { newKey } from "@/lib/keys/format";
+import type { CreateCreditKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
+
+/**
+ * Consumption keys (sk_live_… credit, sk_pool_… subscription). Every query is
+ * scoped by owner: another user's key ID is indistinguishable from a missing
+ * one (404).
+ */
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  keyPlan: "pool" | "credits";
+  keyType: "subscription" | "credit";
+  keyPrefix: string;
+  prefix: string;
+  isActive: boolean;
+  maxBudget: number | null;
+  spend: number;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  expiresAt: string | null;
+  subscriptionId: string | null;
+  subscriptionStatus: string | null;
+  subscriptionExpiresAt: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toApiKeyView(k: ApiKey): ApiKeyView {
+  return {
+    id: k.id,
+    name: k.name,
+    keyPlan: k.keyType === "subscription" ? "pool" : "credits",
+    keyType: k.keyType,
+    keyPrefix: k.keyPrefix,
+    prefix: k.keyPrefix,
+    isActive: k.isActive,
+    maxBudget: k.maxBudgetMicros === null ? null : microsToUsd(k.maxBudgetMicros),
+    spend: microsToUsd(k.spendMicros),
+    rpmLimit: k.rpmLimit,
+    tpmLimit: k.tpmLimit,
+    expiresAt: iso(k.expiresAt),
+    subscriptionId: k.subscriptionId,
+    // Pool subscriptions arrive with the pools feature; until then no key has one.
+    subscriptionStatus: null,
+    subscriptionExpiresAt: null,
+    createdAt: k.createdAt.toISOString(),
+    lastUsedAt: iso(k.lastUsedAt),
+  };
+}
+
+export async function listKeys(userId: string, page: { limit?: number; cursor?: string }) {
+  const db = await prisma();
+  const take = page.limit;
+  let cursorFilter = {};
+  if (page.cursor) {
+    const anchor = await db.apiKey.findFirst({ where: { id: page.cursor, userId }, select: { id: true, createdAt: true } });
+    if (!anchor) throw new NotFoundError("The cursor does not match any of your keys; start again without it.", "invalid_cursor");
+    cursorFilter = {
+      OR: [{ createdAt: { lt: anchor.createdAt } }, { createdAt: anchor.createdAt, id: { lt: anchor.id } }],
+    };
+  }
+  const rows = await db.apiKey.findMany({
+    where: { userId, ...cursorFilter },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: take === undefined ? undefined : take + 1,
+  });
+  const hasMore = take !== undefined && rows.length > take;
+  const items = hasMore ? rows.slice(0, take) : rows;
+  return { items: items.map(toApiKeyView), nextCursor: hasMore ? items[items.length - 1].id : null };
+}
+
+export async function createCreditKey(userId: string, input: CreateCreditKeyInput) {
+  const db = await prisma();
+  const balance = await balanceMicros(userId);
+  if (balance <= BigInt(0)) {
+    throw new PaymentRequiredError(
+      `Your credit balance is ${formatUsd(balance)}. Top up your credits before creating a credit key.`,
+    );
+  }
+  const material = newKey("credit");
+  const record = await db.apiKey.create({
+    data: {
+      userId,
+      name: input.name,
+      keyType: "credit",
+      keyHash: material.hash,
+      keyPrefix: material.prefix,
+      maxBudgetMicros: input.maxBudget === undefined ? null : usdToMicros(input.maxBudget),
+      rpmLimit: input.rpm,
+      tpmLimit: input.tpm ?? null,
+      expiresAt: input.expiresAt ?? null,
+    },
+  });
+  return { record, apiKey: material.key };
+}
+
+export async function createSubscriptionKey(userId: string, input: { subscriptionId?: string }): Promise<never> {
+  void userId;
+  throw new ConflictError(
+    input.subscriptionId
+      ? "That subscription is not an active subscription of yours. Subscribe to a pool with POST /api/pools/:id/subscribe first."
+      : "You have no active subscription. Reserve time blocks with POST /api/pools/:id/subscribe, then create a key.",
+    "no_active_subscription",
+  );
+}
+
+export async function updateKey(userId: string, id: string, patch: UpdateKeyInput) {
+  const db = await prisma();
+  const existing = await db.apiKey.findFirst({ where: { id, userId } });
+  if (!existing) throw keyNotFound();
+  if (existing.keyType === "subscription") {
+    const notForPool = (["maxBudget", "rpm", "tpm", "expiresAt"] as const).filter((f) => patch[f] !== undefined);
+    if (notForPool.length) {
+      throw new UnprocessableError(
+        `Subscription keys have no ${notForPool.join(", ")}: they are unlimited during reserved blocks and expire with their subscription. Only name and isActive can change.`,
+        "not_applicable",
+      );
+    }
+  }
+  // updateMany with the owner in the filter: the ownership check and the write
+  // are one statement, so nothing can slip between them.
+  const { count } = await db.apiKey.updateMany({
+    where: { id, userId },
+    data: {
+      name: patch.name,
+      isActive: patch.isActive,
+      maxBudgetMicros:
+        patch.maxBudget === undefined ? undefined : patch.maxBudget === null ? null : usdToMicros(patch.maxBudget),
+      rpmLimit: patch.rpm,
+      tpmLimit: patch.tpm,
+      expiresAt: patch.expiresAt,
+    },
+  });
+  if (count === 0) throw keyNotFound();
+  const updated = await db.apiKey.findFirst({ where: { id, userId } });
+  if (!updated) throw keyNotFound();
+  return toApiKeyView(updated);
+}
+
+export async function deleteKey(userId: string, id: string): Promise<void> {
+  const db = await prisma();
+  const { count } = await db.apiKey.deleteMany({ where: { id, userId } });
+  if (count === 0) throw keyNotFound();
+}
+
+function keyNotFound() {
+  return new NotFoundError("No key with that ID exists in your account.");
+}

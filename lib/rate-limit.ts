@@ -1,0 +1,48 @@
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { TooManyRequestsError } from "@/lib/http/errors";
+
+/**
+ * Named in-process limiters (rate-limiter-flexible). They live on globalThis
+ * so every route bundle shares one counter.
+ */
+
+interface LimitSpec {
+  points: number;
+  durationSeconds: number;
+}
+
+const globalForLimits = globalThis as unknown as { __keygateLimiters?: Map<string, RateLimiterMemory> };
+
+function limiter(name: string, spec: LimitSpec): RateLimiterMemory {
+  const all = (globalForLimits.__keygateLimiters ??= new Map());
+  let l = all.get(name);
+  if (!l) {
+    l = new RateLimiterMemory({ keyPrefix: name, points: spec.points, duration: spec.durationSeconds });
+    all.set(name, l);
+  }
+  return l;
+}
+
+export async function consume(name: string, key: string, spec: LimitSpec, message: string): Promise<void> {
+  try {
+    await limiter(name, spec).consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw new TooManyRequestsError(message, err.msBeforeNext / 1000);
+    throw err;
+  }
+}
+
+export async function reset(name: string, key: string, spec: LimitSpec): Promise<void> {
+  await limiter(name, spec).delete(key);
+}
+
+/** Best effort: the first X-Forwarded-For hop (set by Next or a proxy). */
+export function clientIp(req: Request): string {
+  return req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || "unknown";
+}
+
+/** Password guessing: per account, whatever the source address. */
+export const LOGIN_PER_EMAIL: LimitSpec = { points: 10, durationSeconds: 15 * 60 };
+/** Spraying many accounts from one address. */
+export const LOGIN_PER_IP: LimitSpec = { points: 50, durationSeconds: 15 * 60 };
+export const SIGNUP_PER_IP: LimitSpec = { points: 20, durationSeconds: 60 * 60 };

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm start`: build if the sources changed since the last build, then serve.
+// Migrations, the generated session secret and the demo account are handled
+// by the server itself at start-up (instrumentation.ts), so PGlite's
+// one-process rule holds.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import nextEnv from "@next/env";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+process.chdir(root);
+nextEnv.loadEnvConfig(root, false);
+
+const port = process.env.PORT || "3000";
+process.env.NEXTAUTH_URL ||= `http://localhost:${port}`;
+process.env.NEXT_TELEMETRY_DISABLED = "1";
+
+const SOURCES = ["app", "components", "lib", "prisma", "instrumentation.ts", "next.config.mjs", "package-lock.json", "postcss.config.mjs", "tsconfig.json"];
+
+function newestMtime(p) {
+  let stat;
+  try {
+    stat = fs.statSync(p);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, entry)));
+  return newest;
+}
+
+function buildIsFresh() {
+  try {
+    const built = fs.statSync(path.join(".next", "BUILD_ID")).mtimeMs;
+    return SOURCES.every((s) => newestMtime(s) <= built);
+  } catch {
+    return false;
+  }
+}
+
+const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+
+if (process.env.KEYGATE_SKIP_BUILD !== "1" && !buildIsFresh()) {
+  console.log("[keygate] building (first start, or the sources changed)…");
+  const build = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env: process.env });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const server = spawn(process.execPath, [nextBin, "start", "-p", port], { stdio: "inherit", env: process.env });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
+server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
