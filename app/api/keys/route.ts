@@ -1,4 +1,4 @@
-import { ok, raw, route } from "@/lib/http/route";
+import { raw, route } from "@/lib/http/route";
 import { createProxyKeySchema, listKeysQuerySchema } from "@/lib/keys/schemas";
 import { createCreditKey, listKeys } from "@/lib/keys/service";
 
