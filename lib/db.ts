@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { PrismaClient } from "@/generated/prisma/client.ts";
 import { dataDir, env } from "@/lib/env";
@@ -34,6 +35,7 @@ async function openEmbedded(): Promise<DbHandle> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { PrismaPGlite } = await import("pglite-prisma-adapter");
   const dir = env().KEYGATE_DATA_DIR === "memory" ? undefined : path.join(dataDir(), "pglite");
+  if (dir) fs.mkdirSync(path.dirname(dir), { recursive: true });
   const pglite = new PGlite(dir);
   await pglite.waitReady;
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
