@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { PrismaClient } from "@/generated/prisma/client.ts";
+import { Prisma, PrismaClient } from "@/generated/prisma/client.ts";
 import { dataDir, env } from "@/lib/env";
 
 /**
@@ -109,4 +109,15 @@ export async function closeDb(): Promise<void> {
   const existing = globalForDb.__keygateDb;
   globalForDb.__keygateDb = undefined;
   if (existing) await (await existing).close();
+}
+
+/**
+ * A unique-constraint violation, as either driver reports it: adapter-pg maps
+ * it to Prisma's P2002, but pglite-prisma-adapter passes the raw PostgreSQL
+ * error (SQLSTATE 23505) through as the cause of a DriverAdapterError.
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  if (err instanceof Prisma.PrismaClientKnownRequestError) return err.code === "P2002";
+  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause === "object" && cause !== null && cause.code === "23505";
 }

@@ -1,5 +1,4 @@
-import { prisma } from "@/lib/db";
-import { Prisma } from "@/generated/prisma/client.ts";
+import { isUniqueViolation, prisma } from "@/lib/db";
 import { ConflictError } from "@/lib/http/errors";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import type { SignUpInput } from "@/lib/auth/schemas";
@@ -20,7 +19,7 @@ export async function signUp(input: SignUpInput): Promise<PublicUser> {
     });
     return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
   } catch (err) {
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
+    if (isUniqueViolation(err)) {
       throw new ConflictError("An account with this email already exists. Sign in instead.", "email_taken");
     }
     throw err;

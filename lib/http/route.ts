@@ -70,7 +70,8 @@ export function route<
         assertAdmin(req);
       }
       const query = options.query ? parseWith(options.query, queryObject(req), "query") : undefined;
-      const body = options.body ? parseWith(options.body, (await readJsonBody(req)) ?? {}, "body") : undefined;
+      // Only an absent body means "no fields"; a JSON `null` is a non-object body like any other.
+      const body = options.body ? parseWith(options.body, withDefault(await readJsonBody(req)), "body") : undefined;
       return await handler({ req, caller, body, query, params } as RouteContext<A, B, Q>);
     } catch (err) {
       if (err instanceof HttpError) return withNoStore(errorResponse(err));
@@ -104,13 +105,34 @@ function flattenParams(params: Record<string, string | string[] | undefined> | u
 }
 
 function queryObject(req: Request): Record<string, string> {
-  return Object.fromEntries(new URL(req.url).searchParams);
+  const query = Object.fromEntries(new URL(req.url).searchParams);
+  for (const [name, value] of Object.entries(query)) {
+    if (hasNul(name) || hasNul(value)) throw nulError(hasNul(name) ? undefined : name, "query");
+  }
+  return query;
+}
+
+const NO_BODY = Symbol("no body");
+
+function withDefault(body: unknown): unknown {
+  return body === NO_BODY ? {} : body;
+}
+
+// PostgreSQL text cannot hold U+0000: such a value would fail in the database
+// as a 500, so it is refused up front as the client's mistake it is.
+function hasNul(s: string): boolean {
+  return s.includes("\u0000");
+}
+
+function nulError(field: string | undefined, where: "body" | "query"): BadRequestError {
+  const message = `${field ? `${field}: ` : ""}text must not contain the NUL character (\\u0000)`;
+  return new BadRequestError(`Invalid ${where === "body" ? "request body" : "query string"}: ${message}`, [{ path: field, message }], "validation_error");
 }
 
 async function readJsonBody(req: Request): Promise<unknown> {
   const declared = Number(req.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
-  if (!req.body) return undefined;
+  if (!req.body) return NO_BODY;
 
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -126,9 +148,14 @@ async function readJsonBody(req: Request): Promise<unknown> {
     chunks.push(value);
   }
   const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
-  if (text.trim() === "") return undefined;
+  if (text.trim() === "") return NO_BODY;
+  let nul: { field?: string } | undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text, (key, value) => {
+      if (!nul && (hasNul(key) || (typeof value === "string" && hasNul(value)))) nul = { field: hasNul(key) || key === "" ? undefined : key };
+      return value;
+    });
   } catch (err) {
     throw new BadRequestError(
       `The request body is not valid JSON (${(err as Error).message}). Send a JSON object with 'Content-Type: application/json'.`,
@@ -136,6 +163,8 @@ async function readJsonBody(req: Request): Promise<unknown> {
       "invalid_json",
     );
   }
+  if (nul) throw nulError(nul.field, "body");
+  return parsed;
 }
 
 function tooLarge(): PayloadTooLargeError {

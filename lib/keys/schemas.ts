@@ -45,7 +45,8 @@ function pickAlias<T>(
       ctx.addIssue({ code: "custom", path: [b.name], message: `${a.name} and ${b.name} are the same field; send one of them` });
     }
   }
-  return a.value ?? b.value;
+  // Not `??`: an explicit null (clear the expiry) must survive the alias.
+  return a.value !== undefined ? a.value : b.value;
 }
 
 export const createCreditKeySchema = z

@@ -1,0 +1,77 @@
+import { expect } from "vitest";
+import { getDb } from "@/lib/db";
+import { call, ORIGIN, type ApiResponse, type TestUser } from "./api";
+
+/**
+ * Small helpers shared by the API suites. They go through the real routes,
+ * except `dumpTable`, which reads the database as an attacker with a backup
+ * would.
+ */
+
+/** A date the API accepts as "in the future" for decades (the seeds' own dates have passed). */
+export const FUTURE = "2099-12-31T00:00:00Z";
+export const FUTURE_ISO = "2099-12-31T00:00:00.000Z";
+
+/** Headers of a browser request from the dashboard: the session cookie, sent from our own origin. */
+export function sameOriginCookie(user: TestUser): Record<string, string> {
+  return { cookie: `next-auth.session-token=${user.token}`, origin: ORIGIN, "sec-fetch-site": "same-origin" };
+}
+
+/** Only the session cookie: what a foreign page's forged request would carry. */
+export function cookieOnly(user: TestUser): Record<string, string> {
+  return { cookie: `next-auth.session-token=${user.token}` };
+}
+
+export interface CreatedKey {
+  id: string;
+  apiKey: string;
+  keyPrefix: string;
+}
+
+export async function createCreditKey(user: TestUser, body: Record<string, unknown> = {}): Promise<CreatedKey> {
+  const res = await call("POST", "/api/keys/credit", { token: user.token, body: { name: "test-key", ...body } });
+  expect(res.status, res.text).toBe(201);
+  const { id, apiKey, keyPrefix } = res.json.data;
+  return { id, apiKey, keyPrefix };
+}
+
+export async function createManagementKey(user: TestUser, body: Record<string, unknown> = {}): Promise<CreatedKey> {
+  const res = await call("POST", "/api/keys/management", { token: user.token, body: { name: "test-mk", ...body } });
+  expect(res.status, res.text).toBe(201);
+  const { id, apiKey, keyPrefix } = res.json.data;
+  return { id, apiKey, keyPrefix };
+}
+
+/** Everything a user can see about their account, to prove a refused request changed nothing. */
+export async function accountSnapshot(user: TestUser) {
+  const [keys, management, billing] = await Promise.all([
+    call("GET", "/api/keys", { token: user.token }),
+    call("GET", "/api/keys/management", { token: user.token }),
+    call("GET", "/api/billing/status", { token: user.token }),
+  ]);
+  for (const r of [keys, management, billing]) expect(r.status, r.text).toBe(200);
+  return { keys: keys.json.data, management: management.json.data, billing: billing.json.data };
+}
+
+export async function listKeys(user: TestUser, token = user.token): Promise<Array<Record<string, unknown>>> {
+  const res = await call("GET", "/api/keys", { token });
+  expect(res.status, res.text).toBe(200);
+  return res.json.data;
+}
+
+/** Every row of a table, as JSON text (BigInt as a string). */
+export async function dumpTable(table: "ApiKey" | "ManagementKey" | "User" | "LedgerEntry"): Promise<string> {
+  const rows = await (await getDb()).session((s) => s.query(`SELECT * FROM "${table}"`));
+  return JSON.stringify(rows, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
+}
+
+/** Expects a 400 validation_error whose message or details name this field. */
+export function expectFieldError(res: ApiResponse, field: string) {
+  expect(res.status, res.text).toBe(400);
+  expect(res.json?.success).toBe(false);
+  expect(res.json.error.code).toBe("validation_error");
+  const named =
+    res.json.error.message.includes(field) ||
+    (res.json.error.details ?? []).some((d: { path?: string; message: string }) => d.path === field || d.message.includes(field));
+  expect(named, `error should name '${field}': ${res.text}`).toBe(true);
+}
