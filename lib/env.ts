@@ -41,6 +41,7 @@ const envSchema = z.object({
   ),
   KEYGATE_DATA_DIR: z.preprocess(blankIsUnset, z.string().default(".data")),
   KEYGATE_DEMO_ACCOUNT: z.preprocess(blankIsUnset, z.enum(["on", "off"]).default("on")),
+  KEYGATE_SIGNUPS_PER_HOUR: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).default(20)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
 });

@@ -1,4 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { env } from "@/lib/env";
 import { TooManyRequestsError } from "@/lib/http/errors";
 
 /**
@@ -36,7 +37,12 @@ export async function reset(name: string, key: string, spec: LimitSpec): Promise
   await limiter(name, spec).delete(key);
 }
 
-/** Best effort: the first X-Forwarded-For hop (set by Next or a proxy). */
+/**
+ * Best effort: the first X-Forwarded-For hop. Next fills the header only when
+ * the client did not send one, so a client can choose its own address here;
+ * per-address limits are a brake on casual abuse, not a defence. The per-account
+ * login limit does not depend on it.
+ */
 export function clientIp(req: Request): string {
   return req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || "unknown";
 }
@@ -45,4 +51,6 @@ export function clientIp(req: Request): string {
 export const LOGIN_PER_EMAIL: LimitSpec = { points: 10, durationSeconds: 15 * 60 };
 /** Spraying many accounts from one address. */
 export const LOGIN_PER_IP: LimitSpec = { points: 50, durationSeconds: 15 * 60 };
-export const SIGNUP_PER_IP: LimitSpec = { points: 20, durationSeconds: 60 * 60 };
+export function signupPerIp(): LimitSpec {
+  return { points: env().KEYGATE_SIGNUPS_PER_HOUR, durationSeconds: 60 * 60 };
+}

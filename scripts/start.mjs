@@ -31,10 +31,15 @@ function newestMtime(p) {
   return newest;
 }
 
+// When the last successful build *started*: a file saved during a build may
+// not be in it, so comparing against the build's end time would miss it.
+const STAMP = path.join(".next", "keygate-build-started");
+
 function buildIsFresh() {
   try {
-    const built = fs.statSync(path.join(".next", "BUILD_ID")).mtimeMs;
-    return SOURCES.every((s) => newestMtime(s) <= built);
+    if (!fs.existsSync(path.join(".next", "BUILD_ID"))) return false;
+    const started = Number(fs.readFileSync(STAMP, "utf8"));
+    return SOURCES.every((s) => newestMtime(s) < started);
   } catch {
     return false;
   }
@@ -44,8 +49,10 @@ const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 
 if (process.env.KEYGATE_SKIP_BUILD !== "1" && !buildIsFresh()) {
   console.log("[keygate] building (first start, or the sources changed)…");
+  const started = Date.now();
   const build = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env: process.env });
   if (build.status !== 0) process.exit(build.status ?? 1);
+  fs.writeFileSync(STAMP, String(started));
 }
 
 const server = spawn(process.execPath, [nextBin, "start", "-p", port], { stdio: "inherit", env: process.env });

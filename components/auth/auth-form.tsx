@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { signIn } from "next-auth/react";
@@ -19,6 +19,18 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | undefined>(initialError);
   const [pending, setPending] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  // Bumped on every refused submit, so the effect below runs even when the
+  // errors are the same as last time.
+  const [invalidSubmits, setInvalidSubmits] = useState(0);
+
+  // Without this, a keyboard or screen-reader user who submits an invalid form
+  // hears nothing and stays on the button. Focusing the first invalid field
+  // (after render, so its error is already in aria-describedby) reads out the
+  // label and the error together.
+  useEffect(() => {
+    if (invalidSubmits > 0) formRef.current?.querySelector<HTMLInputElement>('[aria-invalid="true"]')?.focus();
+  }, [invalidSubmits]);
 
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -37,6 +49,7 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
       }
       setFieldErrors(errors);
       setFormError(undefined);
+      setInvalidSubmits((n) => n + 1);
       return;
     }
     setFieldErrors({});
@@ -78,6 +91,7 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
         <p className="mb-6 text-center text-sm font-semibold tracking-wide text-indigo-600 dark:text-indigo-400">KEYGATE</p>
         <h1 className="mb-6 text-center text-2xl font-semibold">{title}</h1>
         <form
+          ref={formRef}
           noValidate
           onSubmit={onSubmit}
           className="space-y-4 rounded-xl border border-zinc-200 bg-white p-6 shadow-sm dark:border-zinc-800 dark:bg-zinc-900"

@@ -1,0 +1,147 @@
+import crypto from "node:crypto";
+import path from "node:path";
+import { test as base, expect, type APIRequestContext, type APIResponse, type Page, type TestInfo } from "@playwright/test";
+import { E2E_ADMIN_API_TOKEN } from "./test-env";
+
+/**
+ * Fixtures in the style of cal.com's e2e/fixtures.ts: every test gets its own
+ * users, created and logged in through the API. Only the tests of the sign-in
+ * and sign-up forms go through the forms.
+ */
+
+export const SESSION_COOKIE = "next-auth.session-token";
+
+export interface KeygateUser {
+  id: string;
+  email: string;
+  name: string | null;
+  password: string;
+  /** The session JWT from POST /api/auth/token, the same one NextAuth keeps in its cookie. */
+  token: string;
+  /** Logs `page` (by default the test's page) in by setting the session cookie. */
+  login(page?: Page): Promise<void>;
+}
+
+export interface CreateUserOptions {
+  name?: string;
+  password?: string;
+  /** Credit granted through the admin API, in USD. */
+  creditUsd?: number;
+}
+
+export interface UsersFixture {
+  create(options?: CreateUserOptions): Promise<KeygateUser>;
+  /** An email no user has, for the sign-up form. */
+  freshEmail(): string;
+  /** A password that passes the sign-up rules. */
+  freshPassword(): string;
+}
+
+export interface AuthedApi {
+  get(url: string): Promise<APIResponse>;
+  post(url: string, data?: unknown): Promise<APIResponse>;
+  patch(url: string, data?: unknown): Promise<APIResponse>;
+  put(url: string, data?: unknown): Promise<APIResponse>;
+  delete(url: string): Promise<APIResponse>;
+}
+
+export interface ApiFixture {
+  /** Requests sent with `Authorization: Bearer <user.token>`. */
+  as(user: KeygateUser): AuthedApi;
+}
+
+interface Fixtures {
+  users: UsersFixture;
+  api: ApiFixture;
+  /** Saves a full-page screenshot to e2e/.artifacts/<test>--<name>.png for reviewers. */
+  saveScreenshot(name: string, page?: Page): Promise<void>;
+}
+
+// The fixture callback is named `provide`, not Playwright's usual `use`: the
+// React lint rules would take `use(...)` for React's hook.
+export const test = base.extend<Fixtures>({
+  users: async ({ page, request, baseURL }, provide, testInfo) => {
+    let seq = 0;
+    const freshEmail = () =>
+      `e2e-${testInfo.workerIndex}-${Date.now().toString(36)}-${seq++}-${crypto.randomBytes(4).toString("hex")}@example.com`;
+    const freshPassword = () => `pw-${crypto.randomBytes(9).toString("base64url")}`;
+
+    async function create(options: CreateUserOptions = {}): Promise<KeygateUser> {
+      const email = freshEmail();
+      const password = options.password ?? freshPassword();
+      const signup = await request.post("/api/auth/signup", {
+        data: { email, password, ...(options.name ? { name: options.name } : {}) },
+      });
+      await expectStatus(signup, 201, "POST /api/auth/signup");
+      const { data: created } = (await signup.json()) as { data: { id: string; email: string; name: string | null } };
+
+      if (options.creditUsd) {
+        const grant = await request.post("/api/admin/credits", {
+          headers: { Authorization: `Bearer ${E2E_ADMIN_API_TOKEN}` },
+          data: { email, amountUsd: options.creditUsd, note: "e2e" },
+        });
+        await expectStatus(grant, 201, "POST /api/admin/credits");
+      }
+
+      const tokenRes = await request.post("/api/auth/token", { data: { email, password } });
+      await expectStatus(tokenRes, 200, "POST /api/auth/token");
+      const { data: session } = (await tokenRes.json()) as { data: { token: string } };
+
+      return {
+        id: created.id,
+        email: created.email,
+        name: created.name,
+        password,
+        token: session.token,
+        async login(target = page) {
+          const url = new URL(baseURL!);
+          await target.context().addCookies([
+            { name: SESSION_COOKIE, value: session.token, domain: url.hostname, path: "/", httpOnly: true, sameSite: "Lax" },
+          ]);
+        },
+      };
+    }
+
+    await provide({ create, freshEmail, freshPassword });
+    // Nothing to delete: each run has its own database, thrown away afterwards.
+  },
+
+  api: async ({ request }, provide) => {
+    await provide({ as: (user) => bearerApi(request, user.token) });
+  },
+
+  saveScreenshot: async ({ page }, provide, testInfo) => {
+    await provide(async (name, target = page) => {
+      await target.screenshot({ path: artifactPath(testInfo, name), fullPage: true });
+    });
+  },
+});
+
+export { expect };
+
+function bearerApi(request: APIRequestContext, token: string): AuthedApi {
+  const headers = { Authorization: `Bearer ${token}` };
+  return {
+    get: (url) => request.get(url, { headers }),
+    post: (url, data) => request.post(url, { headers, data }),
+    patch: (url, data) => request.patch(url, { headers, data }),
+    put: (url, data) => request.put(url, { headers, data }),
+    delete: (url) => request.delete(url, { headers }),
+  };
+}
+
+async function expectStatus(res: APIResponse, status: number, what: string): Promise<void> {
+  if (res.status() !== status) {
+    throw new Error(`${what} answered ${res.status()}, expected ${status}: ${await res.text()}`);
+  }
+}
+
+function artifactPath(testInfo: TestInfo, name: string): string {
+  const slug = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .slice(0, 60)
+      .replace(/^-+|-+$/g, "");
+  return path.join(testInfo.project.testDir, ".artifacts", `${slug(testInfo.title)}--${slug(name)}.png`);
+}

@@ -1,0 +1,6 @@
+/**
+ * Fixed secrets for the e2e server. They protect nothing: the server runs on
+ * localhost for one test run, over a database that is thrown away after it.
+ */
+export const E2E_NEXTAUTH_SECRET = "e2e-nextauth-secret-not-for-production-0123456789";
+export const E2E_ADMIN_API_TOKEN = "e2e-admin-token-not-for-production-0123456789";

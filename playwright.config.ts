@@ -1,0 +1,90 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { defineConfig, devices } from "@playwright/test";
+import { E2E_ADMIN_API_TOKEN, E2E_NEXTAUTH_SECRET } from "./e2e/test-env";
+
+/**
+ * Browser tests against a production build (`npm start`) on its own port,
+ * with a fresh embedded database per run so no run sees another's users.
+ */
+
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://localhost:${port}`;
+
+// This file is evaluated again in every worker. The main process creates the
+// data directory and records it in the environment, which workers inherit, so
+// all of them agree on one directory per run.
+let dataDir = process.env.KEYGATE_E2E_DATA;
+if (!dataDir) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keygate-e2e-"));
+  process.env.KEYGATE_E2E_DATA = dataDir = dir;
+  // Only the process that made it removes it; Playwright stops the web
+  // server before its own process exits.
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  // Screenshots for reviewers (see e2e/fixtures.ts): only this run's.
+  fs.rmSync(path.join(__dirname, "e2e", ".artifacts"), { recursive: true, force: true });
+}
+
+// Debian's Chromium where it exists (CI, these machines, where `playwright
+// install` cannot download a browser); Playwright's own browser on a laptop.
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const executablePath = fs.existsSync(chromiumPath) ? chromiumPath : undefined;
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results",
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  workers: Math.min(2, os.cpus().length),
+  retries: process.env.CI ? 1 : 0,
+  reporter: "list",
+  timeout: 30_000,
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath,
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: "node scripts/start.mjs",
+    url: `${baseURL}/sign-in`,
+    // The first start includes `next build`.
+    timeout: 240_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      PORT: String(port),
+      NEXTAUTH_URL: baseURL,
+      NEXTAUTH_SECRET: E2E_NEXTAUTH_SECRET,
+      ADMIN_API_TOKEN: E2E_ADMIN_API_TOKEN,
+      KEYGATE_DATA_DIR: dataDir,
+      KEYGATE_DEMO_ACCOUNT: "off",
+      // Every test signs up its own user from 127.0.0.1.
+      KEYGATE_SIGNUPS_PER_HOUR: "10000",
+      NEXT_TELEMETRY_DISABLED: "1",
+      // Always the embedded database, whatever the shell exports.
+      DATABASE_URL: "",
+    },
+  },
+});
