@@ -311,4 +311,13 @@ describe("IDs that are not keys", () => {
     expect4xx(await call("GET", "/api/does-not-exist", { token: user.token }), 404, "not_found", "unknown path");
     expect4xx(await call("POST", "/api/keys/credit/extra", { token: user.token, body: {} }), 404, "not_found", "unknown subpath");
   });
+
+  it("answers a method the path does not support with 405 in the envelope, naming the allowed ones in Allow", async () => {
+    const res = await call("GET", "/api/keys/credit", { token: user.token });
+    expect4xx(res, 405, "method_not_allowed", "GET on a POST-only route");
+    expect(res.headers.get("allow")).toBe("POST");
+    const put = await call("PATCH", "/api/keys", { token: user.token, body: {} });
+    expect4xx(put, 405, "method_not_allowed", "PATCH on /api/keys");
+    expect(put.headers.get("allow")).toBe("GET, POST");
+  });
 });

@@ -211,3 +211,24 @@ function assertAdmin(req: Request): void {
     throw new UnauthorizedError("The admin API needs 'Authorization: Bearer <ADMIN_API_TOKEN>'.");
   }
 }
+
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+type RouteHandler = ReturnType<typeof route>;
+
+/**
+ * Handlers for the methods a path does not support, so that they answer 405
+ * in the envelope with an Allow header rather than Next's empty 405. Usage in
+ * a route file: `export const { PUT, PATCH, DELETE } = unsupportedMethods("GET", "POST");`
+ */
+export function unsupportedMethods(...allowed: Method[]): Record<Method, RouteHandler> {
+  const handler = route({ auth: "none" }, async ({ req }) => {
+    throw new HttpError(
+      405,
+      "method_not_allowed",
+      `${req.method} is not supported on ${new URL(req.url).pathname}; use ${allowed.join(" or ")}.`,
+      undefined,
+      { Allow: allowed.join(", ") },
+    );
+  });
+  return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler };
+}

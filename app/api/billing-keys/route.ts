@@ -1,4 +1,4 @@
-import { raw, route } from "@/lib/http/route";
+import { raw, route, unsupportedMethods } from "@/lib/http/route";
 import { createManagementKeySchema } from "@/lib/keys/schemas";
 import { createManagementKey, listManagementKeys } from "@/lib/keys/management";
 
@@ -22,3 +22,5 @@ export const POST = route({ auth: "session", body: createManagementKeySchema }, 
   const { record, apiKey } = await createManagementKey(caller.userId, body);
   return raw({ id: record.id, key: apiKey, prefix: record.keyPrefix }, 201);
 });
+
+export const { PUT, PATCH, DELETE } = unsupportedMethods("GET", "POST");

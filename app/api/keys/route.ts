@@ -1,4 +1,4 @@
-import { raw, route } from "@/lib/http/route";
+import { raw, route, unsupportedMethods } from "@/lib/http/route";
 import { createProxyKeySchema, listKeysQuerySchema } from "@/lib/keys/schemas";
 import { createCreditKey, listKeys } from "@/lib/keys/service";
 
@@ -12,3 +12,5 @@ export const POST = route({ auth: "session-or-mk", body: createProxyKeySchema },
   const { record, apiKey } = await createCreditKey(caller.userId, body);
   return raw({ id: record.id, key: apiKey }, 201);
 });
+
+export const { PUT, PATCH, DELETE } = unsupportedMethods("GET", "POST");

@@ -1,4 +1,4 @@
-import { ok, route } from "@/lib/http/route";
+import { ok, route, unsupportedMethods } from "@/lib/http/route";
 import { signUpSchema } from "@/lib/auth/schemas";
 import { signUp } from "@/lib/auth/users";
 import { clientIp, consume, signupPerIp } from "@/lib/rate-limit";
@@ -8,3 +8,5 @@ export const POST = route({ auth: "none", body: signUpSchema }, async ({ req, bo
   const user = await signUp(body);
   return ok(user, 201);
 });
+
+export const { GET, PUT, PATCH, DELETE } = unsupportedMethods("POST");

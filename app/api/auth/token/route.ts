@@ -1,4 +1,4 @@
-import { ok, route } from "@/lib/http/route";
+import { ok, route, unsupportedMethods } from "@/lib/http/route";
 import { UnauthorizedError } from "@/lib/http/errors";
 import { signInSchema } from "@/lib/auth/schemas";
 import { checkCredentials } from "@/lib/auth/users";
@@ -14,3 +14,5 @@ export const POST = route({ auth: "none", body: signInSchema }, async ({ req, bo
   const { token, expiresAt } = await issueSessionToken(user);
   return ok({ token, expiresAt: expiresAt.toISOString() });
 });
+
+export const { GET, PUT, PATCH, DELETE } = unsupportedMethods("POST");

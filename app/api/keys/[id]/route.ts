@@ -1,4 +1,4 @@
-import { idParam, ok, route } from "@/lib/http/route";
+import { idParam, ok, route, unsupportedMethods } from "@/lib/http/route";
 import { updateKeySchema } from "@/lib/keys/schemas";
 import { deleteKey, updateKey } from "@/lib/keys/service";
 
@@ -10,3 +10,5 @@ export const DELETE = route({ auth: "session-or-mk" }, async ({ caller, params }
   await deleteKey(caller.userId, idParam(params));
   return ok({ deleted: true });
 });
+
+export const { GET, POST, PATCH } = unsupportedMethods("PUT", "DELETE");

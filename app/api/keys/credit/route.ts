@@ -1,4 +1,4 @@
-import { ok, route } from "@/lib/http/route";
+import { ok, route, unsupportedMethods } from "@/lib/http/route";
 import { createCreditKeySchema } from "@/lib/keys/schemas";
 import { createCreditKey, toApiKeyView } from "@/lib/keys/service";
 
@@ -6,3 +6,5 @@ export const POST = route({ auth: "session-or-mk", body: createCreditKeySchema }
   const { record, apiKey } = await createCreditKey(caller.userId, body);
   return ok({ ...toApiKeyView(record), apiKey }, 201);
 });
+
+export const { GET, PUT, PATCH, DELETE } = unsupportedMethods("POST");

@@ -1,4 +1,4 @@
-import { ok, route } from "@/lib/http/route";
+import { ok, route, unsupportedMethods } from "@/lib/http/route";
 import { createManagementKeySchema } from "@/lib/keys/schemas";
 import { createManagementKey, listManagementKeys, toManagementKeyView } from "@/lib/keys/management";
 
@@ -10,3 +10,5 @@ export const POST = route({ auth: "session", body: createManagementKeySchema }, 
   const { record, apiKey } = await createManagementKey(caller.userId, body);
   return ok({ id: record.id, name: record.name, keyPrefix: record.keyPrefix, expiresAt: record.expiresAt?.toISOString() ?? null, apiKey }, 201);
 });
+
+export const { PUT, PATCH, DELETE } = unsupportedMethods("GET", "POST");

@@ -1,7 +1,9 @@
-import { idParam, ok, route } from "@/lib/http/route";
+import { idParam, ok, route, unsupportedMethods } from "@/lib/http/route";
 import { deleteManagementKey } from "@/lib/keys/management";
 
 export const DELETE = route({ auth: "session" }, async ({ caller, params }) => {
   await deleteManagementKey(caller.userId, idParam(params));
   return ok({ deleted: true });
 });
+
+export const { GET, POST, PUT, PATCH } = unsupportedMethods("DELETE");
