@@ -33,6 +33,21 @@ export async function consume(name: string, key: string, spec: LimitSpec, messag
   }
 }
 
+/** Throws 429 when `key` has used up its points, without spending one. */
+export async function assertNotExhausted(name: string, key: string, spec: LimitSpec, message: string): Promise<void> {
+  const state = await limiter(name, spec).get(key);
+  if (state && state.consumedPoints >= spec.points) throw new TooManyRequestsError(message, state.msBeforeNext / 1000);
+}
+
+/** Spends a point, never throwing: for counting failures after the fact. */
+export async function penalise(name: string, key: string, spec: LimitSpec): Promise<void> {
+  await limiter(name, spec)
+    .consume(key)
+    .catch((err) => {
+      if (!(err instanceof RateLimiterRes)) throw err;
+    });
+}
+
 export async function reset(name: string, key: string, spec: LimitSpec): Promise<void> {
   await limiter(name, spec).delete(key);
 }
@@ -47,10 +62,10 @@ export function clientIp(req: Request): string {
   return req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || "unknown";
 }
 
-/** Password guessing: per account, whatever the source address. */
-export const LOGIN_PER_EMAIL: LimitSpec = { points: 10, durationSeconds: 15 * 60 };
-/** Spraying many accounts from one address. */
-export const LOGIN_PER_IP: LimitSpec = { points: 50, durationSeconds: 15 * 60 };
+/** Failed sign-ins per account, whatever the source address (password guessing). */
+export const LOGIN_FAILURES_PER_EMAIL: LimitSpec = { points: 10, durationSeconds: 15 * 60 };
+/** Failed sign-ins per address (spraying many accounts). */
+export const LOGIN_FAILURES_PER_IP: LimitSpec = { points: 50, durationSeconds: 15 * 60 };
 export function signupPerIp(): LimitSpec {
   return { points: env().KEYGATE_SIGNUPS_PER_HOUR, durationSeconds: 60 * 60 };
 }

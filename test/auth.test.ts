@@ -90,19 +90,31 @@ describe("sign-up and tokens", () => {
     expect(wrong.text).not.toContain("wrong password!");
   });
 
-  it("rate-limits password guessing on one account with 429 and Retry-After", async () => {
-    const user = await createUser(); // one successful sign-in already counted
+  it("rate-limits password guessing on one account: ten failures, then 429 with Retry-After even for the right password", async () => {
+    const user = await createUser();
     const statuses: number[] = [];
-    let last: ApiResponse | undefined;
     for (let i = 0; i < 10; i++) {
-      last = await call("POST", "/api/auth/token", { body: { email: user.email, password: `guess-${i}` } });
-      statuses.push(last.status);
+      statuses.push((await call("POST", "/api/auth/token", { body: { email: user.email, password: `guess-${i}` } })).status);
     }
-    expect(statuses.slice(0, 9)).toEqual(Array(9).fill(401));
-    expectError(last!, 429, "rate_limited");
-    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
-    // Even the right password is refused while the limit holds.
+    expect(statuses).toEqual(Array(10).fill(401));
+    const blocked = await call("POST", "/api/auth/token", { body: { email: user.email, password: "guess-10" } });
+    expectError(blocked, 429, "rate_limited");
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     expectError(await call("POST", "/api/auth/token", { body: { email: user.email, password: user.password } }), 429, "rate_limited");
+  });
+
+  it("never limits successful sign-ins, and a success clears the account's earlier failures", async () => {
+    const user = await createUser();
+    for (let i = 0; i < 9; i++) await call("POST", "/api/auth/token", { body: { email: user.email, password: `guess-${i}` } });
+    for (let i = 0; i < 15; i++) {
+      const ok = await call("POST", "/api/auth/token", { body: { email: user.email, password: user.password } });
+      expect(ok.status, ok.text).toBe(200);
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      statuses.push((await call("POST", "/api/auth/token", { body: { email: user.email, password: `again-${i}` } })).status);
+    }
+    expect(statuses).toEqual(Array(10).fill(401));
   });
 });
 

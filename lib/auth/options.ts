@@ -3,9 +3,9 @@ import CredentialsProvider from "next-auth/providers/credentials";
 import GithubProvider from "next-auth/providers/github";
 import { prisma } from "@/lib/db";
 import { authSecret, env } from "@/lib/env";
-import { checkCredentials } from "@/lib/auth/users";
+import { passwordSignIn } from "@/lib/auth/login";
+import { HttpError } from "@/lib/http/errors";
 import { signInSchema } from "@/lib/auth/schemas";
-import { consume, LOGIN_PER_EMAIL } from "@/lib/rate-limit";
 import { SESSION_MAX_AGE_SECONDS } from "@/lib/auth/session-token";
 
 /**
@@ -22,15 +22,18 @@ export function authOptions(): NextAuthOptions {
         email: { label: "Email", type: "email" },
         password: { label: "Password", type: "password" },
       },
-      async authorize(credentials) {
+      async authorize(credentials, req) {
         const parsed = signInSchema.safeParse({ email: credentials?.email, password: credentials?.password });
         if (!parsed.success) return null;
+        const forwarded = req?.headers?.["x-forwarded-for"];
+        const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim() || "unknown";
         try {
-          await consume("login-email", parsed.data.email, LOGIN_PER_EMAIL, "Too many sign-in attempts.");
-        } catch {
-          throw new Error("Too many sign-in attempts for this account. Wait 15 minutes and try again.");
+          return await passwordSignIn(parsed.data.email, parsed.data.password, ip);
+        } catch (err) {
+          // NextAuth shows a thrown error's message on the sign-in form.
+          if (err instanceof HttpError) throw new Error(err.message);
+          throw err;
         }
-        return checkCredentials(parsed.data.email, parsed.data.password);
       },
     }),
   ];
