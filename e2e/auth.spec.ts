@@ -1,5 +1,5 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
+import { expectNoSeriousViolations } from "./a11y";
 import { expect, SESSION_COOKIE, test } from "./fixtures";
 
 const SIGN_IN_URL = /\/sign-in(\?.*)?$/;
@@ -201,12 +201,3 @@ test.describe("accessibility", () => {
     await saveScreenshot("url error");
   });
 });
-
-async function expectNoSeriousViolations(page: Page, where: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  const report = serious.map(
-    (v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(" ")}: ${n.failureSummary ?? ""}`).join("\n")}`,
-  );
-  expect(report, `axe violations on ${where}`).toEqual([]);
-}

@@ -47,7 +47,7 @@ export interface AuthedApi {
 
 export interface ApiFixture {
   /** Requests sent with `Authorization: Bearer <user.token>`. */
-  as(user: KeygateUser): AuthedApi;
+  as(user: Pick<KeygateUser, "token">): AuthedApi;
 }
 
 interface Fixtures {

@@ -1,0 +1,10 @@
+import type { Metadata } from "next";
+import { requireUser } from "@/lib/auth/session";
+import { BillingPage } from "@/components/billing/billing-page";
+
+export const metadata: Metadata = { title: "Billing" };
+
+export default async function Page() {
+  await requireUser("/billing");
+  return <BillingPage />;
+}

@@ -1,0 +1,208 @@
+import { spawnSync } from "node:child_process";
+import type { Locator, Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import { watchSecretLeaks } from "./leaks";
+
+/**
+ * Billing keys (management keys, mk_…): made in the dashboard, used by
+ * scripts against the management API, and revoked at once when deleted.
+ */
+
+/** Runs a shell command line as a user would paste it; null when this machine has no curl. */
+function runCurl(commandLine: string): string | null {
+  if (spawnSync("curl", ["--version"]).status !== 0) return null;
+  const run = spawnSync("sh", ["-c", commandLine], { encoding: "utf8", timeout: 10_000 });
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout;
+}
+
+function billingKeyRow(page: Page, name: string): Locator {
+  return page.locator(`[data-testid="billing-key-row"][data-key-name="${name}"]`);
+}
+
+test.describe("billing keys", () => {
+  test.use({ permissions: ["clipboard-read", "clipboard-write"] });
+
+  test("create → copy → the key works on GET /api/keys, as in the curl example → delete in the UI → it gets 401", async ({
+    page,
+    users,
+    api,
+    request,
+    baseURL,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    const existing = await api.as(user).post("/api/keys/credit", { name: "listed by the script" });
+    expect(existing.status()).toBe(201);
+    await user.login();
+    const leaks = watchSecretLeaks(page);
+    await page.goto("/billing-keys");
+    await expect(page.getByText("No billing keys yet")).toBeVisible();
+    // The page says what these keys are for, and what they cannot do.
+    await expect(page.getByRole("main")).toContainText("cannot be used for inference");
+    await saveScreenshot("empty");
+
+    await page.getByRole("button", { name: "Create billing key" }).click();
+    const dialog = page.getByTestId("create-billing-key-dialog");
+    await dialog.getByLabel("Name").fill("CI pipeline");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+
+    const modal = page.getByTestId("secret-modal");
+    await expect(modal).toBeVisible();
+    const secret = (await modal.getByTestId("secret-value").textContent()) ?? "";
+    expect(secret).toMatch(/^mk_[0-9A-Za-z]{38}$/);
+    await expect(modal).toContainText("It will not be shown again");
+
+    await modal.getByRole("button", { name: "Copy key to clipboard" }).click();
+    await expect(modal.getByText("Copied to the clipboard.")).toBeVisible();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toBe(secret);
+
+    // The curl example uses this very key against this very server, and copies as shown.
+    const curl = (await page.getByTestId("curl-example").textContent()) ?? "";
+    expect(curl).toBe(`curl ${baseURL}/api/keys \\\n  -H "Authorization: Bearer ${copied}"`);
+    await modal.getByRole("button", { name: "Copy curl command" }).click();
+    await expect(modal.getByRole("status").filter({ hasText: "Curl command copied." })).toHaveCount(1);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(curl);
+    await saveScreenshot("secret modal with curl");
+
+    await modal.getByRole("button", { name: "I have saved this key" }).click();
+    await expect(modal).toBeHidden();
+    leaks.afterSecretShown();
+    const row = billingKeyRow(page, "CI pipeline");
+    await expect(row.getByRole("cell").nth(1)).toHaveText(`${copied.slice(0, 11)}…`);
+    await page.reload();
+    await expect(row).toBeVisible();
+    await leaks.expectSecretGone(copied);
+
+    // The copied command, pasted into a shell: GET /api/keys as the key's owner.
+    const pasted = runCurl(curl);
+    if (pasted !== null) expect(JSON.parse(pasted)).toMatchObject({ success: true, data: [{ name: "listed by the script" }] });
+    // The same request through Playwright (which also sees the status), for machines without curl.
+    const url = /^curl (\S+)/.exec(curl)?.[1] ?? "";
+    const withKey = await request.get(url, { headers: { Authorization: `Bearer ${copied}` } });
+    expect(withKey.status(), await withKey.text()).toBe(200);
+    const listed = ((await withKey.json()) as { data: Array<{ name: string }> }).data;
+    expect(listed.map((k) => k.name)).toEqual(["listed by the script"]);
+
+    await row.getByRole("button", { name: "Delete CI pipeline" }).click();
+    const confirm = page.getByTestId("confirm-dialog");
+    await expect(confirm.getByRole("heading")).toHaveText("Delete “CI pipeline”?");
+    await confirm.getByRole("button", { name: "Delete billing key" }).click();
+    await expect(row).toHaveCount(0);
+    await expect(page.getByText("No billing keys yet")).toBeVisible();
+    await expect(page.getByTestId("toast-success").filter({ hasText: "Deleted management key “CI pipeline”." })).toBeVisible();
+
+    // Revoked at once: the very next request is refused.
+    const revoked = await request.get(url, { headers: { Authorization: `Bearer ${copied}` } });
+    expect(revoked.status()).toBe(401);
+    expect(revoked.headers()["www-authenticate"]).toMatch(/^Bearer/);
+    // The reload and the delete fetched the list again.
+    expect(await leaks.expectSecretGone(copied)).toBeGreaterThanOrEqual(2);
+  });
+
+  test("an empty name and a past expiry show inline errors and send no request; a future expiry is listed", async ({
+    page,
+    users,
+    api,
+    saveScreenshot,
+  }) => {
+    const user = await users.create();
+    await user.login();
+    await page.goto("/billing-keys");
+    await expect(page.getByText("No billing keys yet")).toBeVisible();
+    const writes: string[] = [];
+    page.on("request", (req) => {
+      if (req.method() !== "GET" && new URL(req.url()).pathname.startsWith("/api/")) writes.push(`${req.method()} ${req.url()}`);
+    });
+
+    await page.getByRole("button", { name: "Create billing key" }).click();
+    const dialog = page.getByTestId("create-billing-key-dialog");
+    const name = dialog.getByLabel("Name");
+    const expires = dialog.getByLabel("Expires");
+    await expires.fill("2020-01-01T00:00");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    await expect(name).toHaveAccessibleDescription("Name must not be empty");
+    await expect(expires).toHaveAccessibleDescription("Expiry must be in the future");
+    await expect(name).toBeFocused();
+    await saveScreenshot("errors");
+    await page.waitForTimeout(500);
+    expect(writes).toEqual([]);
+
+    // Escape closes the dialog; reopened, it starts clean. So does Cancel.
+    await page.keyboard.press("Escape");
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole("button", { name: "Create billing key" })).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(name).toBeFocused();
+    await expect(name).not.toHaveAttribute("aria-invalid", "true");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    await expect(name).toHaveAttribute("aria-invalid", "true");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect(dialog).toBeHidden();
+    await page.getByRole("button", { name: "Create billing key" }).click();
+    await expect(name).not.toHaveAttribute("aria-invalid", "true");
+
+    const nextYear = new Date().getFullYear() + 1;
+    await name.fill("expiring");
+    await expires.fill(`${nextYear}-06-30T12:00`);
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    await page.getByTestId("secret-modal").getByRole("button", { name: "I have saved this key" }).click();
+    await expect(billingKeyRow(page, "expiring")).toContainText(`Jun 30, ${nextYear}`);
+
+    const listed = await api.as(user).get("/api/keys/management");
+    const [key] = ((await listed.json()) as { data: Array<{ name: string; expiresAt: string }> }).data;
+    expect(new Date(key.expiresAt).getTime()).toBe(new Date(nextYear, 5, 30, 12, 0).getTime());
+  });
+
+  test("when /api/keys/management fails the error state shows, and Try again loads the list", async ({ page, users, api, saveScreenshot }) => {
+    const user = await users.create();
+    expect((await api.as(user).post("/api/keys/management", { name: "deploy bot" })).status()).toBe(201);
+    await user.login();
+    let failing = true;
+    await page.route(
+      (url) => url.pathname === "/api/keys/management",
+      async (route) => {
+        if (failing && route.request().method() === "GET") {
+          await route.fulfill({ status: 500, json: { success: false, error: { code: "internal_error", message: "Billing keys are unavailable." } } });
+        } else {
+          await route.continue();
+        }
+      },
+    );
+    await page.goto("/billing-keys");
+    const alert = page.getByRole("main").getByRole("alert");
+    await expect(alert).toContainText("Billing keys are unavailable.", { timeout: 15_000 });
+    await saveScreenshot("error");
+    failing = false;
+    await alert.getByRole("button", { name: "Try again" }).click();
+    await expect(billingKeyRow(page, "deploy bot")).toBeVisible();
+  });
+
+  test("a refused create shows the API's message inside the dialog, where it is announced, and keeps the input", async ({
+    page,
+    users,
+    saveScreenshot,
+  }) => {
+    const user = await users.create();
+    await user.login();
+    const message = "Billing keys cannot be created right now.";
+    await page.route(
+      (url) => url.pathname === "/api/keys/management",
+      async (route) => {
+        if (route.request().method() !== "POST") return route.continue();
+        await route.fulfill({ status: 500, json: { success: false, error: { code: "internal_error", message } } });
+      },
+    );
+    await page.goto("/billing-keys");
+    await page.getByRole("button", { name: "Create billing key" }).click();
+    const dialog = page.getByTestId("create-billing-key-dialog");
+    await dialog.getByLabel("Name").fill("refused");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    await expect(dialog.getByRole("alert")).toHaveText(message);
+    await expect(page.getByTestId("toast-error").filter({ hasText: message })).toBeVisible();
+    await expect(dialog.getByLabel("Name")).toHaveValue("refused");
+    await expect(page.getByTestId("secret-modal")).toBeHidden();
+    await saveScreenshot("refused");
+  });
+});

@@ -1,0 +1,934 @@
+import type { APIRequestContext, Locator, Page } from "@playwright/test";
+import { expectNoSeriousViolations } from "./a11y";
+import { expect, test, type AuthedApi, type UsersFixture } from "./fixtures";
+import { reactQueryCache, watchSecretLeaks } from "./leaks";
+import { E2E_ADMIN_API_TOKEN } from "./test-env";
+
+/**
+ * The API Keys screen and the dashboard shell, in a real browser against a
+ * production build. Every test makes its own users, so they run in parallel.
+ */
+
+interface ListedKey {
+  id: string;
+  name: string;
+  keyType: "credit" | "subscription";
+  keyPrefix: string;
+  isActive: boolean;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  maxBudget: number | null;
+  expiresAt: string | null;
+}
+
+const EMPTY_KEYS = "No API keys yet";
+const API_ERROR_BODY = {
+  success: false,
+  error: { code: "internal_error", message: "Something went wrong on our side. The request was not completed; please try again." },
+};
+
+function keyRow(page: Page, name: string): Locator {
+  return page.locator(`[data-testid="key-row"][data-key-name="${name}"]`);
+}
+
+function toast(page: Page, tone: "success" | "error", text: string | RegExp): Locator {
+  return page.getByTestId(`toast-${tone}`).filter({ hasText: text });
+}
+
+async function listKeys(api: AuthedApi): Promise<ListedKey[]> {
+  const res = await api.get("/api/keys");
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { data: ListedKey[] }).data;
+}
+
+async function createKeyViaApi(api: AuthedApi, body: Record<string, unknown>): Promise<ListedKey & { apiKey: string }> {
+  const res = await api.post("/api/keys/credit", body);
+  expect(res.status(), await res.text()).toBe(201);
+  return ((await res.json()) as { data: ListedKey & { apiKey: string } }).data;
+}
+
+/** `<input type="datetime-local">` text for a date, in the browser's (= this machine's) time zone. */
+function localDateTime(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function daysFromNow(days: number): Date {
+  return new Date(Date.now() + days * 86_400_000);
+}
+
+/** Every non-GET request the page sends to /api, to prove a form sent nothing. */
+function recordApiWrites(page: Page): string[] {
+  const writes: string[] = [];
+  page.on("request", (req) => {
+    if (req.method() !== "GET" && new URL(req.url()).pathname.startsWith("/api/")) writes.push(`${req.method()} ${req.url()}`);
+  });
+  return writes;
+}
+
+/**
+ * The journey's sign-up goes through the form, like a person's would. Credit
+ * comes from the operator's admin API, and a session token from
+ * POST /api/auth/token lets the test check the API's side of things.
+ */
+async function signUpThroughForm(
+  page: Page,
+  users: UsersFixture,
+  request: APIRequestContext,
+  creditUsd: number,
+): Promise<{ email: string; password: string; token: string }> {
+  const email = users.freshEmail();
+  const password = users.freshPassword();
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("signed-in-as")).toHaveText(email);
+
+  const grant = await request.post("/api/admin/credits", {
+    headers: { Authorization: `Bearer ${E2E_ADMIN_API_TOKEN}` },
+    data: { email, amountUsd: creditUsd, note: "e2e journey" },
+  });
+  expect(grant.status(), await grant.text()).toBe(201);
+  const tokenRes = await request.post("/api/auth/token", { data: { email, password } });
+  expect(tokenRes.status(), await tokenRes.text()).toBe(200);
+  const { data: session } = (await tokenRes.json()) as { data: { token: string } };
+  return { email, password, token: session.token };
+}
+
+/** Presses Tab until the focused element has this accessible name (as its aria-label or text). */
+async function tabTo(page: Page, name: string, maxPresses = 25): Promise<void> {
+  for (let i = 0; i < maxPresses; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? (el.getAttribute("aria-label") ?? el.textContent ?? "").trim() : "";
+    });
+    if (focused === name) return;
+  }
+  throw new Error(`Tab never reached "${name}" in ${maxPresses} presses`);
+}
+
+/** Whether the focused element is inside the open modal <dialog> (or is it). */
+async function focusIsInOpenDialog(page: Page): Promise<boolean> {
+  return page.evaluate(() => !!document.activeElement?.closest("dialog[open]"));
+}
+
+test.describe("credit key journey", () => {
+  test.use({ permissions: ["clipboard-read", "clipboard-write"] });
+
+  test("sign up → create a credit key → copy → close → reload: the secret is gone everywhere; pause shows in the API; delete removes it", async ({
+    page,
+    users,
+    request,
+    api,
+    saveScreenshot,
+  }) => {
+    const leaks = watchSecretLeaks(page);
+    const user = await signUpThroughForm(page, users, request, 10);
+    const asUser = api.as(user);
+    await expect(page).toHaveURL(/\/keys$/);
+    await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+
+    await page.getByRole("button", { name: "Create credit key" }).click();
+    const dialog = page.getByTestId("create-key-dialog");
+    await expect(dialog.getByRole("heading", { name: "Create a credit key" })).toBeVisible();
+    await dialog.getByLabel("Name").fill("journey key");
+    await dialog.getByLabel("Max budget (USD)").fill("5");
+    await dialog.getByLabel("Requests per minute").fill("30");
+    await dialog.getByLabel("Tokens per minute").fill("1000");
+    const expiry = daysFromNow(30);
+    await dialog.getByLabel("Expires").fill(localDateTime(expiry));
+    await saveScreenshot("create dialog filled");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+
+    const modal = page.getByTestId("secret-modal");
+    await expect(modal).toBeVisible();
+    await expect(dialog).toBeHidden();
+    const secret = (await modal.getByTestId("secret-value").textContent()) ?? "";
+    expect(secret).toMatch(/^sk_live_[0-9A-Za-z]{38}$/);
+    await expect(modal).toContainText("It will not be shown again");
+    await expect(toast(page, "success", "Created key “journey key”.")).toBeVisible();
+
+    const copy = modal.getByRole("button", { name: "Copy key to clipboard" });
+    await copy.click();
+    await expect(copy).toHaveText("Copied");
+    await expect(modal.getByRole("status")).toHaveText("Copied to the clipboard.");
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toBe(secret);
+    await saveScreenshot("secret modal after copy");
+
+    // A stray click on the backdrop is not a decision to lose the key.
+    await page.mouse.click(5, 5);
+    await expect(modal).toBeVisible();
+
+    await modal.getByRole("button", { name: "I have saved this key" }).click();
+    await expect(modal).toBeHidden();
+    leaks.afterSecretShown();
+    await expect(keyRow(page, "journey key")).toBeVisible();
+    await leaks.expectSecretGone(copied);
+
+    await page.reload();
+    const row = keyRow(page, "journey key");
+    await expect(row).toBeVisible();
+    await leaks.expectSecretGone(copied);
+    // The cache probe reads the live cache: it holds the list, just not the secret.
+    expect(await reactQueryCache(page)).toContain(copied.slice(0, 16));
+    // The table shows only the stored display prefix: the type and 8 random characters.
+    await expect(row.getByRole("cell").nth(2)).toHaveText(`${copied.slice(0, 16)}…`);
+    await expect(row).toContainText("Credit");
+    await expect(row).toContainText("Active");
+    await expect(row).toContainText("30 rpm · 1000 tpm");
+    await expect(row).toContainText("budget $5.00");
+    await expect(row).toContainText(String(expiry.getFullYear()));
+    await saveScreenshot("keys list after reload");
+
+    // Use the copied key against the API. The management API refuses every
+    // consumption key (inference only), so this proves the clipboard holds a
+    // key Keygate recognises as an sk_ key, not that it is active.
+    const asKey = await request.get("/api/keys", { headers: { Authorization: `Bearer ${copied}` } });
+    expect(asKey.status()).toBe(403);
+    expect(((await asKey.json()) as { error: { code: string } }).error.code).toBe("consumption_key_not_allowed");
+
+    // Pause. The inference gateway, which would refuse the paused key, does not
+    // exist yet, and the management API answers 403 for any sk_ key whether
+    // paused or not, so the refusal cannot be shown with the key itself.
+    // Instead: the API's own list says the key the UI paused is inactive, and
+    // its prefix is the copied secret's first 16 characters, so it is that key.
+    await page.getByRole("button", { name: "Pause journey key" }).click();
+    await expect(row).toContainText("Paused");
+    await expect(toast(page, "success", "Paused “journey key”")).toBeVisible();
+    await expect(page.getByRole("button", { name: "Resume journey key" })).toBeVisible();
+    const [paused] = await listKeys(asUser);
+    expect(paused).toMatchObject({ name: "journey key", isActive: false, keyPrefix: copied.slice(0, 16) });
+
+    // Delete, after a confirmation that names the key.
+    await page.getByRole("button", { name: "Delete journey key" }).click();
+    const confirm = page.getByTestId("confirm-dialog");
+    await expect(confirm.getByRole("heading")).toHaveText("Delete “journey key”?");
+    // The safe choice has the focus, so a reflexive Enter deletes nothing.
+    await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+    await saveScreenshot("delete confirmation");
+    await confirm.getByRole("button", { name: "Delete key" }).click();
+    await expect(confirm).toBeHidden();
+    await expect(row).toHaveCount(0);
+    await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+    await expect(toast(page, "success", "Deleted “journey key”.")).toBeVisible();
+    expect(await listKeys(asUser)).toEqual([]);
+    // The reload, the pause and the delete all fetched the list again.
+    expect(await leaks.expectSecretGone(copied)).toBeGreaterThanOrEqual(3);
+  });
+
+  test("keyboard only: Tab and Enter create a key, focus stays in the secret modal, Escape closes dialogs and focus returns", async ({
+    page,
+    users,
+    api,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await user.login();
+    await page.goto("/keys");
+    await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+
+    const createButton = page.getByRole("button", { name: "Create credit key" });
+    const dialog = page.getByTestId("create-key-dialog");
+    await tabTo(page, "Create credit key");
+    await page.keyboard.press("Enter");
+    await expect(dialog).toBeVisible();
+    await expect(dialog.getByLabel("Name")).toBeFocused();
+
+    // Escape closes the dialog and puts focus back on the button that opened it.
+    await page.keyboard.press("Escape");
+    await expect(dialog).toBeHidden();
+    await expect(createButton).toBeFocused();
+
+    await page.keyboard.press("Enter");
+    await expect(dialog.getByLabel("Name")).toBeFocused();
+    await expect(dialog.getByLabel("Name"), "a reopened form starts blank").toHaveValue("");
+    await page.keyboard.type("keyboard key");
+    await page.keyboard.press("Tab");
+    await expect(dialog.getByLabel("Max budget (USD)")).toBeFocused();
+    await page.keyboard.type("2.5");
+    await page.keyboard.press("Enter");
+
+    const modal = page.getByTestId("secret-modal");
+    await expect(modal).toBeVisible();
+    const secret = (await modal.getByTestId("secret-value").textContent()) ?? "";
+    expect(secret).toMatch(/^sk_live_/);
+    expect(await focusIsInOpenDialog(page), "focus moves into the secret modal").toBe(true);
+
+    // The modal traps focus: Tab and Shift+Tab cycle through its own controls.
+    const seen = new Set<string>();
+    for (const key of ["Tab", "Tab", "Tab", "Tab", "Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"]) {
+      await page.keyboard.press(key);
+      const where = await page.evaluate(() => {
+        const el = document.activeElement;
+        return { inDialog: !!el?.closest("dialog[open]"), label: el?.getAttribute("aria-label") ?? el?.textContent ?? "", tag: el?.tagName };
+      });
+      // Chromium briefly hands focus to the browser's own UI after the last
+      // control (document.body from the page's view); the page behind stays inert.
+      expect(where.inDialog || where.tag === "BODY", `${key} left the modal for ${JSON.stringify(where)}`).toBe(true);
+      if (where.inDialog) seen.add(where.label.trim());
+    }
+    expect([...seen].sort()).toEqual(["Copy key to clipboard", "I have saved this key"]);
+
+    await tabTo(page, "Copy key to clipboard");
+    await page.keyboard.press("Enter");
+    await expect(modal.getByRole("status")).toHaveText("Copied to the clipboard.");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    await saveScreenshot("secret modal via keyboard");
+
+    // Escape is a deliberate close too; afterwards the keyboard user is back on the page, not lost at the top.
+    await page.keyboard.press("Escape");
+    await expect(modal).toBeHidden();
+    await expect(createButton).toBeFocused();
+    await expect(keyRow(page, "keyboard key")).toContainText("budget $2.50");
+
+    // Delete by keyboard: the confirmation opens on Cancel; Escape backs out.
+    await tabTo(page, "Delete keyboard key");
+    await page.keyboard.press("Enter");
+    const confirm = page.getByTestId("confirm-dialog");
+    await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+    await page.keyboard.press("Escape");
+    await expect(confirm).toBeHidden();
+    await expect(page.getByRole("button", { name: "Delete keyboard key" })).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+    await page.keyboard.press("Tab");
+    await expect(confirm.getByRole("button", { name: "Delete key" })).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+    expect(await listKeys(api.as(user))).toEqual([]);
+  });
+});
+
+test.describe("create credit key dialog", () => {
+  test("an empty name, rpm 0, a zero budget and a past expiry show inline errors from the API's schema, and no request is sent", async ({
+    page,
+    users,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await user.login();
+    await page.goto("/keys");
+    await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+    const writes = recordApiWrites(page);
+
+    await page.getByRole("button", { name: "Create credit key" }).click();
+    const dialog = page.getByTestId("create-key-dialog");
+    const name = dialog.getByLabel("Name");
+    const budget = dialog.getByLabel("Max budget (USD)");
+    const rpm = dialog.getByLabel("Requests per minute");
+    const tpm = dialog.getByLabel("Tokens per minute");
+    const expires = dialog.getByLabel("Expires");
+    await expect(rpm, "rpm starts at the API's default").toHaveValue("60");
+    await name.fill("   ");
+    await budget.fill("0");
+    await rpm.fill("0");
+    await expires.fill("2020-01-01T00:00");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+
+    // Each error is announced with its field, and names the field as the form labels it.
+    await expect(name).toHaveAttribute("aria-invalid", "true");
+    await expect(name).toHaveAccessibleDescription("Name must not be empty");
+    await expect(budget).toHaveAccessibleDescription("Max budget must be greater than 0");
+    await expect(rpm).toHaveAccessibleDescription("Requests per minute must be at least 1");
+    await expect(expires).toHaveAccessibleDescription("Expiry must be in the future");
+    await expect(tpm).not.toHaveAttribute("aria-invalid", "true");
+    await expect(name, "focus goes to the first field to fix").toBeFocused();
+    await saveScreenshot("create dialog errors");
+
+    // Give a stray request time to show up before asserting there was none.
+    await page.waitForTimeout(500);
+    expect(writes).toEqual([]);
+    await expect(page.getByTestId("secret-modal")).toBeHidden();
+
+    // Cancel and reopen: a fresh form, not the old errors.
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect(dialog).toBeHidden();
+    await page.getByRole("button", { name: "Create credit key" }).click();
+    await expect(name).not.toHaveAttribute("aria-invalid", "true");
+    await expect(rpm).not.toHaveAttribute("aria-invalid", "true");
+
+    // Valid values create the key.
+    await name.fill("fixed key");
+    await budget.fill("");
+    await rpm.fill("120");
+    await expires.fill("");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    await expect(page.getByTestId("secret-modal")).toBeVisible();
+    expect(writes).toEqual([expect.stringMatching(/^POST .*\/api\/keys\/credit$/)]);
+  });
+
+  test("without credit the API's 402 message appears in an error toast and the dialog stays open with the input", async ({
+    page,
+    users,
+    api,
+    saveScreenshot,
+  }) => {
+    const user = await users.create();
+    const direct = await api.as(user).post("/api/keys/credit", { name: "x" });
+    expect(direct.status()).toBe(402);
+    const { error } = (await direct.json()) as { error: { message: string } };
+
+    await user.login();
+    await page.goto("/keys");
+    await page.getByRole("button", { name: "Create credit key" }).click();
+    const dialog = page.getByTestId("create-key-dialog");
+    await dialog.getByLabel("Name").fill("no credit");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+
+    // In the dialog, where it is seen and announced; the page behind the modal is inert.
+    await expect(dialog.getByRole("alert")).toHaveText(error.message);
+    await expect(toast(page, "error", error.message)).toBeVisible();
+    await expect(dialog).toBeVisible();
+    await expect(dialog.getByLabel("Name")).toHaveValue("no credit");
+    await expect(dialog.getByRole("button", { name: "Create key" })).toBeEnabled();
+    await expect(page.getByTestId("secret-modal")).toBeHidden();
+    await saveScreenshot("no credit toast");
+
+    // Closed and reopened, the dialog no longer shows the old refusal.
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "Create credit key" }).click();
+    await expect(dialog.getByLabel("Name")).toBeFocused();
+    await expect(dialog.getByRole("alert")).toHaveCount(0);
+  });
+});
+
+test.describe("keys list states", () => {
+  test("a new user sees a loading state until the list arrives, then the empty state", async ({ page, users, saveScreenshot }) => {
+    const user = await users.create();
+    await user.login();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await page.route(
+      (url) => url.pathname === "/api/keys",
+      async (route) => {
+        await gate;
+        await route.continue();
+      },
+    );
+
+    await page.goto("/keys");
+    await expect(page.getByRole("status", { name: "Loading keys" })).toBeVisible();
+    await saveScreenshot("loading");
+    release();
+    await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+    await expect(page.getByRole("status", { name: "Loading keys" })).toHaveCount(0);
+    await expect(page.getByRole("table")).toHaveCount(0);
+    await saveScreenshot("empty");
+  });
+
+  test("one failed load of /api/keys is retried silently and the list appears", async ({ page, users, api }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await createKeyViaApi(api.as(user), { name: "survives a blip" });
+    await user.login();
+    let failures = 0;
+    await page.route(
+      (url) => url.pathname === "/api/keys",
+      async (route) => {
+        if (failures === 0) {
+          failures++;
+          await route.fulfill({ status: 500, json: API_ERROR_BODY });
+        } else {
+          await route.continue();
+        }
+      },
+    );
+
+    await page.goto("/keys");
+    await expect(keyRow(page, "survives a blip")).toBeVisible();
+    expect(failures).toBe(1);
+    await expect(page.getByRole("main").getByRole("alert")).toHaveCount(0);
+  });
+
+  test("when /api/keys keeps answering 500 the error state shows the message, and Try again loads the list", async ({
+    page,
+    users,
+    api,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await createKeyViaApi(api.as(user), { name: "after the outage" });
+    await user.login();
+    let failing = true;
+    let failures = 0;
+    await page.route(
+      (url) => url.pathname === "/api/keys",
+      async (route) => {
+        if (failing) {
+          failures++;
+          await route.fulfill({ status: 500, json: API_ERROR_BODY });
+        } else {
+          await route.continue();
+        }
+      },
+    );
+
+    await page.goto("/keys");
+    const alert = page.getByRole("main").getByRole("alert");
+    // TanStack retries a 5xx twice (1 s, then 2 s) before giving up.
+    await expect(alert).toContainText(API_ERROR_BODY.error.message, { timeout: 15_000 });
+    expect(failures).toBe(3);
+    await expectNoSeriousViolations(page, "/keys error state");
+    await saveScreenshot("error state");
+
+    failing = false;
+    await alert.getByRole("button", { name: "Try again" }).click();
+    await expect(keyRow(page, "after the outage")).toBeVisible();
+    await expect(alert).toHaveCount(0);
+  });
+});
+
+test.describe("key actions", () => {
+  test("pausing flips the status at once, then rolls back with an error toast when the PUT fails", async ({ page, users, api, saveScreenshot }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await createKeyViaApi(api.as(user), { name: "rollback key" });
+    await user.login();
+    await page.goto("/keys");
+    const row = keyRow(page, "rollback key");
+    await expect(row).toContainText("Active");
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const failure = { code: "internal_error", message: "The key could not be updated. Please try again." };
+    let puts = 0;
+    await page.route(
+      (url) => url.pathname.startsWith("/api/keys/"),
+      async (route) => {
+        if (route.request().method() !== "PUT") return route.continue();
+        puts++;
+        await gate;
+        await route.fulfill({ status: 500, json: { success: false, error: failure } });
+      },
+    );
+
+    await page.getByRole("button", { name: "Pause rollback key" }).click();
+    // Optimistic: the UI shows the pause while the server has not answered yet.
+    await expect(row).toContainText("Paused");
+    await expect(page.getByRole("button", { name: "Resume rollback key" })).toBeVisible();
+    await saveScreenshot("optimistic pause");
+    release();
+
+    await expect(toast(page, "error", failure.message)).toBeVisible();
+    await expect(row).toContainText("Active");
+    await expect(page.getByRole("button", { name: "Pause rollback key" })).toBeVisible();
+    await saveScreenshot("rolled back");
+    expect(puts).toBe(1);
+    const [key] = await listKeys(api.as(user));
+    expect(key.isActive).toBe(true);
+  });
+
+  test("renaming validates the new name, and rename and resume in the UI change name and isActive in the API", async ({
+    page,
+    users,
+    api,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    const asUser = api.as(user);
+    const key = await createKeyViaApi(asUser, { name: "old name" });
+    const paused = await asUser.put(`/api/keys/${key.id}`, { isActive: false });
+    expect(paused.status()).toBe(200);
+    await user.login();
+    await page.goto("/keys");
+    await expect(keyRow(page, "old name")).toContainText("Paused");
+
+    await page.getByRole("button", { name: "Rename old name" }).click();
+    const dialog = page.getByRole("dialog", { name: "Rename “old name”" });
+    const field = dialog.getByLabel("New name");
+    await expect(field).toHaveValue("old name");
+    await expect(field).toBeFocused();
+    await field.fill("");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await expect(field).toHaveAccessibleDescription("Name must not be empty");
+    await saveScreenshot("rename error");
+    await field.fill("new name");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(keyRow(page, "new name")).toBeVisible();
+    await expect(toast(page, "success", "Renamed to “new name”.")).toBeVisible();
+
+    await page.getByRole("button", { name: "Resume new name" }).click();
+    await expect(keyRow(page, "new name")).toContainText("Active");
+    await expect(toast(page, "success", "Resumed “new name”.")).toBeVisible();
+    const [after] = await listKeys(asUser);
+    expect(after).toMatchObject({ id: key.id, name: "new name", isActive: true });
+  });
+
+  test("Escape closes the rename and delete dialogs without changing anything", async ({ page, users, api }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await createKeyViaApi(api.as(user), { name: "untouched" });
+    await user.login();
+    await page.goto("/keys");
+    const writes = recordApiWrites(page);
+
+    await page.getByRole("button", { name: "Rename untouched" }).click();
+    const rename = page.getByRole("dialog", { name: "Rename “untouched”" });
+    await rename.getByLabel("New name").fill("changed my mind");
+    await page.keyboard.press("Escape");
+    await expect(rename).toBeHidden();
+
+    await page.getByRole("button", { name: "Delete untouched" }).click();
+    await expect(page.getByTestId("confirm-dialog")).toBeVisible();
+    await page.keyboard.press("Escape");
+    await expect(page.getByTestId("confirm-dialog")).toBeHidden();
+
+    await page.waitForTimeout(300);
+    expect(writes).toEqual([]);
+    await expect(keyRow(page, "untouched")).toContainText("Active");
+    expect((await listKeys(api.as(user))).map((k) => k.name)).toEqual(["untouched"]);
+  });
+});
+
+test.describe("tenancy", () => {
+  test("a second user never sees the first user's keys, in another browser or after sign-out in the same one", async ({
+    page,
+    browser,
+    baseURL,
+    users,
+    api,
+  }) => {
+    const alice = await users.create({ creditUsd: 5 });
+    const bob = await users.create();
+    const aliceKey = await createKeyViaApi(api.as(alice), { name: "alice credit key" });
+    const aliceMk = await api.as(alice).post("/api/keys/management", { name: "alice billing key" });
+    expect(aliceMk.status()).toBe(201);
+
+    await alice.login();
+    await page.goto("/keys");
+    await expect(keyRow(page, "alice credit key")).toBeVisible();
+
+    // Bob, in his own browser.
+    const bobContext = await browser.newContext({ baseURL });
+    try {
+      const bobPage = await bobContext.newPage();
+      await bob.login(bobPage);
+      await bobPage.goto("/keys");
+      await expect(bobPage.getByTestId("signed-in-as")).toHaveText(bob.email);
+      await expect(bobPage.getByText(EMPTY_KEYS)).toBeVisible();
+      await bobPage.goto("/billing-keys");
+      await expect(bobPage.getByText("No billing keys yet")).toBeVisible();
+      expect(await bobPage.content()).not.toContain("alice");
+    } finally {
+      await bobContext.close();
+    }
+
+    // Bob, in the browser Alice just used: nothing of hers survives sign-out.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/sign-in/);
+    await page.getByLabel("Email").fill(bob.email);
+    await page.getByLabel("Password").fill(bob.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("signed-in-as")).toHaveText(bob.email);
+    await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+    expect(await page.content()).not.toContain("alice credit key");
+
+    // And Bob's session cannot reach her key by ID.
+    const put = await api.as(bob).put(`/api/keys/${aliceKey.id}`, { isActive: false });
+    expect(put.status()).toBe(404);
+    const del = await api.as(bob).delete(`/api/keys/${aliceKey.id}`);
+    expect(del.status()).toBe(404);
+    expect((await listKeys(api.as(alice)))[0]).toMatchObject({ id: aliceKey.id, isActive: true });
+  });
+});
+
+test.describe("shell and sessions", () => {
+  test("a signed-out visit to any dashboard page goes to sign-in and returns to that page after signing in", async ({ page, users }) => {
+    const user = await users.create();
+    for (const path of ["/keys", "/billing-keys", "/billing", "/account"]) {
+      await page.context().clearCookies();
+      await page.goto(path);
+      await expect(page).toHaveURL(`/sign-in?callbackUrl=${encodeURIComponent(path)}`);
+      await page.getByLabel("Email").fill(user.email);
+      await page.getByLabel("Password").fill(user.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page.getByTestId("signed-in-as")).toHaveText(user.email);
+      await expect(page, `back on ${path}`).toHaveURL(path);
+    }
+  });
+
+  test("a callbackUrl pointing at another site is ignored after sign-in", async ({ page, users, baseURL }) => {
+    const user = await users.create();
+    await page.goto(`/sign-in?callbackUrl=${encodeURIComponent("https://evil.example/phish")}`);
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Password").fill(user.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("signed-in-as")).toHaveText(user.email);
+    expect(new URL(page.url()).origin).toBe(new URL(baseURL!).origin);
+  });
+
+  test("the navigation reaches every screen and marks the current one; the header names the user and signs out", async ({
+    page,
+    users,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 12.5 });
+    await user.login();
+    await page.goto("/keys");
+    const nav = page.getByRole("navigation", { name: "Main" });
+    const screens = [
+      { link: "API Keys", path: "/keys", heading: "API keys", title: "API Keys · Keygate" },
+      { link: "Billing Keys", path: "/billing-keys", heading: "Billing keys", title: "Billing Keys · Keygate" },
+      { link: "Billing", path: "/billing", heading: "Billing", title: "Billing · Keygate" },
+      { link: "Account", path: "/account", heading: "Account", title: "Account · Keygate" },
+    ];
+    for (const s of screens) {
+      await nav.getByRole("link", { name: s.link, exact: true }).click();
+      await expect(page).toHaveURL(s.path);
+      await expect(page.getByRole("heading", { level: 1, name: s.heading, exact: true })).toBeVisible();
+      await expect(page).toHaveTitle(s.title);
+      await expect(nav.getByRole("link", { name: s.link, exact: true })).toHaveAttribute("aria-current", "page");
+      await expect(nav.locator('[aria-current="page"]')).toHaveCount(1);
+      await expect(page.getByTestId("signed-in-as")).toHaveText(user.email);
+    }
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/sign-in/);
+    await page.goto("/keys");
+    await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Fkeys$/);
+    await saveScreenshot("signed out");
+  });
+
+  test("Billing shows the balance granted by the operator and counts the keys", async ({ page, users, api, saveScreenshot }) => {
+    const user = await users.create({ creditUsd: 12.5 });
+    const key = await createKeyViaApi(api.as(user), { name: "one" });
+    await createKeyViaApi(api.as(user), { name: "two" });
+    expect((await api.as(user).put(`/api/keys/${key.id}`, { isActive: false })).status()).toBe(200);
+    await user.login();
+    await page.goto("/billing");
+    await expect(page.getByTestId("balance")).toHaveText("$12.50");
+    await expect(page.getByText("1 of 2")).toBeVisible();
+    await saveScreenshot("billing");
+  });
+
+  test.describe(() => {
+    // West of UTC, a UTC month's first midnight is the previous evening locally.
+    test.use({ timezoneId: "America/New_York" });
+
+    test("Billing names the period as the UTC calendar month, whatever the viewer's time zone", async ({ page, users }) => {
+      const user = await users.create();
+      await user.login();
+      await page.goto("/billing");
+      await expect(page.getByTestId("balance")).toHaveText("$0.00");
+      const now = new Date();
+      const utcDay = (d: Date) => d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+      const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+      const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0));
+      await expect(page.getByText(/^Period:/)).toHaveText(`Period: ${utcDay(first)} – ${utcDay(last)} (UTC calendar month).`);
+    });
+  });
+
+  test("Account explains POST /api/auth/token with a curl that works, and links to the API docs", async ({ page, users, request, baseURL, saveScreenshot }) => {
+    const user = await users.create();
+    await user.login();
+    await page.goto("/account");
+    const example = page.getByText("/api/auth/token");
+    await expect(example).toBeVisible();
+    const text = (await example.textContent()) ?? "";
+    expect(text).toContain(`curl -X POST ${baseURL}/api/auth/token`);
+    expect(text).toContain(`"email": "${user.email}"`);
+    await saveScreenshot("account");
+
+    // The documented call, as written, with the password filled in.
+    const body = /-d '([^']+)'/.exec(text)?.[1]?.replace("<your password>", user.password);
+    expect(body).toBeDefined();
+    const res = await request.post(`${baseURL}/api/auth/token`, { headers: { "Content-Type": "application/json" }, data: body });
+    expect(res.status()).toBe(200);
+    expect(((await res.json()) as { data: { token: string } }).data.token).toBeTruthy();
+
+    await page.getByRole("link", { name: "Read the API reference" }).click();
+    await expect(page).toHaveURL("/docs");
+    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+    await page.goBack();
+    await page.getByRole("link", { name: "API docs" }).click();
+    await expect(page).toHaveURL("/docs");
+  });
+});
+
+test.describe("responsive", () => {
+  test("at phone width (390px) /keys has no horizontal page overflow; the table scrolls inside its own box", async ({
+    page,
+    users,
+    api,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await createKeyViaApi(api.as(user), { name: "a key with a fairly long descriptive name", maxBudget: 20, tpm: 50_000 });
+    await user.login();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto("/keys");
+    await expect(keyRow(page, "a key with a fairly long descriptive name")).toBeVisible();
+
+    const overflow = await page.evaluate(() => {
+      const table = document.querySelector("table");
+      const scroller = table?.parentElement;
+      return {
+        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        tableWider: scroller ? scroller.scrollWidth > scroller.clientWidth : false,
+        scrollerFits: scroller ? scroller.getBoundingClientRect().right <= document.documentElement.clientWidth : false,
+      };
+    });
+    expect(overflow.page, "the page scrolls sideways").toBeLessThanOrEqual(0);
+    expect(overflow.tableWider, "the table is wider than the phone and scrolls in its own box").toBe(true);
+    expect(overflow.scrollerFits).toBe(true);
+    await expect(page.getByRole("button", { name: "Create credit key" })).toBeInViewport();
+    await saveScreenshot("phone keys");
+
+    for (const path of ["/billing-keys", "/billing", "/account"]) {
+      await page.goto(path);
+      await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(sideways, `${path} scrolls sideways at 390px`).toBeLessThanOrEqual(0);
+      await saveScreenshot(`phone ${path}`);
+    }
+
+    // The create dialog fits the phone.
+    await page.goto("/keys");
+    await page.getByRole("button", { name: "Create credit key" }).click();
+    const dialog = page.getByTestId("create-key-dialog");
+    await expect(dialog).toBeVisible();
+    const box = await dialog.boundingBox();
+    expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
+    await saveScreenshot("phone create dialog");
+  });
+});
+
+/**
+ * Axe on every dashboard screen, in each state worth seeing, in light and in
+ * dark. `prepare` makes the data once; `show` brings the page to the state to
+ * scan, once per colour scheme.
+ */
+test.describe("accessibility", () => {
+  interface Scenario {
+    name: string;
+    prepare?(api: AuthedApi): Promise<void>;
+    show(page: Page): Promise<void>;
+  }
+
+  const withCreditKeys = async (api: AuthedApi) => {
+    await createKeyViaApi(api, { name: "scanned key", maxBudget: 10, tpm: 1000, expiresAt: daysFromNow(90).toISOString() });
+    const paused = await createKeyViaApi(api, { name: "paused key" });
+    expect((await api.put(`/api/keys/${paused.id}`, { isActive: false })).status()).toBe(200);
+  };
+
+  const scenarios: Scenario[] = [
+    {
+      name: "keys empty",
+      show: async (page) => {
+        await page.goto("/keys");
+        await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+      },
+    },
+    {
+      name: "keys list",
+      prepare: withCreditKeys,
+      show: async (page) => {
+        await page.goto("/keys");
+        await expect(keyRow(page, "paused key")).toBeVisible();
+      },
+    },
+    {
+      name: "keys create dialog with errors",
+      show: async (page) => {
+        await page.goto("/keys");
+        await page.getByRole("button", { name: "Create credit key" }).click();
+        await page.getByTestId("create-key-dialog").getByLabel("Requests per minute").fill("0");
+        await page.getByRole("button", { name: "Create key" }).click();
+        await expect(page.getByTestId("create-key-dialog").getByLabel("Name")).toHaveAttribute("aria-invalid", "true");
+      },
+    },
+    {
+      name: "keys secret modal",
+      show: async (page) => {
+        await page.goto("/keys");
+        await page.getByRole("button", { name: "Create credit key" }).click();
+        await page.getByTestId("create-key-dialog").getByLabel("Name").fill("scanned");
+        await page.getByRole("button", { name: "Create key" }).click();
+        await expect(page.getByTestId("secret-modal")).toBeVisible();
+      },
+    },
+    {
+      name: "keys rename dialog",
+      prepare: withCreditKeys,
+      show: async (page) => {
+        await page.goto("/keys");
+        await page.getByRole("button", { name: "Rename scanned key" }).click();
+        await expect(page.getByRole("dialog", { name: "Rename “scanned key”" })).toBeVisible();
+      },
+    },
+    {
+      name: "keys delete confirmation",
+      prepare: withCreditKeys,
+      show: async (page) => {
+        await page.goto("/keys");
+        await page.getByRole("button", { name: "Delete scanned key" }).click();
+        await expect(page.getByTestId("confirm-dialog")).toBeVisible();
+      },
+    },
+    {
+      name: "billing keys list",
+      prepare: async (api) => {
+        expect((await api.post("/api/keys/management", { name: "CI" })).status()).toBe(201);
+      },
+      show: async (page) => {
+        await page.goto("/billing-keys");
+        await expect(page.getByTestId("billing-key-row")).toHaveCount(1);
+      },
+    },
+    {
+      name: "billing keys empty",
+      show: async (page) => {
+        await page.goto("/billing-keys");
+        await expect(page.getByText("No billing keys yet")).toBeVisible();
+      },
+    },
+    {
+      name: "billing keys create dialog with errors",
+      show: async (page) => {
+        await page.goto("/billing-keys");
+        await page.getByRole("button", { name: "Create billing key" }).click();
+        await page.getByTestId("create-billing-key-dialog").getByRole("button", { name: "Create key" }).click();
+        await expect(page.getByTestId("create-billing-key-dialog").getByLabel("Name")).toHaveAttribute("aria-invalid", "true");
+      },
+    },
+    {
+      name: "billing keys secret modal with curl",
+      show: async (page) => {
+        await page.goto("/billing-keys");
+        await page.getByRole("button", { name: "Create billing key" }).click();
+        await page.getByTestId("create-billing-key-dialog").getByLabel("Name").fill("scanned");
+        await page.getByRole("button", { name: "Create key" }).click();
+        await expect(page.getByTestId("curl-example")).toBeVisible();
+      },
+    },
+    {
+      name: "billing",
+      show: async (page) => {
+        await page.goto("/billing");
+        await expect(page.getByTestId("balance")).toBeVisible();
+      },
+    },
+    {
+      name: "account",
+      show: async (page) => {
+        await page.goto("/account");
+        await expect(page.getByRole("heading", { name: "Session tokens for scripts" })).toBeVisible();
+      },
+    },
+  ];
+
+  for (const scenario of scenarios) {
+    test(`${scenario.name}: no serious or critical axe violations, light or dark`, async ({ page, users, api, saveScreenshot }) => {
+      const user = await users.create({ creditUsd: 5 });
+      await scenario.prepare?.(api.as(user));
+      await user.login();
+      for (const colorScheme of ["light", "dark"] as const) {
+        await page.emulateMedia({ colorScheme });
+        await scenario.show(page);
+        await expectNoSeriousViolations(page, `${scenario.name} (${colorScheme})`);
+        await saveScreenshot(colorScheme);
+      }
+    });
+  }
+});
