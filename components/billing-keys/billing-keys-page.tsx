@@ -7,7 +7,7 @@ import { CopyButton } from "@/components/ui/copy-button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { formatDate, localInputToIso } from "@/components/ui/format";
-import { EmptyState, ErrorState, LoadingRows } from "@/components/ui/states";
+import { QueryTable } from "@/components/ui/data-table";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys } from "@/components/keys/use-keys";
@@ -72,46 +72,30 @@ export function BillingKeysPage({ origin }: { origin: string }) {
       </div>
 
       <section aria-label="Your billing keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
-        {keys.isPending ? (
-          <LoadingRows label="Loading billing keys" />
-        ) : keys.isError ? (
-          <ErrorState message={keys.error.message} onRetry={() => keys.refetch()} />
-        ) : keys.data.length === 0 ? (
-          <EmptyState title="No billing keys yet">Create one to manage your keys from a script.</EmptyState>
-        ) : (
-          // `relative` keeps the absolutely positioned sr-only header inside
-          // the scroller (see keys-page.tsx).
-          <div className="relative overflow-x-auto">
-            <table className="w-full min-w-[40rem] text-left text-sm">
-              <thead className="border-b border-zinc-200 bg-zinc-50 text-xs uppercase tracking-wide text-zinc-600 dark:border-zinc-800 dark:bg-zinc-950 dark:text-zinc-400">
-                <tr>
-                  <th scope="col" className="px-4 py-3 font-medium">Name</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Key</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Expires</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Created</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Last used</th>
-                  <th scope="col" className="px-4 py-3 font-medium"><span className="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-                {keys.data.map((k) => (
-                  <tr key={k.id} data-testid="billing-key-row" data-key-name={k.name}>
-                    <td className="px-4 py-3 font-medium">{k.name}</td>
-                    <td className="px-4 py-3 font-mono text-xs">{k.keyPrefix}…</td>
-                    <td className="px-4 py-3 text-xs">{formatDate(k.expiresAt, "Never")}</td>
-                    <td className="px-4 py-3 text-xs">{formatDate(k.createdAt)}</td>
-                    <td className="px-4 py-3 text-xs">{formatDate(k.lastUsedAt, "Never")}</td>
-                    <td className="px-4 py-3 text-right">
-                      <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete ${k.name}`} className="text-red-700 dark:text-red-400">
-                        Delete
-                      </Button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <QueryTable
+          query={keys}
+          columns={["Name", "Key", "Expires", "Created", "Last used", ""]}
+          minWidth="min-w-[40rem]"
+          loadingLabel="Loading billing keys"
+          empty={{ title: "No billing keys yet", body: "Create one to manage your keys from a script." }}
+        >
+          {(rows) =>
+            rows.map((k) => (
+              <tr key={k.id} data-testid="billing-key-row" data-key-name={k.name}>
+                <td className="px-4 py-3 font-medium">{k.name}</td>
+                <td className="px-4 py-3 font-mono text-xs">{k.keyPrefix}…</td>
+                <td className="px-4 py-3 text-xs">{formatDate(k.expiresAt, "Never")}</td>
+                <td className="px-4 py-3 text-xs">{formatDate(k.createdAt)}</td>
+                <td className="px-4 py-3 text-xs">{formatDate(k.lastUsedAt, "Never")}</td>
+                <td className="px-4 py-3 text-right">
+                  <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete ${k.name}`} className="text-red-700 dark:text-red-400">
+                    Delete
+                  </Button>
+                </td>
+              </tr>
+            ))
+          }
+        </QueryTable>
       </section>
 
       <Dialog

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { formatDate, formatUsd } from "@/components/ui/format";
-import { EmptyState, ErrorState, LoadingRows } from "@/components/ui/states";
+import { QueryTable } from "@/components/ui/data-table";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
 import { RenameDialog } from "@/components/keys/rename-dialog";
 import { SecretModal } from "@/components/keys/secret-modal";
@@ -35,82 +35,59 @@ export function KeysPage() {
       </div>
 
       <section aria-label="Your API keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
-        {keys.isPending ? (
-          <LoadingRows label="Loading keys" />
-        ) : keys.isError ? (
-          <ErrorState message={keys.error.message} onRetry={() => keys.refetch()} />
-        ) : keys.data.length === 0 ? (
-          <EmptyState title="No API keys yet">
-            Create a credit key to call the inference API. You will see its secret once.
-          </EmptyState>
-        ) : (
-          // `relative` makes this scroller the containing block of the
-          // absolutely positioned sr-only header, which otherwise escapes it
-          // and makes the whole page scroll sideways on a phone.
-          <div className="relative overflow-x-auto">
-            <table className="w-full min-w-[56rem] text-left text-sm">
-              <thead className="border-b border-zinc-200 bg-zinc-50 text-xs uppercase tracking-wide text-zinc-600 dark:border-zinc-800 dark:bg-zinc-950 dark:text-zinc-400">
-                <tr>
-                  <th scope="col" className="px-4 py-3 font-medium">Name</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Type</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Key</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Status</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Limits</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Spend</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Expires</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Created</th>
-                  <th scope="col" className="px-4 py-3 font-medium">Last used</th>
-                  <th scope="col" className="px-4 py-3 font-medium"><span className="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-                {keys.data.map((k) => (
-                  <tr key={k.id} data-testid="key-row" data-key-name={k.name}>
-                    <td className="px-4 py-3 font-medium">{k.name}</td>
-                    <td className="px-4 py-3">{k.keyType === "credit" ? "Credit" : "Subscription"}</td>
-                    <td className="px-4 py-3 font-mono text-xs">{k.keyPrefix}…</td>
-                    <td className="px-4 py-3">
-                      <StatusBadge k={k} />
-                    </td>
-                    <td className="px-4 py-3 text-xs">
-                      {k.keyType === "subscription" ? (
-                        "1 concurrent"
-                      ) : (
-                        <>
-                          {k.rpmLimit ?? "∞"} rpm · {k.tpmLimit ?? "∞"} tpm
-                          <br />
-                          budget {formatUsd(k.maxBudget, "none")}
-                        </>
-                      )}
-                    </td>
-                    <td className="px-4 py-3">{formatUsd(k.spend)}</td>
-                    <td className="px-4 py-3 text-xs">{formatDate(k.expiresAt, "Never")}</td>
-                    <td className="px-4 py-3 text-xs">{formatDate(k.createdAt)}</td>
-                    <td className="px-4 py-3 text-xs">{formatDate(k.lastUsedAt, "Never")}</td>
-                    <td className="px-4 py-3">
-                      <div className="flex justify-end gap-1">
-                        <Button size="sm" variant="ghost" onClick={() => setRenaming(k)} aria-label={`Rename ${k.name}`}>
-                          Rename
-                        </Button>
-                        <Button
-                          size="sm"
-                          variant="ghost"
-                          onClick={() => update.mutate({ id: k.id, patch: { isActive: !k.isActive } })}
-                          aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}
-                        >
-                          {k.isActive ? "Pause" : "Resume"}
-                        </Button>
-                        <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete ${k.name}`} className="text-red-700 dark:text-red-400">
-                          Delete
-                        </Button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <QueryTable
+          query={keys}
+          columns={["Name", "Type", "Key", "Status", "Limits", "Spend", "Expires", "Created", "Last used", ""]}
+          minWidth="min-w-[56rem]"
+          loadingLabel="Loading keys"
+          empty={{ title: "No API keys yet", body: "Create a credit key to call the inference API. You will see its secret once." }}
+        >
+          {(rows) =>
+            rows.map((k) => (
+              <tr key={k.id} data-testid="key-row" data-key-name={k.name}>
+                <td className="px-4 py-3 font-medium">{k.name}</td>
+                <td className="px-4 py-3">{k.keyType === "credit" ? "Credit" : "Subscription"}</td>
+                <td className="px-4 py-3 font-mono text-xs">{k.keyPrefix}…</td>
+                <td className="px-4 py-3">
+                  <StatusBadge k={k} />
+                </td>
+                <td className="px-4 py-3 text-xs">
+                  {k.keyType === "subscription" ? (
+                    "1 concurrent"
+                  ) : (
+                    <>
+                      {k.rpmLimit ?? "∞"} rpm · {k.tpmLimit ?? "∞"} tpm
+                      <br />
+                      budget {formatUsd(k.maxBudget, "none")}
+                    </>
+                  )}
+                </td>
+                <td className="px-4 py-3">{formatUsd(k.spend)}</td>
+                <td className="px-4 py-3 text-xs">{formatDate(k.expiresAt, "Never")}</td>
+                <td className="px-4 py-3 text-xs">{formatDate(k.createdAt)}</td>
+                <td className="px-4 py-3 text-xs">{formatDate(k.lastUsedAt, "Never")}</td>
+                <td className="px-4 py-3">
+                  <div className="flex justify-end gap-1">
+                    <Button size="sm" variant="ghost" onClick={() => setRenaming(k)} aria-label={`Rename ${k.name}`}>
+                      Rename
+                    </Button>
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      onClick={() => update.mutate({ id: k.id, patch: { isActive: !k.isActive } })}
+                      aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}
+                    >
+                      {k.isActive ? "Pause" : "Resume"}
+                    </Button>
+                    <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete ${k.name}`} className="text-red-700 dark:text-red-400">
+                      Delete
+                    </Button>
+                  </div>
+                </td>
+              </tr>
+            ))
+          }
+        </QueryTable>
       </section>
 
       <CreateCreditKeyDialog
