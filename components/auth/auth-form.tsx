@@ -1,10 +1,11 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { signIn } from "next-auth/react";
 import { signInSchema, signUpSchema } from "@/lib/auth/schemas";
+import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 
 export interface AuthFormProps {
   mode: "sign-in" | "sign-up";
@@ -19,18 +20,7 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | undefined>(initialError);
   const [pending, setPending] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-  // Bumped on every refused submit, so the effect below runs even when the
-  // errors are the same as last time.
-  const [invalidSubmits, setInvalidSubmits] = useState(0);
-
-  // Without this, a keyboard or screen-reader user who submits an invalid form
-  // hears nothing and stays on the button. Focusing the first invalid field
-  // (after render, so its error is already in aria-describedby) reads out the
-  // label and the error together.
-  useEffect(() => {
-    if (invalidSubmits > 0) formRef.current?.querySelector<HTMLInputElement>('[aria-invalid="true"]')?.focus();
-  }, [invalidSubmits]);
+  const { ref: formRef, refused: focusFirstInvalid } = useFocusFirstInvalid();
 
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -49,7 +39,7 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
       }
       setFieldErrors(errors);
       setFormError(undefined);
-      setInvalidSubmits((n) => n + 1);
+      focusFirstInvalid();
       return;
     }
     setFieldErrors({});
