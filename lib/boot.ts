@@ -22,7 +22,8 @@ export async function boot(): Promise<void> {
   const { applied } = await migrate();
   const where = usesEmbeddedDatabase() ? `embedded PostgreSQL in ${path.join(dataDir(), "pglite")}` : "PostgreSQL (DATABASE_URL)";
   console.log(`[keygate] database: ${where}; ${applied.length ? `applied ${applied.join(", ")}` : "schema up to date"}`);
-  if (e.KEYGATE_DEMO_ACCOUNT === "on" && e.KEYGATE_DATA_DIR !== "memory") await ensureDemoAccount();
+  const demo = e.KEYGATE_DEMO_ACCOUNT === "auto" ? usesEmbeddedDatabase() : e.KEYGATE_DEMO_ACCOUNT === "on";
+  if (demo && e.KEYGATE_DATA_DIR !== "memory") await ensureDemoAccount();
   if (!e.ADMIN_API_TOKEN) console.log("[keygate] admin API off (set ADMIN_API_TOKEN to grant credits)");
 }
 

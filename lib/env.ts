@@ -40,7 +40,9 @@ const envSchema = z.object({
     z.string().min(24, "ADMIN_API_TOKEN must be at least 24 characters").optional(),
   ),
   KEYGATE_DATA_DIR: z.preprocess(blankIsUnset, z.string().default(".data")),
-  KEYGATE_DEMO_ACCOUNT: z.preprocess(blankIsUnset, z.enum(["on", "off"]).default("on")),
+  // auto: on for the embedded database (a local try-out), off on a shared
+  // PostgreSQL, where a demo login printed to the logs would be a hole.
+  KEYGATE_DEMO_ACCOUNT: z.preprocess(blankIsUnset, z.enum(["auto", "on", "off"]).default("auto")),
   KEYGATE_SIGNUPS_PER_HOUR: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).default(20)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,

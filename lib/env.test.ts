@@ -1,0 +1,66 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { authSecret, ConfigError, env, resetEnvCache } from "@/lib/env";
+
+const saved = { ...process.env };
+
+function setEnv(vars: Record<string, string | undefined>) {
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  resetEnvCache();
+}
+
+describe("configuration", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "keygate-env-"));
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+    resetEnvCache();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("generates a session secret once and keeps it in the data directory across restarts", () => {
+    setEnv({ NEXTAUTH_SECRET: undefined, KEYGATE_DATA_DIR: dir, DATABASE_URL: undefined });
+    const first = authSecret();
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    const file = path.join(dir, "auth-secret");
+    expect(fs.readFileSync(file, "utf8").trim()).toBe(first);
+    expect(fs.statSync(file).mode & 0o077).toBe(0);
+    resetEnvCache();
+    expect(authSecret()).toBe(first);
+  });
+
+  it("refuses a short or placeholder NEXTAUTH_SECRET with a message saying how to make one", () => {
+    setEnv({ NEXTAUTH_SECRET: "too-short" });
+    expect(() => env()).toThrow(ConfigError);
+    expect(() => env()).toThrow(/at least 32 characters.*openssl rand/);
+    setEnv({ NEXTAUTH_SECRET: "changeme".padEnd(8) });
+    expect(() => env()).toThrow(ConfigError);
+  });
+
+  it("refuses to run in production on a shared database without an explicit NEXTAUTH_SECRET", () => {
+    setEnv({ NODE_ENV: "production", NEXTAUTH_SECRET: undefined, DATABASE_URL: "postgresql://u@127.0.0.1:5432/db", KEYGATE_DATA_DIR: dir });
+    expect(() => authSecret()).toThrow(/NEXTAUTH_SECRET is required when DATABASE_URL is set in production/);
+    expect(fs.existsSync(path.join(dir, "auth-secret"))).toBe(false);
+  });
+
+  it("names every invalid variable at once, and treats blank values as unset", () => {
+    setEnv({ DATABASE_URL: "mysql://x", PORT: "99999", ADMIN_API_TOKEN: "short", NEXTAUTH_URL: "" });
+    let message = "";
+    try {
+      env();
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/DATABASE_URL: DATABASE_URL must be a postgresql:\/\/ connection string/);
+    expect(message).toMatch(/PORT/);
+    expect(message).toMatch(/ADMIN_API_TOKEN must be at least 24 characters/);
+    expect(message).not.toMatch(/NEXTAUTH_URL/);
+  });
+});
