@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 import { prisma } from "@/lib/db";
-import { authSecret, dataDir, env, usesEmbeddedDatabase } from "@/lib/env";
+import { authSecret, dataDir, env, publicOrigin, usesEmbeddedDatabase } from "@/lib/env";
 import { migrate } from "@/lib/migrate";
 import { appendEntry } from "@/lib/billing/ledger";
 import { usdToMicros } from "@/lib/billing/money";
@@ -45,6 +45,5 @@ async function ensureDemoAccount(): Promise<void> {
   }
   if (!fs.existsSync(file)) return;
   const [email, password] = fs.readFileSync(file, "utf8").split("\n");
-  const url = env().NEXTAUTH_URL ?? `http://localhost:${env().PORT}`;
-  console.log(`[keygate] demo account: ${email} / ${password}  (sign in at ${url}/sign-in; delete ${file} to stop printing this)`);
+  console.log(`[keygate] demo account: ${email} / ${password}  (sign in at ${publicOrigin()}/sign-in; delete ${file} to stop printing this)`);
 }

@@ -78,6 +78,11 @@ export function dataDir(): string {
   return path.resolve(env().KEYGATE_DATA_DIR);
 }
 
+/** Where people reach this Keygate: NEXTAUTH_URL, or localhost on PORT. For links and curl examples. */
+export function publicOrigin(): string {
+  return env().NEXTAUTH_URL ?? `http://localhost:${env().PORT}`;
+}
+
 export function usesEmbeddedDatabase(): boolean {
   return !env().DATABASE_URL;
 }

@@ -59,7 +59,12 @@ export async function reset(name: string, key: string, spec: LimitSpec): Promise
  * login limit does not depend on it.
  */
 export function clientIp(req: Request): string {
-  return req.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || req.headers.get("x-real-ip") || "unknown";
+  return clientIpFromHeaders(req.headers.get("x-forwarded-for"), req.headers.get("x-real-ip"));
+}
+
+/** The same rule for callers that only have raw header values (NextAuth's authorize). */
+export function clientIpFromHeaders(forwardedFor: string | null | undefined, realIp: string | null | undefined): string {
+  return forwardedFor?.split(",")[0]?.trim() || realIp || "unknown";
 }
 
 /** Failed sign-ins per account, whatever the source address (password guessing). */

@@ -5,6 +5,7 @@ import { prisma } from "@/lib/db";
 import { authSecret, env } from "@/lib/env";
 import { passwordSignIn } from "@/lib/auth/login";
 import { HttpError } from "@/lib/http/errors";
+import { clientIpFromHeaders } from "@/lib/rate-limit";
 import { signInSchema } from "@/lib/auth/schemas";
 import { SESSION_MAX_AGE_SECONDS } from "@/lib/auth/session-token";
 
@@ -25,8 +26,11 @@ export function authOptions(): NextAuthOptions {
       async authorize(credentials, req) {
         const parsed = signInSchema.safeParse({ email: credentials?.email, password: credentials?.password });
         if (!parsed.success) return null;
-        const forwarded = req?.headers?.["x-forwarded-for"];
-        const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim() || "unknown";
+        const header = (name: string) => {
+          const v: unknown = req?.headers?.[name];
+          return Array.isArray(v) ? String(v[0]) : typeof v === "string" ? v : undefined;
+        };
+        const ip = clientIpFromHeaders(header("x-forwarded-for"), header("x-real-ip"));
         try {
           return await passwordSignIn(parsed.data.email, parsed.data.password, ip);
         } catch (err) {

@@ -1,13 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { requireUser } from "@/lib/auth/session";
-import { env } from "@/lib/env";
+import { publicOrigin } from "@/lib/env";
 
 export const metadata: Metadata = { title: "Account" };
 
 export default async function Page() {
   const user = await requireUser("/account");
-  const origin = env().NEXTAUTH_URL ?? `http://localhost:${env().PORT}`;
+  const origin = publicOrigin();
   return (
     <div className="max-w-3xl space-y-6">
       <div>

@@ -1,11 +1,11 @@
 import type { Metadata } from "next";
 import { requireUser } from "@/lib/auth/session";
-import { env } from "@/lib/env";
+import { publicOrigin } from "@/lib/env";
 import { BillingKeysPage } from "@/components/billing-keys/billing-keys-page";
 
 export const metadata: Metadata = { title: "Billing Keys" };
 
 export default async function Page() {
   await requireUser("/billing-keys");
-  return <BillingKeysPage origin={env().NEXTAUTH_URL ?? `http://localhost:${env().PORT}`} />;
+  return <BillingKeysPage origin={publicOrigin()} />;
 }

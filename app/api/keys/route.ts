@@ -4,7 +4,8 @@ import { createCreditKey, listKeys } from "@/lib/keys/service";
 
 export const GET = route({ auth: "session-or-mk", query: listKeysQuerySchema }, async ({ caller, query }) => {
   const { items, nextCursor } = await listKeys(caller.userId, query);
-  return Response.json({ success: true, data: items, nextCursor }, { headers: { "Cache-Control": "no-store" } });
+  // The envelope plus a page cursor beside `data`, which stays the plain array both seeds show.
+  return raw({ success: true, data: items, nextCursor });
 });
 
 /** The second seed's create: a credit key, answered in its documented shape. */
