@@ -1,5 +1,6 @@
 import { expect } from "vitest";
-import { getDb } from "@/lib/db";
+import { getDb, prisma } from "@/lib/db";
+import { newKey } from "@/lib/keys/format";
 import { call, ORIGIN, type ApiResponse, type TestUser } from "./api";
 
 /**
@@ -74,4 +75,25 @@ export function expectFieldError(res: ApiResponse, field: string) {
     res.json.error.message.includes(field) ||
     (res.json.error.details ?? []).some((d: { path?: string; message: string }) => d.path === field || d.message.includes(field));
   expect(named, `error should name '${field}': ${res.text}`).toBe(true);
+}
+
+/**
+ * Pools are not built yet: writes a subscription key straight to the database,
+ * as the pool flow will. Created a second in the future so it lists first.
+ */
+export async function insertSubscriptionKey(user: TestUser, name = "prod-key") {
+  const material = newKey("subscription");
+  const db = await prisma();
+  return db.apiKey.create({
+    data: {
+      userId: user.id,
+      name,
+      keyType: "subscription",
+      keyHash: material.hash,
+      keyPrefix: material.prefix,
+      subscriptionId: "sub-uuid",
+      rpmLimit: null,
+      createdAt: new Date(Date.now() + 1000),
+    },
+  });
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
-import { newKey } from "@/lib/keys/format";
 import { call, createUser, expectError } from "./api";
-import { createCreditKey, createManagementKey, FUTURE, FUTURE_ISO, listKeys } from "./fixtures";
+import { createCreditKey, createManagementKey, FUTURE, FUTURE_ISO, insertSubscriptionKey, listKeys } from "./fixtures";
 
 /** The fields PRODUCT.md promises on every item of GET /api/keys. */
 const LIST_FIELDS = [
@@ -105,33 +104,18 @@ describe("consumption keys", () => {
   it("lists subscription keys beside credit keys, newest first, with keyPlan pool", async () => {
     const user = await createUser({ creditUsd: 5 });
     const credit = await createCreditKey(user, { name: "client_42" });
-    // Pools are not built yet; a subscription key is written as the pool flow will write it.
-    const material = newKey("subscription");
-    const pool = await (await prisma()).apiKey.create({
-      data: {
-        userId: user.id,
-        name: "prod-key",
-        keyType: "subscription",
-        keyHash: material.hash,
-        keyPrefix: material.prefix,
-        subscriptionId: "sub-uuid",
-        rpmLimit: null,
-        createdAt: new Date(Date.now() + 1000),
-      },
-    });
+    const pool = await insertSubscriptionKey(user);
     const list = await listKeys(user);
     expect(list.map((k) => k.id)).toEqual([pool.id, credit.id]);
     expect(list[0]).toMatchObject({ name: "prod-key", keyPlan: "pool", keyType: "subscription", isActive: true, subscriptionId: "sub-uuid" });
-    expect(list[0].keyPrefix).toBe(material.prefix);
+    expect(list[0].keyPrefix).toBe(pool.keyPrefix);
+    expect(pool.keyPrefix).toMatch(/^sk_pool_[0-9A-Za-z]{8}$/);
     expect(list[1]).toMatchObject({ keyPlan: "credits", keyType: "credit" });
   });
 
   it("refuses budget, rate and expiry changes on a subscription key with 422 but lets it be renamed", async () => {
     const user = await createUser();
-    const material = newKey("subscription");
-    const pool = await (await prisma()).apiKey.create({
-      data: { userId: user.id, name: "pool", keyType: "subscription", keyHash: material.hash, keyPrefix: material.prefix },
-    });
+    const pool = await insertSubscriptionKey(user, "pool");
     const refused = await call("PUT", `/api/keys/${pool.id}`, { token: user.token, body: { maxBudget: 10 } });
     expectError(refused, 422, "not_applicable");
     expect((await listKeys(user))[0].maxBudget).toBeNull();

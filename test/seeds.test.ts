@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
-import { newKey } from "@/lib/keys/format";
 import { call, createUser, expectError } from "./api";
-import { createCreditKey, createManagementKey, FUTURE, FUTURE_ISO } from "./fixtures";
+import { createCreditKey, createManagementKey, FUTURE, FUTURE_ISO, insertSubscriptionKey } from "./fixtures";
 
 /**
  * Every curl example of both seed documents, translated to in-process calls
@@ -20,19 +19,7 @@ describe("seed 000: CheapestInference API Keys", () => {
   it("GET /api/keys with an auth token lists subscription and credit keys with the documented fields, minus apiKey", async () => {
     const user = await createUser({ creditUsd: 30 });
     await createCreditKey(user, { name: "client_42", maxBudget: 25 });
-    const material = newKey("subscription");
-    await (await prisma()).apiKey.create({
-      data: {
-        userId: user.id,
-        name: "prod-key",
-        keyType: "subscription",
-        keyHash: material.hash,
-        keyPrefix: material.prefix,
-        subscriptionId: "sub-uuid",
-        rpmLimit: null,
-        createdAt: new Date(Date.now() + 1000),
-      },
-    });
+    await insertSubscriptionKey(user);
 
     const res = await call("GET", "/api/keys", { token: user.token });
     expect(res.status, res.text).toBe(200);
