@@ -5,7 +5,8 @@ import type { PublicUser } from "@/lib/auth/users";
 import { grantCreditsSchema } from "@/lib/billing/schemas";
 import type { billingStatus } from "@/lib/billing/status";
 import type { ErrorDetail } from "@/lib/http/errors";
-import { MAX_BODY_BYTES, type RouteAuth } from "@/lib/http/route";
+import { MAX_BODY_BYTES } from "@/lib/http/request";
+import type { RouteAuth } from "@/lib/http/route";
 import type { ManagementKeyView } from "@/lib/keys/management";
 import {
   createCreditKeySchema,
