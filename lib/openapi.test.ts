@@ -1,74 +1,138 @@
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { describe, expect, it } from "vitest";
-import { GET as getOpenApiJson } from "@/app/api/openapi.json/route";
-import { openApiDocument, operations, responseSchema, type HttpMethod } from "@/lib/openapi";
-import { ADMIN_TOKEN, call, type ApiResponse } from "@/test/api";
-
-const API_DIR = path.join(import.meta.dirname, "..", "app", "api");
-const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
-
-/** Every route file under app/api with the HTTP methods it exports, as OpenAPI paths. */
-function routeFiles(): Array<{ path: string; methods: string[] }> {
-  const out: Array<{ path: string; methods: string[] }> = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        // The catch-all 404 and NextAuth's internals are not part of the API.
-        if (!entry.name.startsWith("[...")) walk(full);
-      } else if (entry.name === "route.ts") {
-        const rel = path.relative(API_DIR, dir).split(path.sep).filter(Boolean);
-        const apiPath = "/" + ["api", ...rel].map((s) => s.replace(/^\[(\w+)\]$/, "{$1}")).join("/");
-        out.push({ path: apiPath, methods: exportedMethods(fs.readFileSync(full, "utf8")) });
-      }
-    }
-  };
-  walk(API_DIR);
-  return out;
-}
-
-function exportedMethods(source: string): string[] {
-  const found = new Set<string>();
-  for (const m of source.matchAll(/export\s+(?:const|let|(?:async\s+)?function)\s+([A-Z]+)\b/g)) found.add(m[1]);
-  for (const m of source.matchAll(/export\s*\{([^}]*)\}/g)) {
-    for (const spec of m[1].split(",")) {
-      const name = spec.trim().split(/\s+as\s+/).pop();
-      if (name) found.add(name);
-    }
-  }
-  return [...found].filter((n) => (HTTP_METHODS as readonly string[]).includes(n)).sort();
-}
+import { describe, expect, it, vi } from "vitest";
+import { operations, TAGS } from "@/lib/api/operations";
+import { handle, OPERATION } from "@/lib/http/route";
+import { defineOperation, pathParamNames, successBodySchema } from "@/lib/http/operation";
+import { openApiDocument, responseSchema } from "@/lib/openapi";
+import { ADMIN_TOKEN, call, ROUTE_FILES, routeFileFor, type ApiResponse } from "@/test/api";
+import { z } from "zod";
 
 /** Fails unless the response's status is documented for the operation and its body matches the documented schema. */
-function expectDocumented(method: HttpMethod, template: string, res: ApiResponse) {
+function expectDocumented(method: string, template: string, res: ApiResponse) {
   const schema = responseSchema(method, template, res.status);
   expect(schema, `${method.toUpperCase()} ${template} answered ${res.status}, which the document does not list: ${res.text}`).toBeDefined();
   const parsed = schema!.safeParse(res.json);
   expect(parsed.success, `${method.toUpperCase()} ${template} ${res.status} does not match its documented schema: ${parsed.error?.message}\n${res.text}`).toBe(true);
 }
 
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+const byNext = operations.filter((o) => (o.servedBy ?? "next") === "next");
+
+describe("operation declarations", () => {
+  it("declare each operation once: unique ids, unique method and path, and a tag the reference lists", () => {
+    const ids = operations.map((o) => o.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const routes = operations.map((o) => `${o.method} ${o.path}`);
+    expect(new Set(routes).size).toBe(routes.length);
+    const tags: string[] = TAGS.map((t) => t.name);
+    for (const op of operations) expect(tags, op.id).toContain(op.tag);
+  });
+
+  it("carry examples that their own schemas accept, for the request body, the path and the response", () => {
+    for (const op of operations) {
+      if (op.body) {
+        expect(op.examples.body, `${op.id} has a body but no request example`).toBeDefined();
+        const body = op.body.safeParse(op.examples.body);
+        expect(body.success, `${op.id}'s request example: ${body.error?.message}`).toBe(true);
+      }
+      for (const name of pathParamNames(op.path)) expect(op.examples.params?.[name], `${op.id} has no example for {${name}}`).toBeTruthy();
+      if (op.query && op.examples.query) {
+        const query = op.query.safeParse(op.examples.query);
+        expect(query.success, `${op.id}'s query example: ${query.error?.message}`).toBe(true);
+      }
+      const response = op.response.schema.safeParse(op.examples.response);
+      expect(response.success, `${op.id}'s response example: ${response.error?.message}`).toBe(true);
+    }
+  });
+
+  it("are served: each Next-served operation by the route file at its path, which answers every other method with 405 and Allow", async () => {
+    for (const path of new Set(byNext.map((o) => o.path))) {
+      const load = ROUTE_FILES[routeFileFor(path)];
+      expect(load, `${routeFileFor(path)} is missing`).toBeDefined();
+      const mod = await load!();
+      const declared = byNext.filter((o) => o.path === path);
+      for (const method of METHODS) {
+        const handler = mod[method] as ((...args: never[]) => unknown) & { [OPERATION]?: string };
+        expect(handler, `${path} exports no ${method}`).toBeTypeOf("function");
+        expect(handler[OPERATION], `${method} ${path}`).toBe(declared.find((o) => o.method === method)?.id);
+      }
+      const unsupported = METHODS.find((m) => !declared.some((o) => o.method === m))!;
+      const res = await call(unsupported, path.replace(/\{\w+\}/g, "some-id"));
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")?.split(", ").sort()).toEqual(declared.map((o) => o.method).sort());
+      expect(res.json.error.code).toBe("method_not_allowed");
+    }
+  });
+
+  it("cover every route file under app/api: no route file serves an undeclared operation", () => {
+    const declaredFiles = new Set(byNext.map((o) => routeFileFor(o.path)));
+    const files = Object.keys(ROUTE_FILES).filter((f) => !f.includes("[..."));
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) expect(declaredFiles, file).toContain(file);
+  });
+
+  it("a handler whose answer drifts from its declaration fails loudly outside production instead of sending it", async () => {
+    const op = defineOperation({
+      id: "driftCheck",
+      method: "GET",
+      path: "/api/drift-check",
+      tag: "Meta",
+      summary: "test",
+      auth: "none",
+      response: { status: 200, description: "test", schema: z.strictObject({ n: z.number() }), shape: "envelope" },
+      examples: { response: { n: 1 } },
+    });
+    const drifting = handle(op, async () => ({ n: "one" }) as unknown as { n: number });
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await drifting.run(new Request("http://localhost:3000/api/drift-check"), {});
+    expect(log.mock.calls.join(" ")).toContain("answered a body its declaration does not describe");
+    log.mockRestore();
+    expect(res.status).toBe(500);
+    expect((await res.json()).error.code).toBe("internal_error");
+    const honest = handle(op, async () => ({ n: 1 }));
+    expect(await (await honest.run(new Request("http://localhost:3000/api/drift-check"), {})).json()).toEqual({ success: true, data: { n: 1 } });
+  });
+});
+
 describe("OpenAPI document", () => {
-  it("is an OpenAPI 3.1.0 document", () => {
+  it("is an OpenAPI 3.1.0 document whose security schemes are named for people", () => {
     const doc = openApiDocument();
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.info.title).toBeTruthy();
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "managementKey", "sessionCookie", "sessionToken"]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["AdminToken", "ManagementKey", "SessionCookie", "SessionToken"]);
+    for (const [name, scheme] of Object.entries(doc.components.securitySchemes)) {
+      expect(name).toMatch(/^[a-zA-Z0-9.\-_]+$/);
+      expect(scheme.description.toLowerCase()).toMatch(new RegExp(`^${name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()}:`));
+    }
   });
 
-  it("documents every method of every route file under app/api, and nothing that does not exist", () => {
+  it("documents exactly the declared operations, with a request example for every body and a response example for every operation", () => {
     const doc = openApiDocument();
-    const files = routeFiles();
-    expect(files.length).toBeGreaterThan(10);
-    const inRoutes = files.flatMap((f) => f.methods.map((m) => `${m} ${f.path}`)).sort();
     const inDoc = Object.entries(doc.paths)
       .flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`))
       .sort();
-    for (const f of files) expect(f.methods.length, `${f.path} exports no HTTP method`).toBeGreaterThan(0);
-    expect(inDoc).toEqual(inRoutes);
+    expect(inDoc).toEqual(operations.map((o) => `${o.method} ${o.path}`).sort());
     expect(inDoc).toContain("PUT /api/keys/{id}");
-    expect(inDoc).not.toContain("GET /api/auth/{nextauth}");
+    expect(inDoc).toContain("GET /api/account");
+    for (const op of operations) {
+      const documented = doc.paths[op.path]![op.method.toLowerCase() as "get"]!;
+      const success = documented.responses[String(op.response.status)]!.content!["application/json"];
+      expect(successBodySchema(op).safeParse(success.example).success, op.id).toBe(true);
+      if (op.body) expect(documented.requestBody?.content["application/json"].example, op.id).toEqual(op.examples.body);
+    }
+  });
+
+  it("describes every request field and query parameter, from the schemas' own metadata", () => {
+    const doc = openApiDocument();
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const body = op.requestBody?.content["application/json"].schema;
+        for (const [name, field] of Object.entries((body?.properties ?? {}) as Record<string, { description?: string }>)) {
+          expect(field.description, `${method.toUpperCase()} ${path} body field '${name}'`).toBeTruthy();
+        }
+        for (const param of op.parameters ?? []) expect(param.description, `${method.toUpperCase()} ${path} parameter '${param.name}'`).toBeTruthy();
+      }
+    }
   });
 
   it("describes POST /api/keys/credit's body from the handler's schema: name required, unknown fields refused", () => {
@@ -77,26 +141,26 @@ describe("OpenAPI document", () => {
     expect(schema?.required).toContain("name");
     expect(schema?.additionalProperties).toBe(false);
     expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(["name", "maxBudget", "rpm", "tpm", "expiresAt", "expires_at"]));
-    expect(op?.security).toContainEqual({ managementKey: [] });
+    expect((schema?.properties as Record<string, { default?: number }>).rpm.default).toBe(60);
+    expect(op?.security).toContainEqual({ ManagementKey: [] });
   });
 
-  it("keeps management-key endpoints session-only, as PRODUCT.md decision 5 says", () => {
+  it("keeps management-key endpoints session-only, so a leaked mk_ cannot mint successors", () => {
     const doc = openApiDocument();
     for (const p of ["/api/keys/management", "/api/keys/management/{id}", "/api/billing-keys", "/api/billing-keys/{id}"]) {
       for (const op of Object.values(doc.paths[p] ?? {})) {
-        expect(op.security).not.toContainEqual({ managementKey: [] });
+        expect(op.security).not.toContainEqual({ ManagementKey: [] });
         expect(op.responses["403"]?.description).toContain("management_key_not_allowed");
       }
     }
   });
 
   it("is served at GET /api/openapi.json as JSON", async () => {
-    const res = await getOpenApiJson(new Request("http://localhost:3000/api/openapi.json"), { params: Promise.resolve({}) });
+    const res = await call("GET", "/api/openapi.json");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/json");
-    const body = await res.json();
-    expect(body.openapi).toBe("3.1.0");
-    expect(body).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+    expect(res.json.openapi).toBe("3.1.0");
+    expect(res.json).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
   });
 });
 
@@ -111,12 +175,12 @@ describe("the document matches what the API does", () => {
     for (const op of operations) {
       if (op.auth === "none") continue;
       const url = op.path.replace("{id}", "doc-test-missing-id");
-      const method = op.method.toUpperCase();
-      const body = op.method === "get" || op.method === "delete" ? undefined : {};
+      const method = op.method;
+      const body = op.method === "GET" || op.method === "DELETE" ? undefined : {};
 
       const anonymous = await call(method, url, { body });
       expect(anonymous.status, `${method} ${op.path} without credentials`).toBe(401);
-      expectDocumented(op.method, op.path, anonymous);
+      expectDocumented(method, op.path, anonymous);
       if (op.auth === "admin") continue;
 
       const withMk = await call(method, url, { token: mk, body });
@@ -126,7 +190,7 @@ describe("the document matches what the API does", () => {
       } else {
         expect([401, 403], `${method} ${op.path} with a management key: ${withMk.text}`).not.toContain(withMk.status);
       }
-      expectDocumented(op.method, op.path, withMk);
+      expectDocumented(method, op.path, withMk);
     }
   });
 

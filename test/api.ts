@@ -1,5 +1,7 @@
+/// <reference types="vite/client" />
 import crypto from "node:crypto";
 import { expect } from "vitest";
+import { operations } from "@/lib/api/operations";
 
 /**
  * Calls the real App Router route handlers in process, with real Request
@@ -10,22 +12,30 @@ import { expect } from "vitest";
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string | string[]>> }) => Promise<Response>;
 type RouteModule = Partial<Record<"GET" | "POST" | "PUT" | "PATCH" | "DELETE", Handler>>;
 
-// Most specific first, as Next matches them.
+/** Every route file under app/api, by its path on disk. */
+export const ROUTE_FILES = import.meta.glob<RouteModule>("/app/api/**/route.ts");
+
+/** The route file Next serves an OpenAPI path template from: `/api/keys/{id}` → `/app/api/keys/[id]/route.ts`. */
+export function routeFileFor(template: string): string {
+  return `/app${template.replace(/\{(\w+)\}/g, "[$1]")}/route.ts`;
+}
+
+// The declared paths served by Next, most specific first (as Next matches
+// them: static segments before dynamic ones), then the catch-all 404.
 const ROUTES: Array<[string, () => Promise<RouteModule>]> = [
-  ["/api/auth/signup", () => import("@/app/api/auth/signup/route")],
-  ["/api/auth/token", () => import("@/app/api/auth/token/route")],
-  ["/api/admin/credits", () => import("@/app/api/admin/credits/route")],
-  ["/api/billing/status", () => import("@/app/api/billing/status/route")],
-  ["/api/billing-keys", () => import("@/app/api/billing-keys/route")],
-  ["/api/billing-keys/:id", () => import("@/app/api/billing-keys/[id]/route")],
-  ["/api/keys", () => import("@/app/api/keys/route")],
-  ["/api/keys/credit", () => import("@/app/api/keys/credit/route")],
-  ["/api/keys/subscription", () => import("@/app/api/keys/subscription/route")],
-  ["/api/keys/management", () => import("@/app/api/keys/management/route")],
-  ["/api/keys/management/:id", () => import("@/app/api/keys/management/[id]/route")],
-  ["/api/keys/:id", () => import("@/app/api/keys/[id]/route")],
-  ["/api/*path", () => import("@/app/api/[...path]/route")],
+  ...[...new Set(operations.filter((o) => (o.servedBy ?? "next") === "next").map((o) => o.path))]
+    .sort((a, b) => specificity(b) - specificity(a))
+    .map((template): [string, () => Promise<RouteModule>] => {
+      const load = ROUTE_FILES[routeFileFor(template)];
+      if (!load) throw new Error(`${template} is declared but ${routeFileFor(template)} does not exist`);
+      return [template.replace(/\{(\w+)\}/g, ":$1"), load];
+    }),
+  ["/api/*path", ROUTE_FILES["/app/api/[...path]/route.ts"]!],
 ];
+
+function specificity(template: string): number {
+  return template.split("/").reduce((n, seg) => n * 2 + (seg.startsWith("{") ? 0 : 1), 1);
+}
 
 function match(pattern: string, pathname: string): Record<string, string | string[]> | null {
   const p = pattern.split("/").filter(Boolean);
@@ -79,6 +89,11 @@ export async function call(method: string, pathWithQuery: string, opts: CallOpti
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
   const res = await handler(new Request(url, { method, headers, body }), { params: Promise.resolve(found.params!) });
+  return readResponse(res);
+}
+
+/** A response as tests inspect it: status, headers, text and the parsed JSON (null when it is not JSON). */
+export async function readResponse(res: Response): Promise<ApiResponse> {
   const text = await res.text();
   let json = null;
   try {

@@ -11,8 +11,7 @@ import { QueryTable } from "@/components/ui/data-table";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys } from "@/components/keys/use-keys";
-import { createManagementKeySchema } from "@/lib/keys/schemas";
-import type { ManagementKeyView } from "@/lib/keys/management";
+import { createManagementKeySchema, type ManagementKeyView } from "@/lib/keys/schemas";
 
 export function BillingKeysPage({ origin }: { origin: string }) {
   const keys = useManagementKeys();

@@ -9,7 +9,7 @@ import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialo
 import { RenameDialog } from "@/components/keys/rename-dialog";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useCreateCreditKey, useDeleteKey, useKeys, useUpdateKey } from "@/components/keys/use-keys";
-import type { ApiKeyView } from "@/lib/keys/service";
+import type { ApiKeyView } from "@/lib/keys/schemas";
 
 export function KeysPage() {
   const keys = useKeys();

@@ -3,8 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { apiFetch } from "@/lib/client/api";
 import { useToast } from "@/components/ui/toast";
-import type { ApiKeyView } from "@/lib/keys/service";
-import type { ManagementKeyView } from "@/lib/keys/management";
+import type { BillingStatus } from "@/lib/billing/schemas";
+import type { ApiKeyView, ManagementKeyView } from "@/lib/keys/schemas";
 
 /** Query-key factories: one place names every cache entry of a feature. */
 export const keyQueries = {
@@ -129,15 +129,6 @@ export function useDeleteManagementKey() {
     },
     onError: (err) => toast.error(err.message),
   });
-}
-
-export interface BillingStatus {
-  currency: string;
-  balance: number;
-  spendThisPeriod: number;
-  period: { start: string; end: string };
-  activeSubscriptions: unknown[];
-  keys: Record<"credit" | "subscription" | "management", { total: number; active: number }>;
 }
 
 export function useBillingStatus() {

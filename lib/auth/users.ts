@@ -1,14 +1,7 @@
 import { isUniqueViolation, prisma } from "@/lib/db";
-import { ConflictError } from "@/lib/http/errors";
+import { ConflictError, NotFoundError } from "@/lib/http/errors";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
-import type { SignUpInput } from "@/lib/auth/schemas";
-
-export interface PublicUser {
-  id: string;
-  email: string;
-  name: string | null;
-  createdAt: string;
-}
+import type { PublicUser, SignUpInput } from "@/lib/auth/schemas";
 
 export async function signUp(input: SignUpInput): Promise<PublicUser> {
   const db = await prisma();
@@ -17,7 +10,7 @@ export async function signUp(input: SignUpInput): Promise<PublicUser> {
     const user = await db.user.create({
       data: { email: input.email, name: input.name ?? null, passwordHash },
     });
-    return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
+    return toPublicUser(user);
   } catch (err) {
     if (isUniqueViolation(err)) {
       throw new ConflictError("An account with this email already exists. Sign in instead.", "email_taken");
@@ -32,4 +25,16 @@ export async function checkCredentials(email: string, password: string) {
   const user = await db.user.findUnique({ where: { email } });
   const valid = await verifyPassword(user?.passwordHash ?? null, password);
   return valid && user ? { id: user.id, email: user.email, name: user.name } : null;
+}
+
+export function toPublicUser(user: { id: string; email: string; name: string | null; createdAt: Date }): PublicUser {
+  return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
+}
+
+/** The caller's own account. */
+export async function getAccount(userId: string): Promise<PublicUser> {
+  const db = await prisma();
+  const user = await db.user.findUnique({ where: { id: userId }, select: { id: true, email: true, name: true, createdAt: true } });
+  if (!user) throw new NotFoundError("This account no longer exists.");
+  return toPublicUser(user);
 }

@@ -1,6 +1,7 @@
 import { prisma } from "@/lib/db";
 import { balanceMicros } from "@/lib/billing/ledger";
 import { microsToUsd } from "@/lib/billing/money";
+import type { BillingStatus } from "@/lib/billing/schemas";
 
 /** Calendar months in UTC are the billing period. */
 export function currentPeriod(now = new Date()) {
@@ -9,7 +10,7 @@ export function currentPeriod(now = new Date()) {
   return { start, end };
 }
 
-export async function billingStatus(userId: string) {
+export async function billingStatus(userId: string): Promise<BillingStatus> {
   const db = await prisma();
   const period = currentPeriod();
   const [balance, periodDebits, keyGroups, mgmtTotal, mgmtActive] = await Promise.all([
@@ -33,7 +34,7 @@ export async function billingStatus(userId: string) {
     balance: microsToUsd(balance),
     spendThisPeriod: microsToUsd(spend),
     period: { start: period.start.toISOString(), end: period.end.toISOString() },
-    activeSubscriptions: [] as unknown[],
+    activeSubscriptions: [],
     keys: {
       credit: { total: count("credit"), active: count("credit", true) },
       subscription: { total: count("subscription"), active: count("subscription", true) },

@@ -2,74 +2,153 @@ import crypto from "node:crypto";
 import { z } from "zod";
 import { resolveCaller, type Caller } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
+import { operations } from "@/lib/api/operations";
 import { errorResponse, HttpError, NotFoundError, UnauthorizedError } from "@/lib/http/errors";
+import {
+  opaqueIdSchema,
+  pathParamNames,
+  successBodySchema,
+  type OperationSpec,
+  type PathParams,
+  type ResponseOf,
+} from "@/lib/http/operation";
 import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBody, withDefault } from "@/lib/http/request";
 import { redact } from "@/lib/log";
 
 /**
- * One wrapper for every /api route handler: resolve the caller once, parse
- * params, query and body with zod, map typed errors to the envelope, and log
- * (never send) the cause of anything unexpected.
+ * One wrapper for every /api route handler, driven by the operation's
+ * declaration: resolve the caller once, parse path, query and body with the
+ * declared schemas, send the declared success shape, map typed errors to the
+ * envelope, and log (never send) the cause of anything unexpected.
  */
-
-export type RouteAuth = "none" | "session" | "session-or-mk" | "admin";
-
-type AnySchema = z.ZodType;
-
-interface RouteOptions<A extends RouteAuth, B extends AnySchema | undefined, Q extends AnySchema | undefined> {
-  auth: A;
-  body?: B;
-  query?: Q;
-}
-
-export interface RouteContext<A extends RouteAuth, B, Q> {
-  req: Request;
-  caller: A extends "session" | "session-or-mk" ? Caller : null;
-  body: B extends AnySchema ? z.output<B> : undefined;
-  query: Q extends AnySchema ? z.output<Q> : undefined;
-  params: Record<string, string>;
-}
-
-interface NextRouteContext {
-  params: Promise<Record<string, string | string[] | undefined>>;
-}
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
-/** Native success envelope. */
-export function ok(data: unknown, status = 200): Response {
-  return Response.json({ success: true, data }, { status, headers: NO_STORE });
+export interface HandlerContext<S extends OperationSpec> {
+  req: Request;
+  caller: S["auth"] extends "session" | "session-or-mk" ? Caller : null;
+  body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
+  query: S["query"] extends z.ZodType ? z.output<S["query"]> : undefined;
+  params: Record<PathParams<S["path"]>, string>;
 }
 
-/** A documented non-native shape (the second seed's endpoints). */
-export function raw(body: unknown, status = 200): Response {
-  return Response.json(body, { status, headers: NO_STORE });
+export type Handler<S extends OperationSpec> = (ctx: HandlerContext<S>) => Promise<ResponseOf<S>>;
+
+/** A declared operation with its handler, as a fetch-style function of the request and path parameters. */
+export interface Implementation {
+  op: OperationSpec;
+  run: (req: Request, params: Record<string, string>) => Promise<Response>;
 }
 
-export function route<
-  A extends RouteAuth,
-  B extends AnySchema | undefined = undefined,
-  Q extends AnySchema | undefined = undefined,
->(options: RouteOptions<A, B, Q>, handler: (ctx: RouteContext<A, B, Q>) => Promise<Response>) {
-  return async (req: Request, context: NextRouteContext): Promise<Response> => {
+export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>): Implementation {
+  const run = async (req: Request, rawParams: Record<string, string>): Promise<Response> => {
     try {
       assertSingleCredentialHeaders(req);
-      const params = flattenParams(await context.params);
       let caller: Caller | null = null;
-      if (options.auth === "session" || options.auth === "session-or-mk") {
-        caller = await resolveCaller(req, options.auth);
-      } else if (options.auth === "admin") {
-        assertAdmin(req);
-      }
-      const query = options.query ? parseWith(options.query, queryObject(req), "query") : undefined;
+      if (op.auth === "session" || op.auth === "session-or-mk") caller = await resolveCaller(req, op.auth);
+      else if (op.auth === "admin") assertAdmin(req);
+      const params = pathParams(op, rawParams);
+      const query = op.query ? parseWith(op.query, queryObject(req), "query") : undefined;
       // Only an absent body means "no fields"; a JSON `null` is a non-object body like any other.
-      const body = options.body ? parseWith(options.body, withDefault(await readJsonBody(req)), "body") : undefined;
-      return await handler({ req, caller, body, query, params } as RouteContext<A, B, Q>);
+      const body = op.body ? parseWith(op.body, withDefault(await readJsonBody(req)), "body") : undefined;
+      const value = await handler({ req, caller, body, query, params } as HandlerContext<S>);
+      const payload = op.response.shape === "envelope" ? { success: true, data: value } : value;
+      if (env().NODE_ENV !== "production") assertDocumented(op, payload);
+      return Response.json(payload, { status: op.response.status, headers: NO_STORE });
     } catch (err) {
       if (err instanceof HttpError) return withNoStore(errorResponse(err));
       return internalError(err);
     }
   };
+  return { op, run };
+}
+
+/**
+ * Outside production every success body is checked against its declaration,
+ * so a handler that drifts from the documented shape fails its tests loudly.
+ */
+function assertDocumented(op: OperationSpec, payload: unknown): void {
+  const parsed = successBodySchema(op).safeParse(payload);
+  if (!parsed.success) {
+    throw new Error(`${op.method} ${op.path} answered a body its declaration does not describe: ${parsed.error.message}`);
+  }
+}
+
+type NextHandler = (req: Request, context: NextRouteContext) => Promise<Response>;
+type RouteFileExports = Record<"GET" | "POST" | "PUT" | "PATCH" | "DELETE", NextHandler>;
+
+interface NextRouteContext {
+  params: Promise<Record<string, string | string[] | undefined>>;
+}
+
+/** Marks the exports of a route file with the operation each one serves, for the tests. */
+export const OPERATION = Symbol.for("keygate.operation");
+
+/**
+ * The exports of one route file under app/api: the handlers of every
+ * operation declared at that path, and a 405 in the envelope with `Allow`
+ * for every other method. Refuses to load when the file and the declarations
+ * disagree, so a declared operation cannot go unserved.
+ */
+export function nextRoutes(...implementations: Implementation[]): RouteFileExports {
+  const path = implementations[0]?.op.path;
+  const declared = operations.filter((o) => o.path === path && (o.servedBy ?? "next") === "next");
+  const given = implementations.map((i) => `${i.op.method} ${i.op.path}`).sort();
+  const expected = declared.map((o) => `${o.method} ${o.path}`).sort();
+  if (!path || given.join() !== expected.join() || implementations.some((i) => !declared.includes(i.op as (typeof declared)[number]))) {
+    throw new Error(`Route file for ${path ?? "?"} implements [${given.join(", ")}] but the declarations say [${expected.join(", ")}]`);
+  }
+  const allowed = declared.map((o) => o.method);
+  const notAllowed = methodNotAllowed(allowed);
+  const out = { GET: notAllowed, POST: notAllowed, PUT: notAllowed, PATCH: notAllowed, DELETE: notAllowed } as RouteFileExports;
+  for (const impl of implementations) {
+    const handler: NextHandler = async (req, context) => impl.run(req, flattenParams(await context.params));
+    Object.defineProperty(handler, OPERATION, { value: impl.op.id });
+    out[impl.op.method] = handler;
+  }
+  return out;
+}
+
+function methodNotAllowed(allowed: string[]): NextHandler {
+  return async (req) =>
+    refusal(req, () => {
+      throw new HttpError(
+        405,
+        "method_not_allowed",
+        `${req.method} is not supported on ${new URL(req.url).pathname}; use ${allowed.join(" or ")}.`,
+        undefined,
+        { Allow: allowed.join(", ") },
+      );
+    });
+}
+
+/** Unknown /api paths answer in the envelope instead of Next's HTML 404 page. */
+export function notFoundRoute(): NextHandler {
+  return async (req) =>
+    refusal(req, () => {
+      throw new NotFoundError(`There is no API endpoint ${req.method} ${new URL(req.url).pathname}. See /docs for the list.`);
+    });
+}
+
+/** Answers a request that reaches no operation, after the checks every request gets. */
+function refusal(req: Request, refuse: () => never): Response {
+  try {
+    assertSingleCredentialHeaders(req);
+    refuse();
+  } catch (err) {
+    if (err instanceof HttpError) return withNoStore(errorResponse(err));
+    return internalError(err);
+  }
+}
+
+function pathParams(op: OperationSpec, raw: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of pathParamNames(op.path)) {
+    const parsed = opaqueIdSchema.safeParse(raw[name]);
+    if (!parsed.success) throw new NotFoundError("Nothing with that ID exists in your account: check the ID.");
+    out[name] = parsed.data;
+  }
+  return out;
 }
 
 function withNoStore(res: Response): Response {
@@ -96,13 +175,6 @@ function flattenParams(params: Record<string, string | string[] | undefined> | u
   return out;
 }
 
-/** IDs are opaque, but anything that cannot be one is simply not found. */
-export function idParam(params: Record<string, string>, name = "id"): string {
-  const id = params[name];
-  if (!id || id.length > 64 || !/^[A-Za-z0-9_-]+$/.test(id)) throw new NotFoundError("No such key: check the ID.");
-  return id;
-}
-
 function assertAdmin(req: Request): void {
   const expected = env().ADMIN_API_TOKEN;
   if (!expected) {
@@ -113,25 +185,4 @@ function assertAdmin(req: Request): void {
   if (!match || !crypto.timingSafeEqual(digest(match[1]), digest(expected))) {
     throw new UnauthorizedError("The admin API needs 'Authorization: Bearer <ADMIN_API_TOKEN>'.");
   }
-}
-
-type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-type RouteHandler = ReturnType<typeof route>;
-
-/**
- * Handlers for the methods a path does not support, so that they answer 405
- * in the envelope with an Allow header rather than Next's empty 405. Usage in
- * a route file: `export const { PUT, PATCH, DELETE } = unsupportedMethods("GET", "POST");`
- */
-export function unsupportedMethods(...allowed: Method[]): Record<Method, RouteHandler> {
-  const handler = route({ auth: "none" }, async ({ req }) => {
-    throw new HttpError(
-      405,
-      "method_not_allowed",
-      `${req.method} is not supported on ${new URL(req.url).pathname}; use ${allowed.join(" or ")}.`,
-      undefined,
-      { Allow: allowed.join(", ") },
-    );
-  });
-  return { GET: handler, POST: handler, PUT: handler, PATCH: handler, DELETE: handler };
 }

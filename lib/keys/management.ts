@@ -2,19 +2,9 @@ import { prisma } from "@/lib/db";
 import type { ManagementKey } from "@/generated/prisma/client.ts";
 import { NotFoundError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
-import type { CreateManagementKeyInput } from "@/lib/keys/schemas";
+import type { BillingKeyView, CreateManagementKeyInput, ManagementKeyView } from "@/lib/keys/schemas";
 
 /** Management keys (mk_…). Only a signed-in session reaches these functions. */
-
-export interface ManagementKeyView {
-  id: string;
-  name: string;
-  keyPrefix: string;
-  isActive: boolean;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  createdAt: string;
-}
 
 export function toManagementKeyView(k: ManagementKey): ManagementKeyView {
   return {
@@ -25,6 +15,18 @@ export function toManagementKeyView(k: ManagementKey): ManagementKeyView {
     expiresAt: k.expiresAt?.toISOString() ?? null,
     lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
     createdAt: k.createdAt.toISOString(),
+  };
+}
+
+/** The same key in the ModelSwitch billing-key shape. */
+export function toBillingKeyView(k: ManagementKey): BillingKeyView {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.keyPrefix,
+    active: k.isActive,
+    createdAt: k.createdAt.toISOString(),
+    expiresAt: k.expiresAt?.toISOString() ?? null,
   };
 }
 

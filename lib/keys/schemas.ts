@@ -2,10 +2,13 @@ import { z } from "zod";
 import { usdAmount } from "@/lib/billing/money";
 
 /**
- * Request schemas for the key endpoints, shared by route handlers, dashboard
- * forms and the OpenAPI document. Both seeds' spellings are accepted where the
- * endpoints overlap (isActive/active, expiresAt/expires_at); unknown fields
- * are refused, because silently accepting them invites mass assignment.
+ * The key endpoints' request and response schemas, shared by the route
+ * handlers, the dashboard's forms and the OpenAPI document. View types are
+ * `z.infer` of these schemas, so the services, the client and the reference
+ * cannot disagree. Both APIs' spellings are accepted where their endpoints
+ * overlap (isActive/active, expiresAt/expires_at; see the README's API
+ * compatibility table); unknown fields are refused, because silently
+ * accepting them invites mass assignment.
  */
 
 export const DEFAULT_RPM = 60;
@@ -14,24 +17,35 @@ export const keyNameSchema = z
   .string({ error: "name must be a string" })
   .trim()
   .min(1, "name must not be empty")
-  .max(100, "name must be at most 100 characters");
+  .max(100, "name must be at most 100 characters")
+  .meta({ description: "A label for the key, e.g. the app or script that uses it. Surrounding spaces are trimmed." });
 
 const futureDateTime = z
   .iso.datetime({ offset: true, error: "must be an ISO 8601 date-time such as 2027-01-31T00:00:00Z" })
   .transform((s) => new Date(s))
   .refine((d) => d.getTime() > Date.now(), { message: "must be in the future" });
 
+const FUTURE_DATE = "An ISO 8601 date-time with an offset, e.g. `2027-01-31T00:00:00Z`; must be in the future.";
+const expiresAtField = futureDateTime.meta({ description: `When the key stops working. ${FUTURE_DATE} Omit for a key that never expires.` });
+const alias = (of: string) => ({ description: `Alias of \`${of}\` (the ModelSwitch spelling). Send one of the two; if both, they must agree.` });
+
 const rpmSchema = z
   .number({ error: "rpm must be a whole number of requests per minute" })
   .int("rpm must be a whole number")
   .min(1, "rpm must be at least 1")
-  .max(100_000, "rpm must be at most 100000");
+  .max(100_000, "rpm must be at most 100000")
+  .meta({ description: "Requests per minute allowed, in any rolling 60 seconds." });
 
 const tpmSchema = z
   .number({ error: "tpm must be a whole number of tokens per minute" })
   .int("tpm must be a whole number")
   .min(1, "tpm must be at least 1")
-  .max(1_000_000_000, "tpm must be at most 1000000000");
+  .max(1_000_000_000, "tpm must be at most 1000000000")
+  .meta({ description: "Tokens per minute allowed. Omit (or null, on update) for no limit." });
+
+const maxBudgetSchema = usdAmount("maxBudget").meta({
+  description: "Spending cap for this key in USD, at most 6 decimal places. Omit (or null, on update) for no cap.",
+});
 
 /** Accepts either spelling of one field; refuses both at once when they disagree. */
 function pickAlias<T>(
@@ -52,11 +66,11 @@ function pickAlias<T>(
 export const createCreditKeySchema = z
   .strictObject({
     name: keyNameSchema,
-    maxBudget: usdAmount("maxBudget").optional(),
-    rpm: rpmSchema.optional(),
+    maxBudget: maxBudgetSchema.optional(),
+    rpm: rpmSchema.optional().meta({ default: DEFAULT_RPM }),
     tpm: tpmSchema.optional(),
-    expiresAt: futureDateTime.optional(),
-    expires_at: futureDateTime.optional(),
+    expiresAt: expiresAtField.optional(),
+    expires_at: futureDateTime.optional().meta(alias("expiresAt")),
   })
   .transform((v, ctx) => ({
     name: v.name,
@@ -66,12 +80,12 @@ export const createCreditKeySchema = z
     expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
   }));
 
-/** POST /api/keys, the second seed's create. */
+/** POST /api/keys, the ModelSwitch create. */
 export const createProxyKeySchema = z
   .strictObject({
     name: keyNameSchema,
-    expires_at: futureDateTime.optional(),
-    expiresAt: futureDateTime.optional(),
+    expires_at: expiresAtField.optional(),
+    expiresAt: futureDateTime.optional().meta(alias("expires_at")),
   })
   .transform((v, ctx) => ({
     name: v.name,
@@ -82,20 +96,28 @@ export const createProxyKeySchema = z
   }));
 
 export const createSubscriptionKeySchema = z.strictObject({
-  subscriptionId: z.string({ error: "subscriptionId must be a string" }).min(1).max(64).optional(),
+  subscriptionId: z
+    .string({ error: "subscriptionId must be a string" })
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: "The subscription the key is for. Omit to use your most recent active subscription." }),
   name: keyNameSchema.optional(),
 });
 
 export const updateKeySchema = z
   .strictObject({
     name: keyNameSchema.optional(),
-    isActive: z.boolean({ error: "isActive must be true or false" }).optional(),
-    active: z.boolean({ error: "active must be true or false" }).optional(),
-    maxBudget: usdAmount("maxBudget").nullable().optional(),
+    isActive: z
+      .boolean({ error: "isActive must be true or false" })
+      .optional()
+      .meta({ description: "false deactivates the key from the next request on; true reactivates it." }),
+    active: z.boolean({ error: "active must be true or false" }).optional().meta(alias("isActive")),
+    maxBudget: maxBudgetSchema.nullable().optional().meta({ description: "Spending cap for this key in USD; null removes the cap." }),
     rpm: rpmSchema.optional(),
-    tpm: tpmSchema.nullable().optional(),
-    expiresAt: futureDateTime.nullable().optional(),
-    expires_at: futureDateTime.nullable().optional(),
+    tpm: tpmSchema.nullable().optional().meta({ description: "Tokens per minute allowed; null removes the limit." }),
+    expiresAt: futureDateTime.nullable().optional().meta({ description: `When the key stops working. ${FUTURE_DATE} null means never.` }),
+    expires_at: futureDateTime.nullable().optional().meta(alias("expiresAt")),
   })
   .transform((v, ctx) => {
     const patch = {
@@ -118,23 +140,115 @@ export const updateKeySchema = z
 export const createManagementKeySchema = z
   .strictObject({
     name: keyNameSchema,
-    expiresAt: futureDateTime.optional(),
-    expires_at: futureDateTime.optional(),
+    expiresAt: expiresAtField.optional(),
+    expires_at: futureDateTime.optional().meta(alias("expiresAt")),
   })
   .transform((v, ctx) => ({
     name: v.name,
     expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
   }));
 
+/** A whole number in a query string, written plainly: `10`, never `0x10`, `1e1` or ` 10 `. */
+function queryInteger(name: string, min: number, max: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,9}$/, `${name} must be a whole number written in digits, e.g. ${name}=20`)
+    .transform(Number)
+    .pipe(z.number().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+}
+
 export const listKeysQuerySchema = z.object({
-  limit: z.coerce
-    .number({ error: "limit must be a number" })
-    .int("limit must be a whole number")
-    .min(1, "limit must be at least 1")
-    .max(100, "limit must be at most 100")
-    .optional(),
-  cursor: z.string().max(64, "cursor is not valid").optional(),
+  limit: queryInteger("limit", 1, 100).optional().meta({ description: "Page size, 1 to 100. Omit to get every key." }),
+  cursor: z.string().max(64, "cursor is not valid").optional().meta({ description: "The `nextCursor` of the previous page." }),
 });
+
+// ---------------------------------------------------------------------------
+// Responses
+
+const isoDateTime = () => z.iso.datetime();
+const secret = (what: string) =>
+  z.string().meta({ description: `The full ${what}. Shown only in this response: Keygate stores a hash, so it cannot be shown again.` });
+
+export const apiKeyViewSchema = z
+  .strictObject({
+    id: z.string().meta({ description: "Opaque key ID." }),
+    name: z.string(),
+    keyPlan: z.enum(["pool", "credits"]).meta({ description: "`credits` for credit keys, `pool` for subscription keys." }),
+    keyType: z.enum(["subscription", "credit"]),
+    keyPrefix: z.string().meta({ description: "The start of the key, to recognise it by. The full key is never listed." }),
+    prefix: z.string().meta({ description: "Same as keyPrefix (ModelSwitch spelling)." }),
+    isActive: z.boolean(),
+    maxBudget: z.number().nullable().meta({ description: "Spending cap in USD; null means no cap." }),
+    spend: z.number().meta({ description: "USD this key has spent." }),
+    rpmLimit: z.number().int().nullable().meta({ description: "Requests per minute; null for subscription keys (unlimited)." }),
+    tpmLimit: z.number().int().nullable().meta({ description: "Tokens per minute; null means unlimited." }),
+    expiresAt: isoDateTime().nullable().meta({ description: "When the key stops working; null means never." }),
+    subscriptionId: z.string().nullable(),
+    subscriptionStatus: z.string().nullable(),
+    subscriptionExpiresAt: isoDateTime().nullable(),
+    createdAt: isoDateTime(),
+    lastUsedAt: isoDateTime().nullable(),
+  })
+  .meta({ id: "ApiKey", description: "A consumption key. The key itself is never listed." });
+
+export const createdCreditKeySchema = apiKeyViewSchema
+  .extend({ apiKey: secret("key (`sk_live_…`)") })
+  .meta({ id: "CreatedCreditKey", description: "A new credit key, with the full key this once." });
+
+export const keyListSchema = z.strictObject({
+  success: z.literal(true),
+  data: z.array(apiKeyViewSchema),
+  nextCursor: z
+    .string()
+    .nullable()
+    .meta({ description: "Pass as `cursor` to get the next page; null on the last page (and whenever `limit` is not sent)." }),
+});
+
+export const createdProxyKeySchema = z.strictObject({ id: z.string(), key: secret("key (`sk_live_…`)") });
+export const createdSubscriptionKeySchema = z.strictObject({ id: z.string(), apiKey: secret("key (`sk_pool_…`)"), isActive: z.boolean() });
+export const deletedSchema = z.strictObject({ deleted: z.literal(true) });
+
+export const managementKeyViewSchema = z
+  .strictObject({
+    id: z.string().meta({ description: "Opaque key ID." }),
+    name: z.string(),
+    keyPrefix: z.string().meta({ description: "The start of the key, to recognise it by." }),
+    isActive: z.boolean(),
+    expiresAt: isoDateTime().nullable(),
+    lastUsedAt: isoDateTime().nullable(),
+    createdAt: isoDateTime(),
+  })
+  .meta({ id: "ManagementKey", description: "A management key. The key itself is never listed." });
+
+export const createdManagementKeySchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    keyPrefix: z.string(),
+    expiresAt: isoDateTime().nullable(),
+    apiKey: secret("management key (`mk_…`)"),
+  })
+  .meta({ id: "CreatedManagementKey", description: "A new management key, with the full key this once." });
+
+/** A management key in the ModelSwitch billing-key shape. */
+export const billingKeySchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    active: z.boolean(),
+    createdAt: isoDateTime(),
+    expiresAt: isoDateTime().nullable(),
+  })
+  .meta({ id: "BillingKey", description: "A management key in the ModelSwitch billing-key shape." });
+
+export const billingKeyListSchema = z.strictObject({ keys: z.array(billingKeySchema) });
+export const createdBillingKeySchema = z.strictObject({ id: z.string(), key: secret("billing key (`mk_…`)"), prefix: z.string() });
+export const deletedBillingKeySchema = z.strictObject({ status: z.literal("deleted") });
+
+export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;
+export type ManagementKeyView = z.infer<typeof managementKeyViewSchema>;
+export type BillingKeyView = z.infer<typeof billingKeySchema>;
 
 export type CreateCreditKeyInput = z.output<typeof createCreditKeySchema>;
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;

@@ -4,33 +4,13 @@ import { balanceMicros } from "@/lib/billing/ledger";
 import { formatUsd, microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
-import type { CreateCreditKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
+import type { ApiKeyView, CreateCreditKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
 
 /**
  * Consumption keys (sk_live_… credit, sk_pool_… subscription). Every query is
  * scoped by owner: another user's key ID is indistinguishable from a missing
  * one (404).
  */
-
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  keyPlan: "pool" | "credits";
-  keyType: "subscription" | "credit";
-  keyPrefix: string;
-  prefix: string;
-  isActive: boolean;
-  maxBudget: number | null;
-  spend: number;
-  rpmLimit: number | null;
-  tpmLimit: number | null;
-  expiresAt: string | null;
-  subscriptionId: string | null;
-  subscriptionStatus: string | null;
-  subscriptionExpiresAt: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

@@ -1,26 +1,12 @@
-import { raw, route, unsupportedMethods } from "@/lib/http/route";
-import { createManagementKeySchema } from "@/lib/keys/schemas";
-import { createManagementKey, listManagementKeys } from "@/lib/keys/management";
+import { handle, nextRoutes } from "@/lib/http/route";
+import { createManagementKey, listManagementKeys, toBillingKeyView } from "@/lib/keys/management";
+import { createBillingKey, listBillingKeys } from "@/lib/keys/operations";
 
-/** The second seed's billing keys: our management keys in its documented shapes. */
-
-export const GET = route({ auth: "session" }, async ({ caller }) => {
-  const keys = await listManagementKeys(caller.userId);
-  return raw({
-    keys: keys.map((k) => ({
-      id: k.id,
-      name: k.name,
-      prefix: k.keyPrefix,
-      active: k.isActive,
-      createdAt: k.createdAt.toISOString(),
-      expiresAt: k.expiresAt?.toISOString() ?? null,
-    })),
-  });
-});
-
-export const POST = route({ auth: "session", body: createManagementKeySchema }, async ({ caller, body }) => {
-  const { record, apiKey } = await createManagementKey(caller.userId, body);
-  return raw({ id: record.id, key: apiKey, prefix: record.keyPrefix }, 201);
-});
-
-export const { PUT, PATCH, DELETE } = unsupportedMethods("GET", "POST");
+/** ModelSwitch billing keys: our management keys in that API's documented shapes. */
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
+  handle(listBillingKeys, async ({ caller }) => ({ keys: (await listManagementKeys(caller.userId)).map(toBillingKeyView) })),
+  handle(createBillingKey, async ({ caller, body }) => {
+    const { record, apiKey } = await createManagementKey(caller.userId, body);
+    return { id: record.id, key: apiKey, prefix: record.keyPrefix };
+  }),
+);

@@ -1,17 +1,15 @@
-import { raw, route, unsupportedMethods } from "@/lib/http/route";
-import { createProxyKeySchema, listKeysQuerySchema } from "@/lib/keys/schemas";
-import { createCreditKey, listKeys } from "@/lib/keys/service";
+import { handle, nextRoutes } from "@/lib/http/route";
+import { createProxyKey, listKeys } from "@/lib/keys/operations";
+import { createCreditKey, listKeys as findKeys } from "@/lib/keys/service";
 
-export const GET = route({ auth: "session-or-mk", query: listKeysQuerySchema }, async ({ caller, query }) => {
-  const { items, nextCursor } = await listKeys(caller.userId, query);
-  // The envelope plus a page cursor beside `data`, which stays the plain array both seeds show.
-  return raw({ success: true, data: items, nextCursor });
-});
-
-/** The second seed's create: a credit key, answered in its documented shape. */
-export const POST = route({ auth: "session-or-mk", body: createProxyKeySchema }, async ({ caller, body }) => {
-  const { record, apiKey } = await createCreditKey(caller.userId, body);
-  return raw({ id: record.id, key: apiKey }, 201);
-});
-
-export const { PUT, PATCH, DELETE } = unsupportedMethods("GET", "POST");
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
+  handle(listKeys, async ({ caller, query }) => {
+    const { items, nextCursor } = await findKeys(caller.userId, query);
+    return { success: true as const, data: items, nextCursor };
+  }),
+  // The ModelSwitch create: a credit key, answered in that API's documented shape.
+  handle(createProxyKey, async ({ caller, body }) => {
+    const { record, apiKey } = await createCreditKey(caller.userId, body);
+    return { id: record.id, key: apiKey };
+  }),
+);

@@ -1,16 +1,16 @@
-import { ok, route, unsupportedMethods } from "@/lib/http/route";
-import { UnauthorizedError } from "@/lib/http/errors";
-import { signInSchema } from "@/lib/auth/schemas";
 import { passwordSignIn } from "@/lib/auth/login";
+import { createSessionToken } from "@/lib/auth/operations";
 import { issueSessionToken } from "@/lib/auth/session-token";
+import { UnauthorizedError } from "@/lib/http/errors";
+import { handle, nextRoutes } from "@/lib/http/route";
 import { clientIp } from "@/lib/rate-limit";
 
 /** A session token for scripts: the same JWT the dashboard's cookie holds. */
-export const POST = route({ auth: "none", body: signInSchema }, async ({ req, body }) => {
-  const user = await passwordSignIn(body.email, body.password, clientIp(req));
-  if (!user) throw new UnauthorizedError("Email or password is incorrect.", "invalid_credentials");
-  const { token, expiresAt } = await issueSessionToken(user);
-  return ok({ token, expiresAt: expiresAt.toISOString() });
-});
-
-export const { GET, PUT, PATCH, DELETE } = unsupportedMethods("POST");
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
+  handle(createSessionToken, async ({ req, body }) => {
+    const user = await passwordSignIn(body.email, body.password, clientIp(req));
+    if (!user) throw new UnauthorizedError("Email or password is incorrect.", "invalid_credentials");
+    const { token, expiresAt } = await issueSessionToken(user);
+    return { token, expiresAt: expiresAt.toISOString() };
+  }),
+);

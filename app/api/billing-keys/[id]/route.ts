@@ -1,9 +1,10 @@
-import { idParam, raw, route, unsupportedMethods } from "@/lib/http/route";
+import { handle, nextRoutes } from "@/lib/http/route";
 import { deleteManagementKey } from "@/lib/keys/management";
+import { deleteBillingKey } from "@/lib/keys/operations";
 
-export const DELETE = route({ auth: "session" }, async ({ caller, params }) => {
-  await deleteManagementKey(caller.userId, idParam(params));
-  return raw({ status: "deleted" });
-});
-
-export const { GET, POST, PUT, PATCH } = unsupportedMethods("DELETE");
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
+  handle(deleteBillingKey, async ({ caller, params }) => {
+    await deleteManagementKey(caller.userId, params.id);
+    return { status: "deleted" as const };
+  }),
+);

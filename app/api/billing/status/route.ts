@@ -1,6 +1,5 @@
-import { ok, route, unsupportedMethods } from "@/lib/http/route";
+import { getBillingStatus } from "@/lib/billing/operations";
 import { billingStatus } from "@/lib/billing/status";
+import { handle, nextRoutes } from "@/lib/http/route";
 
-export const GET = route({ auth: "session-or-mk" }, async ({ caller }) => ok(await billingStatus(caller.userId)));
-
-export const { POST, PUT, PATCH, DELETE } = unsupportedMethods("GET");
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(handle(getBillingStatus, async ({ caller }) => billingStatus(caller.userId)));

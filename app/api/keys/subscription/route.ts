@@ -1,9 +1,7 @@
-import { route, unsupportedMethods } from "@/lib/http/route";
-import { createSubscriptionKeySchema } from "@/lib/keys/schemas";
-import { createSubscriptionKey } from "@/lib/keys/service";
+import { handle, nextRoutes } from "@/lib/http/route";
+import { createSubscriptionKey } from "@/lib/keys/operations";
+import { createSubscriptionKey as issueSubscriptionKey } from "@/lib/keys/service";
 
-export const POST = route({ auth: "session-or-mk", body: createSubscriptionKeySchema }, async ({ caller, body }) => {
-  return createSubscriptionKey(caller.userId, body);
-});
-
-export const { GET, PUT, PATCH, DELETE } = unsupportedMethods("POST");
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
+  handle(createSubscriptionKey, async ({ caller, body }) => issueSubscriptionKey(caller.userId, body)),
+);

@@ -1,9 +1,10 @@
-import { idParam, ok, route, unsupportedMethods } from "@/lib/http/route";
-import { deleteManagementKey } from "@/lib/keys/management";
+import { handle, nextRoutes } from "@/lib/http/route";
+import { deleteManagementKey as removeManagementKey } from "@/lib/keys/management";
+import { deleteManagementKey } from "@/lib/keys/operations";
 
-export const DELETE = route({ auth: "session" }, async ({ caller, params }) => {
-  await deleteManagementKey(caller.userId, idParam(params));
-  return ok({ deleted: true });
-});
-
-export const { GET, POST, PUT, PATCH } = unsupportedMethods("DELETE");
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
+  handle(deleteManagementKey, async ({ caller, params }) => {
+    await removeManagementKey(caller.userId, params.id);
+    return { deleted: true as const };
+  }),
+);

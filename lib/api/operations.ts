@@ -1,0 +1,64 @@
+import { z } from "zod";
+import * as accounts from "@/lib/auth/operations";
+import * as billing from "@/lib/billing/operations";
+import { defineOperation, type OperationSpec } from "@/lib/http/operation";
+import * as keys from "@/lib/keys/operations";
+
+/**
+ * Every operation of the API, in the order the reference lists them. Each is
+ * declared once, beside its domain (lib/<domain>/operations.ts); the route
+ * wrapper, the 405 answers, the OpenAPI document and the test harness read
+ * this list.
+ */
+
+export const openApiDocumentSchema = z.looseObject({
+  openapi: z.literal("3.1.0"),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});
+
+export const getOpenApiDocument = defineOperation({
+  id: "getOpenApiDocument",
+  method: "GET",
+  path: "/api/openapi.json",
+  tag: "Meta",
+  summary: "This OpenAPI document",
+  description: "Rendered for people at /docs.",
+  auth: "none",
+  response: { status: 200, description: "The OpenAPI 3.1 document.", schema: openApiDocumentSchema, shape: "as-is" },
+  examples: { response: { openapi: "3.1.0", info: { title: "Keygate API", version: "0.1.0" }, paths: {} } },
+});
+
+export const TAGS = [
+  { name: "Accounts", description: "Sign up, get a session token for scripts, and read your account." },
+  {
+    name: "Consumption keys",
+    description: "`sk_live_…` credit keys and `sk_pool_…` subscription keys, which apps use for inference.",
+  },
+  {
+    name: "Management keys",
+    description:
+      "`mk_…` keys for scripts and CI. Only a signed-in session may list, create or delete them, so a leaked `mk_` cannot mint successors.",
+  },
+  {
+    name: "Billing keys (ModelSwitch)",
+    description: "The same management keys in the shapes the ModelSwitch API documents, for clients written against it.",
+  },
+  { name: "Billing", description: "Balance, spend and key counts." },
+  { name: "Admin", description: "Operator endpoints, authenticated by `ADMIN_API_TOKEN`. Off when that variable is unset." },
+  { name: "Meta", description: "This document." },
+] as const;
+
+export type TagName = (typeof TAGS)[number]["name"];
+
+export const operations: readonly OperationSpec[] = [
+  ...Object.values(accounts),
+  ...Object.values(keys),
+  ...Object.values(billing),
+  getOpenApiDocument,
+];
+
+/** The operations served at one path template, e.g. `/api/keys/{id}`. */
+export function operationsAt(path: string): OperationSpec[] {
+  return operations.filter((o) => o.path === path);
+}

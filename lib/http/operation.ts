@@ -1,0 +1,106 @@
+import { z } from "zod";
+
+/**
+ * The declaration of one API operation: method, path, auth, request schemas,
+ * the success response and the errors it adds, its summary and examples.
+ * Everything else is derived from these declarations: the handlers' types and
+ * parsing (lib/http/route.ts), the 405 answers with `Allow`, the OpenAPI
+ * document (lib/openapi.ts) and the test harness's route table. Declarations
+ * import only zod schemas, never the database, so any module can read them.
+ */
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
+
+/**
+ * Who may call: nobody in particular, a signed-in session only (cookie or
+ * session token), a session or a management key, or the operator's admin token.
+ */
+export type OperationAuth = "none" | "session" | "session-or-mk" | "admin";
+
+/**
+ * How the success body is sent: `envelope` wraps the response schema's value
+ * as `{"success": true, "data": …}`; `as-is` sends it unchanged (the
+ * ModelSwitch-compatible shapes, and documents that are not API objects).
+ */
+export type ResponseShape = "envelope" | "as-is";
+
+/**
+ * Where the operation is served: by a Next route file under app/api, or by a
+ * plain node:http handler in the custom server (the inference hot path).
+ */
+export type ServedBy = "next" | "node";
+
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429;
+
+export interface OperationSpec {
+  /** The OpenAPI operationId, camelCase. */
+  id: string;
+  method: HttpMethod;
+  /** OpenAPI style: `/api/keys/{id}`. Every `{name}` is an opaque ID. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  auth: OperationAuth;
+  servedBy?: ServedBy;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  response: { status: number; description: string; schema: z.ZodType; shape: ResponseShape };
+  /** Errors specific to this operation; those implied by auth, body, query and path are added. */
+  errors?: Partial<Record<ErrorStatus, string>>;
+  examples: {
+    /** A request body that the body schema accepts (required when there is a body). */
+    body?: unknown;
+    /** Path and query parameters for the example request. */
+    params?: Record<string, string>;
+    query?: Record<string, string>;
+    /** The value of the response schema: `data` for enveloped responses. */
+    response: unknown;
+  };
+}
+
+/** Keeps the literal types of a declaration, so handlers are typed from it. */
+export function defineOperation<const S extends OperationSpec>(spec: S): S {
+  return spec;
+}
+
+/** `"/api/keys/{id}"` → `"id"`. */
+export type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | PathParams<Rest> : never;
+
+export function pathParamNames(path: string): string[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+}
+
+/** IDs are opaque; anything that cannot be one is simply not found. */
+export const opaqueIdSchema = z.string().max(64).regex(/^[A-Za-z0-9_-]+$/);
+
+/** The value a handler returns for this operation: what the response schema describes. */
+export type ResponseOf<S extends OperationSpec> = z.input<S["response"]["schema"]>;
+
+export const errorDetailSchema = z.strictObject({
+  path: z.string().optional().meta({ description: "The offending field, dotted, when the error is about one field." }),
+  message: z.string(),
+});
+
+export const errorEnvelopeSchema = z
+  .strictObject({
+    success: z.literal(false),
+    error: z.strictObject({
+      code: z.string().meta({ description: "A stable snake_case code for programs, e.g. `validation_error`, `not_found`." }),
+      message: z.string().meta({ description: "A sentence for people that says what to do next. Never contains a secret." }),
+      details: z.array(errorDetailSchema).optional().meta({ description: "One entry per problem, for validation errors." }),
+    }),
+  })
+  .meta({ id: "Error", description: "The error envelope every operation answers errors in." });
+
+export type ErrorDetail = z.infer<typeof errorDetailSchema>;
+
+/** The success envelope around an operation's response value. */
+export function envelopeOf<T extends z.ZodType>(data: T) {
+  return z.strictObject({ success: z.literal(true), data });
+}
+
+/** The schema of the whole success body as it goes over the wire. */
+export function successBodySchema(op: OperationSpec): z.ZodType {
+  return op.response.shape === "envelope" ? envelopeOf(op.response.schema) : op.response.schema;
+}

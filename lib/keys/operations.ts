@@ -1,0 +1,257 @@
+import { z } from "zod";
+import { defineOperation } from "@/lib/http/operation";
+import {
+  apiKeyViewSchema,
+  billingKeyListSchema,
+  createCreditKeySchema,
+  createdBillingKeySchema,
+  createdCreditKeySchema,
+  createdManagementKeySchema,
+  createdProxyKeySchema,
+  createdSubscriptionKeySchema,
+  createManagementKeySchema,
+  createProxyKeySchema,
+  createSubscriptionKeySchema,
+  DEFAULT_RPM,
+  deletedBillingKeySchema,
+  deletedSchema,
+  keyListSchema,
+  listKeysQuerySchema,
+  managementKeyViewSchema,
+  updateKeySchema,
+  type ApiKeyView,
+  type ManagementKeyView,
+} from "@/lib/keys/schemas";
+
+/** Consumption keys (sk_…), management keys (mk_…), and the same management keys as ModelSwitch billing keys. */
+
+// Example values only: these keys are made up and their checksums do not match.
+const EXAMPLE_SK = "sk_live_4eC39HqLyjWDarjtT1zdp7dcExAmPL";
+const EXAMPLE_MK = "mk_9fQ2rT7uWx3yZ1aB5cD8eF0gHiJkLm3ExAmPL";
+const exampleKey: ApiKeyView = {
+  id: "cm9x2k1q40001key0ci01",
+  name: "ci-runner",
+  keyPlan: "credits",
+  keyType: "credit",
+  keyPrefix: "sk_live_4eC39HqL",
+  prefix: "sk_live_4eC39HqL",
+  isActive: true,
+  maxBudget: 25,
+  spend: 3.217,
+  rpmLimit: DEFAULT_RPM,
+  tpmLimit: 100000,
+  expiresAt: "2099-01-31T00:00:00.000Z",
+  subscriptionId: null,
+  subscriptionStatus: null,
+  subscriptionExpiresAt: null,
+  createdAt: "2026-11-02T10:00:00.000Z",
+  lastUsedAt: "2026-11-24T17:45:12.000Z",
+};
+const exampleManagementKey: ManagementKeyView = {
+  id: "cm9x2k1q40002mgmt0dep",
+  name: "deploy",
+  keyPrefix: "mk_9fQ2rT7u",
+  isActive: true,
+  expiresAt: null,
+  lastUsedAt: "2026-11-24T08:00:00.000Z",
+  createdAt: "2026-11-03T12:00:00.000Z",
+};
+const keyId = { id: exampleKey.id };
+const managementKeyId = { id: exampleManagementKey.id };
+
+export const listKeys = defineOperation({
+  id: "listKeys",
+  method: "GET",
+  path: "/api/keys",
+  tag: "Consumption keys",
+  summary: "List your consumption keys",
+  description: "Credit and subscription keys, newest first. Lists carry `keyPrefix`, never the key. Without `limit`, every key is returned.",
+  auth: "session-or-mk",
+  query: listKeysQuerySchema,
+  // The envelope plus a page cursor beside `data`, which stays the plain array both APIs show.
+  response: { status: 200, description: "The caller's keys.", schema: keyListSchema, shape: "as-is" },
+  errors: { 404: "`invalid_cursor`: the cursor does not match one of your keys." },
+  examples: { query: { limit: "20" }, response: { success: true, data: [exampleKey], nextCursor: null } },
+});
+
+export const createProxyKey = defineOperation({
+  id: "createProxyKey",
+  method: "POST",
+  path: "/api/keys",
+  tag: "Consumption keys",
+  summary: "Create a credit key (ModelSwitch shape)",
+  description: `The ModelSwitch create: a credit key with the default limits (${DEFAULT_RPM} requests per minute, no budget cap), answered as \`{id, key}\`.`,
+  auth: "session-or-mk",
+  body: createProxyKeySchema,
+  response: { status: 201, description: "The key was created. `key` is shown only here.", schema: createdProxyKeySchema, shape: "as-is" },
+  errors: { 402: "`insufficient_balance`: credit keys need a balance above zero. Top up first." },
+  examples: { body: { name: "my-app", expires_at: "2099-01-31T00:00:00Z" }, response: { id: exampleKey.id, key: EXAMPLE_SK } },
+});
+
+export const createCreditKey = defineOperation({
+  id: "createCreditKey",
+  method: "POST",
+  path: "/api/keys/credit",
+  tag: "Consumption keys",
+  summary: "Create a credit key",
+  description: "Usage is priced per model and deducted from your shared credit balance.",
+  auth: "session-or-mk",
+  body: createCreditKeySchema,
+  response: {
+    status: 201,
+    description: "The key object plus `apiKey`, the full key, shown only here.",
+    schema: createdCreditKeySchema,
+    shape: "envelope",
+  },
+  errors: { 402: "`insufficient_balance`: credit keys need a balance above zero. Top up first." },
+  examples: {
+    body: { name: "ci-runner", maxBudget: 25, rpm: DEFAULT_RPM, tpm: 100000, expiresAt: "2099-01-31T00:00:00Z" },
+    response: { ...exampleKey, spend: 0, lastUsedAt: null, apiKey: EXAMPLE_SK },
+  },
+});
+
+export const createSubscriptionKey = defineOperation({
+  id: "createSubscriptionKey",
+  method: "POST",
+  path: "/api/keys/subscription",
+  tag: "Consumption keys",
+  summary: "Create a subscription (pool) key",
+  description:
+    "A key for a pool subscription: unlimited during your reserved time blocks, one concurrent request at a time, expiring with the subscription. The body may be omitted.",
+  auth: "session-or-mk",
+  body: createSubscriptionKeySchema,
+  response: {
+    status: 201,
+    description: "The key was created. `apiKey` is shown only here.",
+    schema: createdSubscriptionKeySchema,
+    shape: "envelope",
+  },
+  errors: { 409: "`no_active_subscription`: you have no active subscription (or not the one named)." },
+  examples: {
+    body: { name: "night-batch" },
+    response: { id: "cm9x2k1q40003key0pool", apiKey: "sk_pool_8kLm2Nq4Rs6Tu8Vw0Xy2Za4Bc6De8FgExAmPL", isActive: true },
+  },
+});
+
+export const updateKey = defineOperation({
+  id: "updateKey",
+  method: "PUT",
+  path: "/api/keys/{id}",
+  tag: "Consumption keys",
+  summary: "Update a consumption key",
+  description:
+    "Send at least one field. Deactivating a key revokes it from the next request on. `null` clears `maxBudget`, `tpm` or `expiresAt`. Subscription keys accept only `name` and `isActive`.",
+  auth: "session-or-mk",
+  body: updateKeySchema,
+  response: { status: 200, description: "The updated key.", schema: apiKeyViewSchema, shape: "envelope" },
+  errors: { 422: "`not_applicable`: a field other than name or isActive was sent for a subscription key." },
+  examples: { params: keyId, body: { isActive: false, tpm: null }, response: { ...exampleKey, isActive: false, tpmLimit: null } },
+});
+
+export const deleteKey = defineOperation({
+  id: "deleteKey",
+  method: "DELETE",
+  path: "/api/keys/{id}",
+  tag: "Consumption keys",
+  summary: "Delete a consumption key",
+  description: "The key is refused (401) from the next request on.",
+  auth: "session-or-mk",
+  response: { status: 200, description: "The key was deleted.", schema: deletedSchema, shape: "envelope" },
+  examples: { params: keyId, response: { deleted: true } },
+});
+
+export const listManagementKeys = defineOperation({
+  id: "listManagementKeys",
+  method: "GET",
+  path: "/api/keys/management",
+  tag: "Management keys",
+  summary: "List your management keys",
+  auth: "session",
+  response: { status: 200, description: "The caller's management keys, newest first.", schema: z.array(managementKeyViewSchema), shape: "envelope" },
+  examples: { response: [exampleManagementKey] },
+});
+
+export const createManagementKey = defineOperation({
+  id: "createManagementKey",
+  method: "POST",
+  path: "/api/keys/management",
+  tag: "Management keys",
+  summary: "Create a management key",
+  auth: "session",
+  body: createManagementKeySchema,
+  response: {
+    status: 201,
+    description: "The key was created. `apiKey` is shown only here.",
+    schema: createdManagementKeySchema,
+    shape: "envelope",
+  },
+  examples: {
+    body: { name: "deploy" },
+    response: { id: exampleManagementKey.id, name: "deploy", keyPrefix: exampleManagementKey.keyPrefix, expiresAt: null, apiKey: EXAMPLE_MK },
+  },
+});
+
+export const deleteManagementKey = defineOperation({
+  id: "deleteManagementKey",
+  method: "DELETE",
+  path: "/api/keys/management/{id}",
+  tag: "Management keys",
+  summary: "Delete a management key",
+  description: "The key is refused (401) from the next request on.",
+  auth: "session",
+  response: { status: 200, description: "The key was deleted.", schema: deletedSchema, shape: "envelope" },
+  examples: { params: managementKeyId, response: { deleted: true } },
+});
+
+export const listBillingKeys = defineOperation({
+  id: "listBillingKeys",
+  method: "GET",
+  path: "/api/billing-keys",
+  tag: "Billing keys (ModelSwitch)",
+  summary: "List billing keys",
+  description: "Your management keys, in the ModelSwitch shape.",
+  auth: "session",
+  response: { status: 200, description: "The caller's billing keys, newest first.", schema: billingKeyListSchema, shape: "as-is" },
+  examples: {
+    response: {
+      keys: [
+        {
+          id: exampleManagementKey.id,
+          name: "deploy",
+          prefix: exampleManagementKey.keyPrefix,
+          active: true,
+          createdAt: exampleManagementKey.createdAt,
+          expiresAt: null,
+        },
+      ],
+    },
+  },
+});
+
+export const createBillingKey = defineOperation({
+  id: "createBillingKey",
+  method: "POST",
+  path: "/api/billing-keys",
+  tag: "Billing keys (ModelSwitch)",
+  summary: "Create a billing key",
+  description: "Creates a management key. Only a signed-in session may, never another billing key.",
+  auth: "session",
+  body: createManagementKeySchema,
+  response: { status: 201, description: "The key was created. `key` is shown only here.", schema: createdBillingKeySchema, shape: "as-is" },
+  examples: {
+    body: { name: "billing", expires_at: "2099-01-31T00:00:00Z" },
+    response: { id: exampleManagementKey.id, key: EXAMPLE_MK, prefix: exampleManagementKey.keyPrefix },
+  },
+});
+
+export const deleteBillingKey = defineOperation({
+  id: "deleteBillingKey",
+  method: "DELETE",
+  path: "/api/billing-keys/{id}",
+  tag: "Billing keys (ModelSwitch)",
+  summary: "Delete a billing key",
+  description: "The key is refused (401) from the next request on.",
+  auth: "session",
+  response: { status: 200, description: "The key was deleted.", schema: deletedBillingKeySchema, shape: "as-is" },
+  examples: { params: managementKeyId, response: { status: "deleted" } },
+});
