@@ -43,6 +43,19 @@ const envSchema = z.object({
   // auto: on for the embedded database (a local try-out), off on a shared
   // PostgreSQL, where a demo login printed to the logs would be a hole.
   KEYGATE_DEMO_ACCOUNT: z.preprocess(blankIsUnset, z.enum(["auto", "on", "off"]).default("auto")),
+  // Behind a reverse proxy that sets X-Forwarded-Host and X-Forwarded-Proto
+  // (and strips any a client sent), set true so the server knows the origin
+  // people reach it at. Off by default: without a proxy those headers come
+  // straight from the client and could make a foreign page look like ours.
+  // The interface server.ts listens on; unset means every interface.
+  HOST: optionalString,
+  KEYGATE_TRUST_PROXY: z.preprocess(
+    (v) => (typeof v === "string" ? v.trim().toLowerCase() || undefined : v),
+    z
+      .enum(["true", "false", "1", "0"], { error: "KEYGATE_TRUST_PROXY must be true or false" })
+      .default("false")
+      .transform((v) => v === "true" || v === "1"),
+  ),
   KEYGATE_SIGNUPS_PER_HOUR: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).default(20)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: build if the sources changed since the last build, then serve.
-// Migrations, the generated session secret and the demo account are handled
-// by the server itself at start-up (instrumentation.ts), so PGlite's
-// one-process rule holds.
+// `npm start`: build if the sources changed since the last build, then serve
+// with server.ts (Next plus raw-request guards, and later the gateway's hot
+// path) through tsx. Migrations, the generated session secret and the demo
+// account are handled by the server itself at start-up (instrumentation.ts),
+// so PGlite's one-process rule holds. PORT (default 3000) and HOST (default:
+// every interface, as `next start`) say where it listens.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -55,6 +57,8 @@ if (process.env.KEYGATE_SKIP_BUILD !== "1" && !buildIsFresh()) {
   fs.writeFileSync(STAMP, String(started));
 }
 
-const server = spawn(process.execPath, [nextBin, "start", "-p", port], { stdio: "inherit", env: process.env });
+// Always a production server, as `next start` (server.ts serves development only when NODE_ENV=development).
+const serverEnv = { ...process.env, PORT: port, NODE_ENV: "production" };
+const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "server.ts")], { stdio: "inherit", env: serverEnv });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -9,7 +9,7 @@ import { accountSnapshot, createCreditKey, createManagementKey, expectFieldError
  * 500, and never a partial write.
  */
 
-const PAST = "2025-12-31T00:00:00Z"; // the second seed's own example date, now in the past
+const PAST = "2025-12-31T00:00:00Z"; // the ModelSwitch documentation's example date, now in the past
 const LATER = "2098-06-30T00:00:00Z";
 
 let user: TestUser;

@@ -5,7 +5,7 @@ import { hashKey, parseKey } from "@/lib/keys/format";
 import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
 
 /**
- * The one auth layer for /api (PRODUCT.md decision 6). When an Authorization
+ * The one auth layer for /api, whatever the route. When an Authorization
  * header is present it is the only credential looked at; otherwise the
  * NextAuth session cookie is.
  */
@@ -53,7 +53,8 @@ async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<
   if (token.startsWith("mk_")) {
     const caller = await fromManagementKey(token);
     if (mode === "session") {
-      // A leaked mk_ must not be able to mint its own successors (decision 5).
+      // A leaked mk_ must not be able to mint its own successors, so revoking
+      // it ends the leak: only a signed-in user manages management keys.
       throw new ForbiddenError(
         "Management keys cannot list, create or delete management keys. Sign in, or use a session token from POST /api/auth/token.",
         "management_key_not_allowed",
@@ -124,7 +125,9 @@ function sessionCookie(cookieHeader: string | null): string | null {
 
 /**
  * Next checks Origin only for Server Actions, never for route handlers, so a
- * cookie-authenticated mutation could be forged by another site (CSRF).
+ * cookie-authenticated mutation could be forged by another site (CSRF). The
+ * whole origin must match (scheme, host and port): an http:// page must not
+ * act on an https:// Keygate, nor another port's service on this one.
  */
 function assertSameOrigin(req: Request): void {
   const site = req.headers.get("sec-fetch-site");
@@ -137,19 +140,43 @@ function assertSameOrigin(req: Request): void {
   };
   if (site && site !== "same-origin") refuse();
   if (origin) {
-    let originHost: string;
-    try {
-      originHost = new URL(origin).host;
-    } catch {
-      return refuse();
-    }
     const allowed = new Set<string>();
-    const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host");
-    if (host) allowed.add(host);
+    const own = serverOrigin(req);
+    if (own) allowed.add(own);
     const configured = env().NEXTAUTH_URL;
-    if (configured) allowed.add(new URL(configured).host);
-    if (!allowed.has(originHost)) refuse();
+    if (configured) allowed.add(new URL(configured).origin);
+    // An opaque origin ("null") serialises as "null", which never matches.
+    if (!allowed.has(originOf(origin) ?? "")) refuse();
   } else if (!site) {
     refuse();
   }
+}
+
+/** `scheme://host[:port]`, normalised (default ports dropped, lower case), or null when malformed. */
+function originOf(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The origin this request was sent to: the request URL's scheme and the Host
+ * header. Only behind a trusted proxy (KEYGATE_TRUST_PROXY) do the proxy's
+ * X-Forwarded-Proto and X-Forwarded-Host say it instead; otherwise a client
+ * could name any origin it likes in them.
+ */
+function serverOrigin(req: Request): string | null {
+  let scheme = new URL(req.url).protocol.replace(/:$/, "");
+  let host = req.headers.get("host");
+  if (env().KEYGATE_TRUST_PROXY) {
+    // A chain of proxies lists one value per hop; the first is the client-facing one.
+    const first = (name: string) => req.headers.get(name)?.split(",")[0]?.trim() || undefined;
+    scheme = first("x-forwarded-proto") ?? scheme;
+    host = first("x-forwarded-host") ?? host;
+  }
+  if (!host || /[/\\?#@\s]/.test(host)) return null;
+  return originOf(`${scheme}://${host}`);
 }

@@ -5,10 +5,9 @@
  * are shown to people, so they say what to do, and never carry a secret.
  */
 
-export interface ErrorDetail {
-  path?: string;
-  message: string;
-}
+import type { ErrorDetail } from "@/lib/http/operation";
+
+export type { ErrorDetail };
 
 export class HttpError extends Error {
   constructor(
@@ -62,6 +61,12 @@ export class ConflictError extends HttpError {
 export class PayloadTooLargeError extends HttpError {
   constructor(message: string) {
     super(413, "payload_too_large", message);
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(message: string) {
+    super(415, "unsupported_media_type", message);
   }
 }
 

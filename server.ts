@@ -1,0 +1,68 @@
+import http from "node:http";
+import next from "next";
+import { closeDb } from "@/lib/db";
+import { env } from "@/lib/env";
+import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJsonError } from "@/lib/http/node-guards";
+
+/**
+ * Keygate's one process: a node:http server that checks every raw request,
+ * then hands it to Next (pages, /api route handlers). The gateway's hot path
+ * (/v1/*) will be answered here by plain handlers, because Next's routing
+ * costs ~40x a plain handler (see the README's benchmarks). Run through tsx (scripts/start.mjs).
+ * Shared state lives on globalThis: Next bundles its own copy of lib/.
+ */
+
+async function main() {
+  const { PORT: port, KEYGATE_TRUST_PROXY: trustProxy, NODE_ENV, HOST } = env();
+  const dev = NODE_ENV === "development";
+  // Unset: every interface, as `next start` does.
+  const hostname = HOST;
+  const app = next({ dev, dir: import.meta.dirname, hostname, port });
+  const handle = app.getRequestHandler();
+  // Runs instrumentation.ts: migrations and the demo account, before the first request.
+  await app.prepare();
+
+  const server = http.createServer((req, res) => {
+    if (rejectDuplicateCredentials(req, res)) return;
+    dropUntrustedForwardedHeaders(req, trustProxy);
+    handle(req, res).catch((err: unknown) => {
+      console.error("[keygate] request failed:", err instanceof Error ? err.message : String(err));
+      if (!res.headersSent) sendJsonError(res, 500, "internal_error", "Something went wrong on our side. The request was not completed; please try again.");
+      else res.destroy();
+    });
+  });
+
+  server.on("error", (err: NodeJS.ErrnoException) => {
+    const where = `${hostname ?? "all interfaces"} port ${port}`;
+    console.error(err.code === "EADDRINUSE" ? `[keygate] cannot listen on ${where}: it is already in use. Set PORT to a free one.` : `[keygate] cannot listen on ${where}: ${err.message}`);
+    process.exit(1);
+  });
+
+  server.listen(port, hostname, () => {
+    const shown = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname.includes(":") ? `[${hostname}]` : hostname;
+    console.log(`[keygate] listening on http://${shown}:${port}${hostname ? "" : " (all interfaces)"}${dev ? " in development mode" : ""}`);
+  });
+
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      const code = signal === "SIGINT" ? 130 : 143;
+      // In-flight requests get a few seconds; then the process goes regardless.
+      setTimeout(() => process.exit(code), 5000).unref();
+      server.close(() => {
+        // PGlite writes to its data directory: close it cleanly.
+        closeDb()
+          .catch((err: unknown) => console.error("[keygate] closing the database:", err instanceof Error ? err.message : String(err)))
+          .finally(() => process.exit(code));
+      });
+      server.closeIdleConnections();
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`[keygate] cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
