@@ -33,19 +33,9 @@ export async function consume(name: string, key: string, spec: LimitSpec, messag
   }
 }
 
-/** Throws 429 when `key` has used up its points, without spending one. */
-export async function assertNotExhausted(name: string, key: string, spec: LimitSpec, message: string): Promise<void> {
-  const state = await limiter(name, spec).get(key);
-  if (state && state.consumedPoints >= spec.points) throw new TooManyRequestsError(message, state.msBeforeNext / 1000);
-}
-
-/** Spends a point, never throwing: for counting failures after the fact. */
-export async function penalise(name: string, key: string, spec: LimitSpec): Promise<void> {
-  await limiter(name, spec)
-    .consume(key)
-    .catch((err) => {
-      if (!(err instanceof RateLimiterRes)) throw err;
-    });
+/** Gives back a point spent by `consume`, for an attempt that turned out not to count. */
+export async function reward(name: string, key: string, spec: LimitSpec): Promise<void> {
+  await limiter(name, spec).reward(key);
 }
 
 export async function reset(name: string, key: string, spec: LimitSpec): Promise<void> {
@@ -53,10 +43,10 @@ export async function reset(name: string, key: string, spec: LimitSpec): Promise
 }
 
 /**
- * Best effort: the first X-Forwarded-For hop. Next fills the header only when
- * the client did not send one, so a client can choose its own address here;
- * per-address limits are a brake on casual abuse, not a defence. The per-account
- * login limit does not depend on it.
+ * The first X-Forwarded-For hop. server.ts sets that header to the socket's
+ * peer address unless KEYGATE_TRUST_PROXY says a proxy in front sets it, so a
+ * client cannot choose its own address. (Under `next dev` without server.ts
+ * a client still could.) The per-account login limit does not depend on it.
  */
 export function clientIp(req: Request): string {
   return clientIpFromHeaders(req.headers.get("x-forwarded-for"), req.headers.get("x-real-ip"));

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { encode } from "next-auth/jwt";
+import { EncryptJWT } from "jose";
 import { prisma } from "@/lib/db";
 import { authSecret } from "@/lib/env";
 import { newKey } from "@/lib/keys/format";
@@ -116,6 +117,40 @@ describe("sign-up and tokens", () => {
     }
     expect(statuses).toEqual(Array(10).fill(401));
   });
+
+  it("evaluates at most ten passwords when forty wrong guesses for one account arrive in parallel; the rest get 429", async () => {
+    const user = await createUser();
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => call("POST", "/api/auth/token", { body: { email: user.email, password: `parallel-${i}` } })),
+    );
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s !== 401 && s !== 429), statuses.join(",")).toEqual([]);
+    expect(statuses.filter((s) => s === 401).length, statuses.join(",")).toBeLessThanOrEqual(10);
+    for (const res of burst.filter((r) => r.status === 429)) expectError(res, 429, "rate_limited");
+  });
+
+  it("gives no token for the right password hidden last in a parallel burst of 29 wrong guesses: at most ten attempts are evaluated", async () => {
+    const user = await createUser();
+    const passwords = [...Array.from({ length: 29 }, (_, i) => `burst-${i}`), user.password];
+    const burst = await Promise.all(passwords.map((password) => call("POST", "/api/auth/token", { body: { email: user.email, password } })));
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s !== 429).length, statuses.join(",")).toBeLessThanOrEqual(10);
+    expect(statuses.at(-1), statuses.join(",")).toBe(429);
+    expect(burst.some((r) => r.json?.data?.token), statuses.join(",")).toBe(false);
+  });
+
+  it("clears the account's failures after a success, even when nine failures came right before it", async () => {
+    const user = await createUser();
+    for (let i = 0; i < 9; i++) {
+      expect((await call("POST", "/api/auth/token", { body: { email: user.email, password: `before-${i}` } })).status).toBe(401);
+    }
+    expect((await call("POST", "/api/auth/token", { body: { email: user.email, password: user.password } })).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      statuses.push((await call("POST", "/api/auth/token", { body: { email: user.email, password: `after-${i}` } })).status);
+    }
+    expect(statuses).toEqual([...Array(10).fill(401), 429]);
+  });
 });
 
 describe("auth precedence (one auth layer)", () => {
@@ -136,11 +171,11 @@ describe("auth precedence (one auth layer)", () => {
     expect(list.status, list.text).toBe(200);
     const credit = await call("POST", "/api/keys/credit", { token: t, body: { name: "via mk" } });
     expect(credit.status, credit.text).toBe(201);
-    const seed = await call("POST", "/api/keys", { token: t, body: { name: "via mk, seed 2" } });
-    expect(seed.status, seed.text).toBe(201);
+    const proxy = await call("POST", "/api/keys", { token: t, body: { name: "via mk, ModelSwitch shape" } });
+    expect(proxy.status, proxy.text).toBe(201);
     const put = await call("PUT", `/api/keys/${credit.json.data.id}`, { token: t, body: { name: "renamed via mk" } });
     expect(put.status, put.text).toBe(200);
-    const del = await call("DELETE", `/api/keys/${seed.json.id}`, { token: t });
+    const del = await call("DELETE", `/api/keys/${proxy.json.id}`, { token: t });
     expect(del.status, del.text).toBe(200);
     const status = await call("GET", "/api/billing/status", { token: t });
     expect(status.status, status.text).toBe(200);
@@ -304,5 +339,38 @@ describe("auth precedence (one auth layer)", () => {
       expect401(await call("GET", "/api/keys", { token }), "invalid_session");
       expect401(await call("GET", "/api/keys", { headers: { cookie: `next-auth.session-token=${token}` } }), "invalid_session");
     }
+  });
+
+  it("refuses a session token encrypted with the right key but not NextAuth's dir + A256GCM (PBES2 here) with 401 invalid_session", async () => {
+    const user = await createUser();
+    // The key next-auth derives from the secret, used as a PBES2 password: jose
+    // would decrypt this token with that key unless the header is checked first.
+    const key = new Uint8Array(crypto.hkdfSync("sha256", authSecret(), "", "NextAuth.js Generated Encryption Key", 32));
+    const pbes2 = await new EncryptJWT({ sub: user.id, email: user.email, name: null })
+      .setProtectedHeader({ alg: "PBES2-HS256+A128KW", enc: "A256GCM" })
+      .setKeyManagementParameters({ p2c: 1000 })
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .encrypt(key);
+    expect401(await call("GET", "/api/keys", { token: pbes2 }), "invalid_session");
+    expect401(await call("GET", "/api/keys", { headers: { cookie: `next-auth.session-token=${pbes2}` } }), "invalid_session");
+  });
+
+  it("refuses session tokens with a non-JSON header, alg none or the wrong number of segments, and still accepts a token from POST /api/auth/token", async () => {
+    const user = await createUser();
+    const [, ...rest] = user.token.split(".");
+    const header = (h: string) => Buffer.from(h).toString("base64url");
+    const refused = [
+      [header("not json"), ...rest].join("."),
+      [header(JSON.stringify({ alg: "none", enc: "A256GCM" })), ...rest].join("."),
+      [header(JSON.stringify({ alg: "none" })), rest[0], ""].join("."),
+      user.token.split(".").slice(0, 4).join("."),
+      `${user.token}.extra`,
+    ];
+    for (const token of refused) expect401(await call("GET", "/api/keys", { token }), "invalid_session");
+
+    const login = await call("POST", "/api/auth/token", { body: { email: user.email, password: user.password } });
+    expect(login.status, login.text).toBe(200);
+    expect((await call("GET", "/api/keys", { token: login.json.data.token })).status).toBe(200);
   });
 });

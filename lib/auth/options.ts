@@ -7,7 +7,7 @@ import { passwordSignIn } from "@/lib/auth/login";
 import { HttpError } from "@/lib/http/errors";
 import { clientIpFromHeaders } from "@/lib/rate-limit";
 import { signInSchema } from "@/lib/auth/schemas";
-import { SESSION_MAX_AGE_SECONDS } from "@/lib/auth/session-token";
+import { decodeSessionToken, SESSION_MAX_AGE_SECONDS } from "@/lib/auth/session-token";
 
 /**
  * NextAuth v4 with JWT sessions: the cookie holds the same encrypted JWT that
@@ -48,7 +48,8 @@ export function authOptions(): NextAuthOptions {
   return {
     secret: authSecret(),
     session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
-    jwt: { maxAge: SESSION_MAX_AGE_SECONDS },
+    // The cookie is read through the same algorithm check as Bearer session tokens.
+    jwt: { maxAge: SESSION_MAX_AGE_SECONDS, decode: decodeSessionToken },
     pages: { signIn: "/sign-in", error: "/sign-in" },
     providers,
     callbacks: {

@@ -16,10 +16,37 @@ export async function issueSessionToken(user: { id: string; email: string; name:
   return { token, expiresAt: new Date(Date.now() + SESSION_MAX_AGE_SECONDS * 1000) };
 }
 
-/** The token's claims, or null when it is malformed, forged or expired. */
+/**
+ * True only for the shape NextAuth v4 issues: a five-segment JWE whose
+ * protected header is exactly `alg: "dir"`, `enc: "A256GCM"`. jose would also
+ * accept other algorithms with the same key, such as PBES2, whose header
+ * chooses the key-derivation work (`p2c`) and so lets an anonymous caller make
+ * the server burn CPU. Checked before any key is derived.
+ */
+export function hasSessionTokenHeader(token: string): boolean {
+  const segments = token.split(".");
+  if (segments.length !== 5) return false;
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(segments[0], "base64url").toString("utf8"));
+  } catch {
+    return false;
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) return false;
+  const { alg, enc, ...rest } = header as Record<string, unknown>;
+  return alg === "dir" && enc === "A256GCM" && Object.keys(rest).length === 0;
+}
+
+/** next-auth's `decode`, refusing any token NextAuth itself would not have issued. */
+export const decodeSessionToken: typeof decode = async (params) => {
+  if (!params.token || !hasSessionTokenHeader(params.token)) return null;
+  return decode(params);
+};
+
+/** The token's claims, or null when it is malformed, forged, expired or of another algorithm. */
 export async function readSessionToken(token: string): Promise<JWT | null> {
   try {
-    const claims = await decode({ token, secret: authSecret() });
+    const claims = await decodeSessionToken({ token, secret: authSecret() });
     if (!claims?.sub) return null;
     if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) return null;
     return claims;
