@@ -1,5 +1,5 @@
 import { redirect } from "next/navigation";
-import { requireUser } from "@/lib/auth/session";
+import { requireUser } from "@/app/(dashboard)/require-user";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireUser } from "@/lib/auth/session";
+import { requireUser } from "@/app/(dashboard)/require-user";
 import { publicOrigin } from "@/lib/env";
 
 export const metadata: Metadata = { title: "Account" };

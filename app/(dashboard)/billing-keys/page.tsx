@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { requireUser } from "@/lib/auth/session";
+import { requireUser } from "@/app/(dashboard)/require-user";
 import { publicOrigin } from "@/lib/env";
 import { BillingKeysPage } from "@/components/billing-keys/billing-keys-page";
 

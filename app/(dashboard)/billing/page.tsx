@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { requireUser } from "@/lib/auth/session";
+import { requireUser } from "@/app/(dashboard)/require-user";
 import { BillingPage } from "@/components/billing/billing-page";
 
 export const metadata: Metadata = { title: "Billing" };

@@ -1,0 +1,49 @@
+import path from "node:path";
+import { ESLint } from "eslint";
+import { beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The import boundaries live in eslint.config.mjs. These tests lint small
+ * snippets as if they sat in lib/ or components/, so deleting or loosening a
+ * boundary fails here rather than going unnoticed.
+ */
+
+const root = path.resolve(import.meta.dirname, "..");
+let eslint: ESLint;
+
+beforeAll(() => {
+  eslint = new ESLint({ cwd: root });
+});
+
+async function restrictedImports(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+  return result.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+}
+
+describe("import boundaries", () => {
+  it("forbids lib/ from importing Next, app/ or components/, but allows next-auth", async () => {
+    const file = "lib/boundary-probe.ts";
+    expect(await restrictedImports(file, 'export { redirect } from "next/navigation";\nimport { redirect as r } from "next/navigation";\nr("/");\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import type { Metadata } from "next";\nexport type M = Metadata;\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import { POST } from "@/app/api/keys/route";\nexport const p = POST;\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import { KeysPage } from "@/components/keys/keys-page";\nexport const k = KeysPage;\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import { getServerSession } from "next-auth";\nimport { decode } from "next-auth/jwt";\nexport const s = [getServerSession, decode];\n')).toEqual([]);
+  }, 30_000);
+
+  it("forbids components/ from importing the database or any lib module outside the schemas, client helpers and money", async () => {
+    const file = "components/boundary-probe.tsx";
+    const db = await restrictedImports(file, 'import { prisma } from "@/lib/db";\nexport const p = prisma;\n');
+    expect(db).toHaveLength(1);
+    expect(db[0]).toMatch(/never import the database/);
+    expect(await restrictedImports(file, 'import type { ApiKeyView } from "@/lib/keys/service";\nexport type V = ApiKeyView;\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import { listKeys } from "../lib/keys/service";\nexport const l = listKeys;\n')).not.toEqual([]);
+    const allowed = [
+      'import { keyNameSchema } from "@/lib/keys/schemas";',
+      'import { signInSchema } from "@/lib/auth/schemas";',
+      'import { apiFetch } from "@/lib/client/api";',
+      'import { formatUsd } from "@/lib/billing/money";',
+      "export const all = [keyNameSchema, signInSchema, apiFetch, formatUsd];",
+    ].join("\n");
+    expect(await restrictedImports(file, allowed)).toEqual([]);
+  }, 30_000);
+});
