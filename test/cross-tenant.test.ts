@@ -11,7 +11,7 @@ import { accountSnapshot, createCreditKey, createManagementKey, FUTURE, sameOrig
 let alice: TestUser;
 let bob: TestUser;
 let aliceKey: CreatedKey;
-let aliceSeedKeyId: string;
+let aliceProxyKeyId: string;
 let aliceMk: CreatedKey;
 let aliceBillingKey: { id: string; key: string; prefix: string };
 let bobMk: CreatedKey;
@@ -20,8 +20,8 @@ let bobKey: CreatedKey;
 beforeAll(async () => {
   [alice, bob] = await Promise.all([createUser({ creditUsd: 10 }), createUser({ creditUsd: 3 })]);
   aliceKey = await createCreditKey(alice, { name: "alice-credit", maxBudget: 5 });
-  const seed = await call("POST", "/api/keys", { token: alice.token, body: { name: "alice-seed" } });
-  aliceSeedKeyId = seed.json.id;
+  const proxy = await call("POST", "/api/keys", { token: alice.token, body: { name: "alice-proxy" } });
+  aliceProxyKeyId = proxy.json.id;
   aliceMk = await createManagementKey(alice, { name: "alice-mk" });
   aliceBillingKey = (await call("POST", "/api/billing-keys", { token: alice.token, body: { name: "alice-billing" } })).json;
   bobMk = await createManagementKey(bob, { name: "bob-mk" });
@@ -38,7 +38,7 @@ function bobCredentials(): Array<[string, { token?: string; headers?: Record<str
 }
 
 function aliceIds() {
-  return [aliceKey.id, aliceSeedKeyId, aliceMk.id, aliceBillingKey.id];
+  return [aliceKey.id, aliceProxyKeyId, aliceMk.id, aliceBillingKey.id];
 }
 
 function aliceSecrets() {
@@ -57,7 +57,7 @@ describe("cross-tenant isolation", () => {
       const missingPut = await call("PUT", "/api/keys/cl0000000000000000000000", { ...auth, body: { name: "x" } });
       const missingDelete = await call("DELETE", "/api/keys/cl0000000000000000000000", auth);
       expect(missingPut.status).toBe(404);
-      for (const id of [aliceKey.id, aliceSeedKeyId]) {
+      for (const id of [aliceKey.id, aliceProxyKeyId]) {
         for (const body of [{ name: "pwned" }, { isActive: false }, { active: false }, { maxBudget: 1000 }, { expires_at: FUTURE }]) {
           expectSameAsMissing(await call("PUT", `/api/keys/${id}`, { ...auth, body }), missingPut, `${how} PUT ${JSON.stringify(body)}`);
         }
@@ -86,7 +86,7 @@ describe("cross-tenant isolation", () => {
   it("answers Bob's list with Alice's key ID as the cursor with 404, revealing nothing of hers", async () => {
     for (const [how, auth] of bobCredentials()) {
       const missing = await call("GET", "/api/keys?limit=1&cursor=cl0000000000000000000000", auth);
-      for (const id of [aliceKey.id, aliceSeedKeyId]) {
+      for (const id of [aliceKey.id, aliceProxyKeyId]) {
         const res = await call("GET", `/api/keys?limit=1&cursor=${id}`, auth);
         expectSameAsMissing(res, missing, `${how} cursor`);
         for (const secret of aliceSecrets()) expect(res.text).not.toContain(secret);
@@ -125,7 +125,7 @@ describe("cross-tenant isolation", () => {
   it("keeps Alice's own view intact: her keys, and only hers, with her management key too", async () => {
     const viaSession = await call("GET", "/api/keys", { token: alice.token });
     const viaMk = await call("GET", "/api/keys", { token: aliceMk.apiKey });
-    const ids = [aliceSeedKeyId, aliceKey.id];
+    const ids = [aliceProxyKeyId, aliceKey.id];
     expect(viaSession.json.data.map((k: { id: string }) => k.id)).toEqual(ids);
     expect(viaMk.json.data).toEqual(viaSession.json.data);
     expect(viaSession.json.data[1]).toMatchObject({ name: "alice-credit", isActive: true, maxBudget: 5 });

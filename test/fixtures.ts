@@ -9,7 +9,7 @@ import { call, ORIGIN, type ApiResponse, type TestUser } from "./api";
  * would.
  */
 
-/** A date the API accepts as "in the future" for decades (the seeds' own dates have passed). */
+/** A date the API accepts as "in the future" for decades (the example dates in the CheapestInference and ModelSwitch documentation have passed). */
 export const FUTURE = "2099-12-31T00:00:00Z";
 export const FUTURE_ISO = "2099-12-31T00:00:00.000Z";
 

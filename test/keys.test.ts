@@ -3,7 +3,7 @@ import { prisma } from "@/lib/db";
 import { call, createUser, expectError } from "./api";
 import { createCreditKey, createManagementKey, FUTURE, FUTURE_ISO, insertSubscriptionKey, listKeys } from "./fixtures";
 
-/** The fields PRODUCT.md promises on every item of GET /api/keys. */
+/** The fields every item of GET /api/keys carries (the CheapestInference API's list, minus apiKey). */
 const LIST_FIELDS = [
   "id",
   "name",
@@ -185,7 +185,7 @@ describe("consumption keys", () => {
     expect(another.status, another.text).toBe(201);
   });
 
-  it("deactivates with the second seed's active:false through a management key, which keeps working, and reactivates with active:true", async () => {
+  it("deactivates with the ModelSwitch API's active:false through a management key, which keeps working, and reactivates with active:true", async () => {
     const user = await createUser({ creditUsd: 5 });
     const key = await createCreditKey(user);
     const mk = await createManagementKey(user);

@@ -106,7 +106,7 @@ describe("management keys (/api/keys/management)", () => {
   });
 });
 
-describe("billing keys (/api/billing-keys, the second seed's shapes)", () => {
+describe("billing keys (/api/billing-keys, in the ModelSwitch API's shapes)", () => {
   it("creates a billing key with exactly 201 {id,key,prefix}", async () => {
     const user = await createUser();
     const res = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "Automation" } });
@@ -119,19 +119,19 @@ describe("billing keys (/api/billing-keys, the second seed's shapes)", () => {
   it("lists billing keys as {keys:[{id,name,prefix,active,createdAt,expiresAt}]}, the same keys as the management list", async () => {
     const user = await createUser();
     const native = await createManagementKey(user, { name: "native" });
-    const seed = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "Automation", expires_at: FUTURE } });
-    expect(seed.status, seed.text).toBe(201);
+    const created = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "Automation", expires_at: FUTURE } });
+    expect(created.status, created.text).toBe(201);
 
     const res = await call("GET", "/api/billing-keys", { token: user.token });
     expect(res.status, res.text).toBe(200);
     expect(Object.keys(res.json)).toEqual(["keys"]);
     expect(res.json.keys).toHaveLength(2);
     for (const item of res.json.keys) expect(Object.keys(item).sort()).toEqual(["active", "createdAt", "expiresAt", "id", "name", "prefix"]);
-    expect(res.json.keys[0]).toMatchObject({ id: seed.json.id, name: "Automation", prefix: seed.json.prefix, active: true, expiresAt: FUTURE_ISO });
+    expect(res.json.keys[0]).toMatchObject({ id: created.json.id, name: "Automation", prefix: created.json.prefix, active: true, expiresAt: FUTURE_ISO });
     expect(res.json.keys[1]).toMatchObject({ id: native.id, name: "native", prefix: native.keyPrefix, active: true, expiresAt: null });
 
     const mgmt = await call("GET", "/api/keys/management", { token: user.token });
-    expect(mgmt.json.data.map((k: { id: string }) => k.id)).toEqual([seed.json.id, native.id]);
+    expect(mgmt.json.data.map((k: { id: string }) => k.id)).toEqual([created.json.id, native.id]);
   });
 
   it("deletes a billing key with exactly {status:'deleted'}, and the deleted key gets 401 at once", async () => {

@@ -49,14 +49,14 @@ beforeAll(async () => {
   user = await createUser({ creditUsd: 10 });
   const credit1 = await call("POST", "/api/keys/credit", { token: user.token, body: { name: "credit-1" } });
   const credit2 = await call("POST", "/api/keys/credit", { token: user.token, body: { name: "credit-2", maxBudget: 1 } });
-  const seedKey = await call("POST", "/api/keys", { token: user.token, body: { name: "seed-2" } });
+  const proxyKey = await call("POST", "/api/keys", { token: user.token, body: { name: "proxy-1" } });
   const mk1 = await call("POST", "/api/keys/management", { token: user.token, body: { name: "mk-1" } });
   const mk2 = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "billing-1" } });
-  for (const res of [credit1, credit2, seedKey, mk1, mk2]) expectCreated(res);
+  for (const res of [credit1, credit2, proxyKey, mk1, mk2]) expectCreated(res);
   issued.push(
     { id: credit1.json.data.id, key: credit1.json.data.apiKey, via: "POST /api/keys/credit" },
     { id: credit2.json.data.id, key: credit2.json.data.apiKey, via: "POST /api/keys/credit" },
-    { id: seedKey.json.id, key: seedKey.json.key, via: "POST /api/keys" },
+    { id: proxyKey.json.id, key: proxyKey.json.key, via: "POST /api/keys" },
     { id: mk1.json.data.id, key: mk1.json.data.apiKey, via: "POST /api/keys/management" },
     { id: mk2.json.id, key: mk2.json.key, via: "POST /api/billing-keys" },
   );

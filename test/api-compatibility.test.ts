@@ -4,18 +4,19 @@ import { call, createUser, expectError } from "./api";
 import { createCreditKey, createManagementKey, FUTURE, FUTURE_ISO, insertSubscriptionKey } from "./fixtures";
 
 /**
- * Every curl example of both seed documents, translated to in-process calls
- * with our key formats (sk_live_, mk_). Where a seed's date has passed, a
- * future one stands in. Shapes follow PRODUCT.md decision 1: native envelope,
- * except the second seed's own endpoints.
+ * Every curl example of the CheapestInference API Keys documentation and the
+ * ModelSwitch key management documentation, translated to in-process calls
+ * with our key formats (sk_live_, mk_). Where an example's date has passed, a
+ * future one stands in. Shapes follow the README's API compatibility table:
+ * the native envelope everywhere, except the ModelSwitch-only endpoints.
  */
 
 const iso = (v: unknown) => typeof v === "string" && !Number.isNaN(Date.parse(v));
-/** Either seed's spelling of a field, whichever the response uses (null is a value, not a miss). */
+/** Either API's spelling of a field, whichever the response uses (null is a value, not a miss). */
 const isActiveOf = (k: Record<string, unknown>) => ("isActive" in k ? k.isActive : k.active);
 const expiresAtOf = (k: Record<string, unknown>) => ("expiresAt" in k ? k.expiresAt : k.expires_at);
 
-describe("seed 000: CheapestInference API Keys", () => {
+describe("CheapestInference API compatibility: API Keys", () => {
   it("GET /api/keys with an auth token lists subscription and credit keys with the documented fields, minus apiKey", async () => {
     const user = await createUser({ creditUsd: 30 });
     await createCreditKey(user, { name: "client_42", maxBudget: 25 });
@@ -132,14 +133,14 @@ describe("seed 000: CheapestInference API Keys", () => {
   });
 });
 
-describe("seed 001: ModelSwitch key management", () => {
+describe("ModelSwitch API compatibility: key management", () => {
   it("GET /api/keys with a billing key lists proxy keys with id, name, prefix, active, createdAt", async () => {
     const user = await createUser({ creditUsd: 5 });
     const billing = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "Automation" } });
     const created = await call("POST", "/api/keys", { token: billing.json.key, body: { name: "Production" } });
     const res = await call("GET", "/api/keys", { token: billing.json.key });
     expect(res.status, res.text).toBe(200);
-    expect(res.json.success).toBe(true); // GET /api/keys is shared with the first seed: native envelope
+    expect(res.json.success).toBe(true); // GET /api/keys is shared with the CheapestInference API: native envelope
     expect(res.json.data).toHaveLength(1);
     const [item] = res.json.data;
     expect(item).toMatchObject({ id: created.json.id, name: "Production" });
@@ -160,7 +161,7 @@ describe("seed 001: ModelSwitch key management", () => {
     expect(expiresAtOf(item)).toBe(FUTURE_ISO);
   });
 
-  it("POST /api/keys with the seed's own expires_at (2025-12-31, now past) is refused with 400", async () => {
+  it("POST /api/keys with the ModelSwitch documentation's own expires_at (2025-12-31, now past) is refused with 400", async () => {
     const user = await createUser({ creditUsd: 5 });
     const res = await call("POST", "/api/keys", { token: user.token, body: { name: "Production", expires_at: "2025-12-31T00:00:00Z" } });
     expectError(res, 400, "validation_error");
@@ -226,7 +227,7 @@ describe("seed 001: ModelSwitch key management", () => {
     expect(expiresAtOf((await call("GET", "/api/billing-keys", { token: user.token })).json.keys[0])).toBe(FUTURE_ISO);
   });
 
-  it("refuses to create a billing key with another billing key (403), as the seed requires", async () => {
+  it("refuses to create a billing key with another billing key (403), as the ModelSwitch API requires", async () => {
     const user = await createUser();
     const first = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "Automation" } });
     const res = await call("POST", "/api/billing-keys", { token: first.json.key, body: { name: "Successor" } });
