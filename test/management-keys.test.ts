@@ -95,14 +95,64 @@ describe("management keys (/api/keys/management)", () => {
       await call("POST", "/api/keys/management", { token: mk.apiKey, body: { name: "successor" } }),
       await call("DELETE", `/api/keys/management/${other.id}`, { token: mk.apiKey }),
       await call("DELETE", `/api/keys/management/${mk.id}`, { token: mk.apiKey }),
+      await call("PUT", `/api/keys/management/${other.id}`, { token: mk.apiKey, body: { isActive: false } }),
       await call("GET", "/api/billing-keys", { token: mk.apiKey }),
       await call("POST", "/api/billing-keys", { token: mk.apiKey, body: { name: "successor" } }),
       await call("DELETE", `/api/billing-keys/${other.id}`, { token: mk.apiKey }),
     ];
     for (const res of attempts) expectError(res, 403, "management_key_not_allowed");
 
+    // lastUsedAt moves (the key was used to ask); nothing else may.
+    const state = (res: { json: { data: Array<Record<string, unknown>> } }) => res.json.data.map(({ lastUsedAt, ...rest }) => (void lastUsedAt, rest));
     const after = await call("GET", "/api/keys/management", { token: user.token });
-    expect(after.json.data.map((k: { id: string }) => k.id)).toEqual(before.json.data.map((k: { id: string }) => k.id));
+    expect(state(after)).toEqual(state(before));
+  });
+});
+
+describe("renaming and pausing management keys (PUT /api/keys/management/:id)", () => {
+  it("renames a key and answers the updated management key", async () => {
+    const user = await createUser();
+    const mk = await createManagementKey(user, { name: "old name" });
+    const res = await call("PUT", `/api/keys/management/${mk.id}`, { token: user.token, body: { name: "  deploy bot  " } });
+    expect(res.status, res.text).toBe(200);
+    expect(Object.keys(res.json.data).sort()).toEqual(MANAGEMENT_VIEW_FIELDS);
+    expect(res.json.data).toMatchObject({ id: mk.id, name: "deploy bot", isActive: true, keyPrefix: mk.keyPrefix });
+    expect((await call("GET", "/api/billing/status", { token: mk.apiKey })).status).toBe(200);
+  });
+
+  it("a paused key gets 401 key_inactive on its very next request, and works again once resumed (either spelling)", async () => {
+    const user = await createUser();
+    const mk = await createManagementKey(user);
+    expect((await call("GET", "/api/keys", { token: mk.apiKey })).status).toBe(200);
+
+    const paused = await call("PUT", `/api/keys/management/${mk.id}`, { token: user.token, body: { isActive: false } });
+    expect(paused.json.data.isActive).toBe(false);
+    const refused = await call("GET", "/api/keys", { token: mk.apiKey });
+    expectError(refused, 401, "key_inactive");
+    expect(refused.headers.get("www-authenticate")).toBe("Bearer");
+
+    const resumed = await call("PUT", `/api/keys/management/${mk.id}`, { token: user.token, body: { active: true } });
+    expect(resumed.json.data.isActive).toBe(true);
+    expect((await call("GET", "/api/keys", { token: mk.apiKey })).status).toBe(200);
+  });
+
+  it("refuses an empty, unknown or contradictory change with 400 and changes nothing", async () => {
+    const user = await createUser();
+    const mk = await createManagementKey(user, { name: "steady" });
+    for (const body of [{}, { expiresAt: FUTURE_ISO }, { isActive: false, active: true }, { name: "" }, { isActive: "no" }]) {
+      expectError(await call("PUT", `/api/keys/management/${mk.id}`, { token: user.token, body }), 400, "validation_error");
+    }
+    const [row] = (await call("GET", "/api/keys/management", { token: user.token })).json.data;
+    expect(row).toMatchObject({ name: "steady", isActive: true });
+  });
+
+  it("answers another user's key ID with the same 404 as a missing one, and leaves that key alone", async () => {
+    const alice = await createUser();
+    const bob = await createUser();
+    const alicesKey = await createManagementKey(alice);
+    expectError(await call("PUT", `/api/keys/management/${alicesKey.id}`, { token: bob.token, body: { isActive: false } }), 404, "not_found");
+    expectError(await call("PUT", "/api/keys/management/no-such-key", { token: bob.token, body: { isActive: false } }), 404, "not_found");
+    expect((await call("GET", "/api/keys", { token: alicesKey.apiKey })).status).toBe(200);
   });
 });
 

@@ -2,7 +2,7 @@ import { prisma } from "@/lib/db";
 import type { ManagementKey } from "@/generated/prisma/client.ts";
 import { NotFoundError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
-import type { BillingKeyView, CreateManagementKeyInput, ManagementKeyView } from "@/lib/keys/schemas";
+import type { BillingKeyView, CreateManagementKeyInput, ManagementKeyView, UpdateManagementKeyInput } from "@/lib/keys/schemas";
 
 /** Management keys (mk_…). Only a signed-in session reaches these functions. */
 
@@ -50,8 +50,23 @@ export async function createManagementKey(userId: string, input: CreateManagemen
   return { record, apiKey: material.key };
 }
 
+/** Renames or pauses a key. A paused key is refused from its next request on: every request reads its row. */
+export async function updateManagementKey(userId: string, id: string, patch: UpdateManagementKeyInput): Promise<ManagementKeyView> {
+  const db = await prisma();
+  // The owner is in the filter: the ownership check and the write are one statement.
+  const { count } = await db.managementKey.updateMany({ where: { id, userId }, data: { name: patch.name, isActive: patch.isActive } });
+  if (count === 0) throw managementKeyNotFound();
+  const updated = await db.managementKey.findFirst({ where: { id, userId } });
+  if (!updated) throw managementKeyNotFound();
+  return toManagementKeyView(updated);
+}
+
 export async function deleteManagementKey(userId: string, id: string): Promise<void> {
   const db = await prisma();
   const { count } = await db.managementKey.deleteMany({ where: { id, userId } });
-  if (count === 0) throw new NotFoundError("No management key with that ID exists in your account.");
+  if (count === 0) throw managementKeyNotFound();
+}
+
+function managementKeyNotFound() {
+  return new NotFoundError("No management key with that ID exists in your account.");
 }

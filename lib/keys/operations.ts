@@ -19,6 +19,7 @@ import {
   listKeysQuerySchema,
   managementKeyViewSchema,
   updateKeySchema,
+  updateManagementKeySchema,
   type ApiKeyView,
   type ManagementKeyView,
 } from "@/lib/keys/schemas";
@@ -189,6 +190,19 @@ export const createManagementKey = defineOperation({
     body: { name: "deploy" },
     response: { id: exampleManagementKey.id, name: "deploy", keyPrefix: exampleManagementKey.keyPrefix, expiresAt: null, apiKey: EXAMPLE_MK },
   },
+});
+
+export const updateManagementKey = defineOperation({
+  id: "updateManagementKey",
+  method: "PUT",
+  path: "/api/keys/management/{id}",
+  tag: "Management keys",
+  summary: "Rename, pause or resume a management key",
+  description: "A paused key is refused (401) from its next request on, until it is resumed. Only a signed-in session may change management keys.",
+  auth: "session",
+  body: updateManagementKeySchema,
+  response: { status: 200, description: "The updated management key.", schema: managementKeyViewSchema, shape: "envelope" },
+  examples: { params: managementKeyId, body: { isActive: false }, response: { ...exampleManagementKey, isActive: false } },
 });
 
 export const deleteManagementKey = defineOperation({

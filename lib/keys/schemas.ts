@@ -148,6 +148,24 @@ export const createManagementKeySchema = z
     expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
   }));
 
+/** PUT /api/keys/management/:id: rename or pause a management key. */
+export const updateManagementKeySchema = z
+  .strictObject({
+    name: keyNameSchema.optional(),
+    isActive: z
+      .boolean({ error: "isActive must be true or false" })
+      .optional()
+      .meta({ description: "false pauses the key: it gets 401 from its next request on; true resumes it." }),
+    active: z.boolean({ error: "active must be true or false" }).optional().meta(alias("isActive")),
+  })
+  .transform((v, ctx) => {
+    const patch = { name: v.name, isActive: pickAlias(ctx, { name: "isActive", value: v.isActive }, { name: "active", value: v.active }) };
+    if (patch.name === undefined && patch.isActive === undefined) {
+      ctx.addIssue({ code: "custom", message: "Nothing to update: send name, isActive (or active), or both" });
+    }
+    return patch;
+  });
+
 /** A whole number in a query string, written plainly: `10`, never `0x10`, `1e1` or ` 10 `. */
 function queryInteger(name: string, min: number, max: number) {
   return z
@@ -253,3 +271,4 @@ export type BillingKeyView = z.infer<typeof billingKeySchema>;
 export type CreateCreditKeyInput = z.output<typeof createCreditKeySchema>;
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
 export type CreateManagementKeyInput = z.output<typeof createManagementKeySchema>;
+export type UpdateManagementKeyInput = z.output<typeof updateManagementKeySchema>;
