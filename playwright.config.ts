@@ -75,7 +75,9 @@ export default defineConfig({
     stderr: "pipe",
     env: {
       PORT: String(port),
-      NEXTAUTH_URL: baseURL,
+      // No NEXTAUTH_URL, as `npm start` runs by default: the app takes its
+      // address from each request (e2e/address.spec.ts browses by 127.0.0.1).
+      NEXTAUTH_URL: "",
       NEXTAUTH_SECRET: E2E_NEXTAUTH_SECRET,
       ADMIN_API_TOKEN: E2E_ADMIN_API_TOKEN,
       KEYGATE_DATA_DIR: dataDir,

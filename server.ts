@@ -1,7 +1,7 @@
 import http from "node:http";
 import next from "next";
 import { closeDb } from "@/lib/db";
-import { env } from "@/lib/env";
+import { env, listenHost } from "@/lib/env";
 import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJsonError } from "@/lib/http/node-guards";
 
 /**
@@ -13,10 +13,14 @@ import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJsonErro
  */
 
 async function main() {
-  const { PORT: port, KEYGATE_TRUST_PROXY: trustProxy, NODE_ENV, HOST } = env();
+  const { PORT: port, KEYGATE_TRUST_PROXY: trustProxy, NODE_ENV } = env();
   const dev = NODE_ENV === "development";
-  // Unset: every interface, as `next start` does.
-  const hostname = HOST;
+  const hostname = listenHost();
+  // Without a configured public URL, NextAuth takes its own from each request's
+  // Host, so sign-in redirects and cookies follow the address the browser used
+  // (127.0.0.1, a LAN name…) instead of a guessed localhost. The X-Forwarded-*
+  // headers it would also read are the socket's own unless a proxy is trusted.
+  if (!env().NEXTAUTH_URL) process.env.AUTH_TRUST_HOST = "1";
   const app = next({ dev, dir: import.meta.dirname, hostname, port });
   const handle = app.getRequestHandler();
   // Runs instrumentation.ts: migrations and the demo account, before the first request.
@@ -40,7 +44,8 @@ async function main() {
 
   server.listen(port, hostname, () => {
     const shown = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname.includes(":") ? `[${hostname}]` : hostname;
-    console.log(`[keygate] listening on http://${shown}:${port}${hostname ? "" : " (all interfaces)"}${dev ? " in development mode" : ""}`);
+    const scope = !hostname ? " (all interfaces)" : hostname === "127.0.0.1" && !env().HOST ? " (this machine only, because a demo login is printed; set HOST=0.0.0.0 to listen on every interface)" : "";
+    console.log(`[keygate] listening on http://${shown}:${port}${scope}${dev ? " in development mode" : ""}`);
   });
 
   let stopping = false;

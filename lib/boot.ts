@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 import { prisma } from "@/lib/db";
-import { authSecret, dataDir, env, publicOrigin, usesEmbeddedDatabase } from "@/lib/env";
+import { authSecret, dataDir, demoAccountEnabled, env, publicOrigin, usesEmbeddedDatabase } from "@/lib/env";
 import { migrate } from "@/lib/migrate";
 import { appendEntry } from "@/lib/billing/ledger";
 import { usdToMicros } from "@/lib/billing/money";
@@ -22,8 +22,7 @@ export async function boot(): Promise<void> {
   const { applied } = await migrate();
   const where = usesEmbeddedDatabase() ? `embedded PostgreSQL in ${path.join(dataDir(), "pglite")}` : "PostgreSQL (DATABASE_URL)";
   console.log(`[keygate] database: ${where}; ${applied.length ? `applied ${applied.join(", ")}` : "schema up to date"}`);
-  const demo = e.KEYGATE_DEMO_ACCOUNT === "auto" ? usesEmbeddedDatabase() : e.KEYGATE_DEMO_ACCOUNT === "on";
-  if (demo && e.KEYGATE_DATA_DIR !== "memory") await ensureDemoAccount();
+  if (demoAccountEnabled() && e.KEYGATE_DATA_DIR !== "memory") await ensureDemoAccount();
   if (!e.ADMIN_API_TOKEN) console.log("[keygate] admin API off (set ADMIN_API_TOKEN to grant credits)");
 }
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { authSecret, ConfigError, env, resetEnvCache } from "@/lib/env";
+import { authSecret, ConfigError, env, listenHost, publicOrigin, resetEnvCache } from "@/lib/env";
 
 const saved = { ...process.env };
 
@@ -62,5 +62,20 @@ describe("configuration", () => {
     expect(message).toMatch(/PORT/);
     expect(message).toMatch(/ADMIN_API_TOKEN must be at least 24 characters/);
     expect(message).not.toMatch(/NEXTAUTH_URL/);
+  });
+
+  it("listens on this machine only while a demo login is printed at start, unless HOST says otherwise", () => {
+    setEnv({ DATABASE_URL: undefined, KEYGATE_DEMO_ACCOUNT: "auto", HOST: undefined, NEXTAUTH_URL: undefined, PORT: "3000" });
+    expect(listenHost()).toBe("127.0.0.1");
+    expect(publicOrigin()).toBe("http://127.0.0.1:3000");
+    setEnv({ HOST: "0.0.0.0" });
+    expect(listenHost()).toBe("0.0.0.0");
+    expect(publicOrigin()).toBe("http://localhost:3000");
+    setEnv({ HOST: undefined, KEYGATE_DEMO_ACCOUNT: "off" });
+    expect(listenHost()).toBeUndefined();
+    setEnv({ KEYGATE_DEMO_ACCOUNT: "auto", DATABASE_URL: "postgresql://u@127.0.0.1:5432/db" });
+    expect(listenHost()).toBeUndefined();
+    setEnv({ NEXTAUTH_URL: "https://keys.example.com/some/path" });
+    expect(publicOrigin()).toBe("https://keys.example.com");
   });
 });

@@ -91,9 +91,35 @@ export function dataDir(): string {
   return path.resolve(env().KEYGATE_DATA_DIR);
 }
 
-/** Where people reach this Keygate: NEXTAUTH_URL, or localhost on PORT. For links and curl examples. */
+/**
+ * Whether start-up creates (and prints) the demo account: `auto` means on the
+ * embedded database only, never on a shared PostgreSQL.
+ */
+export function demoAccountEnabled(): boolean {
+  const e = env();
+  return e.KEYGATE_DEMO_ACCOUNT === "auto" ? usesEmbeddedDatabase() : e.KEYGATE_DEMO_ACCOUNT === "on";
+}
+
+/**
+ * The interface the server listens on: HOST, else loopback only while a demo
+ * login is printed at start (anyone who could reach the port could use it),
+ * else every interface (undefined).
+ */
+export function listenHost(): string | undefined {
+  return env().HOST ?? (demoAccountEnabled() ? "127.0.0.1" : undefined);
+}
+
+/**
+ * Where people reach this Keygate when no request says so (start-up
+ * messages): NEXTAUTH_URL, else the address the server listens on. Pages use
+ * the address the browser used instead.
+ */
 export function publicOrigin(): string {
-  return env().NEXTAUTH_URL ?? `http://localhost:${env().PORT}`;
+  const e = env();
+  if (e.NEXTAUTH_URL) return new URL(e.NEXTAUTH_URL).origin;
+  const host = listenHost();
+  const shown = !host || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  return `http://${shown}:${e.PORT}`;
 }
 
 export function usesEmbeddedDatabase(): boolean {

@@ -15,7 +15,6 @@ process.chdir(root);
 nextEnv.loadEnvConfig(root, false);
 
 const port = process.env.PORT || "3000";
-process.env.NEXTAUTH_URL ||= `http://localhost:${port}`;
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 
 const SOURCES = ["app", "components", "lib", "prisma", "instrumentation.ts", "next.config.mjs", "package-lock.json", "postcss.config.mjs", "tsconfig.json"];

@@ -1,13 +1,13 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { requireUser } from "@/app/(dashboard)/require-user";
-import { publicOrigin } from "@/lib/env";
+import { browsingOrigin } from "@/app/(dashboard)/browsing-origin";
 
 export const metadata: Metadata = { title: "Account" };
 
 export default async function Page() {
   const user = await requireUser("/account");
-  const origin = publicOrigin();
+  const origin = await browsingOrigin();
   return (
     <div className="max-w-3xl space-y-6">
       <div>
