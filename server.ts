@@ -20,7 +20,11 @@ async function main() {
   // Host, so sign-in redirects and cookies follow the address the browser used
   // (127.0.0.1, a LAN name…) instead of a guessed localhost. The X-Forwarded-*
   // headers it would also read are the socket's own unless a proxy is trusted.
-  if (!env().NEXTAUTH_URL) process.env.AUTH_TRUST_HOST = "1";
+  if (!env().NEXTAUTH_URL) {
+    // next-auth's client module parses a blank NEXTAUTH_URL as a URL and throws.
+    delete process.env.NEXTAUTH_URL;
+    process.env.AUTH_TRUST_HOST = "1";
+  }
   const app = next({ dev, dir: import.meta.dirname, hostname, port });
   const handle = app.getRequestHandler();
   // Runs instrumentation.ts: migrations and the demo account, before the first request.
