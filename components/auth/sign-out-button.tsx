@@ -1,15 +1,12 @@
 "use client";
 
-import { signOut } from "next-auth/react";
+import { loadNextAuthClient } from "@/components/auth/next-auth-client";
+import { Button } from "@/components/ui/button";
 
 export function SignOutButton() {
   return (
-    <button
-      type="button"
-      onClick={() => signOut({ callbackUrl: "/sign-in" })}
-      className="whitespace-nowrap rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800"
-    >
+    <Button variant="secondary" size="sm" onClick={async () => (await loadNextAuthClient()).signOut({ callbackUrl: "/sign-in" })}>
       Sign out
-    </button>
+    </Button>
   );
 }

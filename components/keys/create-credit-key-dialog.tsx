@@ -1,6 +1,8 @@
 "use client";
 
-import { useState } from "react";
+import { useForm, useWatch } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { z } from "zod";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
@@ -13,11 +15,12 @@ export interface CreateCreditKeyDialogProps {
   open: boolean;
   pending: boolean;
   /**
-   * The API's refusal of the last submit. Shown inside the dialog: the modal
-   * makes the rest of the page inert, so a toast behind it is neither visible
-   * nor announced.
+   * The API's refusal of the last submit, shown inside the dialog, where it
+   * is seen and announced while the modal makes the rest of the page inert.
    */
   error?: string;
+  /** Names of the user's keys: a new key with the same name gets a (non-blocking) warning. */
+  existingNames?: string[];
   onClose: () => void;
   onCreate: (body: CreateCreditKeyBody) => void;
 }
@@ -30,91 +33,141 @@ const LABELS = {
   expiresAt: "Expiry",
 } as const;
 type FieldName = keyof typeof LABELS;
-type Errors = Partial<Record<FieldName | "form", string>>;
+
+/** What the inputs hold: text, as typed. */
+type FormValues = Record<FieldName, string>;
+
+function numberOrText(s: string): number | string | undefined {
+  const t = s.trim();
+  if (t === "") return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : t;
+}
+
+/**
+ * The inputs' text turned into the API's body, then checked by the API's own
+ * schema: the form cannot accept what the server would refuse. Its output
+ * is the schema's (a Date expiry, the default rpm filled in).
+ */
+const formSchema = z
+  .object({ name: z.string(), maxBudget: z.string(), rpm: z.string(), tpm: z.string(), expiresAt: z.string() })
+  .transform((v) => {
+    const body = {
+      name: v.name,
+      maxBudget: numberOrText(v.maxBudget),
+      rpm: numberOrText(v.rpm),
+      tpm: numberOrText(v.tpm),
+      expiresAt: localInputToIso(v.expiresAt),
+    };
+    // Absent, not undefined: the schema is strict about what is sent.
+    return Object.fromEntries(Object.entries(body).filter(([, x]) => x !== undefined));
+  })
+  .pipe(createCreditKeySchema);
 
 /**
  * The schema speaks API ("rpm must be at least 1", or just "must be in the
  * future"); the form says it with the label the user sees.
  */
-function fieldMessage(field: FieldName, message: string): string {
+function fieldMessage(field: FieldName, message: string | undefined): string | undefined {
+  if (!message) return undefined;
   const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
   return /^(must|can) /.test(rest) ? `${LABELS[field]} ${rest}` : rest.charAt(0).toUpperCase() + rest.slice(1);
 }
 
-function numberOrUndefined(v: FormDataEntryValue | null): number | string | undefined {
-  const s = String(v ?? "").trim();
-  if (s === "") return undefined;
-  const n = Number(s);
-  return Number.isFinite(n) ? n : s;
-}
-
-export function CreateCreditKeyDialog({ open, pending, error, onClose, onCreate }: CreateCreditKeyDialogProps) {
-  const [errors, setErrors] = useState<Errors>({});
-  const { ref: formRef, refused: focusFirstInvalid } = useFocusFirstInvalid();
-
-  // Cancel, Escape and the backdrop all start the next opening afresh.
-  function close() {
-    setErrors({});
-    onClose();
-  }
-
-  function submit(event: React.FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const body = {
-      name: String(form.get("name") ?? ""),
-      maxBudget: numberOrUndefined(form.get("maxBudget")),
-      rpm: numberOrUndefined(form.get("rpm")),
-      tpm: numberOrUndefined(form.get("tpm")),
-      expiresAt: localInputToIso(String(form.get("expiresAt") ?? "")),
-    };
-    // The API's own schema: the form cannot accept what the server would refuse.
-    const parsed = createCreditKeySchema.safeParse(Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
-    if (!parsed.success) {
-      const next: Errors = {};
-      for (const issue of parsed.error.issues) {
-        const key = issue.path[0] === "expires_at" ? "expiresAt" : issue.path[0];
-        if (typeof key === "string" && key in LABELS) next[key as FieldName] ??= fieldMessage(key as FieldName, issue.message);
-        else next.form ??= issue.message;
-      }
-      setErrors(next);
-      focusFirstInvalid();
-      return;
-    }
-    setErrors({});
-    onCreate(body as CreateCreditKeyBody);
-  }
-
+export function CreateCreditKeyDialog({ open, pending, error, existingNames, onClose, onCreate }: CreateCreditKeyDialogProps) {
   return (
     <Dialog
       open={open}
-      onClose={close}
+      onClose={onClose}
       title="Create a credit key"
       description="Credit keys share your account's balance. Limits are optional."
       testId="create-key-dialog"
     >
-      <form ref={formRef} noValidate onSubmit={submit} className="space-y-4">
-        <Field label="Name" name="name" placeholder="e.g. client_42" maxLength={100} autoFocus error={errors.name} />
-        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
-          <Field label="Max budget (USD)" name="maxBudget" inputMode="decimal" placeholder="No cap" error={errors.maxBudget} />
-          <Field label="Requests per minute" name="rpm" inputMode="numeric" defaultValue="60" error={errors.rpm} />
-          <Field label="Tokens per minute" name="tpm" inputMode="numeric" placeholder="No limit" error={errors.tpm} />
-          <Field label="Expires" name="expiresAt" type="datetime-local" hint="Leave empty to never expire." error={errors.expiresAt} />
-        </div>
-        {(errors.form ?? error) && (
-          <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-            {errors.form ?? error}
-          </p>
-        )}
-        <div className="flex justify-end gap-2">
-          <Button variant="secondary" onClick={close}>
-            Cancel
-          </Button>
-          <Button type="submit" disabled={pending}>
-            {pending ? "Creating…" : "Create key"}
-          </Button>
-        </div>
-      </form>
+      {/* Mounted with the dialog's content: every opening starts with a fresh form. */}
+      <CreateCreditKeyForm pending={pending} error={error} existingNames={existingNames} onCancel={onClose} onCreate={onCreate} />
     </Dialog>
+  );
+}
+
+interface CreateCreditKeyFormProps {
+  pending: boolean;
+  error?: string;
+  existingNames?: string[];
+  onCancel: () => void;
+  onCreate: (body: CreateCreditKeyBody) => void;
+}
+
+function CreateCreditKeyForm({ pending, error, existingNames, onCancel, onCreate }: CreateCreditKeyFormProps) {
+  const {
+    register,
+    handleSubmit,
+    control,
+    formState: { errors, submitCount },
+  } = useForm<FormValues, unknown, z.output<typeof formSchema>>({
+    resolver: zodResolver(formSchema),
+    defaultValues: { name: "", maxBudget: "", rpm: "60", tpm: "", expiresAt: "" },
+    // Focus moves after the errors render (useFocusFirstInvalid), so the
+    // field is announced with its error, not before it exists.
+    shouldFocusError: false,
+  });
+  const formRef = useFocusFirstInvalid(submitCount);
+
+  const name = useWatch({ control, name: "name" }).trim().toLowerCase();
+  const duplicate = name !== "" && existingNames?.find((n) => n.trim().toLowerCase() === name);
+
+  const submit = handleSubmit((key) => onCreate({ ...key, expiresAt: key.expiresAt?.toISOString() }));
+
+  return (
+    <form ref={formRef} noValidate onSubmit={submit} className="space-y-4">
+      <Field
+        label="Name"
+        placeholder="e.g. client_42"
+        maxLength={100}
+        autoFocus
+        autoComplete="off"
+        error={fieldMessage("name", errors.name?.message)}
+        warning={duplicate ? `You already have a key named “${duplicate.trim()}”. A distinct name makes keys easier to tell apart.` : undefined}
+        {...register("name")}
+      />
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+        <Field
+          label="Max budget (USD)"
+          inputMode="decimal"
+          placeholder="No cap"
+          autoComplete="off"
+          error={fieldMessage("maxBudget", errors.maxBudget?.message)}
+          {...register("maxBudget")}
+        />
+        <Field label="Requests per minute" inputMode="numeric" autoComplete="off" error={fieldMessage("rpm", errors.rpm?.message)} {...register("rpm")} />
+        <Field
+          label="Tokens per minute"
+          inputMode="numeric"
+          placeholder="No limit"
+          autoComplete="off"
+          error={fieldMessage("tpm", errors.tpm?.message)}
+          {...register("tpm")}
+        />
+        <Field
+          label="Expires"
+          type="datetime-local"
+          hint="Leave empty to never expire."
+          error={fieldMessage("expiresAt", errors.expiresAt?.message)}
+          {...register("expiresAt")}
+        />
+      </div>
+      {error && (
+        <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-300">
+          {error}
+        </p>
+      )}
+      <div className="flex flex-col-reverse gap-2 pt-1 sm:flex-row sm:justify-end">
+        <Button variant="secondary" onClick={onCancel}>
+          Cancel
+        </Button>
+        <Button type="submit" disabled={pending}>
+          {pending ? "Creating…" : "Create key"}
+        </Button>
+      </div>
+    </form>
   );
 }

@@ -1,6 +1,8 @@
 "use client";
 
-import { useId, useLayoutEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
+import { Dialog as RadixDialog } from "radix-ui";
+import { cn } from "@/components/ui/cn";
 
 export interface DialogProps {
   open: boolean;
@@ -8,63 +10,132 @@ export interface DialogProps {
   title: string;
   description?: React.ReactNode;
   children: React.ReactNode;
-  /** Clicking the backdrop closes unless this is set (for show-once secrets). */
+  /** Clicking outside (the backdrop) closes unless this is false (for show-once secrets). */
   dismissOnBackdrop?: boolean;
+  /**
+   * Called on Escape before the dialog closes; `event.preventDefault()` keeps
+   * it open (the secret modal asks first instead).
+   */
+  onEscapeKeyDown?: (event: KeyboardEvent) => void;
+  /** A × button in the corner. Defaults to `dismissOnBackdrop`: a dialog that must be closed deliberately says how in its own words. */
+  closeButton?: boolean;
   testId?: string;
+  className?: string;
 }
 
 /**
- * The native <dialog> opened with showModal(): the browser makes the rest of
- * the page inert (focus stays inside), closes it on Escape, and returns focus
- * to the opener when it closes.
+ * A modal dialog on Radix: focus is trapped inside and the rest of the page
+ * is hidden from assistive technology while it is open; Escape closes it; it
+ * is labelled by its title and described by its description; and focus goes
+ * back to the control that opened it.
+ *
+ * The content is a real <dialog open> element (not shown with showModal(),
+ * so it is not in the top layer and toasts can sit above it): the element
+ * carries the dialog role natively and `dialog[open]` finds it.
  */
-export function Dialog({ open, onClose, title, description, children, dismissOnBackdrop = true, testId }: DialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  const descriptionId = useId();
+export function Dialog({
+  open,
+  onClose,
+  title,
+  description,
+  children,
+  dismissOnBackdrop = true,
+  onEscapeKeyDown,
+  closeButton = dismissOnBackdrop,
+  testId,
+  className,
+}: DialogProps) {
+  const opener = useRef<HTMLElement | null>(null);
 
-  // A layout effect, so the element's open state matches `open` from the
-  // commit on, before any queued event (see onClose below) can run.
+  useEffect(trackFocusOutsideDialogs, []);
+  // Before Radix moves focus in (its portal mounts a render later).
   useLayoutEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
+    if (open) opener.current = currentOpener();
   }, [open]);
 
   return (
-    <dialog
-      ref={ref}
-      aria-labelledby={titleId}
-      aria-describedby={description ? descriptionId : undefined}
-      data-testid={testId}
-      // The browser can close the dialog on its own (Chromium skips `cancel`
-      // for a second Escape without user activation in between). The `close`
-      // event arrives a task later, though, and by then a quick Escape-then-Enter
-      // may have reopened it: only a dialog that is still closed reports it.
-      onClose={() => open && !ref.current?.open && onClose()}
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-      onClick={(e) => {
-        if (dismissOnBackdrop && e.target === ref.current) onClose();
-      }}
-      className="m-auto w-[calc(100%-2rem)] max-w-lg rounded-xl border border-zinc-200 bg-white p-0 text-zinc-900 shadow-xl backdrop:bg-zinc-950/50 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-100"
-    >
-      {open && (
-        <div className="p-6">
-          <h2 id={titleId} className="text-lg font-semibold">
-            {title}
-          </h2>
-          {description && (
-            <div id={descriptionId} className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-              {description}
+    <RadixDialog.Root open={open} onOpenChange={(next) => !next && onClose()}>
+      <RadixDialog.Portal>
+        <RadixDialog.Overlay className="fixed inset-0 z-50 bg-zinc-950/40 backdrop-blur-[2px] motion-safe:animate-overlay-in dark:bg-black/60" />
+        <RadixDialog.Content
+          asChild
+          onEscapeKeyDown={onEscapeKeyDown}
+          onPointerDownOutside={(event) => {
+            // A toast sits above the overlay; clicking it must not dismiss the dialog.
+            const target = event.target instanceof Element ? event.target : null;
+            if (!dismissOnBackdrop || target?.closest("[data-sonner-toaster]")) event.preventDefault();
+          }}
+          onCloseAutoFocus={(event) => {
+            const el = opener.current;
+            opener.current = null;
+            // Another dialog opened as this one closed (create → show secret):
+            // focus belongs to that one; it hands it back when it closes.
+            if (document.querySelector('[role="dialog"][data-state="open"]')) return event.preventDefault();
+            if (el?.isConnected) {
+              event.preventDefault();
+              el.focus();
+            }
+          }}
+        >
+          <dialog
+            open
+            data-testid={testId}
+            className={cn(
+              "fixed left-1/2 top-1/2 z-50 m-0 max-h-[calc(100dvh-2rem)] w-[calc(100%-2rem)] max-w-lg -translate-x-1/2 -translate-y-1/2 overflow-y-auto rounded-xl border border-zinc-200 bg-white p-0 text-zinc-900 shadow-2xl shadow-zinc-950/20 outline-none motion-safe:animate-dialog-in dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-100 dark:shadow-black/50",
+              className,
+            )}
+          >
+            <div className="p-6">
+              <RadixDialog.Title className={cn("text-lg font-semibold leading-7 tracking-tight", closeButton && "pr-8")}>{title}</RadixDialog.Title>
+              {description && (
+                <RadixDialog.Description asChild>
+                  <div className="mt-1.5 text-sm text-zinc-600 dark:text-zinc-400">{description}</div>
+                </RadixDialog.Description>
+              )}
+              <div className="mt-5">{children}</div>
             </div>
-          )}
-          <div className="mt-4">{children}</div>
-        </div>
-      )}
-    </dialog>
+            {closeButton && (
+              // Last in the DOM, so Tab starts in the form, not on the ×.
+              <RadixDialog.Close
+                aria-label="Close dialog"
+                className="absolute right-4 top-4 inline-flex size-8 items-center justify-center rounded-md text-zinc-500 transition-colors hover:bg-zinc-100 hover:text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-600 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100"
+              >
+                <svg aria-hidden viewBox="0 0 16 16" className="size-4" fill="none" stroke="currentColor" strokeWidth="1.75" strokeLinecap="round">
+                  <path d="M4 4l8 8M12 4l-8 8" />
+                </svg>
+              </RadixDialog.Close>
+            )}
+          </dialog>
+        </RadixDialog.Content>
+      </RadixDialog.Portal>
+    </RadixDialog.Root>
   );
+}
+
+/*
+ * Where focus should return when a dialog closes. Radix returns it to a
+ * <Dialog.Trigger>; ours are opened by state, often by a dialog that has
+ * just closed (create a key → show its secret), so remember the last control
+ * focused outside any dialog or menu, and fall back to it.
+ */
+const OUTSIDE = '[role="dialog"], [role="alertdialog"], [role="menu"]';
+let lastFocusedOutside: HTMLElement | null = null;
+let tracking = false;
+
+function trackFocusOutsideDialogs() {
+  if (tracking) return;
+  tracking = true;
+  document.addEventListener(
+    "focusin",
+    (event) => {
+      if (event.target instanceof HTMLElement && !event.target.closest(OUTSIDE)) lastFocusedOutside = event.target;
+    },
+    true,
+  );
+}
+
+function currentOpener(): HTMLElement | null {
+  const active = document.activeElement;
+  if (active instanceof HTMLElement && active !== document.body && !active.closest(OUTSIDE)) return active;
+  return lastFocusedOutside?.isConnected ? lastFocusedOutside : null;
 }

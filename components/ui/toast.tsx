@@ -1,61 +1,38 @@
 "use client";
 
-import { createContext, useCallback, useContext, useMemo, useRef, useState } from "react";
+import { Toaster as Sonner, toast } from "sonner";
 
-type Tone = "success" | "error";
-interface Toast {
-  id: number;
-  tone: Tone;
-  message: string;
-}
-
-interface ToastApi {
+export interface ToastApi {
   success(message: string): void;
   error(message: string): void;
 }
 
-const ToastContext = createContext<ToastApi | null>(null);
-
-export function ToastProvider({ children }: { children: React.ReactNode }) {
-  const [toasts, setToasts] = useState<Toast[]>([]);
-  const next = useRef(1);
-  const dismiss = useCallback((id: number) => setToasts((t) => t.filter((x) => x.id !== id)), []);
-  const push = useCallback(
-    (tone: Tone, message: string) => {
-      const id = next.current++;
-      setToasts((t) => [...t.slice(-3), { id, tone, message }]);
-      setTimeout(() => dismiss(id), tone === "error" ? 8000 : 4000);
-    },
-    [dismiss],
-  );
-  const api = useMemo<ToastApi>(() => ({ success: (m) => push("success", m), error: (m) => push("error", m) }), [push]);
-
-  return (
-    <ToastContext.Provider value={api}>
-      {children}
-      <div aria-live="polite" className="pointer-events-none fixed inset-x-0 bottom-4 z-50 flex flex-col items-center gap-2 px-4">
-        {toasts.map((t) => (
-          <div
-            key={t.id}
-            role={t.tone === "error" ? "alert" : "status"}
-            data-testid={`toast-${t.tone}`}
-            className={`pointer-events-auto flex max-w-md items-start gap-3 rounded-lg px-4 py-3 text-sm shadow-lg ${
-              t.tone === "error" ? "bg-red-700 text-white" : "bg-zinc-900 text-white dark:bg-zinc-100 dark:text-zinc-900"
-            }`}
-          >
-            <span className="flex-1">{t.message}</span>
-            <button type="button" onClick={() => dismiss(t.id)} aria-label="Dismiss notification" className="opacity-80 hover:opacity-100">
-              ×
-            </button>
-          </div>
-        ))}
-      </div>
-    </ToastContext.Provider>
-  );
-}
+/**
+ * Sonner's global toast store behind the hook the features already call.
+ * Errors stay longer: they usually ask the reader to do something.
+ */
+const api: ToastApi = {
+  success: (message) => void toast.success(message, { testId: "toast-success", duration: 4_000 }),
+  error: (message) => void toast.error(message, { testId: "toast-error", duration: 8_000 }),
+};
 
 export function useToast(): ToastApi {
-  const ctx = useContext(ToastContext);
-  if (!ctx) throw new Error("useToast must be used inside <ToastProvider>");
-  return ctx;
+  return api;
+}
+
+/**
+ * The one place toasts render. Sonner's own z-index puts them above the
+ * dialog overlay (z-50), and globals.css keeps them clickable while a modal
+ * makes the rest of the page inert. `theme="system"` follows the same
+ * prefers-color-scheme as Tailwind's `dark:`.
+ */
+export function Toaster() {
+  return (
+    <Sonner
+      theme="system"
+      position="bottom-right"
+      closeButton
+      toastOptions={{ closeButtonAriaLabel: "Dismiss notification" }}
+    />
+  );
 }
