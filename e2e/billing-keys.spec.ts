@@ -20,6 +20,14 @@ function billingKeyRow(page: Page, name: string): Locator {
   return page.locator(`[data-testid="billing-key-row"][data-key-name="${name}"]`);
 }
 
+/** Chooses an action (Rename, Pause, Resume, Delete) from a row's "⋯" menu. */
+async function rowAction(page: Page, name: string, action: string): Promise<void> {
+  await page.getByRole("button", { name: `Actions for ${name}`, exact: true }).click();
+  const menu = page.getByRole("menu");
+  await menu.getByRole("menuitem", { name: action, exact: true }).click();
+  await expect(menu).toBeHidden();
+}
+
 test.describe("billing keys", () => {
   test.use({ permissions: ["clipboard-read", "clipboard-write"] });
 
@@ -38,8 +46,11 @@ test.describe("billing keys", () => {
     const leaks = watchSecretLeaks(page);
     await page.goto("/billing-keys");
     await expect(page.getByText("No billing keys yet")).toBeVisible();
-    // The page says what these keys are for, and what they cannot do.
-    await expect(page.getByRole("main")).toContainText("cannot be used for inference");
+    // The page says what these keys are for, and what they cannot do; it names them "management keys" once, then says "billing key".
+    const main = page.getByRole("main");
+    await expect(main).toContainText("cannot be used for inference");
+    await expect(main).toContainText("management keys (mk_…) for scripts and CI");
+    expect(((await main.textContent()) ?? "").match(/management key/gi)).toHaveLength(1);
     await saveScreenshot("empty");
 
     await page.getByRole("button", { name: "Create billing key" }).click();
@@ -85,13 +96,15 @@ test.describe("billing keys", () => {
     const listed = ((await withKey.json()) as { data: Array<{ name: string }> }).data;
     expect(listed.map((k) => k.name)).toEqual(["listed by the script"]);
 
-    await row.getByRole("button", { name: "Delete CI pipeline" }).click();
+    await rowAction(page, "CI pipeline", "Delete");
     const confirm = page.getByTestId("confirm-dialog");
-    await expect(confirm.getByRole("heading")).toHaveText("Delete “CI pipeline”?");
+    // The confirmation names the key by name and prefix.
+    await expect(confirm.getByRole("heading")).toHaveText(`Delete “CI pipeline” (${copied.slice(0, 11)}…)?`);
+    await expect(confirm).toContainText("get 401 from their next request on");
     await confirm.getByRole("button", { name: "Delete billing key" }).click();
     await expect(row).toHaveCount(0);
     await expect(page.getByText("No billing keys yet")).toBeVisible();
-    await expect(page.getByTestId("toast-success").filter({ hasText: "Deleted management key “CI pipeline”." })).toBeVisible();
+    await expect(page.getByTestId("toast-success").filter({ hasText: "Deleted billing key “CI pipeline”." })).toBeVisible();
 
     // Revoked at once: the very next request is refused.
     const revoked = await request.get(url, { headers: { Authorization: `Bearer ${copied}` } });
@@ -148,11 +161,13 @@ test.describe("billing keys", () => {
     await expires.fill(`${nextYear}-06-30T12:00`);
     await dialog.getByRole("button", { name: "Create key" }).click();
     await page.getByTestId("secret-modal").getByRole("button", { name: "I have saved this key" }).click();
-    await expect(billingKeyRow(page, "expiring")).toContainText(`Jun 30, ${nextYear}`);
-
     const listed = await api.as(user).get("/api/keys/management");
     const [key] = ((await listed.json()) as { data: Array<{ name: string; expiresAt: string }> }).data;
     expect(new Date(key.expiresAt).getTime()).toBe(new Date(nextYear, 5, 30, 12, 0).getTime());
+    // Listed as "Expires in N months", with the exact date in the title.
+    const row = billingKeyRow(page, "expiring");
+    await expect(row.getByText(/^Expires in /)).toBeVisible();
+    await expect(row.locator(`time[datetime="${key.expiresAt}"]`)).toHaveAttribute("title", new RegExp(`^Jun 30, ${nextYear}`));
   });
 
   test("when /api/keys/management fails the error state shows, and Try again loads the list", async ({ page, users, api, saveScreenshot }) => {
@@ -179,7 +194,7 @@ test.describe("billing keys", () => {
     await expect(billingKeyRow(page, "deploy bot")).toBeVisible();
   });
 
-  test("a refused create shows the API's message inside the dialog, where it is announced, and keeps the input", async ({
+  test("a refused create shows the API's message once, inside the dialog where it is announced (no toast), and keeps the input", async ({
     page,
     users,
     saveScreenshot,
@@ -200,9 +215,96 @@ test.describe("billing keys", () => {
     await dialog.getByLabel("Name").fill("refused");
     await dialog.getByRole("button", { name: "Create key" }).click();
     await expect(dialog.getByRole("alert")).toHaveText(message);
-    await expect(page.getByTestId("toast-error").filter({ hasText: message })).toBeVisible();
+    await page.waitForTimeout(500);
+    await expect(page.getByTestId("toast-error")).toHaveCount(0);
+    await expect(page.getByText(message)).toHaveCount(1);
     await expect(dialog.getByLabel("Name")).toHaveValue("refused");
     await expect(page.getByTestId("secret-modal")).toBeHidden();
     await saveScreenshot("refused");
+  });
+
+  test("rename and pause a billing key in the UI: the paused mk_ gets 401 from the API, and works again once resumed", async ({
+    page,
+    users,
+    api,
+    request,
+    saveScreenshot,
+  }) => {
+    const user = await users.create();
+    const created = await api.as(user).post("/api/keys/management", { name: "deploy bot" });
+    expect(created.status()).toBe(201);
+    const { data: mk } = (await created.json()) as { data: { id: string; apiKey: string; keyPrefix: string } };
+    const asMk = { Authorization: `Bearer ${mk.apiKey}` };
+    expect((await request.get("/api/keys", { headers: asMk })).status()).toBe(200);
+    await user.login();
+    await page.goto("/billing-keys");
+
+    // Rename: validated by the API's schema, then saved.
+    await rowAction(page, "deploy bot", "Rename");
+    const dialog = page.getByRole("dialog", { name: "Rename billing key “deploy bot”" });
+    const name = dialog.getByLabel("Name");
+    await expect(name).toHaveValue("deploy bot");
+    await name.fill("   ");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await expect(name).toHaveAccessibleDescription("Name must not be empty");
+    await expect(name).toBeFocused();
+    await name.fill("release bot");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await expect(dialog).toBeHidden();
+    const row = billingKeyRow(page, "release bot");
+    await expect(row).toBeVisible();
+    await expect(page.getByTestId("toast-success").filter({ hasText: "Renamed billing key to “release bot”." })).toBeVisible();
+
+    // Pause: the very next request with the key is refused.
+    await rowAction(page, "release bot", "Pause");
+    await expect(row).toContainText("Paused");
+    await expect(page.getByTestId("toast-success").filter({ hasText: "Paused billing key “release bot”" })).toBeVisible();
+    await saveScreenshot("paused");
+    await expect.poll(async () => (await request.get("/api/keys", { headers: asMk })).status()).toBe(401);
+    const listed = await api.as(user).get("/api/keys/management");
+    expect(((await listed.json()) as { data: unknown[] }).data).toEqual([
+      expect.objectContaining({ id: mk.id, name: "release bot", isActive: false, keyPrefix: mk.keyPrefix }),
+    ]);
+
+    // Resume: it works again.
+    await rowAction(page, "release bot", "Resume");
+    await expect(row).toContainText("Active");
+    await expect.poll(async () => (await request.get("/api/keys", { headers: asMk })).status()).toBe(200);
+  });
+
+  test("a name already in use gets a warning that does not block creating the key", async ({ page, users, api }) => {
+    const user = await users.create();
+    expect((await api.as(user).post("/api/keys/management", { name: "CI" })).status()).toBe(201);
+    await user.login();
+    await page.goto("/billing-keys");
+    await expect(billingKeyRow(page, "CI")).toBeVisible();
+    await page.getByRole("button", { name: "Create billing key" }).click();
+    const dialog = page.getByTestId("create-billing-key-dialog");
+    const name = dialog.getByLabel("Name");
+    await name.fill("ci");
+    await expect(name).toHaveAccessibleDescription(/You already have a billing key named “CI”/);
+    await expect(name).not.toHaveAttribute("aria-invalid", "true");
+    await name.fill("CI nightly");
+    await expect(name).not.toHaveAccessibleDescription(/already have/);
+    await name.fill("CI");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    await expect(page.getByTestId("secret-modal")).toBeVisible();
+  });
+
+  test("at 390 px each billing key is a card with its actions in view", async ({ page, users, api, saveScreenshot }) => {
+    const user = await users.create();
+    expect((await api.as(user).post("/api/keys/management", { name: "phone key" })).status()).toBe(201);
+    await user.login();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto("/billing-keys");
+    const card = billingKeyRow(page, "phone key");
+    await expect(card).toBeVisible();
+    await expect(page.getByRole("table")).toHaveCount(0);
+    for (const action of ["Rename", "Pause", "Delete"]) {
+      await expect(card.getByRole("button", { name: `${action} phone key` })).toBeInViewport();
+    }
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(sideways).toBeLessThanOrEqual(0);
+    await saveScreenshot("phone cards");
   });
 });

@@ -19,6 +19,7 @@ interface ListedKey {
   tpmLimit: number | null;
   maxBudget: number | null;
   expiresAt: string | null;
+  createdAt: string;
 }
 
 const EMPTY_KEYS = "No API keys yet";
@@ -29,6 +30,29 @@ const API_ERROR_BODY = {
 
 function keyRow(page: Page, name: string): Locator {
   return page.locator(`[data-testid="key-row"][data-key-name="${name}"]`);
+}
+
+/** Opens a row's "⋯" menu (desktop layout) and returns the menu. */
+async function openRowMenu(page: Page, name: string): Promise<Locator> {
+  await page.getByRole("button", { name: `Actions for ${name}`, exact: true }).click();
+  const menu = page.getByRole("menu");
+  await expect(menu).toBeVisible();
+  return menu;
+}
+
+/** Chooses an action (Edit, Pause, Resume, Delete) from a row's menu. */
+async function rowAction(page: Page, name: string, action: string): Promise<void> {
+  const menu = await openRowMenu(page, name);
+  await menu.getByRole("menuitem", { name: action, exact: true }).click();
+  await expect(menu).toBeHidden();
+}
+
+/** The row's menu offers this action (e.g. Resume after a pause); the menu is closed again afterwards. */
+async function expectRowActionOffered(page: Page, name: string, action: string): Promise<void> {
+  const menu = await openRowMenu(page, name);
+  await expect(menu.getByRole("menuitem", { name: action, exact: true })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(menu).toBeHidden();
 }
 
 function toast(page: Page, tone: "success" | "error", text: string | RegExp): Locator {
@@ -90,6 +114,8 @@ async function signUpThroughForm(
     data: { email, amountUsd: creditUsd, note: "e2e journey" },
   });
   expect(grant.status(), await grant.text()).toBe(201);
+  // The operator's grant happens elsewhere; like a real user, the page sees it on reload.
+  await page.reload();
   const tokenRes = await request.post("/api/auth/token", { data: { email, password } });
   expect(tokenRes.status(), await tokenRes.text()).toBe(200);
   const { data: session } = (await tokenRes.json()) as { data: { token: string } };
@@ -175,12 +201,15 @@ test.describe("credit key journey", () => {
     // The cache probe reads the live cache: it holds the list, just not the secret.
     expect(await reactQueryCache(page)).toContain(copied.slice(0, 16));
     // The table shows only the stored display prefix: the type and 8 random characters.
-    await expect(row.getByRole("cell").nth(2)).toHaveText(`${copied.slice(0, 16)}…`);
+    await expect(row.getByRole("cell").nth(1).locator("code")).toHaveText(`${copied.slice(0, 16)}…`);
     await expect(row).toContainText("Credit");
     await expect(row).toContainText("Active");
-    await expect(row).toContainText("30 rpm · 1000 tpm");
-    await expect(row).toContainText("budget $5.00");
-    await expect(row).toContainText(String(expiry.getFullYear()));
+    // The limits on one line, as a person would say them.
+    await expect(row.getByRole("cell").nth(3)).toHaveText("30 rpm · 1,000 tpm · $5 budget");
+    // The expiry reads relative ("Expires in 4 weeks"); its <time> carries the exact moment the API stored.
+    const [listed] = await listKeys(asUser);
+    await expect(row.getByText(/^Expires in /)).toBeVisible();
+    await expect(row.locator(`time[datetime="${listed.expiresAt}"]`)).toHaveAttribute("title", new RegExp(String(expiry.getFullYear())));
     await saveScreenshot("keys list after reload");
 
     // Use the copied key against the API. The management API refuses every
@@ -195,17 +224,18 @@ test.describe("credit key journey", () => {
     // paused or not, so the refusal cannot be shown with the key itself.
     // Instead: the API's own list says the key the UI paused is inactive, and
     // its prefix is the copied secret's first 16 characters, so it is that key.
-    await page.getByRole("button", { name: "Pause journey key" }).click();
+    await rowAction(page, "journey key", "Pause");
     await expect(row).toContainText("Paused");
     await expect(toast(page, "success", "Paused “journey key”")).toBeVisible();
-    await expect(page.getByRole("button", { name: "Resume journey key" })).toBeVisible();
+    await expectRowActionOffered(page, "journey key", "Resume");
     const [paused] = await listKeys(asUser);
     expect(paused).toMatchObject({ name: "journey key", isActive: false, keyPrefix: copied.slice(0, 16) });
 
-    // Delete, after a confirmation that names the key.
-    await page.getByRole("button", { name: "Delete journey key" }).click();
+    // Delete, after a confirmation that names the key and its prefix.
+    await rowAction(page, "journey key", "Delete");
     const confirm = page.getByTestId("confirm-dialog");
-    await expect(confirm.getByRole("heading")).toHaveText("Delete “journey key”?");
+    await expect(confirm.getByRole("heading")).toHaveText(`Delete “journey key” (${copied.slice(0, 16)}…)?`);
+    await expect(confirm).toContainText("Apps using it stop working at once.");
     // The safe choice has the focus, so a reflexive Enter deletes nothing.
     await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
     await saveScreenshot("delete confirmation");
@@ -282,16 +312,25 @@ test.describe("credit key journey", () => {
     await page.keyboard.press("Escape");
     await expect(modal).toBeHidden();
     await expect(createButton).toBeFocused();
-    await expect(keyRow(page, "keyboard key")).toContainText("budget $2.50");
+    await expect(keyRow(page, "keyboard key")).toContainText("$2.50 budget");
 
-    // Delete by keyboard: the confirmation opens on Cancel; Escape backs out.
-    await tabTo(page, "Delete keyboard key");
+    // Delete by keyboard, through the row menu: the confirmation opens on Cancel; Escape backs out.
+    const trigger = page.getByRole("button", { name: "Actions for keyboard key" });
+    await tabTo(page, "Actions for keyboard key");
+    await page.keyboard.press("Enter");
+    await expect(page.getByRole("menuitem", { name: "Edit" })).toBeFocused();
+    await page.keyboard.press("End");
+    await expect(page.getByRole("menuitem", { name: "Delete" })).toBeFocused();
     await page.keyboard.press("Enter");
     const confirm = page.getByTestId("confirm-dialog");
     await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
     await page.keyboard.press("Escape");
     await expect(confirm).toBeHidden();
-    await expect(page.getByRole("button", { name: "Delete keyboard key" })).toBeFocused();
+    await expect(trigger).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(page.getByRole("menuitem", { name: "Edit" })).toBeFocused();
+    await page.keyboard.press("End");
+    await expect(page.getByRole("menuitem", { name: "Delete" })).toBeFocused();
     await page.keyboard.press("Enter");
     await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
     await page.keyboard.press("Tab");
@@ -360,38 +399,85 @@ test.describe("create credit key dialog", () => {
     expect(writes).toEqual([expect.stringMatching(/^POST .*\/api\/keys\/credit$/)]);
   });
 
-  test("without credit the API's 402 message appears in an error toast and the dialog stays open with the input", async ({
+  test("the create error shows once: inline in the dialog and announced there, with no toast, and the input kept", async ({
     page,
     users,
     api,
     saveScreenshot,
   }) => {
+    // A balance spent elsewhere since the page loaded: the page still shows credit, the API refuses with 402.
     const user = await users.create();
     const direct = await api.as(user).post("/api/keys/credit", { name: "x" });
     expect(direct.status()).toBe(402);
     const { error } = (await direct.json()) as { error: { message: string } };
+    let staleBalance = true;
+    await page.route(
+      (url) => url.pathname === "/api/billing/status",
+      async (route) => {
+        const res = await route.fetch();
+        const body = (await res.json()) as { data: { balance: number } };
+        if (staleBalance) body.data.balance = 5;
+        staleBalance = false;
+        await route.fulfill({ response: res, json: body });
+      },
+    );
 
     await user.login();
     await page.goto("/keys");
+    await expect(page.getByRole("button", { name: "Create credit key" })).not.toHaveAttribute("aria-disabled", "true");
     await page.getByRole("button", { name: "Create credit key" }).click();
     const dialog = page.getByTestId("create-key-dialog");
     await dialog.getByLabel("Name").fill("no credit");
     await dialog.getByRole("button", { name: "Create key" }).click();
 
-    // In the dialog, where it is seen and announced; the page behind the modal is inert.
+    // In the dialog, where it is seen and announced, and only there.
     await expect(dialog.getByRole("alert")).toHaveText(error.message);
-    await expect(toast(page, "error", error.message)).toBeVisible();
+    await page.waitForTimeout(500);
+    await expect(page.getByTestId("toast-error")).toHaveCount(0);
+    await expect(page.getByText(error.message)).toHaveCount(1);
     await expect(dialog).toBeVisible();
     await expect(dialog.getByLabel("Name")).toHaveValue("no credit");
     await expect(dialog.getByRole("button", { name: "Create key" })).toBeEnabled();
     await expect(page.getByTestId("secret-modal")).toBeHidden();
-    await saveScreenshot("no credit toast");
+    await saveScreenshot("refused inline");
 
-    // Closed and reopened, the dialog no longer shows the old refusal.
+    // Closed, the page has caught up with the balance: the notice says what to do, and the old refusal is gone.
     await page.keyboard.press("Escape");
-    await page.getByRole("button", { name: "Create credit key" }).click();
-    await expect(dialog.getByLabel("Name")).toBeFocused();
-    await expect(dialog.getByRole("alert")).toHaveCount(0);
+    await expect(dialog).toBeHidden();
+    await expect(page.getByTestId("credit-notice")).toBeVisible();
+    await expect(page.getByText(error.message)).toHaveCount(0);
+  });
+
+  test("a $0 account sees the credit notice, with what to do, before any form", async ({ page, users, saveScreenshot }) => {
+    const user = await users.create();
+    await user.login();
+    const writes = recordApiWrites(page);
+    await page.goto("/keys");
+    const notice = page.getByTestId("credit-notice");
+    await expect(notice.getByRole("heading", { name: "Add credit before you create a key" })).toBeVisible();
+    await expect(notice).toContainText("$0.00");
+    await expect(notice).toContainText("POST /api/admin/credits");
+    await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
+    // Above the list, where a new user looks first.
+    const noticeBox = await notice.boundingBox();
+    const listBox = await page.getByRole("region", { name: "Your API keys" }).boundingBox();
+    expect(noticeBox!.y).toBeLessThan(listBox!.y);
+
+    // The Create button says why it does nothing, and points at the way out instead of opening a form.
+    const create = page.getByRole("button", { name: "Create credit key" });
+    await expect(create).toHaveAttribute("aria-disabled", "true");
+    await expect(create).toHaveAccessibleDescription(/Your balance is \$0\.00/);
+    // Playwright refuses to click an aria-disabled button, as a person would not; the keyboard still reaches it.
+    await create.focus();
+    await page.keyboard.press("Enter");
+    await expect(page.getByTestId("create-key-dialog")).toHaveCount(0);
+    await expect(notice.getByRole("link", { name: "Go to Billing" })).toBeFocused();
+    await saveScreenshot("no credit notice");
+    await page.waitForTimeout(300);
+    expect(writes).toEqual([]);
+
+    await notice.getByRole("link", { name: "Go to Billing" }).click();
+    await expect(page).toHaveURL("/billing");
   });
 });
 
@@ -503,23 +589,23 @@ test.describe("key actions", () => {
       },
     );
 
-    await page.getByRole("button", { name: "Pause rollback key" }).click();
+    await rowAction(page, "rollback key", "Pause");
     // Optimistic: the UI shows the pause while the server has not answered yet.
     await expect(row).toContainText("Paused");
-    await expect(page.getByRole("button", { name: "Resume rollback key" })).toBeVisible();
+    await expectRowActionOffered(page, "rollback key", "Resume");
     await saveScreenshot("optimistic pause");
     release();
 
     await expect(toast(page, "error", failure.message)).toBeVisible();
     await expect(row).toContainText("Active");
-    await expect(page.getByRole("button", { name: "Pause rollback key" })).toBeVisible();
+    await expectRowActionOffered(page, "rollback key", "Pause");
     await saveScreenshot("rolled back");
     expect(puts).toBe(1);
     const [key] = await listKeys(api.as(user));
     expect(key.isActive).toBe(true);
   });
 
-  test("renaming validates the new name, and rename and resume in the UI change name and isActive in the API", async ({
+  test("the edit dialog validates the name, and rename and resume in the UI change name and isActive in the API", async ({
     page,
     users,
     api,
@@ -534,42 +620,43 @@ test.describe("key actions", () => {
     await page.goto("/keys");
     await expect(keyRow(page, "old name")).toContainText("Paused");
 
-    await page.getByRole("button", { name: "Rename old name" }).click();
-    const dialog = page.getByRole("dialog", { name: "Rename “old name”" });
-    const field = dialog.getByLabel("New name");
+    await rowAction(page, "old name", "Edit");
+    const dialog = page.getByRole("dialog", { name: "Edit “old name”" });
+    const field = dialog.getByLabel("Name");
     await expect(field).toHaveValue("old name");
     await expect(field).toBeFocused();
     await field.fill("");
-    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByRole("button", { name: "Save changes" }).click();
     await expect(field).toHaveAccessibleDescription("Name must not be empty");
     await saveScreenshot("rename error");
     await field.fill("new name");
-    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.getByRole("button", { name: "Save changes" }).click();
     await expect(dialog).toBeHidden();
     await expect(keyRow(page, "new name")).toBeVisible();
     await expect(toast(page, "success", "Renamed to “new name”.")).toBeVisible();
 
-    await page.getByRole("button", { name: "Resume new name" }).click();
+    await rowAction(page, "new name", "Resume");
     await expect(keyRow(page, "new name")).toContainText("Active");
     await expect(toast(page, "success", "Resumed “new name”.")).toBeVisible();
     const [after] = await listKeys(asUser);
     expect(after).toMatchObject({ id: key.id, name: "new name", isActive: true });
   });
 
-  test("Escape closes the rename and delete dialogs without changing anything", async ({ page, users, api }) => {
+  test("Escape closes the edit and delete dialogs without changing anything", async ({ page, users, api }) => {
     const user = await users.create({ creditUsd: 5 });
     await createKeyViaApi(api.as(user), { name: "untouched" });
     await user.login();
     await page.goto("/keys");
     const writes = recordApiWrites(page);
 
-    await page.getByRole("button", { name: "Rename untouched" }).click();
-    const rename = page.getByRole("dialog", { name: "Rename “untouched”" });
-    await rename.getByLabel("New name").fill("changed my mind");
+    await rowAction(page, "untouched", "Edit");
+    const edit = page.getByRole("dialog", { name: "Edit “untouched”" });
+    await edit.getByLabel("Name").fill("changed my mind");
+    await edit.getByLabel("Requests per minute").fill("5");
     await page.keyboard.press("Escape");
-    await expect(rename).toBeHidden();
+    await expect(edit).toBeHidden();
 
-    await page.getByRole("button", { name: "Delete untouched" }).click();
+    await rowAction(page, "untouched", "Delete");
     await expect(page.getByTestId("confirm-dialog")).toBeVisible();
     await page.keyboard.press("Escape");
     await expect(page.getByTestId("confirm-dialog")).toBeHidden();
@@ -747,39 +834,47 @@ test.describe("shell and sessions", () => {
 });
 
 test.describe("responsive", () => {
-  test("at phone width (390px) /keys has no horizontal page overflow; the table scrolls inside its own box", async ({
-    page,
-    users,
-    api,
-    saveScreenshot,
-  }) => {
+  test("at 390 px each key is a card with its actions in view, and no page scrolls sideways", async ({ page, users, api, saveScreenshot }) => {
     const user = await users.create({ creditUsd: 5 });
-    await createKeyViaApi(api.as(user), { name: "a key with a fairly long descriptive name", maxBudget: 20, tpm: 50_000 });
+    const longName = "a key with a fairly long descriptive name";
+    const key = await createKeyViaApi(api.as(user), { name: longName, maxBudget: 20, tpm: 50_000 });
+    await createKeyViaApi(api.as(user), { name: "second" });
     await user.login();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto("/keys");
-    await expect(keyRow(page, "a key with a fairly long descriptive name")).toBeVisible();
+    const card = keyRow(page, longName);
+    await expect(card).toBeVisible();
 
-    const overflow = await page.evaluate(() => {
-      const table = document.querySelector("table");
-      const scroller = table?.parentElement;
-      return {
-        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        tableWider: scroller ? scroller.scrollWidth > scroller.clientWidth : false,
-        scrollerFits: scroller ? scroller.getBoundingClientRect().right <= document.documentElement.clientWidth : false,
-      };
-    });
-    expect(overflow.page, "the page scrolls sideways").toBeLessThanOrEqual(0);
-    expect(overflow.tableWider, "the table is wider than the phone and scrolls in its own box").toBe(true);
-    expect(overflow.scrollerFits).toBe(true);
+    // A list of cards, not a table to scroll sideways.
+    await expect(page.getByRole("table")).toHaveCount(0);
+    await expect(page.getByRole("list", { name: "API keys" }).getByRole("listitem")).toHaveCount(2);
+    await expect(card).toContainText("60 rpm · 50K tpm · $20 budget");
+    await expect(card.getByTestId("key-id")).toHaveText(key.id);
+    for (const action of ["Edit", "Pause", "Delete"]) {
+      await expect(card.getByRole("button", { name: `${action} ${longName}` })).toBeInViewport();
+    }
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(sideways, "the page scrolls sideways").toBeLessThanOrEqual(0);
     await expect(page.getByRole("button", { name: "Create credit key" })).toBeInViewport();
     await saveScreenshot("phone keys");
+
+    // The card's actions work: pause, then edit.
+    await card.getByRole("button", { name: `Pause ${longName}` }).click();
+    await expect(card).toContainText("Paused");
+    await expect(card.getByRole("button", { name: `Resume ${longName}` })).toBeVisible();
+    await card.getByRole("button", { name: `Edit ${longName}` }).click();
+    const edit = page.getByTestId("edit-key-dialog");
+    await expect(edit).toBeVisible();
+    const box = await edit.boundingBox();
+    expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
+    await saveScreenshot("phone edit dialog");
+    await page.keyboard.press("Escape");
 
     for (const path of ["/billing-keys", "/billing", "/account"]) {
       await page.goto(path);
       await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
-      const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      expect(sideways, `${path} scrolls sideways at 390px`).toBeLessThanOrEqual(0);
+      const sidewaysThere = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(sidewaysThere, `${path} scrolls sideways at 390px`).toBeLessThanOrEqual(0);
       await saveScreenshot(`phone ${path}`);
     }
 
@@ -788,9 +883,215 @@ test.describe("responsive", () => {
     await page.getByRole("button", { name: "Create credit key" }).click();
     const dialog = page.getByTestId("create-key-dialog");
     await expect(dialog).toBeVisible();
-    const box = await dialog.boundingBox();
-    expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
+    const createBox = await dialog.boundingBox();
+    expect(createBox && createBox.x >= 0 && createBox.x + createBox.width <= 390).toBe(true);
     await saveScreenshot("phone create dialog");
+  });
+
+  test("at 1280 px the keys table fits without scrolling and its rows are about 56 px tall", async ({ page, users, api, saveScreenshot }) => {
+    const user = await users.create({ creditUsd: 5 });
+    const asUser = api.as(user);
+    await createKeyViaApi(asUser, { name: "ci-runner", maxBudget: 25, rpm: 120, expiresAt: daysFromNow(90).toISOString() });
+    await createKeyViaApi(asUser, { name: "staging", tpm: 200_000 });
+    const paused = await createKeyViaApi(asUser, { name: "old laptop" });
+    expect((await asUser.put(`/api/keys/${paused.id}`, { isActive: false })).status()).toBe(200);
+    await user.login();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    for (const colorScheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.goto("/keys");
+      await expect(keyRow(page, "old laptop")).toBeVisible();
+      const layout = await page.evaluate(() => {
+        const table = document.querySelector("table")!;
+        const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="key-row"]')].map((r) => r.getBoundingClientRect().height);
+        return { scrolls: table.parentElement!.scrollWidth > table.parentElement!.clientWidth, rows };
+      });
+      expect(layout.scrolls, "the table scrolls sideways at 1280 px").toBe(false);
+      for (const h of layout.rows) expect(h).toBeLessThanOrEqual(60);
+      await saveScreenshot(`keys table ${colorScheme}`);
+    }
+  });
+});
+
+test.describe("keys table", () => {
+  test.use({ permissions: ["clipboard-read", "clipboard-write"] });
+
+  test("edit a key's limits through the dialog: the table and the API show them, and an empty field removes a limit", async ({
+    page,
+    users,
+    api,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    const asUser = api.as(user);
+    const key = await createKeyViaApi(asUser, { name: "ci-runner" });
+    await user.login();
+    await page.goto("/keys");
+    const row = keyRow(page, "ci-runner");
+    await expect(row.getByRole("cell").nth(3)).toHaveText("60 rpm");
+    const writes = recordApiWrites(page);
+
+    await rowAction(page, "ci-runner", "Edit");
+    const dialog = page.getByRole("dialog", { name: "Edit “ci-runner”" });
+    await expect(dialog.getByLabel("Requests per minute")).toHaveValue("60");
+    await expect(dialog.getByLabel("Max budget (USD)")).toHaveValue("");
+
+    // The API's own rules, before any request.
+    await dialog.getByLabel("Requests per minute").fill("0");
+    await dialog.getByLabel("Max budget (USD)").fill("1.0000001");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await expect(dialog.getByLabel("Requests per minute")).toHaveAccessibleDescription("Requests per minute must be at least 1");
+    await expect(dialog.getByLabel("Max budget (USD)")).toHaveAccessibleDescription("Max budget can have at most 6 decimal places");
+    await expect(dialog.getByLabel("Max budget (USD)"), "focus goes to the first field to fix").toBeFocused();
+    await saveScreenshot("edit errors");
+    await page.waitForTimeout(300);
+    expect(writes).toEqual([]);
+
+    const expiry = daysFromNow(10);
+    await dialog.getByLabel("Requests per minute").fill("120");
+    await dialog.getByLabel("Max budget (USD)").fill("25");
+    await dialog.getByLabel("Tokens per minute").fill("50000");
+    await dialog.getByLabel("Expires").fill(localDateTime(expiry));
+    await saveScreenshot("edit filled");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(toast(page, "success", "Saved changes to “ci-runner”.")).toBeVisible();
+    await expect(row.getByRole("cell").nth(3)).toHaveText("120 rpm · 50K tpm · $25 budget");
+    await expect(row.getByText(/^Expires in /)).toBeVisible();
+    // One PUT, with only the fields that changed (the name did not).
+    expect(writes).toEqual([expect.stringMatching(/^PUT .*\/api\/keys\/[^/]+$/)]);
+    const [afterEdit] = await listKeys(asUser);
+    expect(afterEdit).toMatchObject({ id: key.id, name: "ci-runner", rpmLimit: 120, tpmLimit: 50_000, maxBudget: 25 });
+    expect(Math.abs(new Date(afterEdit.expiresAt!).getTime() - expiry.getTime())).toBeLessThan(60_000);
+    await saveScreenshot("edited row");
+
+    // Emptied fields remove the budget, the tpm limit and the expiry (null in the API).
+    await rowAction(page, "ci-runner", "Edit");
+    await expect(dialog.getByLabel("Max budget (USD)")).toHaveValue("25");
+    await dialog.getByLabel("Max budget (USD)").fill("");
+    await dialog.getByLabel("Tokens per minute").fill("");
+    await dialog.getByLabel("Expires").fill("");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(row.getByRole("cell").nth(3)).toHaveText("120 rpm");
+    const [cleared] = await listKeys(asUser);
+    expect(cleared).toMatchObject({ rpmLimit: 120, tpmLimit: null, maxBudget: null, expiresAt: null });
+
+    // Saving with nothing changed sends nothing.
+    await rowAction(page, "ci-runner", "Edit");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await expect(dialog).toBeHidden();
+    await page.waitForTimeout(300);
+    expect(writes).toHaveLength(2);
+  });
+
+  test("a refused edit shows the API's message once, inside the dialog, with the input kept", async ({ page, users, api }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await createKeyViaApi(api.as(user), { name: "refused edit" });
+    await user.login();
+    const failure = { code: "internal_error", message: "The key could not be updated. Please try again." };
+    await page.route(
+      (url) => url.pathname.startsWith("/api/keys/"),
+      async (route) => {
+        if (route.request().method() !== "PUT") return route.continue();
+        await route.fulfill({ status: 500, json: { success: false, error: failure } });
+      },
+    );
+    await page.goto("/keys");
+    await rowAction(page, "refused edit", "Edit");
+    const dialog = page.getByTestId("edit-key-dialog");
+    await dialog.getByLabel("Requests per minute").fill("99");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await expect(dialog.getByRole("alert")).toHaveText(failure.message);
+    await page.waitForTimeout(500);
+    await expect(page.getByTestId("toast-error")).toHaveCount(0);
+    await expect(dialog.getByLabel("Requests per minute")).toHaveValue("99");
+    // The optimistic change rolled back behind the dialog.
+    await page.keyboard.press("Escape");
+    await expect(keyRow(page, "refused edit").getByRole("cell").nth(3)).toHaveText("60 rpm");
+  });
+
+  test("the row menu reaches Edit, Pause and Delete by keyboard, and focus comes back to it", async ({ page, users, api }) => {
+    const user = await users.create({ creditUsd: 5 });
+    await createKeyViaApi(api.as(user), { name: "keyboard row" });
+    await user.login();
+    await page.goto("/keys");
+    await expect(keyRow(page, "keyboard row")).toBeVisible();
+    const trigger = page.getByRole("button", { name: "Actions for keyboard row" });
+    await tabTo(page, "Actions for keyboard row");
+    await page.keyboard.press("Enter");
+    const menu = page.getByRole("menu");
+    await expect(menu.getByRole("menuitem")).toHaveText(["Edit", "Pause", "Delete"]);
+    await expect(menu.getByRole("menuitem", { name: "Edit" })).toBeFocused();
+
+    // Edit: the dialog opens on the name; Escape brings focus back to the row's menu button.
+    await page.keyboard.press("Enter");
+    const edit = page.getByRole("dialog", { name: "Edit “keyboard row”" });
+    await expect(edit.getByLabel("Name")).toBeFocused();
+    await page.keyboard.press("Escape");
+    await expect(edit).toBeHidden();
+    await expect(trigger).toBeFocused();
+
+    // Pause: ArrowDown to the second item.
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("ArrowDown");
+    await expect(menu.getByRole("menuitem", { name: "Pause" })).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(keyRow(page, "keyboard row")).toContainText("Paused");
+    await expect(trigger).toBeFocused();
+    const [paused] = await listKeys(api.as(user));
+    expect(paused.isActive).toBe(false);
+
+    // Delete: the last item, destructive, and confirmed by name.
+    await page.keyboard.press("ArrowDown");
+    await expect(menu.getByRole("menuitem", { name: "Resume" })).toBeVisible();
+    await page.keyboard.press("End");
+    await expect(menu.getByRole("menuitem", { name: "Delete" })).toBeFocused();
+    await page.keyboard.press("Enter");
+    const confirm = page.getByTestId("confirm-dialog");
+    await expect(confirm.getByRole("heading")).toHaveText(`Delete “keyboard row” (${paused.keyPrefix}…)?`);
+    await page.keyboard.press("Escape");
+    await expect(trigger).toBeFocused();
+  });
+
+  test("times read relative ('never', 'just now') and carry the exact time in their title, shown on hover", async ({ page, users, api }) => {
+    const user = await users.create({ creditUsd: 5 });
+    const key = await createKeyViaApi(api.as(user), { name: "timed" });
+    const [listed] = await listKeys(api.as(user));
+    await user.login();
+    await page.goto("/keys");
+    const row = keyRow(page, "timed");
+    await expect(row.getByRole("cell").nth(5)).toHaveText("never");
+    const created = row.getByRole("cell").nth(6).locator("time");
+    await expect(created).toHaveText(/^(just now|1 minute ago|\d+ minutes ago)$/);
+    expect(listed.id).toBe(key.id);
+    await expect(created).toHaveAttribute("datetime", listed.createdAt);
+    const exact = await page.evaluate((iso) => new Date(iso).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "long" }), listed.createdAt);
+    await expect(created).toHaveAttribute("title", exact);
+    await created.hover();
+  });
+
+  test("the key ID is visible, monospace and truncated, and its copy button puts the whole ID on the clipboard", async ({
+    page,
+    users,
+    api,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    const key = await createKeyViaApi(api.as(user), { name: "with an id" });
+    await user.login();
+    await page.goto("/keys");
+    const row = keyRow(page, "with an id");
+    const id = row.getByTestId("key-id");
+    await expect(id).toBeVisible();
+    await expect(id).toHaveText(key.id);
+    await expect(id).toHaveAttribute("title", key.id);
+    expect(await id.evaluate((el) => getComputedStyle(el).textOverflow)).toBe("ellipsis");
+    expect(await id.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/mono/i);
+    await row.getByRole("button", { name: "Copy ID of with an id" }).click();
+    await expect(row.getByRole("status").filter({ hasText: "ID copied." })).toHaveCount(1);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key.id);
+    // The copied ID is the one the API takes.
+    expect((await api.as(user).put(`/api/keys/${key.id}`, { rpm: 10 })).status()).toBe(200);
   });
 });
 
@@ -802,6 +1103,8 @@ test.describe("responsive", () => {
 test.describe("accessibility", () => {
   interface Scenario {
     name: string;
+    /** The account's credit in USD; 5 unless set. */
+    credit?: number;
     prepare?(api: AuthedApi): Promise<void>;
     show(page: Page): Promise<void>;
   }
@@ -849,12 +1152,23 @@ test.describe("accessibility", () => {
       },
     },
     {
-      name: "keys rename dialog",
+      name: "keys row menu",
       prepare: withCreditKeys,
       show: async (page) => {
         await page.goto("/keys");
-        await page.getByRole("button", { name: "Rename scanned key" }).click();
-        await expect(page.getByRole("dialog", { name: "Rename “scanned key”" })).toBeVisible();
+        await openRowMenu(page, "scanned key");
+      },
+    },
+    {
+      name: "keys edit dialog with errors",
+      prepare: withCreditKeys,
+      show: async (page) => {
+        await page.goto("/keys");
+        await rowAction(page, "scanned key", "Edit");
+        const dialog = page.getByRole("dialog", { name: "Edit “scanned key”" });
+        await dialog.getByLabel("Requests per minute").fill("0");
+        await dialog.getByRole("button", { name: "Save changes" }).click();
+        await expect(dialog.getByLabel("Requests per minute")).toHaveAttribute("aria-invalid", "true");
       },
     },
     {
@@ -862,8 +1176,25 @@ test.describe("accessibility", () => {
       prepare: withCreditKeys,
       show: async (page) => {
         await page.goto("/keys");
-        await page.getByRole("button", { name: "Delete scanned key" }).click();
+        await rowAction(page, "scanned key", "Delete");
         await expect(page.getByTestId("confirm-dialog")).toBeVisible();
+      },
+    },
+    {
+      name: "keys as cards at phone width",
+      prepare: withCreditKeys,
+      show: async (page) => {
+        await page.setViewportSize({ width: 390, height: 844 });
+        await page.goto("/keys");
+        await expect(keyRow(page, "paused key")).toBeVisible();
+      },
+    },
+    {
+      name: "keys with the no-credit notice",
+      credit: 0,
+      show: async (page) => {
+        await page.goto("/keys");
+        await expect(page.getByTestId("credit-notice")).toBeVisible();
       },
     },
     {
@@ -874,6 +1205,18 @@ test.describe("accessibility", () => {
       show: async (page) => {
         await page.goto("/billing-keys");
         await expect(page.getByTestId("billing-key-row")).toHaveCount(1);
+      },
+    },
+    {
+      name: "billing keys rename dialog",
+      prepare: async (api) => {
+        expect((await api.post("/api/keys/management", { name: "CI" })).status()).toBe(201);
+      },
+      show: async (page) => {
+        await page.goto("/billing-keys");
+        await page.getByRole("button", { name: "Actions for CI", exact: true }).click();
+        await page.getByRole("menuitem", { name: "Rename" }).click();
+        await expect(page.getByRole("dialog", { name: "Rename billing key “CI”" })).toBeVisible();
       },
     },
     {
@@ -920,7 +1263,7 @@ test.describe("accessibility", () => {
 
   for (const scenario of scenarios) {
     test(`${scenario.name}: no serious or critical axe violations, light or dark`, async ({ page, users, api, saveScreenshot }) => {
-      const user = await users.create({ creditUsd: 5 });
+      const user = await users.create({ creditUsd: scenario.credit ?? 5 });
       await scenario.prepare?.(api.as(user));
       await user.login();
       for (const colorScheme of ["light", "dark"] as const) {

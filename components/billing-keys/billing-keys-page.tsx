@@ -4,124 +4,154 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { CopyButton } from "@/components/ui/copy-button";
-import { Dialog } from "@/components/ui/dialog";
-import { Field } from "@/components/ui/field";
-import { formatDate, localInputToIso } from "@/components/ui/format";
-import { QueryTable } from "@/components/ui/data-table";
-import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
+import { ActionMenu } from "@/components/ui/dropdown-menu";
+import { Card, CardFact, Cell, CopyableId, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
+import { RelativeTime } from "@/components/ui/relative-time";
+import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/billing-keys/billing-key-dialogs";
 import { SecretModal } from "@/components/keys/secret-modal";
-import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys } from "@/components/keys/use-keys";
-import { createManagementKeySchema, type ManagementKeyView } from "@/lib/keys/schemas";
+import {
+  useCreateManagementKey,
+  useDeleteManagementKey,
+  useManagementKeys,
+  useUpdateManagementKey,
+} from "@/components/keys/use-keys";
+import type { ManagementKeyView } from "@/lib/keys/schemas";
 
+const COLUMNS = [{ label: "Name" }, { label: "Key" }, { label: "Status" }, { label: "Last used" }, { label: "Created" }, { label: "", className: "w-12" }];
+
+/**
+ * Billing keys are what the API calls management keys (mk_…). The page says
+ * so once, at the top; everything after that says "billing key".
+ */
 export function BillingKeysPage({ origin }: { origin: string }) {
   const keys = useManagementKeys();
   const create = useCreateManagementKey();
+  const toggle = useUpdateManagementKey();
+  const rename = useUpdateManagementKey({ inlineErrors: true });
   const remove = useDeleteManagementKey();
   const [creating, setCreating] = useState(false);
-  const [errors, setErrors] = useState<{ name?: string; expiresAt?: string }>({});
   const [secret, setSecret] = useState<string | null>(null);
+  const [renaming, setRenaming] = useState<ManagementKeyView | null>(null);
   const [deleting, setDeleting] = useState<ManagementKeyView | null>(null);
-  const { ref: formRef, refused: focusFirstInvalid } = useFocusFirstInvalid();
+  const names = keys.data?.map((k) => k.name) ?? [];
 
-  // Cancel, Escape and the backdrop all start the next opening afresh.
-  function closeCreate() {
-    setErrors({});
-    setCreating(false);
-    create.reset();
-  }
-
-  function submit(event: React.FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const body = { name: String(form.get("name") ?? ""), expiresAt: localInputToIso(String(form.get("expiresAt") ?? "")) };
-    const parsed = createManagementKeySchema.safeParse(body.expiresAt ? body : { name: body.name });
-    if (!parsed.success) {
-      const next: typeof errors = {};
-      for (const issue of parsed.error.issues) {
-        const field = issue.path[0] === "name" ? "name" : "expiresAt";
-        const m = issue.message.replace(/^must/, `${field === "name" ? "Name" : "Expiry"} must`);
-        next[field] ??= m.charAt(0).toUpperCase() + m.slice(1);
-      }
-      setErrors(next);
-      focusFirstInvalid();
-      return;
-    }
-    setErrors({});
-    create.mutate(body.expiresAt ? body : { name: body.name }, {
-      onSuccess: (key) => {
-        setCreating(false);
-        setSecret(key.apiKey);
-        create.reset();
-      },
-    });
-  }
+  const actions = (k: ManagementKeyView) => ({
+    rename: () => setRenaming(k),
+    toggle: () => toggle.mutate({ id: k.id, patch: { isActive: !k.isActive } }),
+    remove: () => setDeleting(k),
+  });
 
   return (
     <div className="space-y-6">
-      <div className="flex flex-wrap items-end justify-between gap-4">
+      <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="max-w-2xl">
-          <h1 className="text-2xl font-semibold">Billing keys</h1>
+          <h1 className="text-2xl font-semibold tracking-tight">Billing keys</h1>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Management keys (<code className="font-mono">mk_…</code>) let scripts and CI manage your account: list and create API keys,
-            check billing. They cannot be used for inference, and they cannot create or delete other management keys. Only you, signed
-            in, can.
+            Billing keys are management keys (<code className="font-mono text-xs">mk_…</code>) for scripts and CI: they list and create your API
+            keys and check billing. They cannot be used for inference, and they cannot create, change or delete other billing keys; only you,
+            signed in, can.
           </p>
         </div>
         <Button onClick={() => setCreating(true)}>Create billing key</Button>
       </div>
 
-      <section aria-label="Your billing keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
+      <section aria-label="Your billing keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
         <QueryTable
           query={keys}
-          columns={["Name", "Key", "Expires", "Created", "Last used", ""]}
-          minWidth="min-w-[40rem]"
+          columns={COLUMNS}
+          label="Billing keys"
           loadingLabel="Loading billing keys"
-          empty={{ title: "No billing keys yet", body: "Create one to manage your keys from a script." }}
+          empty={{ title: "No billing keys yet", body: "Create one for each script or CI job that manages your API keys." }}
+          cards={(rows) => rows.map((k) => <BillingKeyCard key={k.id} k={k} {...actions(k)} />)}
         >
           {(rows) =>
-            rows.map((k) => (
-              <tr key={k.id} data-testid="billing-key-row" data-key-name={k.name}>
-                <td className="px-4 py-3 font-medium">{k.name}</td>
-                <td className="px-4 py-3 font-mono text-xs">{k.keyPrefix}…</td>
-                <td className="px-4 py-3 text-xs">{formatDate(k.expiresAt, "Never")}</td>
-                <td className="px-4 py-3 text-xs">{formatDate(k.createdAt)}</td>
-                <td className="px-4 py-3 text-xs">{formatDate(k.lastUsedAt, "Never")}</td>
-                <td className="px-4 py-3 text-right">
-                  <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete ${k.name}`} className="text-red-700 dark:text-red-400">
-                    Delete
-                  </Button>
-                </td>
-              </tr>
-            ))
+            rows.map((k) => {
+              const a = actions(k);
+              return (
+                <Row key={k.id} data-testid="billing-key-row" data-key-name={k.name}>
+                  <Cell className="max-w-[18rem]">
+                    <p className="truncate font-medium leading-5" title={k.name}>
+                      {k.name}
+                    </p>
+                    <CopyableId id={k.id} name={k.name} />
+                  </Cell>
+                  <Cell>
+                    <code className="font-mono text-xs">{k.keyPrefix}…</code>
+                  </Cell>
+                  <Cell>
+                    <StatusBadge status={keyStatus(k)} />
+                    {k.expiresAt && (
+                      <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">
+                        {keyStatus(k) === "expired" ? "Expired " : "Expires "}
+                        <RelativeTime iso={k.expiresAt} />
+                      </span>
+                    )}
+                  </Cell>
+                  <Cell className="text-zinc-600 dark:text-zinc-400">
+                    <RelativeTime iso={k.lastUsedAt} />
+                  </Cell>
+                  <Cell className="text-zinc-600 dark:text-zinc-400">
+                    <RelativeTime iso={k.createdAt} />
+                  </Cell>
+                  <Cell className="py-0 text-right">
+                    <ActionMenu
+                      label={`Actions for ${k.name}`}
+                      items={[
+                        { label: "Rename", onSelect: a.rename },
+                        { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
+                        { label: "Delete", onSelect: a.remove, destructive: true },
+                      ]}
+                    />
+                  </Cell>
+                </Row>
+              );
+            })
           }
         </QueryTable>
       </section>
 
-      <Dialog
+      <CreateBillingKeyDialog
         open={creating}
-        onClose={closeCreate}
-        title="Create a billing key"
-        testId="create-billing-key-dialog"
-      >
-        <form ref={formRef} noValidate onSubmit={submit} className="space-y-4">
-          <Field label="Name" name="name" placeholder="e.g. CI pipeline" maxLength={100} autoFocus error={errors.name} />
-          <Field label="Expires" name="expiresAt" type="datetime-local" hint="Leave empty to never expire." error={errors.expiresAt} />
-          {/* Inside the dialog: the toast behind the modal is inert, so neither seen nor announced. */}
-          {create.error && (
-            <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-              {create.error.message}
-            </p>
-          )}
-          <div className="flex justify-end gap-2">
-            <Button variant="secondary" onClick={closeCreate}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={create.isPending}>
-              {create.isPending ? "Creating…" : "Create key"}
-            </Button>
-          </div>
-        </form>
-      </Dialog>
+        pending={create.isPending}
+        error={create.error?.message}
+        existingNames={names}
+        onClose={() => {
+          setCreating(false);
+          create.reset();
+        }}
+        onCreate={(body) =>
+          create.mutate(body, {
+            onSuccess: (key) => {
+              setCreating(false);
+              setSecret(key.apiKey);
+              create.reset();
+            },
+          })
+        }
+      />
+
+      <RenameBillingKeyDialog
+        billingKey={renaming}
+        pending={rename.isPending}
+        error={rename.error?.message}
+        existingNames={names}
+        onClose={() => {
+          setRenaming(null);
+          rename.reset();
+        }}
+        onRename={(name) => {
+          if (!renaming) return;
+          rename.mutate(
+            { id: renaming.id, patch: { name } },
+            {
+              onSuccess: () => {
+                setRenaming(null);
+                rename.reset();
+              },
+            },
+          );
+        }}
+      />
 
       <SecretModal secret={secret} title="Your new billing key" onClose={() => setSecret(null)}>
         {secret && (
@@ -146,8 +176,8 @@ export function BillingKeysPage({ origin }: { origin: string }) {
 
       <ConfirmDialog
         open={deleting !== null}
-        title={`Delete “${deleting?.name ?? ""}”?`}
-        description="Scripts using this billing key will get 401 from their next request on. This cannot be undone."
+        title={deleting ? `Delete “${deleting.name}” (${deleting.keyPrefix}…)?` : ""}
+        description="Scripts using this billing key get 401 from their next request on. This cannot be undone; to stop it for a while instead, pause it."
         confirmLabel="Delete billing key"
         pending={remove.isPending}
         onClose={() => setDeleting(null)}
@@ -156,6 +186,40 @@ export function BillingKeysPage({ origin }: { origin: string }) {
         }}
       />
     </div>
+  );
+}
+
+function BillingKeyCard({ k, rename, toggle, remove }: { k: ManagementKeyView; rename: () => void; toggle: () => void; remove: () => void }) {
+  return (
+    <Card data-testid="billing-key-row" data-key-name={k.name}>
+      <div className="flex items-start justify-between gap-3">
+        <div className="min-w-0">
+          <p className="truncate font-medium">{k.name}</p>
+          <code className="font-mono text-xs text-zinc-500 dark:text-zinc-400">{k.keyPrefix}…</code>
+        </div>
+        <StatusBadge status={keyStatus(k)} />
+      </div>
+      <dl className="grid grid-cols-2 gap-x-4 gap-y-1.5 text-xs">
+        <CardFact term="Last used">
+          <RelativeTime iso={k.lastUsedAt} />
+        </CardFact>
+        <CardFact term={k.expiresAt ? "Expires" : "Created"}>
+          <RelativeTime iso={k.expiresAt ?? k.createdAt} />
+        </CardFact>
+      </dl>
+      <CopyableId id={k.id} name={k.name} />
+      <div className="flex gap-2 pt-1">
+        <Button size="sm" variant="secondary" onClick={rename} aria-label={`Rename ${k.name}`}>
+          Rename
+        </Button>
+        <Button size="sm" variant="secondary" onClick={toggle} aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}>
+          {k.isActive ? "Pause" : "Resume"}
+        </Button>
+        <Button size="sm" variant="ghost-danger" onClick={remove} aria-label={`Delete ${k.name}`} className="ml-auto">
+          Delete
+        </Button>
+      </div>
+    </Card>
   );
 }
 

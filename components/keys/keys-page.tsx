@@ -1,91 +1,134 @@
 "use client";
 
-import { useState } from "react";
+import { useRef, useState } from "react";
+import Link from "next/link";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { formatDate, formatUsd } from "@/components/ui/format";
-import { QueryTable } from "@/components/ui/data-table";
+import { ActionMenu } from "@/components/ui/dropdown-menu";
+import { Card, CardFact, Cell, CopyableId, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
+import { formatCount, formatUsd, formatUsdShort } from "@/components/ui/format";
+import { RelativeTime } from "@/components/ui/relative-time";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
-import { RenameDialog } from "@/components/keys/rename-dialog";
+import { EditKeyDialog } from "@/components/keys/edit-key-dialog";
 import { SecretModal } from "@/components/keys/secret-modal";
-import { useCreateCreditKey, useDeleteKey, useKeys, useUpdateKey } from "@/components/keys/use-keys";
+import { useBillingStatus, useCreateCreditKey, useDeleteKey, useKeys, useUpdateKey } from "@/components/keys/use-keys";
 import type { ApiKeyView } from "@/lib/keys/schemas";
+
+const COLUMNS = [
+  { label: "Name" },
+  { label: "Key" },
+  { label: "Status" },
+  { label: "Limits" },
+  { label: "Spend", className: "text-right" },
+  { label: "Last used" },
+  { label: "Created" },
+  { label: "", className: "w-12" },
+];
 
 export function KeysPage() {
   const keys = useKeys();
+  const billing = useBillingStatus();
   const create = useCreateCreditKey();
-  const update = useUpdateKey();
+  const toggle = useUpdateKey();
+  const edit = useUpdateKey({ inlineErrors: true });
   const remove = useDeleteKey();
 
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
-  const [renaming, setRenaming] = useState<ApiKeyView | null>(null);
+  const [editing, setEditing] = useState<ApiKeyView | null>(null);
   const [deleting, setDeleting] = useState<ApiKeyView | null>(null);
+  const billingLink = useRef<HTMLAnchorElement>(null);
+
+  // Said before any form: a new account learns it needs credit here, not from a refused create.
+  // While the balance is unknown (loading, or its request failed) nothing is blocked.
+  const noCredit = billing.data !== undefined && billing.data.balance <= 0;
+
+  const actions = (k: ApiKeyView) => ({
+    edit: () => setEditing(k),
+    toggle: () => toggle.mutate({ id: k.id, patch: { isActive: !k.isActive } }),
+    remove: () => setDeleting(k),
+  });
 
   return (
     <div className="space-y-6">
-      <div className="flex flex-wrap items-end justify-between gap-4">
-        <div>
-          <h1 className="text-2xl font-semibold">API keys</h1>
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div className="max-w-2xl">
+          <h1 className="text-2xl font-semibold tracking-tight">API keys</h1>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Consumption keys call the inference endpoints. Credit keys share your balance; subscription keys come from pool subscriptions.
+            Keys your apps use to call the inference API. Credit keys draw on your balance; subscription keys come from pool subscriptions.
           </p>
         </div>
-        <Button onClick={() => setCreating(true)}>Create credit key</Button>
+        <Button
+          onClick={() => (noCredit ? billingLink.current?.focus() : setCreating(true))}
+          // aria-disabled, not disabled: the button stays focusable, and says why it does nothing.
+          aria-disabled={noCredit || undefined}
+          aria-describedby={noCredit ? "credit-notice-body" : undefined}
+          className="aria-disabled:cursor-not-allowed aria-disabled:opacity-60"
+        >
+          Create credit key
+        </Button>
       </div>
 
-      <section aria-label="Your API keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
+      {noCredit && <CreditNotice balance={billing.data.balance} linkRef={billingLink} />}
+
+      <section aria-label="Your API keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
         <QueryTable
           query={keys}
-          columns={["Name", "Type", "Key", "Status", "Limits", "Spend", "Expires", "Created", "Last used", ""]}
-          minWidth="min-w-[56rem]"
+          columns={COLUMNS}
+          label="API keys"
           loadingLabel="Loading keys"
-          empty={{ title: "No API keys yet", body: "Create a credit key to call the inference API. You will see its secret once." }}
+          empty={{
+            title: "No API keys yet",
+            body: noCredit
+              ? "Add credit first, then create a credit key to call the inference API."
+              : "Create a credit key to call the inference API. You will see its secret once.",
+          }}
+          cards={(rows) =>
+            rows.map((k) => (
+              <KeyCard key={k.id} k={k} {...actions(k)} />
+            ))
+          }
         >
           {(rows) =>
-            rows.map((k) => (
-              <tr key={k.id} data-testid="key-row" data-key-name={k.name}>
-                <td className="px-4 py-3 font-medium">{k.name}</td>
-                <td className="px-4 py-3">{k.keyType === "credit" ? "Credit" : "Subscription"}</td>
-                <td className="px-4 py-3 font-mono text-xs">{k.keyPrefix}…</td>
-                <td className="px-4 py-3">
-                  <StatusBadge k={k} />
-                </td>
-                <td className="px-4 py-3 text-xs">
-                  {k.keyType === "subscription" ? (
-                    "1 concurrent"
-                  ) : (
-                    <>
-                      {k.rpmLimit ?? "∞"} rpm · {k.tpmLimit ?? "∞"} tpm
-                      <br />
-                      budget {formatUsd(k.maxBudget, "none")}
-                    </>
-                  )}
-                </td>
-                <td className="px-4 py-3">{formatUsd(k.spend)}</td>
-                <td className="px-4 py-3 text-xs">{formatDate(k.expiresAt, "Never")}</td>
-                <td className="px-4 py-3 text-xs">{formatDate(k.createdAt)}</td>
-                <td className="px-4 py-3 text-xs">{formatDate(k.lastUsedAt, "Never")}</td>
-                <td className="px-4 py-3">
-                  <div className="flex justify-end gap-1">
-                    <Button size="sm" variant="ghost" onClick={() => setRenaming(k)} aria-label={`Rename ${k.name}`}>
-                      Rename
-                    </Button>
-                    <Button
-                      size="sm"
-                      variant="ghost"
-                      onClick={() => update.mutate({ id: k.id, patch: { isActive: !k.isActive } })}
-                      aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}
-                    >
-                      {k.isActive ? "Pause" : "Resume"}
-                    </Button>
-                    <Button size="sm" variant="ghost" onClick={() => setDeleting(k)} aria-label={`Delete ${k.name}`} className="text-red-700 dark:text-red-400">
-                      Delete
-                    </Button>
-                  </div>
-                </td>
-              </tr>
-            ))
+            rows.map((k) => {
+              const a = actions(k);
+              return (
+                <Row key={k.id} data-testid="key-row" data-key-name={k.name}>
+                  <Cell className="max-w-[16rem]">
+                    <p className="truncate font-medium leading-5" title={k.name}>
+                      {k.name}
+                    </p>
+                    <CopyableId id={k.id} name={k.name} />
+                  </Cell>
+                  <Cell>
+                    <code className="block font-mono text-xs leading-5">{k.keyPrefix}…</code>
+                    <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">{keyTypeLabel(k)}</span>
+                  </Cell>
+                  <Cell>
+                    <StatusBadge status={keyStatus(k)} />
+                    {k.expiresAt && <Expiry iso={k.expiresAt} />}
+                  </Cell>
+                  <Cell className="text-zinc-700 dark:text-zinc-300">{limitsText(k)}</Cell>
+                  <Cell className="text-right tabular-nums">{formatUsd(k.spend)}</Cell>
+                  <Cell className="text-zinc-600 dark:text-zinc-400">
+                    <RelativeTime iso={k.lastUsedAt} />
+                  </Cell>
+                  <Cell className="text-zinc-600 dark:text-zinc-400">
+                    <RelativeTime iso={k.createdAt} />
+                  </Cell>
+                  <Cell className="py-0 text-right">
+                    <ActionMenu
+                      label={`Actions for ${k.name}`}
+                      items={[
+                        { label: "Edit", onSelect: a.edit },
+                        { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
+                        { label: "Delete", onSelect: a.remove, destructive: true },
+                      ]}
+                    />
+                  </Cell>
+                </Row>
+              );
+            })
           }
         </QueryTable>
       </section>
@@ -94,6 +137,7 @@ export function KeysPage() {
         open={creating}
         pending={create.isPending}
         error={create.error?.message}
+        existingNames={keys.data?.map((k) => k.name)}
         onClose={() => {
           setCreating(false);
           create.reset();
@@ -109,18 +153,31 @@ export function KeysPage() {
         }
       />
       <SecretModal secret={secret} title="Your new credit key" onClose={() => setSecret(null)} />
-      <RenameDialog
-        keyName={renaming?.name ?? null}
-        onClose={() => setRenaming(null)}
-        onRename={(name) => {
-          if (renaming) update.mutate({ id: renaming.id, patch: { name } });
-          setRenaming(null);
+      <EditKeyDialog
+        apiKey={editing}
+        pending={edit.isPending}
+        error={edit.error?.message}
+        onClose={() => {
+          setEditing(null);
+          edit.reset();
+        }}
+        onSave={(patch) => {
+          if (!editing) return;
+          edit.mutate(
+            { id: editing.id, patch },
+            {
+              onSuccess: () => {
+                setEditing(null);
+                edit.reset();
+              },
+            },
+          );
         }}
       />
       <ConfirmDialog
         open={deleting !== null}
-        title={`Delete “${deleting?.name ?? ""}”?`}
-        description="Requests with this key will be refused from the next one on. This cannot be undone; to suspend a key instead, pause it."
+        title={deleting ? `Delete “${deleting.name}” (${deleting.keyPrefix}…)?` : ""}
+        description="Apps using it stop working at once. This cannot be undone; to stop it for a while instead, pause it."
         confirmLabel="Delete key"
         pending={remove.isPending}
         onClose={() => setDeleting(null)}
@@ -132,14 +189,100 @@ export function KeysPage() {
   );
 }
 
-function StatusBadge({ k }: { k: ApiKeyView }) {
-  // Captured once per mount: a badge that flips while you look at it helps nobody.
+function CreditNotice({ balance, linkRef }: { balance: number; linkRef: React.Ref<HTMLAnchorElement> }) {
+  return (
+    <section
+      aria-labelledby="credit-notice-title"
+      data-testid="credit-notice"
+      className="flex gap-3 rounded-xl border border-amber-200 bg-amber-50 p-4 text-sm dark:border-amber-900/60 dark:bg-amber-950/30"
+    >
+      <svg aria-hidden viewBox="0 0 20 20" fill="currentColor" className="mt-0.5 size-5 shrink-0 text-amber-600 dark:text-amber-400">
+        <path
+          fillRule="evenodd"
+          d="M8.485 2.495c.673-1.167 2.357-1.167 3.03 0l6.28 10.875c.673 1.167-.17 2.625-1.516 2.625H3.72c-1.347 0-2.189-1.458-1.515-2.625L8.485 2.495ZM10 6a.75.75 0 0 1 .75.75v3.5a.75.75 0 0 1-1.5 0v-3.5A.75.75 0 0 1 10 6Zm0 9a1 1 0 1 0 0-2 1 1 0 0 0 0 2Z"
+          clipRule="evenodd"
+        />
+      </svg>
+      <div className="min-w-0 space-y-1">
+        <h2 id="credit-notice-title" className="font-medium text-amber-950 dark:text-amber-100">
+          Add credit before you create a key
+        </h2>
+        <p id="credit-notice-body" className="text-amber-900 dark:text-amber-200/90">
+          Your balance is {formatUsd(balance)}, and credit keys draw on it. Top up by card on the Billing page where card top-ups are enabled, or
+          ask your operator to grant credit (<code className="font-mono text-xs">POST /api/admin/credits</code>).
+        </p>
+        <Link
+          ref={linkRef}
+          href="/billing"
+          className="inline-flex items-center gap-1 font-medium text-amber-950 underline underline-offset-4 hover:no-underline dark:text-amber-100"
+        >
+          Go to Billing <span aria-hidden>→</span>
+        </Link>
+      </div>
+    </section>
+  );
+}
+
+function keyTypeLabel(k: ApiKeyView): string {
+  return k.keyType === "credit" ? "Credit" : "Subscription";
+}
+
+/** "120 rpm · 50K tpm · $25 budget", or "unlimited": one line, the way a person would say it. */
+export function limitsText(k: ApiKeyView): string {
+  if (k.keyType === "subscription") return "1 concurrent";
+  const parts = [
+    k.rpmLimit !== null && `${formatCount(k.rpmLimit)} rpm`,
+    k.tpmLimit !== null && `${formatCount(k.tpmLimit)} tpm`,
+    k.maxBudget !== null && `${formatUsdShort(k.maxBudget)} budget`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(" · ") : "unlimited";
+}
+
+function Expiry({ iso }: { iso: string }) {
   const [now] = useState(() => Date.now());
-  const expired = k.expiresAt !== null && new Date(k.expiresAt).getTime() <= now;
-  const [label, tone] = expired
-    ? ["Expired", "bg-zinc-200 text-zinc-800 dark:bg-zinc-800 dark:text-zinc-200"]
-    : k.isActive
-      ? ["Active", "bg-green-100 text-green-800 dark:bg-green-950 dark:text-green-300"]
-      : ["Paused", "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-300"];
-  return <span className={`inline-block rounded-full px-2 py-0.5 text-xs font-medium ${tone}`}>{label}</span>;
+  const past = new Date(iso).getTime() <= now;
+  return (
+    <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">
+      {past ? "Expired " : "Expires "}
+      <RelativeTime iso={iso} />
+    </span>
+  );
+}
+
+function KeyCard({ k, edit, toggle, remove }: { k: ApiKeyView; edit: () => void; toggle: () => void; remove: () => void }) {
+  return (
+    <Card data-testid="key-row" data-key-name={k.name}>
+      <div className="flex items-start justify-between gap-3">
+        <div className="min-w-0">
+          <p className="truncate font-medium">{k.name}</p>
+          <p className="text-xs text-zinc-500 dark:text-zinc-400">
+            <code className="font-mono">{k.keyPrefix}…</code> · {keyTypeLabel(k)}
+          </p>
+        </div>
+        <StatusBadge status={keyStatus(k)} />
+      </div>
+      <dl className="grid grid-cols-2 gap-x-4 gap-y-1.5 text-xs">
+        <CardFact term="Limits">{limitsText(k)}</CardFact>
+        <CardFact term="Spend">{formatUsd(k.spend)}</CardFact>
+        <CardFact term="Last used">
+          <RelativeTime iso={k.lastUsedAt} />
+        </CardFact>
+        <CardFact term={k.expiresAt ? "Expires" : "Created"}>
+          <RelativeTime iso={k.expiresAt ?? k.createdAt} />
+        </CardFact>
+      </dl>
+      <CopyableId id={k.id} name={k.name} />
+      <div className="flex gap-2 pt-1">
+        <Button size="sm" variant="secondary" onClick={edit} aria-label={`Edit ${k.name}`}>
+          Edit
+        </Button>
+        <Button size="sm" variant="secondary" onClick={toggle} aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}>
+          {k.isActive ? "Pause" : "Resume"}
+        </Button>
+        <Button size="sm" variant="ghost-danger" onClick={remove} aria-label={`Delete ${k.name}`} className="ml-auto">
+          Delete
+        </Button>
+      </div>
+    </Card>
+  );
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { apiFetch } from "@/lib/client/api";
+import { ApiError, apiFetch } from "@/lib/client/api";
 import { useToast } from "@/components/ui/toast";
 import type { BillingStatus } from "@/lib/billing/schemas";
 import type { ApiKeyView, ManagementKeyView } from "@/lib/keys/schemas";
@@ -50,32 +50,72 @@ export function useCreateCreditKey() {
       void qc.invalidateQueries({ queryKey: keyQueries.all });
       void qc.invalidateQueries({ queryKey: billingQueries.status() });
     },
-    onError: (err) => toast.error(err.message),
+    // No toast: the create dialog shows the refusal inline, where it is seen
+    // and announced (the page behind the modal is inert), and once is enough.
+    // A 402 means the balance shown is stale (spent elsewhere): refetch it, so
+    // the page's no-credit notice appears.
+    onError: (err) => {
+      if (err instanceof ApiError && err.status === 402) void qc.invalidateQueries({ queryKey: billingQueries.status() });
+    },
   });
 }
 
-export function useUpdateKey() {
+/** PUT /api/keys/:id. Null clears maxBudget, tpm and expiresAt; a subscription key takes only name and isActive. */
+export interface UpdateKeyBody {
+  name?: string;
+  isActive?: boolean;
+  maxBudget?: number | null;
+  rpm?: number;
+  tpm?: number | null;
+  expiresAt?: string | Date | null;
+}
+
+export interface MutationErrorOptions {
+  /**
+   * The caller shows the error itself, inside its dialog: no toast, so the
+   * same error is never shown twice.
+   */
+  inlineErrors?: boolean;
+}
+
+/** The list as it will be once `patch` is saved, shown before the server answers. */
+function applyKeyPatch(k: ApiKeyView, patch: UpdateKeyBody): ApiKeyView {
+  return {
+    ...k,
+    ...(patch.name !== undefined && { name: patch.name }),
+    ...(patch.isActive !== undefined && { isActive: patch.isActive }),
+    ...(patch.maxBudget !== undefined && { maxBudget: patch.maxBudget }),
+    ...(patch.rpm !== undefined && { rpmLimit: patch.rpm }),
+    ...(patch.tpm !== undefined && { tpmLimit: patch.tpm }),
+    ...(patch.expiresAt !== undefined && { expiresAt: patch.expiresAt === null ? null : new Date(patch.expiresAt).toISOString() }),
+  };
+}
+
+function updatedMessage(name: string, patch: { name?: string; isActive?: boolean }, what: string): string {
+  if (patch.isActive === false) return `Paused ${what}“${name}”: it is refused from the next request on.`;
+  if (patch.isActive === true) return `Resumed ${what}“${name}”.`;
+  if (Object.keys(patch).length === 1 && patch.name !== undefined) return `Renamed ${what}to “${name}”.`;
+  return `Saved changes to ${what}“${name}”.`;
+}
+
+export function useUpdateKey({ inlineErrors = false }: MutationErrorOptions = {}) {
   const qc = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: ({ id, patch }: { id: string; patch: { name?: string; isActive?: boolean } }) =>
+    mutationFn: ({ id, patch }: { id: string; patch: UpdateKeyBody }) =>
       apiFetch<ApiKeyView>(`/api/keys/${encodeURIComponent(id)}`, { method: "PUT", body: patch }),
     // Optimistic: the switch flips at once and rolls back if the server refuses.
     onMutate: async ({ id, patch }) => {
       await qc.cancelQueries({ queryKey: keyQueries.list() });
       const previous = qc.getQueryData<ApiKeyView[]>(keyQueries.list());
-      qc.setQueryData<ApiKeyView[]>(keyQueries.list(), (keys) => keys?.map((k) => (k.id === id ? { ...k, ...patch } : k)));
+      qc.setQueryData<ApiKeyView[]>(keyQueries.list(), (keys) => keys?.map((k) => (k.id === id ? applyKeyPatch(k, patch) : k)));
       return { previous };
     },
     onError: (err, _vars, ctx) => {
       if (ctx?.previous) qc.setQueryData(keyQueries.list(), ctx.previous);
-      toast.error(err.message);
+      if (!inlineErrors) toast.error(err.message);
     },
-    onSuccess: (key, { patch }) => {
-      if (patch.isActive === false) toast.success(`Paused “${key.name}”: it is refused from the next request on.`);
-      else if (patch.isActive === true) toast.success(`Resumed “${key.name}”.`);
-      else toast.success(`Renamed to “${key.name}”.`);
-    },
+    onSuccess: (key, { patch }) => toast.success(updatedMessage(key.name, patch, "")),
     onSettled: () => qc.invalidateQueries({ queryKey: keyQueries.all }),
   });
 }
@@ -110,10 +150,10 @@ export function useCreateManagementKey() {
     mutationFn: (body: { name: string; expiresAt?: string }) =>
       apiFetch<{ id: string; name: string; keyPrefix: string; apiKey: string }>("/api/keys/management", { method: "POST", body }),
     onSuccess: (key) => {
-      toast.success(`Created management key “${key.name}”.`);
+      toast.success(`Created billing key “${key.name}”.`);
       void qc.invalidateQueries({ queryKey: managementKeyQueries.all });
     },
-    onError: (err) => toast.error(err.message),
+    // No toast: the create dialog shows the refusal inline (see useCreateCreditKey).
   });
 }
 
@@ -124,10 +164,40 @@ export function useDeleteManagementKey() {
     mutationFn: (key: { id: string; name: string }) =>
       apiFetch<{ deleted: true }>(`/api/keys/management/${encodeURIComponent(key.id)}`, { method: "DELETE" }),
     onSuccess: (_res, key) => {
-      toast.success(`Deleted management key “${key.name}”. It no longer works.`);
+      toast.success(`Deleted billing key “${key.name}”. It no longer works.`);
       void qc.invalidateQueries({ queryKey: managementKeyQueries.all });
     },
     onError: (err) => toast.error(err.message),
+  });
+}
+
+/**
+ * PUT /api/keys/management/:id (session only). A paused mk_ gets 401 from its
+ * next request on.
+ */
+export function useUpdateManagementKey({ inlineErrors = false }: MutationErrorOptions = {}) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    mutationFn: ({ id, patch }: { id: string; patch: { name?: string; isActive?: boolean } }) =>
+      apiFetch<ManagementKeyView>(`/api/keys/management/${encodeURIComponent(id)}`, { method: "PUT", body: patch }),
+    onMutate: async ({ id, patch }) => {
+      await qc.cancelQueries({ queryKey: managementKeyQueries.list() });
+      const previous = qc.getQueryData<ManagementKeyView[]>(managementKeyQueries.list());
+      qc.setQueryData<ManagementKeyView[]>(managementKeyQueries.list(), (keys) => keys?.map((k) => (k.id === id ? { ...k, ...patch } : k)));
+      return { previous };
+    },
+    onError: (err, _vars, ctx) => {
+      if (ctx?.previous) qc.setQueryData(managementKeyQueries.list(), ctx.previous);
+      if (!inlineErrors) toast.error(err.message);
+    },
+    onSuccess: (key, { patch }) =>
+      toast.success(
+        patch.isActive === false
+          ? `Paused billing key “${key.name}”: scripts using it get 401 from their next request on.`
+          : updatedMessage(key.name, patch, "billing key "),
+      ),
+    onSettled: () => qc.invalidateQueries({ queryKey: managementKeyQueries.all }),
   });
 }
 

@@ -1,0 +1,156 @@
+"use client";
+
+import { useMemo } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { z } from "zod";
+import { Button } from "@/components/ui/button";
+import { Dialog } from "@/components/ui/dialog";
+import { Field } from "@/components/ui/field";
+import { isoToLocalInput, localInputToIso } from "@/components/ui/format";
+import { updateKeySchema, type ApiKeyView } from "@/lib/keys/schemas";
+import type { UpdateKeyBody } from "@/components/keys/use-keys";
+
+export interface EditKeyDialogProps {
+  /** The key being edited; null when the dialog is closed. */
+  apiKey: ApiKeyView | null;
+  pending: boolean;
+  /** The API's refusal of the last save, shown inside the dialog (and nowhere else). */
+  error?: string;
+  onClose: () => void;
+  /** Only the fields the user changed; never called with an empty patch. */
+  onSave: (patch: UpdateKeyBody) => void;
+}
+
+/** What the inputs hold: text, as typed. */
+interface EditKeyFormValues {
+  name: string;
+  maxBudget: string;
+  rpm: string;
+  tpm: string;
+  expiresAt: string;
+}
+
+const LABELS = { name: "Name", maxBudget: "Max budget", rpm: "Requests per minute", tpm: "Tokens per minute", expiresAt: "Expiry" } as const;
+type FieldName = keyof typeof LABELS;
+
+function initialValues(key: ApiKeyView): EditKeyFormValues {
+  return {
+    name: key.name,
+    maxBudget: key.maxBudget === null ? "" : String(key.maxBudget),
+    rpm: key.rpmLimit === null ? "" : String(key.rpmLimit),
+    tpm: key.tpmLimit === null ? "" : String(key.tpmLimit),
+    expiresAt: isoToLocalInput(key.expiresAt),
+  };
+}
+
+/** "" clears the limit (null); text that is not a number goes through as is, for the schema to refuse in words. */
+function numberOrNull(s: string): number | string | null {
+  const t = s.trim();
+  if (t === "") return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : t;
+}
+
+/**
+ * The form's schema, derived from the API's: the text inputs become the PUT
+ * body with only the fields that changed, and that body is checked by the
+ * fields of `updateKeySchema` itself. Unchanged fields are left out, so a key
+ * that expired yesterday can still be renamed, and the API's "send at least
+ * one field" rule is met by not sending a request at all when nothing changed.
+ */
+function editKeySchema(key: ApiKeyView) {
+  const before = initialValues(key);
+  return z
+    .object({ name: z.string(), maxBudget: z.string(), rpm: z.string(), tpm: z.string(), expiresAt: z.string() })
+    .transform((v) => {
+      const patch: Record<string, unknown> = {};
+      if (v.name.trim() !== key.name) patch.name = v.name;
+      // A subscription key takes only name and isActive: its limits come from its pool.
+      if (key.keyType === "credit") {
+        if (v.maxBudget.trim() !== before.maxBudget) patch.maxBudget = numberOrNull(v.maxBudget);
+        if (v.rpm.trim() !== before.rpm) patch.rpm = numberOrNull(v.rpm) ?? "";
+        if (v.tpm.trim() !== before.tpm) patch.tpm = numberOrNull(v.tpm);
+        if (v.expiresAt !== before.expiresAt) patch.expiresAt = v.expiresAt ? localInputToIso(v.expiresAt) : null;
+      }
+      return patch as z.input<typeof updateKeySchema.in>;
+    })
+    .pipe(updateKeySchema.in);
+}
+
+/**
+ * The schema speaks API ("rpm must be at least 1", or just "must be in the
+ * future"); the form says it with the label the user sees.
+ */
+function fieldMessage(field: FieldName, message: string | undefined): string | undefined {
+  if (!message) return undefined;
+  const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
+  return /^(must|can) /.test(rest) ? `${LABELS[field]} ${rest}` : rest.charAt(0).toUpperCase() + rest.slice(1);
+}
+
+/** One dialog edits any consumption key: its name, and a credit key's limits and expiry. */
+export function EditKeyDialog({ apiKey, pending, error, onClose, onSave }: EditKeyDialogProps) {
+  return (
+    <Dialog
+      open={apiKey !== null}
+      onClose={onClose}
+      title={apiKey ? `Edit “${apiKey.name}”` : "Edit key"}
+      description={
+        apiKey?.keyType === "subscription"
+          ? "A subscription key's limits come from its pool; you can rename it."
+          : "Changes apply from the key's next request. Leave a limit empty to remove it."
+      }
+      testId="edit-key-dialog"
+    >
+      {/* Keyed by the key: every opening starts from that key's saved values. */}
+      {apiKey && <EditKeyForm key={apiKey.id} apiKey={apiKey} pending={pending} error={error} onClose={onClose} onSave={onSave} />}
+    </Dialog>
+  );
+}
+
+function EditKeyForm({ apiKey, pending, error, onClose, onSave }: EditKeyDialogProps & { apiKey: ApiKeyView }) {
+  const schema = useMemo(() => editKeySchema(apiKey), [apiKey]);
+  const {
+    register,
+    handleSubmit,
+    formState: { errors },
+  } = useForm({ resolver: zodResolver(schema), defaultValues: initialValues(apiKey) });
+  const credit = apiKey.keyType === "credit";
+  const message = (f: FieldName) => fieldMessage(f, errors[f]?.message);
+
+  return (
+    <form
+      noValidate
+      className="space-y-4"
+      onSubmit={handleSubmit((patch) => {
+        // Nothing changed: nothing to send (the API would refuse an empty update).
+        if (Object.keys(patch).length === 0) return onClose();
+        // The form sent the fields as the API spells them; Dates serialise to ISO 8601.
+        onSave(patch as UpdateKeyBody);
+      })}
+    >
+      <Field label="Name" maxLength={100} autoFocus error={message("name")} {...register("name")} />
+      {credit && (
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+          <Field label="Max budget (USD)" inputMode="decimal" placeholder="No cap" error={message("maxBudget")} {...register("maxBudget")} />
+          <Field label="Requests per minute" inputMode="numeric" error={message("rpm")} {...register("rpm")} />
+          <Field label="Tokens per minute" inputMode="numeric" placeholder="No limit" error={message("tpm")} {...register("tpm")} />
+          <Field label="Expires" type="datetime-local" hint="Leave empty to never expire." error={message("expiresAt")} {...register("expiresAt")} />
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950/50 dark:text-red-300">
+          {error}
+        </p>
+      )}
+      <div className="flex justify-end gap-2 pt-1">
+        <Button variant="secondary" onClick={onClose}>
+          Cancel
+        </Button>
+        <Button type="submit" disabled={pending}>
+          {pending ? "Saving…" : "Save changes"}
+        </Button>
+      </div>
+    </form>
+  );
+}
