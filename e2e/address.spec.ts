@@ -26,3 +26,19 @@ test("a signed-out visit by another address is redirected to sign-in on that sam
   await page.goto(`${origin}/keys`);
   await expect(page).toHaveURL(new RegExp(`^${origin.replaceAll(".", "\\.")}/sign-in\\?callbackUrl=%2Fkeys`));
 });
+
+test("a billing key created at 127.0.0.1 comes with a curl example for 127.0.0.1", async ({ page, users, baseURL }) => {
+  const user = await users.create();
+  const origin = `http://127.0.0.1:${new URL(baseURL!).port}`;
+  await page.goto(`${origin}/sign-in?callbackUrl=%2Fbilling-keys`);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(`${origin}/billing-keys`);
+
+  await page.getByRole("button", { name: "Create billing key" }).click();
+  const dialog = page.getByTestId("create-billing-key-dialog");
+  await dialog.getByLabel("Name").fill("from the LAN");
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  await expect(page.getByTestId("curl-example")).toContainText(`curl ${origin}/api/keys \\`);
+});
