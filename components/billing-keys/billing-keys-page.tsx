@@ -4,8 +4,7 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { CopyButton } from "@/components/ui/copy-button";
-import { ActionMenu } from "@/components/ui/dropdown-menu";
-import { Card, CardFact, Cell, CopyableId, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
+import { Card, CardFact, Cell, CopyableId, KeyRowTail, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/billing-keys/billing-key-dialogs";
 import { SecretModal } from "@/components/keys/secret-modal";
@@ -87,22 +86,14 @@ export function BillingKeysPage({ origin }: { origin: string }) {
                       </span>
                     )}
                   </Cell>
-                  <Cell className="text-zinc-600 dark:text-zinc-400">
-                    <RelativeTime iso={k.lastUsedAt} />
-                  </Cell>
-                  <Cell className="text-zinc-600 dark:text-zinc-400">
-                    <RelativeTime iso={k.createdAt} />
-                  </Cell>
-                  <Cell className="py-0 text-right">
-                    <ActionMenu
-                      label={`Actions for ${k.name}`}
-                      items={[
-                        { label: "Rename", onSelect: a.rename },
-                        { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
-                        { label: "Delete", onSelect: a.remove, destructive: true },
-                      ]}
-                    />
-                  </Cell>
+                  <KeyRowTail
+                    k={k}
+                    actions={[
+                      { label: "Rename", onSelect: a.rename },
+                      { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
+                      { label: "Delete", onSelect: a.remove, destructive: true },
+                    ]}
+                  />
                 </Row>
               );
             })

@@ -4,8 +4,7 @@ import { useRef, useState } from "react";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { ActionMenu } from "@/components/ui/dropdown-menu";
-import { Card, CardFact, Cell, CopyableId, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
+import { Card, CardFact, Cell, CopyableId, KeyRowTail, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
 import { formatCount, formatUsd, formatUsdShort } from "@/components/ui/format";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
@@ -110,22 +109,14 @@ export function KeysPage() {
                   </Cell>
                   <Cell className="text-zinc-700 dark:text-zinc-300">{limitsText(k)}</Cell>
                   <Cell className="text-right tabular-nums">{formatUsd(k.spend)}</Cell>
-                  <Cell className="text-zinc-600 dark:text-zinc-400">
-                    <RelativeTime iso={k.lastUsedAt} />
-                  </Cell>
-                  <Cell className="text-zinc-600 dark:text-zinc-400">
-                    <RelativeTime iso={k.createdAt} />
-                  </Cell>
-                  <Cell className="py-0 text-right">
-                    <ActionMenu
-                      label={`Actions for ${k.name}`}
-                      items={[
-                        { label: "Edit", onSelect: a.edit },
-                        { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
-                        { label: "Delete", onSelect: a.remove, destructive: true },
-                      ]}
-                    />
-                  </Cell>
+                  <KeyRowTail
+                    k={k}
+                    actions={[
+                      { label: "Edit", onSelect: a.edit },
+                      { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
+                      { label: "Delete", onSelect: a.remove, destructive: true },
+                    ]}
+                  />
                 </Row>
               );
             })

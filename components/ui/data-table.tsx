@@ -4,6 +4,8 @@ import { useSyncExternalStore } from "react";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { cn } from "@/components/ui/cn";
 import { CopyButton } from "@/components/ui/copy-button";
+import { ActionMenu, type ActionMenuItem } from "@/components/ui/dropdown-menu";
+import { RelativeTime } from "@/components/ui/relative-time";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/ui/states";
 
 export interface Column {
@@ -95,6 +97,23 @@ export function Cell({ className, ...props }: React.TdHTMLAttributes<HTMLTableCe
 }
 
 /** A card on a phone: the same data as a row, with its actions in view. */
+/** The cells every key table ends with: last used, created, and the row's action menu. */
+export function KeyRowTail({ k, actions }: { k: { name: string; lastUsedAt: string | null; createdAt: string }; actions: ActionMenuItem[] }) {
+  return (
+    <>
+      <Cell className="text-zinc-600 dark:text-zinc-400">
+        <RelativeTime iso={k.lastUsedAt} />
+      </Cell>
+      <Cell className="text-zinc-600 dark:text-zinc-400">
+        <RelativeTime iso={k.createdAt} />
+      </Cell>
+      <Cell className="py-0 text-right">
+        <ActionMenu label={`Actions for ${k.name}`} items={actions} />
+      </Cell>
+    </>
+  );
+}
+
 export function Card({ className, ...props }: React.LiHTMLAttributes<HTMLLIElement>) {
   return <li className={cn("space-y-2 px-4 py-4", className)} {...props} />;
 }
