@@ -4,7 +4,7 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { CopyButton } from "@/components/ui/copy-button";
-import { Card, CardFact, Cell, CopyableId, KeyRowTail, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
+import { Card, Cell, CopyableId, KeyCardActions, KeyRowTail, KeyTimeFacts, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/billing-keys/billing-key-dialogs";
 import { SecretModal } from "@/components/keys/secret-modal";
@@ -191,25 +191,10 @@ function BillingKeyCard({ k, rename, toggle, remove }: { k: ManagementKeyView; r
         <StatusBadge status={keyStatus(k)} />
       </div>
       <dl className="grid grid-cols-2 gap-x-4 gap-y-1.5 text-xs">
-        <CardFact term="Last used">
-          <RelativeTime iso={k.lastUsedAt} />
-        </CardFact>
-        <CardFact term={k.expiresAt ? "Expires" : "Created"}>
-          <RelativeTime iso={k.expiresAt ?? k.createdAt} />
-        </CardFact>
+        <KeyTimeFacts k={k} />
       </dl>
       <CopyableId id={k.id} name={k.name} />
-      <div className="flex gap-2 pt-1">
-        <Button size="sm" variant="secondary" onClick={rename} aria-label={`Rename ${k.name}`}>
-          Rename
-        </Button>
-        <Button size="sm" variant="secondary" onClick={toggle} aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}>
-          {k.isActive ? "Pause" : "Resume"}
-        </Button>
-        <Button size="sm" variant="ghost-danger" onClick={remove} aria-label={`Delete ${k.name}`} className="ml-auto">
-          Delete
-        </Button>
-      </div>
+      <KeyCardActions k={k} first={{ label: "Rename", onClick: rename }} toggle={toggle} remove={remove} />
     </Card>
   );
 }

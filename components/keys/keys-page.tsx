@@ -4,7 +4,7 @@ import { useRef, useState } from "react";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { Card, CardFact, Cell, CopyableId, KeyRowTail, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
+import { Card, CardFact, Cell, CopyableId, KeyCardActions, KeyRowTail, KeyTimeFacts, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
 import { formatCount, formatUsd, formatUsdShort } from "@/components/ui/format";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
@@ -255,25 +255,10 @@ function KeyCard({ k, edit, toggle, remove }: { k: ApiKeyView; edit: () => void;
       <dl className="grid grid-cols-2 gap-x-4 gap-y-1.5 text-xs">
         <CardFact term="Limits">{limitsText(k)}</CardFact>
         <CardFact term="Spend">{formatUsd(k.spend)}</CardFact>
-        <CardFact term="Last used">
-          <RelativeTime iso={k.lastUsedAt} />
-        </CardFact>
-        <CardFact term={k.expiresAt ? "Expires" : "Created"}>
-          <RelativeTime iso={k.expiresAt ?? k.createdAt} />
-        </CardFact>
+        <KeyTimeFacts k={k} />
       </dl>
       <CopyableId id={k.id} name={k.name} />
-      <div className="flex gap-2 pt-1">
-        <Button size="sm" variant="secondary" onClick={edit} aria-label={`Edit ${k.name}`}>
-          Edit
-        </Button>
-        <Button size="sm" variant="secondary" onClick={toggle} aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}>
-          {k.isActive ? "Pause" : "Resume"}
-        </Button>
-        <Button size="sm" variant="ghost-danger" onClick={remove} aria-label={`Delete ${k.name}`} className="ml-auto">
-          Delete
-        </Button>
-      </div>
+      <KeyCardActions k={k} first={{ label: "Edit", onClick: edit }} toggle={toggle} remove={remove} />
     </Card>
   );
 }

@@ -3,6 +3,7 @@
 import { useSyncExternalStore } from "react";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { cn } from "@/components/ui/cn";
+import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { ActionMenu, type ActionMenuItem } from "@/components/ui/dropdown-menu";
 import { RelativeTime } from "@/components/ui/relative-time";
@@ -111,6 +112,47 @@ export function KeyRowTail({ k, actions }: { k: { name: string; lastUsedAt: stri
         <ActionMenu label={`Actions for ${k.name}`} items={actions} />
       </Cell>
     </>
+  );
+}
+
+/** The facts every key card ends with: last used, and when it expires (or was created). */
+export function KeyTimeFacts({ k }: { k: { lastUsedAt: string | null; createdAt: string; expiresAt: string | null } }) {
+  return (
+    <>
+      <CardFact term="Last used">
+        <RelativeTime iso={k.lastUsedAt} />
+      </CardFact>
+      <CardFact term={k.expiresAt ? "Expires" : "Created"}>
+        <RelativeTime iso={k.expiresAt ?? k.createdAt} />
+      </CardFact>
+    </>
+  );
+}
+
+/** A key card's buttons, in view on a phone: the screen's own first action, Pause/Resume, Delete. */
+export function KeyCardActions({
+  k,
+  first,
+  toggle,
+  remove,
+}: {
+  k: { name: string; isActive: boolean };
+  first: { label: string; onClick: () => void };
+  toggle: () => void;
+  remove: () => void;
+}) {
+  return (
+    <div className="flex gap-2 pt-1">
+      <Button size="sm" variant="secondary" onClick={first.onClick} aria-label={`${first.label} ${k.name}`}>
+        {first.label}
+      </Button>
+      <Button size="sm" variant="secondary" onClick={toggle} aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}>
+        {k.isActive ? "Pause" : "Resume"}
+      </Button>
+      <Button size="sm" variant="ghost-danger" onClick={remove} aria-label={`Delete ${k.name}`} className="ml-auto">
+        Delete
+      </Button>
+    </div>
   );
 }
 
