@@ -2,6 +2,7 @@ import { prisma } from "@/lib/db";
 import { balanceMicros } from "@/lib/billing/ledger";
 import { microsToUsd } from "@/lib/billing/money";
 import type { BillingStatus } from "@/lib/billing/schemas";
+import { limits } from "@/lib/gateway/limits";
 
 /** Calendar months in UTC are the billing period. */
 export function currentPeriod(now = new Date()) {
@@ -27,11 +28,13 @@ export async function billingStatus(userId: string): Promise<BillingStatus> {
     keyGroups
       .filter((g) => g.keyType === type && (active === undefined || g.isActive === active))
       .reduce((n, g) => n + g._count._all, 0);
+  // Usage the gateway settled but has not written yet (at most about a second's worth) counts already.
+  const unflushed = BigInt(limits().pending(userId).unflushedMicros);
   // Debits are stored negative; spend is their magnitude.
-  const spend = -(periodDebits._sum.amountMicros ?? BigInt(0));
+  const spend = -(periodDebits._sum.amountMicros ?? BigInt(0)) + unflushed;
   return {
     currency: "USD",
-    balance: microsToUsd(balance),
+    balance: microsToUsd(balance - unflushed),
     spendThisPeriod: microsToUsd(spend),
     period: { start: period.start.toISOString(), end: period.end.toISOString() },
     activeSubscriptions: [],
