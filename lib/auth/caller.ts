@@ -1,7 +1,7 @@
 import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import { ForbiddenError, UnauthorizedError } from "@/lib/http/errors";
-import { hashKey, parseKey } from "@/lib/keys/format";
+import { touchCachedManagementKey, verifyKey } from "@/lib/keys/verify";
 import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
 
 /**
@@ -67,25 +67,24 @@ async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<
 }
 
 async function fromManagementKey(token: string): Promise<Caller> {
-  if (parseKey(token) !== "management") {
-    throw new UnauthorizedError(
-      "This is not a valid management key: its checksum does not match. Check that it was copied whole.",
-      "invalid_key",
-    );
+  const now = Date.now();
+  const verdict = await verifyKey(token, now);
+  switch (verdict.code) {
+    case "malformed_key":
+      throw new UnauthorizedError("This is not a valid management key: its checksum does not match. Check that it was copied whole.", "invalid_key");
+    case "unknown_key":
+      throw new UnauthorizedError("This management key does not exist or has been deleted.", "invalid_key");
+    case "key_inactive":
+      throw new UnauthorizedError("This management key has been deactivated.", "key_inactive");
+    case "key_expired":
+      throw new UnauthorizedError("This management key has expired. Create a new one in the dashboard.", "key_expired");
   }
-  const db = await prisma();
-  const key = await db.managementKey.findUnique({
-    where: { keyHash: hashKey(token) },
-    select: { id: true, userId: true, isActive: true, expiresAt: true, lastUsedAt: true },
-  });
-  if (!key) throw new UnauthorizedError("This management key does not exist or has been deleted.", "invalid_key");
-  if (!key.isActive) throw new UnauthorizedError("This management key has been deactivated.", "key_inactive");
-  const now = new Date();
-  if (key.expiresAt && key.expiresAt <= now) {
-    throw new UnauthorizedError("This management key has expired. Create a new one in the dashboard.", "key_expired");
-  }
-  if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await db.managementKey.updateMany({ where: { id: key.id }, data: { lastUsedAt: now } });
+  const key = verdict.key;
+  if (key.kind !== "management") throw new UnauthorizedError("This management key does not exist or has been deleted.", "invalid_key");
+  if (key.lastUsedAt === null || now - key.lastUsedAt > LAST_USED_RESOLUTION_MS) {
+    touchCachedManagementKey(key.id, now);
+    const db = await prisma();
+    await db.managementKey.updateMany({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } });
   }
   return { userId: key.userId, via: "management-key", managementKeyId: key.id };
 }

@@ -2,6 +2,7 @@ import { prisma } from "@/lib/db";
 import type { ManagementKey } from "@/generated/prisma/client.ts";
 import { NotFoundError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
+import { invalidateKey, keyCreated } from "@/lib/keys/verify";
 import type { BillingKeyView, CreateManagementKeyInput, ManagementKeyView, UpdateManagementKeyInput } from "@/lib/keys/schemas";
 
 /** Management keys (mk_…). Only a signed-in session reaches these functions. */
@@ -47,14 +48,16 @@ export async function createManagementKey(userId: string, input: CreateManagemen
       expiresAt: input.expiresAt ?? null,
     },
   });
+  keyCreated(material.hash);
   return { record, apiKey: material.key };
 }
 
-/** Renames or pauses a key. A paused key is refused from its next request on: every request reads its row. */
+/** Renames or pauses a key. A paused key is refused from its next request on: the key cache is invalidated before this returns. */
 export async function updateManagementKey(userId: string, id: string, patch: UpdateManagementKeyInput): Promise<ManagementKeyView> {
   const db = await prisma();
   // The owner is in the filter: the ownership check and the write are one statement.
   const { count } = await db.managementKey.updateMany({ where: { id, userId }, data: { name: patch.name, isActive: patch.isActive } });
+  invalidateKey(id);
   if (count === 0) throw managementKeyNotFound();
   const updated = await db.managementKey.findFirst({ where: { id, userId } });
   if (!updated) throw managementKeyNotFound();
@@ -64,6 +67,7 @@ export async function updateManagementKey(userId: string, id: string, patch: Upd
 export async function deleteManagementKey(userId: string, id: string): Promise<void> {
   const db = await prisma();
   const { count } = await db.managementKey.deleteMany({ where: { id, userId } });
+  invalidateKey(id);
   if (count === 0) throw managementKeyNotFound();
 }
 

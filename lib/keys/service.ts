@@ -4,6 +4,7 @@ import { balanceMicros } from "@/lib/billing/ledger";
 import { formatUsd, microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
+import { invalidateKey, keyCreated } from "@/lib/keys/verify";
 import type { ApiKeyView, CreateCreditKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
 
 /**
@@ -80,6 +81,7 @@ export async function createCreditKey(userId: string, input: CreateCreditKeyInpu
       expiresAt: input.expiresAt ?? null,
     },
   });
+  keyCreated(material.hash);
   return { record, apiKey: material.key };
 }
 
@@ -120,6 +122,8 @@ export async function updateKey(userId: string, id: string, patch: UpdateKeyInpu
       expiresAt: patch.expiresAt,
     },
   });
+  // Before answering: the gateway refuses a paused key from its very next request.
+  invalidateKey(id);
   if (count === 0) throw keyNotFound();
   const updated = await db.apiKey.findFirst({ where: { id, userId } });
   if (!updated) throw keyNotFound();
@@ -129,6 +133,7 @@ export async function updateKey(userId: string, id: string, patch: UpdateKeyInpu
 export async function deleteKey(userId: string, id: string): Promise<void> {
   const db = await prisma();
   const { count } = await db.apiKey.deleteMany({ where: { id, userId } });
+  invalidateKey(id);
   if (count === 0) throw keyNotFound();
 }
 

@@ -1,0 +1,180 @@
+import { prisma } from "@/lib/db";
+import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
+
+/**
+ * Key verification, once, for every caller: the gateway (sk_), the
+ * management API's auth layer (mk_) and POST /api/keys/verify. It answers
+ * with a reason code and never throws an HTTP error; each caller maps the
+ * code to its own error shape.
+ *
+ * Cost: a bad checksum is refused with no I/O. A key seen once is answered
+ * from memory. A well-formed key that does not exist is remembered as
+ * unknown (a bounded list), so random keys cannot hammer the database.
+ *
+ * Revocation: every write to a key (pause, delete, limit or expiry change)
+ * calls invalidateKey() in the same process before it answers, so the next
+ * request reads the row again. The cache lives on globalThis because Next
+ * bundles its own copy of lib/ for the dashboard's route handlers: both
+ * copies must see one cache. Expiry is checked on every request against the
+ * cached expiresAt, so it needs no invalidation.
+ */
+
+export type VerifyCode = "valid" | "malformed_key" | "unknown_key" | "key_inactive" | "key_expired";
+
+export interface ConsumptionKeyRecord {
+  kind: "credit" | "subscription";
+  id: string;
+  userId: string;
+  isActive: boolean;
+  expiresAt: number | null;
+  maxBudgetMicros: number | null;
+  /** The settled spend when the row was read (the limits store keeps the live figure). */
+  spendMicros: number;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  subscriptionId: string | null;
+}
+
+export interface ManagementKeyRecord {
+  kind: "management";
+  id: string;
+  userId: string;
+  isActive: boolean;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export type KeyRecord = ConsumptionKeyRecord | ManagementKeyRecord;
+
+export type VerifyResult =
+  | { ok: true; code: "valid"; key: KeyRecord }
+  | { ok: false; code: Exclude<VerifyCode, "valid">; key?: KeyRecord; kind?: KeyKind };
+
+/** Unknown keys remembered at most this many, oldest forgotten first. */
+const NEGATIVE_CAPACITY = 10_000;
+const NEGATIVE_TTL_MS = 10 * 60_000;
+
+interface KeyCache {
+  byHash: Map<string, KeyRecord>;
+  hashById: Map<string, string>;
+  unknown: Map<string, number>;
+  loading: Map<string, { epoch: number; promise: Promise<KeyRecord | null> }>;
+  /** Bumped by every invalidation: a read that raced a write is not cached, and later requests do not join it. */
+  epoch: number;
+}
+
+const globalForKeys = globalThis as unknown as { __keygateKeyCache?: KeyCache };
+
+function cache(): KeyCache {
+  return (globalForKeys.__keygateKeyCache ??= { byHash: new Map(), hashById: new Map(), unknown: new Map(), loading: new Map(), epoch: 0 });
+}
+
+export async function verifyKey(token: string, now = Date.now()): Promise<VerifyResult> {
+  const kind = parseKey(token);
+  if (!kind) return { ok: false, code: "malformed_key" };
+  const hash = hashKey(token);
+  const c = cache();
+  let key: KeyRecord | null | undefined = c.byHash.get(hash);
+  if (!key) {
+    const unknownUntil = c.unknown.get(hash);
+    if (unknownUntil !== undefined && unknownUntil > now) return { ok: false, code: "unknown_key", kind };
+    key = await load(hash, kind);
+  }
+  if (!key) return { ok: false, code: "unknown_key", kind };
+  return judge(key, now);
+}
+
+/** The verdict on a known key at `now`. */
+export function judge(key: KeyRecord, now: number): VerifyResult {
+  if (!key.isActive) return { ok: false, code: "key_inactive", key };
+  if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, code: "key_expired", key };
+  return { ok: true, code: "valid", key };
+}
+
+function load(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
+  const c = cache();
+  const pending = c.loading.get(hash);
+  if (pending && pending.epoch === c.epoch) return pending.promise;
+  const epoch = c.epoch;
+  const promise = read(hash, kind).then((record) => {
+    if (c.epoch === epoch) remember(hash, record);
+    return record;
+  });
+  c.loading.set(hash, { epoch, promise });
+  const done = () => {
+    if (c.loading.get(hash)?.promise === promise) c.loading.delete(hash);
+  };
+  promise.then(done, done);
+  return promise;
+}
+
+async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
+  const db = await prisma();
+  if (kind === "management") {
+    const row = await db.managementKey.findUnique({
+      where: { keyHash: hash },
+      select: { id: true, userId: true, isActive: true, expiresAt: true, lastUsedAt: true },
+    });
+    if (!row) return null;
+    return { kind: "management", ...row, expiresAt: row.expiresAt?.getTime() ?? null, lastUsedAt: row.lastUsedAt?.getTime() ?? null };
+  }
+  const row = await db.apiKey.findUnique({ where: { keyHash: hash } });
+  // The prefix says sk_live_ or sk_pool_; a row of the other type would be a forgery, not a key.
+  if (!row || row.keyType !== kind) return null;
+  return {
+    kind: row.keyType,
+    id: row.id,
+    userId: row.userId,
+    isActive: row.isActive,
+    expiresAt: row.expiresAt?.getTime() ?? null,
+    maxBudgetMicros: row.maxBudgetMicros === null ? null : Number(row.maxBudgetMicros),
+    spendMicros: Number(row.spendMicros),
+    rpmLimit: row.rpmLimit,
+    tpmLimit: row.tpmLimit,
+    subscriptionId: row.subscriptionId,
+  };
+}
+
+function remember(hash: string, record: KeyRecord | null): void {
+  const c = cache();
+  if (record) {
+    c.byHash.set(hash, record);
+    c.hashById.set(record.id, hash);
+    c.unknown.delete(hash);
+    return;
+  }
+  if (c.unknown.size >= NEGATIVE_CAPACITY) {
+    const oldest = c.unknown.keys().next();
+    if (!oldest.done) c.unknown.delete(oldest.value);
+  }
+  c.unknown.set(hash, Date.now() + NEGATIVE_TTL_MS);
+}
+
+/**
+ * Call after every write to a key's row (pause, delete, limits, expiry), in
+ * the same process, before answering: the next request reads the row again.
+ */
+export function invalidateKey(id: string): void {
+  const c = cache();
+  c.epoch++;
+  const hash = c.hashById.get(id);
+  if (hash) {
+    c.byHash.delete(hash);
+    c.hashById.delete(id);
+  }
+}
+
+/** Call when a key is created: an earlier guess of exactly this key must not stay "unknown". */
+export function keyCreated(hash: string): void {
+  const c = cache();
+  c.epoch++;
+  c.unknown.delete(hash);
+}
+
+/** Records a management key's lastUsedAt in the cached row (the row itself is written at most once a minute). */
+export function touchCachedManagementKey(id: string, at: number): void {
+  const c = cache();
+  const hash = c.hashById.get(id);
+  const record = hash ? c.byHash.get(hash) : undefined;
+  if (record?.kind === "management") record.lastUsedAt = at;
+}
