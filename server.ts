@@ -2,13 +2,16 @@ import http from "node:http";
 import next from "next";
 import { closeDb } from "@/lib/db";
 import { env, listenHost } from "@/lib/env";
+import { drainGateway, handleGateway } from "@/lib/gateway/handler";
+import { drainUsage } from "@/lib/gateway/usage";
 import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJsonError } from "@/lib/http/node-guards";
 
 /**
  * Keygate's one process: a node:http server that checks every raw request,
- * then hands it to Next (pages, /api route handlers). The gateway's hot path
- * (/v1/*) will be answered here by plain handlers, because Next's routing
- * costs ~40x a plain handler (see the README's benchmarks). Run through tsx (scripts/start.mjs).
+ * answers the gateway's hot path (/v1/*, POST /api/keys/verify) with plain
+ * handlers, because Next's routing costs ~40x a plain handler (see the
+ * README's benchmarks), and hands everything else to Next (pages, /api route
+ * handlers). Run through tsx (scripts/start.mjs).
  * Shared state lives on globalThis: Next bundles its own copy of lib/.
  */
 
@@ -33,6 +36,7 @@ async function main() {
   const server = http.createServer((req, res) => {
     if (rejectDuplicateCredentials(req, res)) return;
     dropUntrustedForwardedHeaders(req, trustProxy);
+    if (handleGateway(req, res)) return;
     handle(req, res).catch((err: unknown) => {
       console.error("[keygate] request failed:", err instanceof Error ? err.message : String(err));
       if (!res.headersSent) sendJsonError(res, 500, "internal_error", "Something went wrong on our side. The request was not completed; please try again.");
@@ -58,15 +62,24 @@ async function main() {
       if (stopping) return;
       stopping = true;
       const code = signal === "SIGINT" ? 130 : 143;
-      // In-flight requests get a few seconds; then the process goes regardless.
-      setTimeout(() => process.exit(code), 5000).unref();
-      server.close(() => {
-        // PGlite writes to its data directory: close it cleanly.
-        closeDb()
-          .catch((err: unknown) => console.error("[keygate] closing the database:", err instanceof Error ? err.message : String(err)))
-          .finally(() => process.exit(code));
-      });
+      // Stop accepting; in-flight gateway requests get a grace period, then are
+      // aborted and settled; usage is flushed; then the database is closed.
+      // A hard limit ends it regardless.
+      setTimeout(() => process.exit(code), 20_000).unref();
+      server.close();
       server.closeIdleConnections();
+      void (async () => {
+        try {
+          await drainGateway(10_000);
+          await drainUsage();
+          // PGlite writes to its data directory: close it cleanly.
+          await closeDb();
+        } catch (err) {
+          console.error("[keygate] shutting down:", err instanceof Error ? err.message : String(err));
+        } finally {
+          process.exit(code);
+        }
+      })();
     });
   }
 }

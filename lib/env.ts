@@ -57,6 +57,16 @@ const envSchema = z.object({
       .transform((v) => v === "true" || v === "1"),
   ),
   KEYGATE_SIGNUPS_PER_HOUR: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).default(20)),
+  // Upstreams, with the official SDKs' conventions: OPENAI_BASE_URL includes
+  // /v1, ANTHROPIC_BASE_URL does not.
+  OPENAI_BASE_URL: z.preprocess(blankIsUnset, z.url().optional()),
+  OPENAI_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: z.preprocess(blankIsUnset, z.url().optional()),
+  ANTHROPIC_API_KEY: optionalString,
+  // The built-in keygate/echo model: auto means on while no real upstream is configured.
+  KEYGATE_DEMO_UPSTREAM: z.preprocess(blankIsUnset, z.enum(["auto", "on", "off"]).default("auto")),
+  // How long the gateway waits for an upstream's response headers, and then between two chunks.
+  KEYGATE_UPSTREAM_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1000).default(600_000)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
 });
@@ -120,6 +130,13 @@ export function publicOrigin(): string {
   const host = listenHost();
   const shown = !host || host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   return `http://${shown}:${e.PORT}`;
+}
+
+/** Whether keygate/echo is served: `auto` means while no real upstream is configured. */
+export function demoUpstreamEnabled(): boolean {
+  const e = env();
+  if (e.KEYGATE_DEMO_UPSTREAM !== "auto") return e.KEYGATE_DEMO_UPSTREAM === "on";
+  return !(e.OPENAI_BASE_URL || e.OPENAI_API_KEY || e.ANTHROPIC_BASE_URL || e.ANTHROPIC_API_KEY);
 }
 
 export function usesEmbeddedDatabase(): boolean {

@@ -61,7 +61,7 @@ export async function listKeys(user: TestUser, token = user.token): Promise<Arra
 }
 
 /** Every row of a table, as JSON text (BigInt as a string). */
-export async function dumpTable(table: "ApiKey" | "ManagementKey" | "User" | "LedgerEntry"): Promise<string> {
+export async function dumpTable(table: "ApiKey" | "ManagementKey" | "User" | "LedgerEntry" | "UsageRecord"): Promise<string> {
   const rows = await (await getDb()).session((s) => s.query(`SELECT * FROM "${table}"`));
   return JSON.stringify(rows, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
 }

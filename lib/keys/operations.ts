@@ -20,6 +20,8 @@ import {
   managementKeyViewSchema,
   updateKeySchema,
   updateManagementKeySchema,
+  verifyKeyRequestSchema,
+  verifyKeyResultSchema,
   type ApiKeyView,
   type ManagementKeyView,
 } from "@/lib/keys/schemas";
@@ -131,6 +133,32 @@ export const createSubscriptionKey = defineOperation({
   examples: {
     body: { name: "night-batch" },
     response: { id: "cm9x2k1q40003key0pool", apiKey: "sk_pool_8kLm2Nq4Rs6Tu8Vw0Xy2Za4Bc6De8FgExAmPL", isActive: true },
+  },
+});
+
+export const verifyConsumptionKey = defineOperation({
+  id: "verifyKey",
+  method: "POST",
+  path: "/api/keys/verify",
+  tag: "Consumption keys",
+  summary: "Check a consumption key without spending it",
+  description:
+    "For an external gateway (nginx `auth_request`, Envoy `ext_authz`, LiteLLM): whether the key would be admitted now, why not, its owner, type and limits, and what remains. A bad, paused or unknown key is still a 200 with `valid: false` and its `code`: the question was answered. Served by the gateway's own handler, from memory for any key it has seen.",
+  auth: "none",
+  servedBy: "node",
+  body: verifyKeyRequestSchema,
+  response: { status: 200, description: "The verdict.", schema: verifyKeyResultSchema, shape: "envelope" },
+  examples: {
+    body: { key: EXAMPLE_SK },
+    response: {
+      valid: true,
+      code: "valid",
+      keyId: "cm9x2k1q40001key0ci01",
+      keyType: "credit",
+      ownerId: "cm9x2k1q40000usr0demo",
+      limits: { rpm: 60, tpm: null, maxBudget: 25, expiresAt: null },
+      remaining: { requests: 59, tokens: null, budget: 21.783, balance: 4.2 },
+    },
   },
 });
 

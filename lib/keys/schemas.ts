@@ -272,3 +272,32 @@ export type CreateCreditKeyInput = z.output<typeof createCreditKeySchema>;
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
 export type CreateManagementKeyInput = z.output<typeof createManagementKeySchema>;
 export type UpdateManagementKeyInput = z.output<typeof updateManagementKeySchema>;
+
+export const verifyKeyRequestSchema = z.strictObject({
+  key: z.string({ error: "key must be a string: the consumption key to check" }).min(1, "key must not be empty").max(200, "key must be at most 200 characters").meta({ description: "The consumption key to check (`sk_live_…` or `sk_pool_…`)." }),
+});
+
+export const VERIFY_CODES = ["valid", "malformed_key", "unknown_key", "key_inactive", "key_expired", "not_a_consumption_key", "insufficient_balance", "budget_exceeded", "outside_reserved_block"] as const;
+
+export const verifyKeyResultSchema = z
+  .strictObject({
+    valid: z.boolean().meta({ description: "Whether the gateway would admit a request with this key now (before its rate limits)." }),
+    code: z.enum(VERIFY_CODES).meta({ description: "`valid`, or why not." }),
+    keyId: z.string().nullable(),
+    keyType: z.enum(["credit", "subscription"]).nullable(),
+    ownerId: z.string().nullable(),
+    limits: z
+      .strictObject({ rpm: z.number().int().nullable(), tpm: z.number().int().nullable(), maxBudget: z.number().nullable(), expiresAt: z.iso.datetime().nullable() })
+      .nullable(),
+    remaining: z
+      .strictObject({
+        requests: z.number().int().nullable().meta({ description: "Requests left in the current rolling minute (null: no rpm limit)." }),
+        tokens: z.number().int().nullable().meta({ description: "Tokens left in the current rolling minute (null: no tpm limit)." }),
+        budget: z.number().nullable().meta({ description: "USD left of the key's maxBudget after requests in flight (null: no cap)." }),
+        balance: z.number().meta({ description: "USD left of the account's balance after requests in flight." }),
+      })
+      .nullable(),
+  })
+  .meta({ id: "KeyVerification" });
+
+export type KeyVerification = z.infer<typeof verifyKeyResultSchema>;

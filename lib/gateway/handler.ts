@@ -1,0 +1,529 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Agent, request as undiciRequest } from "undici";
+import { balanceMicros } from "@/lib/billing/ledger";
+import { env } from "@/lib/env";
+import { activeModels, findModel, type CatalogueModel, type Protocol } from "@/lib/gateway/catalogue";
+import { echoResponse, type UpstreamResponse } from "@/lib/gateway/echo";
+import { costMicros, limits, WINDOW_MS, type AdmitResult, type RateState } from "@/lib/gateway/limits";
+import { errorBody, estimateTokens, promptTokenBound, renameModel, requestedMaxTokens, setMaxTokens, StreamMeter, usageFromBody, type GatewayErrorCode } from "@/lib/gateway/protocols";
+import { newUsageId, recordUsage } from "@/lib/gateway/usage";
+import { verifyKeyRequest } from "@/lib/gateway/verify-endpoint";
+import { sendJsonError } from "@/lib/http/node-guards";
+import { redact } from "@/lib/log";
+import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
+
+/**
+ * The gateway's hot path, as a plain node:http handler (server.ts calls it
+ * before Next): /v1/chat/completions, /v1/messages, /v1/models and
+ * POST /api/keys/verify. Per request, in steady state: a checksum, a SHA-256,
+ * Map lookups, one synchronous admission in the limits store, and the
+ * upstream call. No database read: keys, balances and the catalogue are in
+ * memory, and usage is written in batches (usage.ts).
+ */
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+interface GatewayState {
+  agent: Agent | null;
+  /** Requests in flight, so a shutdown can wait for them and settle them. */
+  inFlight: Set<AbortController>;
+}
+
+const globalForGateway = globalThis as unknown as { __keygateGateway?: GatewayState };
+
+function gateway(): GatewayState {
+  return (globalForGateway.__keygateGateway ??= { agent: null, inFlight: new Set() });
+}
+
+function agent(): Agent {
+  const g = gateway();
+  if (!g.agent) {
+    const timeout = env().KEYGATE_UPSTREAM_TIMEOUT_MS;
+    g.agent = new Agent({ connections: 256, keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout });
+  }
+  return g.agent;
+}
+
+/** Answers the request and returns true when it is the gateway's; false hands it on (to Next). */
+export function handleGateway(req: IncomingMessage, res: ServerResponse): boolean {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  if (path === "/api/keys/verify") {
+    if (req.method !== "POST") {
+      res.setHeader("Allow", "POST");
+      sendJsonError(res, 405, "method_not_allowed", "POST /api/keys/verify takes the key in a JSON body: {\"key\": \"sk_…\"}.");
+    } else void guard(req, res, "openai", verifyKeyRequest(req, res));
+    return true;
+  }
+  if (!path.startsWith("/v1/") && path !== "/v1") return false;
+  if (path === "/v1/chat/completions" && req.method === "POST") void guard(req, res, "openai", inference(req, res, "openai"));
+  else if (path === "/v1/messages" && req.method === "POST") void guard(req, res, "anthropic", inference(req, res, "anthropic"));
+  else if (path === "/v1/models" && req.method === "GET") void guard(req, res, "openai", listModels(req, res));
+  else {
+    const protocol: Protocol = path.startsWith("/v1/messages") ? "anthropic" : "openai";
+    sendError(res, protocol, 404, "invalid_request", `Keygate serves POST /v1/chat/completions, POST /v1/messages and GET /v1/models; ${req.method} ${path} is not one of them.`);
+  }
+  return true;
+}
+
+async function guard(req: IncomingMessage, res: ServerResponse, protocol: Protocol, work: Promise<void>): Promise<void> {
+  try {
+    await work;
+  } catch (err) {
+    console.error(`[keygate] gateway request failed: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
+    if (!res.headersSent) sendError(res, protocol, 500, "internal_error", "Keygate failed to handle this request; nothing was charged. Please try again.");
+    else res.destroy();
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, protocol: Protocol, status: number, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const extra = status === 401 ? { "www-authenticate": "Bearer", ...headers } : headers;
+  sendJson(res, status, errorBody(protocol, status, code, message), extra);
+}
+
+/** The key from `Authorization: Bearer …` or `x-api-key`. */
+export function credentialOf(req: IncomingMessage): string | null {
+  const auth = req.headers.authorization;
+  if (auth) {
+    if (/^Bearer\s*$/i.test(auth.trim())) return null;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return m ? m[1] : auth.trim();
+  }
+  const key = req.headers["x-api-key"];
+  return typeof key === "string" && key.trim() ? key.trim() : null;
+}
+
+type Authorized = { ok: true; key: ConsumptionKeyRecord } | { ok: false; status: number; code: GatewayErrorCode; message: string };
+
+/** A consumption key that may be used now, or why not. */
+export async function authorize(token: string | null, now: number): Promise<Authorized> {
+  const refuse = (message: string): Authorized => ({ ok: false, status: 401, code: "invalid_api_key", message });
+  if (!token) return refuse("No API key: send your Keygate key as 'Authorization: Bearer sk_…' or 'x-api-key: sk_…'.");
+  if (token.startsWith("mk_")) return refuse("Management keys (mk_…) are for the management API, not for inference. Use a consumption key (sk_live_… or sk_pool_…).");
+  const verdict = await verifyKey(token, now);
+  switch (verdict.code) {
+    case "malformed_key":
+      return refuse("This is not a valid Keygate key: its checksum does not match. Check that it was copied whole.");
+    case "unknown_key":
+      return refuse("This key does not exist or has been deleted.");
+    case "key_inactive":
+      return refuse("This key is paused. Reactivate it in the dashboard or with PUT /api/keys/:id.");
+    case "key_expired":
+      return refuse("This key has expired.");
+  }
+  const key = verdict.key;
+  if (key.kind === "management") return refuse("Management keys (mk_…) are for the management API, not for inference.");
+  return { ok: true, key };
+}
+
+/** Seeds the limits store with the key's spend and the account's balance, the first time only. */
+export async function ensureSeeded(key: ConsumptionKeyRecord): Promise<void> {
+  const store = limits();
+  if (!store.hasKey(key.id)) store.seedKey(key.id, key.spendMicros);
+  while (!store.hasAccount(key.userId)) {
+    const generation = store.accountGeneration(key.userId);
+    const balance = await balanceMicros(key.userId);
+    if (store.seedAccount(key.userId, Number(balance), generation)) break;
+  }
+}
+
+function rateHeaders(rate: RateState): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (rate.rpmLimit !== null) {
+    h["x-ratelimit-limit-requests"] = String(rate.rpmLimit);
+    h["x-ratelimit-remaining-requests"] = String(rate.rpmRemaining);
+    h["x-ratelimit-reset-requests"] = seconds(rate.rpmResetMs);
+  }
+  if (rate.tpmLimit !== null) {
+    h["x-ratelimit-limit-tokens"] = String(rate.tpmLimit);
+    h["x-ratelimit-remaining-tokens"] = String(rate.tpmRemaining);
+    h["x-ratelimit-reset-tokens"] = seconds(rate.tpmResetMs);
+  }
+  return h;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms) / 1000}s`;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_large" | "aborted"> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers["content-length"]);
+    if (declared > limit) {
+      resolve("too_large");
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve("too_large");
+        req.removeAllListeners("data");
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", () => resolve("aborted"));
+    req.on("aborted", () => resolve("aborted"));
+  });
+}
+
+/** The request body as a JSON object, or an answer already sent. */
+export async function readJsonObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  protocol: Protocol,
+  fail: (status: 400 | 413, message: string) => void = (status, message) =>
+    sendError(res, protocol, status, status === 413 ? "request_too_large" : "invalid_request", message, status === 413 ? { connection: "close" } : {}),
+): Promise<{ json: Record<string, unknown>; bytes: number } | null> {
+  const raw = await readBody(req, MAX_BODY_BYTES);
+  if (raw === "aborted") return null;
+  if (raw === "too_large") {
+    fail(413, `The request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`);
+    return null;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString("utf8"));
+  } catch {
+    fail(400, "The request body is not valid JSON.");
+    return null;
+  }
+  if (!json || typeof json !== "object" || Array.isArray(json)) {
+    fail(400, "The request body must be a JSON object.");
+    return null;
+  }
+  return { json: json as Record<string, unknown>, bytes: raw.length };
+}
+
+async function listModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const auth = await authorize(credentialOf(req), Date.now());
+  if (!auth.ok) return sendError(res, "openai", auth.status, auth.code, auth.message);
+  const models = await activeModels();
+  sendJson(res, 200, {
+    object: "list",
+    data: models.map((m) => ({ id: m.model, object: "model", created: 0, owned_by: m.provider })),
+  });
+}
+
+function upstreamFor(protocol: Protocol): { url: string; headers: Record<string, string> } | null {
+  const e = env();
+  if (protocol === "openai") {
+    if (!e.OPENAI_BASE_URL && !e.OPENAI_API_KEY) return null;
+    const base = (e.OPENAI_BASE_URL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
+    return { url: `${base}/chat/completions`, headers: e.OPENAI_API_KEY ? { authorization: `Bearer ${e.OPENAI_API_KEY}` } : {} };
+  }
+  if (!e.ANTHROPIC_BASE_URL && !e.ANTHROPIC_API_KEY) return null;
+  const base = (e.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com").replace(/\/+$/, "");
+  return { url: `${base}/v1/messages`, headers: e.ANTHROPIC_API_KEY ? { "x-api-key": e.ANTHROPIC_API_KEY } : {} };
+}
+
+/** Client headers passed on to the upstream (protocol versions and features; never the client's key). */
+function forwardedHeaders(req: IncomingMessage, protocol: Protocol): Record<string, string> {
+  const out: Record<string, string> = { "content-type": "application/json" };
+  if (protocol === "anthropic") {
+    const version = req.headers["anthropic-version"];
+    out["anthropic-version"] = typeof version === "string" ? version : "2023-06-01";
+    const beta = req.headers["anthropic-beta"];
+    if (typeof beta === "string") out["anthropic-beta"] = beta;
+  }
+  return out;
+}
+
+function refusalMessage(result: Extract<AdmitResult, { ok: false }>, key: ConsumptionKeyRecord): { status: number; code: GatewayErrorCode; message: string } {
+  switch (result.reason) {
+    case "rpm":
+      return { status: 429, code: "rate_limit_exceeded", message: `This key allows ${key.rpmLimit} requests per minute; try again in ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s.` };
+    case "tpm":
+      return { status: 429, code: "rate_limit_exceeded", message: `This key allows ${key.tpmLimit} tokens per minute, and this request could use more than is left in the current minute.` };
+    case "budget":
+      return { status: 402, code: "budget_exceeded", message: `This key's budget cannot pay for this request: $${(result.availableMicros / 1e6).toFixed(6)} of its maxBudget is left after requests in flight. Raise maxBudget, or send a smaller prompt or max_tokens.` };
+    case "balance":
+      return { status: 402, code: "insufficient_balance", message: `Your credit balance cannot pay for this request: $${(result.availableMicros / 1e6).toFixed(6)} is available after requests in flight. Top up your credits, or send a smaller prompt or max_tokens.` };
+  }
+}
+
+async function inference(req: IncomingMessage, res: ServerResponse, protocol: Protocol): Promise<void> {
+  const startedAt = performance.now();
+  const now = Date.now();
+  const auth = await authorize(credentialOf(req), now);
+  if (!auth.ok) {
+    req.resume();
+    return sendError(res, protocol, auth.status, auth.code, auth.message);
+  }
+  const key = auth.key;
+  if (key.kind === "subscription") {
+    req.resume();
+    return sendError(res, protocol, 403, "outside_reserved_block", "This subscription key has no reserved time block now: subscription keys work only inside their subscription's blocks.");
+  }
+  const parsed = await readJsonObject(req, res, protocol);
+  if (!parsed) return;
+  const body = parsed.json;
+  if (typeof body.model !== "string" || !body.model) return sendError(res, protocol, 400, "invalid_request", "The request needs a 'model': one of the names GET /v1/models lists.");
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return sendError(res, protocol, 400, "invalid_request", "The request needs a non-empty 'messages' array.");
+  const model = await findModel(body.model);
+  if (!model || !model.active || (model.provider !== protocol && model.provider !== "keygate")) {
+    const which = protocol === "openai" ? "/v1/chat/completions" : "/v1/messages";
+    return sendError(res, protocol, 404, "model_not_found", `The model '${body.model}' does not exist or is not served on ${which}. GET /v1/models lists the models you can use.`);
+  }
+  const upstream = model.provider === "keygate" ? null : upstreamFor(protocol);
+  if (model.provider !== "keygate" && !upstream) {
+    return sendError(res, protocol, 502, "upstream_error", `No ${protocol === "openai" ? "OpenAI" : "Anthropic"} upstream is configured for '${model.model}'. The operator must set ${protocol === "openai" ? "OPENAI_BASE_URL or OPENAI_API_KEY" : "ANTHROPIC_BASE_URL or ANTHROPIC_API_KEY"}.`);
+  }
+
+  await ensureSeeded(key);
+  const requested = requestedMaxTokens(protocol, body);
+  const promptTokens = promptTokenBound(parsed.bytes, body);
+  const requestId = newUsageId();
+  const ttlMs = env().KEYGATE_UPSTREAM_TIMEOUT_MS + WINDOW_MS;
+  const store = limits();
+  const admitted = store.admit({
+    requestId,
+    userId: key.userId,
+    keyId: key.id,
+    now: Date.now(),
+    ttlMs,
+    rpmLimit: key.rpmLimit,
+    tpmLimit: key.tpmLimit,
+    maxBudgetMicros: key.maxBudgetMicros,
+    promptTokens,
+    inputMicrosPerMTok: model.inputMicrosPerMTok,
+    outputMicrosPerMTok: model.outputMicrosPerMTok,
+    requestedMaxTokens: requested,
+    modelMaxTokens: model.maxOutputTokens,
+  });
+  const headers = rateHeaders(admitted.rate);
+  if (!admitted.ok) {
+    const refusal = refusalMessage(admitted, key);
+    if (admitted.retryAfterMs !== null) headers["retry-after"] = String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000)));
+    return sendError(res, protocol, refusal.status, refusal.code, refusal.message, headers);
+  }
+  // Always send a cap upstream: the reservation holds exactly that many output tokens.
+  setMaxTokens(protocol, body, admitted.maxTokens);
+  if (admitted.lowered) headers["x-keygate-max-tokens"] = String(admitted.maxTokens);
+  headers["x-request-id"] = requestId;
+  const stream = body.stream === true;
+  let clientWantsUsage = false;
+  if (stream && protocol === "openai") {
+    const options = (body.stream_options && typeof body.stream_options === "object" ? body.stream_options : {}) as Record<string, unknown>;
+    clientWantsUsage = options.include_usage === true;
+    body.stream_options = { ...options, include_usage: true };
+  }
+  body.model = model.upstreamModel;
+
+  await forward({ req, res, protocol, key, model, body, stream, clientWantsUsage, requestId, promptTokens, promptBytes: parsed.bytes, maxTokens: admitted.maxTokens, headers, startedAt, upstream });
+}
+
+interface Forward {
+  req: IncomingMessage;
+  res: ServerResponse;
+  protocol: Protocol;
+  key: ConsumptionKeyRecord;
+  model: CatalogueModel;
+  body: Record<string, unknown>;
+  stream: boolean;
+  clientWantsUsage: boolean;
+  requestId: string;
+  promptTokens: number;
+  promptBytes: number;
+  maxTokens: number;
+  headers: Record<string, string>;
+  startedAt: number;
+  upstream: { url: string; headers: Record<string, string> } | null;
+}
+
+async function forward(f: Forward): Promise<void> {
+  const { res, protocol, model, requestId } = f;
+  const store = limits();
+  const abort = new AbortController();
+  const g = gateway();
+  g.inFlight.add(abort);
+  // A client that goes away mid-request: stop the upstream, charge what was generated.
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.on("close", onClose);
+  let settled = false;
+  const finish = (status: number, usage: { inputTokens: number; outputTokens: number } | null, ttftMs: number | null) => {
+    if (settled) return;
+    settled = true;
+    g.inFlight.delete(abort);
+    res.off("close", onClose);
+    if (!usage) {
+      store.release(requestId);
+      return;
+    }
+    const cost = costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok);
+    store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens });
+    recordUsage({
+      id: requestId,
+      userId: f.key.userId,
+      apiKeyId: f.key.id,
+      model: model.model,
+      provider: model.provider,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      costMicros: cost,
+      inputMicrosPerMTok: model.inputMicrosPerMTok,
+      outputMicrosPerMTok: model.outputMicrosPerMTok,
+      status,
+      latencyMs: Math.round(performance.now() - f.startedAt),
+      ttftMs,
+      streamed: f.stream,
+      createdAt: new Date(),
+    });
+  };
+
+  let upstream: UpstreamResponse;
+  try {
+    upstream = f.upstream
+      ? await undiciRequest(f.upstream.url, {
+          method: "POST",
+          headers: { ...forwardedHeaders(f.req, protocol), ...f.upstream.headers },
+          body: JSON.stringify(f.body),
+          signal: abort.signal,
+          dispatcher: agent(),
+        })
+      : echoResponse(protocol, f.body, f.maxTokens, f.promptBytes);
+  } catch (err) {
+    finish(502, null, null);
+    if (abort.signal.aborted) return;
+    const timeout = err instanceof Error && /timeout/i.test(err.name + err.message);
+    return sendError(
+      res,
+      protocol,
+      timeout ? 504 : 502,
+      timeout ? "upstream_timeout" : "upstream_error",
+      timeout ? `The upstream for '${model.model}' did not answer in time; nothing was charged.` : `The upstream for '${model.model}' could not be reached; nothing was charged. Try again shortly.`,
+      f.headers,
+    );
+  }
+
+  if (upstream.statusCode >= 400) {
+    // Passed on in the upstream's own shape and status; nothing was generated, nothing is charged.
+    const text = await readAll(upstream.body).catch(() => "");
+    finish(upstream.statusCode, null, null);
+    const contentType = header(upstream.headers, "content-type") ?? "application/json";
+    const retryAfter = header(upstream.headers, "retry-after");
+    res.writeHead(upstream.statusCode, { ...f.headers, "content-type": contentType, ...(retryAfter ? { "retry-after": retryAfter } : {}) });
+    res.end(text);
+    return;
+  }
+
+  if (!f.stream) {
+    let text: string;
+    try {
+      text = await readAll(upstream.body);
+    } catch {
+      // Cut off mid-body: the upstream read the prompt; charge its estimate.
+      finish(502, { inputTokens: estimateTokens(f.promptBytes), outputTokens: 0 }, null);
+      if (!abort.signal.aborted) sendError(res, protocol, 502, "upstream_error", "The upstream's answer was cut off.", f.headers);
+      return;
+    }
+    let json: Record<string, unknown> | null = null;
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      json = null;
+    }
+    const usage = json ? usageFromBody(protocol, json) : null;
+    // An upstream that reports no usage is charged by estimate: about four bytes a token, each way.
+    finish(upstream.statusCode, usage ?? { inputTokens: estimateTokens(f.promptBytes), outputTokens: Math.min(f.maxTokens, estimateTokens(text.length)) }, null);
+    if (json && model.upstreamModel !== model.model) {
+      renameModel(json, model.model);
+      text = JSON.stringify(json);
+    }
+    if (!res.destroyed) {
+      res.writeHead(upstream.statusCode, { ...f.headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+      res.end(text);
+    }
+    return;
+  }
+
+  // Streaming: pass each chunk on as it arrives, never buffering past one event, and wait when the client is slow.
+  const meter = new StreamMeter(protocol, f.clientWantsUsage, model.model, model.upstreamModel);
+  res.writeHead(upstream.statusCode, {
+    ...f.headers,
+    "content-type": header(upstream.headers, "content-type") ?? "text/event-stream",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
+  });
+  res.flushHeaders();
+  let status = upstream.statusCode;
+  let lastRenewal = Date.now();
+  const ttlMs = env().KEYGATE_UPSTREAM_TIMEOUT_MS + WINDOW_MS;
+  try {
+    for await (const chunk of upstream.body) {
+      const out = meter.push(chunk);
+      if (out && !res.write(out)) await drained(res, abort.signal);
+      if (Date.now() - lastRenewal > ttlMs / 4) {
+        lastRenewal = Date.now();
+        store.renew(requestId, lastRenewal, ttlMs);
+      }
+    }
+    const rest = meter.end();
+    if (rest) res.write(rest);
+  } catch {
+    status = abort.signal.aborted ? 499 : 502;
+  }
+  const usage = {
+    inputTokens: meter.usage.inputTokens ?? estimateTokens(f.promptBytes),
+    outputTokens: Math.min(Math.max(meter.usage.outputTokens ?? 0, meter.deltas), f.maxTokens),
+  };
+  finish(status, usage, meter.firstTokenAt === null ? null : Math.round(meter.firstTokenAt - f.startedAt));
+  if (status === 502) res.destroy();
+  else res.end();
+}
+
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error("aborted"));
+    const done = () => {
+      res.off("drain", done);
+      signal.removeEventListener("abort", fail);
+      resolve();
+    };
+    const fail = () => {
+      res.off("drain", done);
+      reject(new Error("aborted"));
+    };
+    res.on("drain", done);
+    signal.addEventListener("abort", fail, { once: true });
+  });
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Shutdown: waits for requests in flight (up to `graceMs`), then aborts the rest; each settles what it used. */
+export async function drainGateway(graceMs: number): Promise<void> {
+  const g = gateway();
+  const deadline = Date.now() + graceMs;
+  while (g.inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const a of g.inFlight) a.abort();
+  const settleBy = Date.now() + 1_000;
+  while (g.inFlight.size && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 10));
+}

@@ -1,0 +1,345 @@
+/**
+ * The limits store: every number the gateway decides with (rpm and tpm
+ * windows, the account balance and the key's spend, in-flight reservations),
+ * behind one interface whose every operation is one atomic step. This file
+ * has the in-memory store: one synchronous step per operation, with no await
+ * inside, which JavaScript runs without interleaving. A Redis store (a Lua
+ * script per operation) can implement the same interface for several
+ * instances.
+ *
+ * Money is integer micro-dollars (JavaScript numbers: exact below 2^53, about
+ * $9 billion). See ../shared/ACCOUNTING.md for the design this follows:
+ *   available(account) = balance − unflushed − reserved
+ *   available(key)     = maxBudget − spent − unflushed(key) − reserved(key)
+ */
+
+export const WINDOW_MS = 60_000;
+
+export interface Admission {
+  requestId: string;
+  userId: string;
+  keyId: string;
+  now: number;
+  /** How long the reservation lives unless settled, released or renewed (a crashed holder's money comes back). */
+  ttlMs: number;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  maxBudgetMicros: number | null;
+  /** An upper bound on the prompt's tokens (its UTF-8 bytes are one). */
+  promptTokens: number;
+  inputMicrosPerMTok: number;
+  outputMicrosPerMTok: number;
+  /** The client's own max_tokens, which must fit whole; null lets the store lower the model's maximum to what fits. */
+  requestedMaxTokens: number | null;
+  modelMaxTokens: number;
+}
+
+export interface RateState {
+  rpmLimit: number | null;
+  rpmRemaining: number;
+  /** Milliseconds until the oldest counted request leaves the window. */
+  rpmResetMs: number;
+  tpmLimit: number | null;
+  tpmRemaining: number;
+  tpmResetMs: number;
+}
+
+export type RefusalReason = "rpm" | "tpm" | "balance" | "budget";
+
+export type AdmitResult =
+  | { ok: true; maxTokens: number; lowered: boolean; reservedMicros: number; rate: RateState }
+  | { ok: false; reason: RefusalReason; retryAfterMs: number | null; availableMicros: number; rate: RateState };
+
+export interface Settlement {
+  costMicros: number;
+  tokens: number;
+}
+
+export interface KeySnapshot {
+  rate: RateState;
+  /** What the account can still spend, after in-flight reservations. */
+  accountAvailableMicros: number;
+  /** What the key's maxBudget still allows, or null without one. */
+  keyAvailableMicros: number | null;
+}
+
+export interface LimitsStore {
+  /** The store's generation for an account: changes whenever its balance moves. Read before loading a balance from the database. */
+  accountGeneration(userId: string): number;
+  hasAccount(userId: string): boolean;
+  /** Seeds an account's settled balance, unless the store has it already or its generation moved since `generation` was read (then false: read again). */
+  seedAccount(userId: string, balanceMicros: number, generation: number): boolean;
+  hasKey(keyId: string): boolean;
+  /** Seeds a key's settled spend, unless the store has it already. */
+  seedKey(keyId: string, spentMicros: number): void;
+  /** Checks rpm, tpm, the key's budget and the account's balance, and reserves all of them, or nothing. */
+  admit(a: Admission): AdmitResult;
+  /** Ends a reservation at its real cost: the cost moves to unflushed, the tpm entry to the real token count. */
+  settle(requestId: string, actual: Settlement): void;
+  /** Ends a reservation without cost (upstream refused the request before any output). */
+  release(requestId: string): void;
+  /** Extends a reservation's life while its stream is open. */
+  renew(requestId: string, now: number, ttlMs: number): void;
+  /** A committed ledger change (a grant, a top-up, a subscription charge). */
+  credit(userId: string, deltaMicros: number): void;
+  /** Usage written to the database: it leaves unflushed and joins the settled balance and spend. */
+  flushed(entries: Array<{ userId: string; keyId: string; costMicros: number }>): void;
+  /** What a key has left, without reserving anything (POST /api/keys/verify, billing status). */
+  peek(userId: string, keyId: string, limits: { rpmLimit: number | null; tpmLimit: number | null; maxBudgetMicros: number | null }, now: number): KeySnapshot;
+  /** Settled-but-unflushed usage and in-flight reservations of an account (for showing a live balance). */
+  pending(userId: string): { unflushedMicros: number; reservedMicros: number };
+  /** Drops reservations whose holder never came back. */
+  sweep(now: number): void;
+}
+
+interface AccountFigures {
+  balance: number;
+  unflushed: number;
+  reserved: number;
+}
+
+interface KeyFigures {
+  spent: number;
+  unflushed: number;
+  reserved: number;
+  /** Admission times in the last WINDOW_MS, oldest first. */
+  requests: number[];
+  /** Token holds in the last WINDOW_MS, oldest first. */
+  tokens: TokenHold[];
+  tokenSum: number;
+}
+
+interface TokenHold {
+  at: number;
+  tokens: number;
+}
+
+interface Reservation {
+  userId: string;
+  keyId: string;
+  micros: number;
+  expiresAt: number;
+  hold: TokenHold | null;
+}
+
+export function costMicros(inputTokens: number, outputTokens: number, inputMicrosPerMTok: number, outputMicrosPerMTok: number): number {
+  // Rounded up to the micro-dollar: never charge less than the price.
+  return Math.ceil((inputTokens * inputMicrosPerMTok + outputTokens * outputMicrosPerMTok) / 1_000_000);
+}
+
+export class MemoryLimitsStore implements LimitsStore {
+  private accounts = new Map<string, AccountFigures>();
+  private generations = new Map<string, number>();
+  private keys = new Map<string, KeyFigures>();
+  private reservations = new Map<string, Reservation>();
+
+  accountGeneration(userId: string): number {
+    return this.generations.get(userId) ?? 0;
+  }
+
+  hasAccount(userId: string): boolean {
+    return this.accounts.has(userId);
+  }
+
+  seedAccount(userId: string, balanceMicros: number, generation: number): boolean {
+    if (this.accounts.has(userId)) return true;
+    if (this.accountGeneration(userId) !== generation) return false;
+    this.accounts.set(userId, { balance: balanceMicros, unflushed: 0, reserved: 0 });
+    return true;
+  }
+
+  hasKey(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+
+  seedKey(keyId: string, spentMicros: number): void {
+    if (this.keys.has(keyId)) return;
+    this.keys.set(keyId, { spent: spentMicros, unflushed: 0, reserved: 0, requests: [], tokens: [], tokenSum: 0 });
+  }
+
+  admit(a: Admission): AdmitResult {
+    const account = this.accounts.get(a.userId);
+    const key = this.keys.get(a.keyId);
+    if (!account || !key) throw new Error("admit() before the account and key were seeded");
+    trim(key, a.now);
+    const rate = rateState(key, a.rpmLimit, a.tpmLimit, a.now);
+    const accountAvailable = account.balance - account.unflushed - account.reserved;
+    const keyAvailable = a.maxBudgetMicros === null ? Infinity : a.maxBudgetMicros - key.spent - key.unflushed - key.reserved;
+    const available = Math.max(0, Math.min(accountAvailable, keyAvailable));
+    const moneyReason: RefusalReason = keyAvailable < accountAvailable ? "budget" : "balance";
+    const refuse = (reason: RefusalReason, retryAfterMs: number | null): AdmitResult => ({ ok: false, reason, retryAfterMs, availableMicros: available, rate });
+
+    if (a.rpmLimit !== null && key.requests.length >= a.rpmLimit) return refuse("rpm", rate.rpmResetMs);
+
+    // The output tokens this request may produce: the client's max_tokens whole,
+    // or else the model's maximum lowered to what the money and tpm can pay for.
+    const promptCost = costMicros(a.promptTokens, 0, a.inputMicrosPerMTok, a.outputMicrosPerMTok);
+    let maxTokens = a.requestedMaxTokens ?? a.modelMaxTokens;
+    let lowered = false;
+    if (a.requestedMaxTokens === null) {
+      if (a.outputMicrosPerMTok > 0) {
+        const affordable = Math.floor(((available - promptCost) * 1_000_000) / a.outputMicrosPerMTok);
+        if (affordable < maxTokens) {
+          maxTokens = Math.max(0, affordable);
+          lowered = true;
+        }
+      }
+      if (a.tpmLimit !== null) {
+        const room = a.tpmLimit - key.tokenSum - a.promptTokens;
+        if (room < maxTokens && room >= 1) {
+          maxTokens = room;
+          lowered = true;
+        }
+      }
+    }
+    if (a.tpmLimit !== null && key.tokenSum + a.promptTokens + Math.max(1, maxTokens) > a.tpmLimit) {
+      // An empty window cannot hold it either: waiting will not help, but the answer is still a rate limit.
+      return refuse("tpm", key.tokens.length ? rate.tpmResetMs : WINDOW_MS);
+    }
+    if (maxTokens < 1) return refuse(moneyReason, null);
+    const micros = costMicros(a.promptTokens, maxTokens, a.inputMicrosPerMTok, a.outputMicrosPerMTok);
+    if (micros > available) return refuse(moneyReason, null);
+
+    // Every check passed: take everything in the same step.
+    key.requests.push(a.now);
+    let hold: TokenHold | null = null;
+    if (a.tpmLimit !== null) {
+      hold = { at: a.now, tokens: a.promptTokens + maxTokens };
+      key.tokens.push(hold);
+      key.tokenSum += hold.tokens;
+    }
+    account.reserved += micros;
+    key.reserved += micros;
+    this.reservations.set(a.requestId, { userId: a.userId, keyId: a.keyId, micros, expiresAt: a.now + a.ttlMs, hold });
+    return { ok: true, maxTokens, lowered, reservedMicros: micros, rate: rateState(key, a.rpmLimit, a.tpmLimit, a.now) };
+  }
+
+  settle(requestId: string, actual: Settlement): void {
+    const r = this.take(requestId);
+    if (!r) return;
+    const account = this.accounts.get(r.userId);
+    const key = this.keys.get(r.keyId);
+    if (account) account.unflushed += actual.costMicros;
+    if (key) {
+      key.unflushed += actual.costMicros;
+      if (r.hold && key.tokens.includes(r.hold)) {
+        key.tokenSum += actual.tokens - r.hold.tokens;
+        r.hold.tokens = actual.tokens;
+      }
+    }
+  }
+
+  release(requestId: string): void {
+    const r = this.take(requestId);
+    const key = r && this.keys.get(r.keyId);
+    if (r?.hold && key && key.tokens.includes(r.hold)) {
+      key.tokenSum -= r.hold.tokens;
+      r.hold.tokens = 0;
+    }
+  }
+
+  renew(requestId: string, now: number, ttlMs: number): void {
+    const r = this.reservations.get(requestId);
+    if (r) r.expiresAt = Math.max(r.expiresAt, now + ttlMs);
+  }
+
+  credit(userId: string, deltaMicros: number): void {
+    this.generations.set(userId, this.accountGeneration(userId) + 1);
+    const account = this.accounts.get(userId);
+    if (account) account.balance += deltaMicros;
+  }
+
+  flushed(entries: Array<{ userId: string; keyId: string; costMicros: number }>): void {
+    for (const e of entries) {
+      const account = this.accounts.get(e.userId);
+      if (account) {
+        account.unflushed -= e.costMicros;
+        account.balance -= e.costMicros;
+      }
+      const key = this.keys.get(e.keyId);
+      if (key) {
+        key.unflushed -= e.costMicros;
+        key.spent += e.costMicros;
+      }
+    }
+  }
+
+  peek(userId: string, keyId: string, limits: { rpmLimit: number | null; tpmLimit: number | null; maxBudgetMicros: number | null }, now: number): KeySnapshot {
+    const account = this.accounts.get(userId);
+    const key = this.keys.get(keyId);
+    if (key) trim(key, now);
+    const accountAvailable = account ? account.balance - account.unflushed - account.reserved : 0;
+    const keyAvailable = limits.maxBudgetMicros === null || !key ? null : limits.maxBudgetMicros - key.spent - key.unflushed - key.reserved;
+    const empty: KeyFigures = { spent: 0, unflushed: 0, reserved: 0, requests: [], tokens: [], tokenSum: 0 };
+    return {
+      rate: rateState(key ?? empty, limits.rpmLimit, limits.tpmLimit, now),
+      accountAvailableMicros: Math.max(0, accountAvailable),
+      keyAvailableMicros: keyAvailable === null ? null : Math.max(0, keyAvailable),
+    };
+  }
+
+  pending(userId: string): { unflushedMicros: number; reservedMicros: number } {
+    const account = this.accounts.get(userId);
+    return { unflushedMicros: account?.unflushed ?? 0, reservedMicros: account?.reserved ?? 0 };
+  }
+
+  sweep(now: number): void {
+    for (const [id, r] of this.reservations) {
+      if (r.expiresAt <= now) this.release(id);
+    }
+  }
+
+  private take(requestId: string): Reservation | undefined {
+    const r = this.reservations.get(requestId);
+    if (!r) return undefined;
+    this.reservations.delete(requestId);
+    const account = this.accounts.get(r.userId);
+    const key = this.keys.get(r.keyId);
+    if (account) account.reserved -= r.micros;
+    if (key) key.reserved -= r.micros;
+    return r;
+  }
+}
+
+/** Drops what left the sliding window: admissions and token holds older than WINDOW_MS. */
+function trim(key: KeyFigures, now: number): void {
+  const cutoff = now - WINDOW_MS;
+  let drop = 0;
+  while (drop < key.requests.length && key.requests[drop] <= cutoff) drop++;
+  if (drop) key.requests.splice(0, drop);
+  drop = 0;
+  while (drop < key.tokens.length && key.tokens[drop].at <= cutoff) {
+    key.tokenSum -= key.tokens[drop].tokens;
+    drop++;
+  }
+  if (drop) key.tokens.splice(0, drop);
+}
+
+function rateState(key: KeyFigures, rpmLimit: number | null, tpmLimit: number | null, now: number): RateState {
+  return {
+    rpmLimit,
+    rpmRemaining: rpmLimit === null ? Infinity : Math.max(0, rpmLimit - key.requests.length),
+    rpmResetMs: key.requests.length ? Math.max(0, key.requests[0] + WINDOW_MS - now) : 0,
+    tpmLimit,
+    tpmRemaining: tpmLimit === null ? Infinity : Math.max(0, tpmLimit - key.tokenSum),
+    tpmResetMs: key.tokens.length ? Math.max(0, key.tokens[0].at + WINDOW_MS - now) : 0,
+  };
+}
+
+const globalForLimits = globalThis as unknown as { __keygateLimits?: LimitsStore; __keygateLimitsSweep?: NodeJS.Timeout };
+
+/** The process's one store, shared by the gateway and Next's route handlers (globalThis: Next bundles its own copy of lib/). */
+export function limits(): LimitsStore {
+  if (!globalForLimits.__keygateLimits) {
+    const store = new MemoryLimitsStore();
+    globalForLimits.__keygateLimits = store;
+    globalForLimits.__keygateLimitsSweep = setInterval(() => store.sweep(Date.now()), 5_000);
+    globalForLimits.__keygateLimitsSweep.unref();
+  }
+  return globalForLimits.__keygateLimits;
+}
+
+/** A committed ledger change moves the balance the gateway decides with, from the very next request. */
+export function accountBalanceChanged(userId: string, deltaMicros: bigint): void {
+  limits().credit(userId, Number(deltaMicros));
+}

@@ -1,0 +1,149 @@
+import crypto from "node:crypto";
+import { prisma } from "@/lib/db";
+import { limits } from "@/lib/gateway/limits";
+import { redact } from "@/lib/log";
+
+/**
+ * Usage records are written off the request's critical path: the gateway
+ * settles a request in the limits store (so the money is counted at once)
+ * and queues its record here. A flush, every second and at shutdown, writes
+ * the queued records, the keys' spend and lastUsedAt, and one ledger debit
+ * per account in one transaction, then moves the money from "unflushed" to
+ * "settled" in the store. A batch keeps its ids until it commits, so a flush
+ * that failed is repeated whole and never counted twice.
+ */
+
+export interface UsageEntry {
+  id: string;
+  userId: string;
+  apiKeyId: string;
+  model: string;
+  provider: string;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  inputMicrosPerMTok: number;
+  outputMicrosPerMTok: number;
+  status: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  streamed: boolean;
+  createdAt: Date;
+}
+
+const FLUSH_INTERVAL_MS = 1_000;
+const MAX_BATCH = 5_000;
+
+interface UsageQueue {
+  queue: UsageEntry[];
+  /** The batch being written (kept whole until it commits). */
+  batch: { id: string; entries: UsageEntry[] } | null;
+  flushing: Promise<void> | null;
+  timer: NodeJS.Timeout | null;
+  /** Time of the last successful flush (for the flush-lag figure). */
+  lastFlushAt: number;
+}
+
+const globalForUsage = globalThis as unknown as { __keygateUsage?: UsageQueue };
+
+function state(): UsageQueue {
+  return (globalForUsage.__keygateUsage ??= { queue: [], batch: null, flushing: null, timer: null, lastFlushAt: Date.now() });
+}
+
+export function newUsageId(): string {
+  return `usg_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** Queues a settled request's record; the periodic flush writes it. */
+export function recordUsage(entry: UsageEntry): void {
+  const s = state();
+  s.queue.push(entry);
+  if (!s.timer) {
+    s.timer = setInterval(() => void flushUsage(), FLUSH_INTERVAL_MS);
+    s.timer.unref();
+  }
+}
+
+export function pendingUsageCount(): number {
+  const s = state();
+  return s.queue.length + (s.batch?.entries.length ?? 0);
+}
+
+/** Writes everything queued so far. Safe to call at any time; concurrent calls share one flush. */
+export function flushUsage(): Promise<void> {
+  const s = state();
+  if (s.flushing) return s.flushing;
+  const flushing = writeQueued(s).finally(() => {
+    if (s.flushing === flushing) s.flushing = null;
+  });
+  s.flushing = flushing;
+  return flushing;
+}
+
+async function writeQueued(s: UsageQueue): Promise<void> {
+  try {
+    while (s.batch || s.queue.length) {
+      if (!s.batch) s.batch = { id: crypto.randomUUID(), entries: s.queue.splice(0, MAX_BATCH) };
+      await writeBatch(s.batch.entries);
+      limits().flushed(s.batch.entries.map((e) => ({ userId: e.userId, keyId: e.apiKeyId, costMicros: e.costMicros })));
+      s.batch = null;
+      s.lastFlushAt = Date.now();
+    }
+  } catch (err) {
+    console.error(`[keygate] writing usage failed; it will be retried: ${redact(err instanceof Error ? err.message : String(err))}`);
+  }
+}
+
+async function writeBatch(entries: UsageEntry[]): Promise<void> {
+  const byKey = new Map<string, { cost: bigint; lastUsedAt: Date }>();
+  const byAccount = new Map<string, { cost: bigint; requests: number }>();
+  for (const e of entries) {
+    const k = byKey.get(e.apiKeyId) ?? { cost: BigInt(0), lastUsedAt: e.createdAt };
+    k.cost += BigInt(e.costMicros);
+    if (e.createdAt > k.lastUsedAt) k.lastUsedAt = e.createdAt;
+    byKey.set(e.apiKeyId, k);
+    const a = byAccount.get(e.userId) ?? { cost: BigInt(0), requests: 0 };
+    a.cost += BigInt(e.costMicros);
+    a.requests++;
+    byAccount.set(e.userId, a);
+  }
+  const db = await prisma();
+  await db.$transaction(async (tx) => {
+    // A batch that committed before (its answer lost) is already there: nothing to do twice.
+    const done = await tx.usageRecord.findUnique({ where: { id: entries[0].id }, select: { id: true } });
+    if (done) return;
+    await tx.usageRecord.createMany({
+      data: entries.map((e) => ({
+        ...e,
+        costMicros: BigInt(e.costMicros),
+        inputMicrosPerMTok: BigInt(e.inputMicrosPerMTok),
+        outputMicrosPerMTok: BigInt(e.outputMicrosPerMTok),
+      })),
+    });
+    for (const [id, k] of byKey) {
+      await tx.apiKey.updateMany({ where: { id }, data: { spendMicros: { increment: k.cost }, lastUsedAt: k.lastUsedAt } });
+    }
+    for (const [userId, a] of byAccount) {
+      if (a.cost === BigInt(0)) continue;
+      await tx.ledgerEntry.create({
+        data: {
+          userId,
+          kind: "usage",
+          amountMicros: -a.cost,
+          note: `Usage: ${a.requests} request${a.requests === 1 ? "" : "s"}`,
+          idempotencyKey: `usage:${entries[0].id}:${userId}`,
+        },
+      });
+      await tx.user.update({ where: { id: userId }, data: { balanceMicros: { decrement: a.cost } } });
+    }
+  });
+}
+
+/** Stops the timer and writes what is left (shutdown). */
+export async function drainUsage(): Promise<void> {
+  const s = state();
+  if (s.timer) clearInterval(s.timer);
+  s.timer = null;
+  await flushUsage();
+  if (pendingUsageCount()) await flushUsage();
+}

@@ -1,0 +1,37 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { handleGateway } from "@/lib/gateway/handler";
+import { rejectDuplicateCredentials } from "@/lib/http/node-guards";
+
+/**
+ * The gateway's plain node:http handler on a real socket, exactly as
+ * server.ts mounts it, so tests drive it with the official SDKs.
+ */
+
+export interface TestGateway {
+  url: string;
+  openai(apiKey: string): OpenAI;
+  anthropic(apiKey: string): Anthropic;
+  close(): Promise<void>;
+}
+
+export async function startGateway(): Promise<TestGateway> {
+  const server = http.createServer((req, res) => {
+    if (rejectDuplicateCredentials(req, res)) return;
+    if (handleGateway(req, res)) return;
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    openai: (apiKey) => new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 }),
+    anthropic: (apiKey) => new Anthropic({ baseURL: url, apiKey, maxRetries: 0 }),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
