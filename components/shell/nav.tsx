@@ -10,6 +10,7 @@ const LINKS = [
   { href: "/keys", label: "API Keys", description: "Keys (sk_…) your apps use to call the inference API" },
   { href: "/billing-keys", label: "Billing Keys", description: "Management keys (mk_…) for scripts and CI" },
   { href: "/billing", label: "Billing" },
+  { href: "/models", label: "Models" },
   { href: "/account", label: "Account" },
 ];
 

@@ -3,6 +3,7 @@ import * as accounts from "@/lib/auth/operations";
 import * as billing from "@/lib/billing/operations";
 import { defineOperation, type OperationSpec } from "@/lib/http/operation";
 import * as keys from "@/lib/keys/operations";
+import * as models from "@/lib/models/operations";
 
 /**
  * Every operation of the API, in the order the reference lists them. Each is
@@ -45,6 +46,11 @@ export const TAGS = [
     description: "The same management keys in the shapes the ModelSwitch API documents, for clients written against it.",
   },
   { name: "Billing", description: "Balance, spend and key counts." },
+  {
+    name: "Models",
+    description:
+      "The model catalogue, which is also the price book: which models the gateway serves, which upstream serves each, and what it charges per million tokens. Operator endpoints, authenticated by `ADMIN_API_TOKEN`.",
+  },
   { name: "Admin", description: "Operator endpoints, authenticated by `ADMIN_API_TOKEN`. Off when that variable is unset." },
   { name: "Meta", description: "This document." },
 ] as const;
@@ -55,6 +61,7 @@ export const operations: readonly OperationSpec[] = [
   ...Object.values(accounts),
   ...Object.values(keys),
   ...Object.values(billing),
+  ...Object.values(models),
   getOpenApiDocument,
 ];
 

@@ -1,0 +1,104 @@
+import { z } from "zod";
+import { MICROS_PER_USD } from "@/lib/billing/money";
+
+/**
+ * The model catalogue's request and response schemas. The catalogue is the
+ * price book: prices go over the wire as USD per million tokens and are
+ * stored as integer micro-dollars per million tokens, so a price has at most
+ * 6 decimals ($0.000001 per MTok is the smallest step).
+ */
+
+/** The built-in demo model's name; the catalogue cannot hold a row by that name. */
+export const RESERVED_MODEL_NAME = "keygate/echo";
+
+export const PROVIDERS = ["openai", "anthropic"] as const;
+
+/** The highest price accepted, in USD per million tokens: far above any real model, and safe for the gateway's arithmetic in plain numbers. */
+export const MAX_USD_PER_MTOK = 1_000_000;
+
+export const MAX_OUTPUT_TOKENS = 1_000_000;
+
+const modelName = (field: string) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .min(1, `${field} must not be empty`)
+    .max(200, `${field} must be at most 200 characters`)
+    .regex(/^\S+$/, `${field} must not contain spaces or other whitespace`);
+
+export const modelNameSchema = modelName("model").meta({
+  description: "The public model name clients send, e.g. `gpt-4o-mini`; 1 to 200 characters, no whitespace. Case-sensitive.",
+});
+
+/** A price in USD per million tokens: zero or more, at most 6 decimals. */
+function usdPerMTok(field: string) {
+  return z
+    .number({ error: `${field} must be a number of US dollars per million tokens, e.g. 0.15` })
+    .min(0, `${field} must be 0 or more`)
+    .max(MAX_USD_PER_MTOK, `${field} must be at most ${MAX_USD_PER_MTOK.toLocaleString("en-US")}`)
+    // Exact, as in usdAmount (lib/billing/money.ts): n has at most 6 decimals
+    // iff the nearest micro-dollar converts back to the same double.
+    .refine((n) => Math.round(n * MICROS_PER_USD) / MICROS_PER_USD === n, {
+      message: `${field} can have at most 6 decimal places`,
+    });
+}
+
+const KEEPS = "On an update, omit it to keep the current value.";
+
+export const upsertModelSchema = z.strictObject({
+  model: modelNameSchema,
+  provider: z
+    .enum(PROVIDERS, { error: 'provider must be "openai" or "anthropic"' })
+    .optional()
+    .meta({
+      description: `Which upstream serves the model: \`openai\` (called at \`/v1/chat/completions\`) or \`anthropic\` (at \`/v1/messages\`). Required to create. ${KEEPS}`,
+    }),
+  upstreamModel: modelName("upstreamModel")
+    .nullable()
+    .optional()
+    .meta({ description: `The name sent upstream, when it differs from \`model\`; \`null\` means the same as \`model\`. ${KEEPS}` }),
+  inputUsdPerMTok: usdPerMTok("inputUsdPerMTok")
+    .optional()
+    .meta({ description: `USD per million prompt tokens, e.g. 0.15; 0 or more, at most 6 decimals. Required to create. ${KEEPS}` }),
+  outputUsdPerMTok: usdPerMTok("outputUsdPerMTok")
+    .optional()
+    .meta({ description: `USD per million generated tokens, e.g. 0.6; 0 or more, at most 6 decimals. Required to create. ${KEEPS}` }),
+  maxOutputTokens: z
+    .number({ error: "maxOutputTokens must be a whole number of tokens" })
+    .int("maxOutputTokens must be a whole number")
+    .min(1, "maxOutputTokens must be at least 1")
+    .max(MAX_OUTPUT_TOKENS, `maxOutputTokens must be at most ${MAX_OUTPUT_TOKENS}`)
+    .optional()
+    .meta({
+      description: `The most tokens one response may generate: the gateway's \`max_tokens\` when a request sends none, and the cap on what it may ask for. Required to create. ${KEEPS}`,
+    }),
+  active: z
+    .boolean({ error: "active must be true or false" })
+    .optional()
+    .meta({ description: `Whether the gateway serves the model; an inactive one answers 404 \`model_not_found\`. Defaults to true on create. ${KEEPS}` }),
+});
+
+/** The fields a new row cannot do without. */
+export const REQUIRED_ON_CREATE = ["provider", "inputUsdPerMTok", "outputUsdPerMTok", "maxOutputTokens"] as const;
+
+export const deleteModelQuerySchema = z.object({
+  model: modelName("model").meta({ description: "The public name of the model to remove, URL-encoded." }),
+});
+
+const isoDateTime = () => z.iso.datetime();
+
+export const modelViewSchema = z
+  .strictObject({
+    model: z.string().meta({ description: "The public name clients send." }),
+    provider: z.enum(PROVIDERS).meta({ description: "Which upstream serves it." }),
+    upstreamModel: z.string().nullable().meta({ description: "The name sent upstream; `null` means the same as `model`." }),
+    inputUsdPerMTok: z.number().meta({ description: "USD per million prompt tokens." }),
+    outputUsdPerMTok: z.number().meta({ description: "USD per million generated tokens." }),
+    maxOutputTokens: z.number().int(),
+    active: z.boolean().meta({ description: "Whether the gateway serves it." }),
+    createdAt: isoDateTime(),
+    updatedAt: isoDateTime(),
+  })
+  .meta({ id: "Model", description: "A model in the catalogue, with its prices." });
+
+export type UpsertModelInput = z.infer<typeof upsertModelSchema>;
+export type ModelView = z.infer<typeof modelViewSchema>;
