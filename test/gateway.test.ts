@@ -5,7 +5,8 @@ import { getDb, prisma } from "@/lib/db";
 import { resetEnvCache } from "@/lib/env";
 import { invalidateCatalogue } from "@/lib/gateway/catalogue";
 import { limits } from "@/lib/gateway/limits";
-import { flushUsage } from "@/lib/gateway/usage";
+import { drainGateway } from "@/lib/gateway/handler";
+import { drainUsage, flushUsage } from "@/lib/gateway/usage";
 import { KEY_MATERIAL_RE } from "@/lib/keys/format";
 import { call, createUser, grant, type TestUser } from "./api";
 import { createCreditKey, createManagementKey, dumpTable } from "./fixtures";
@@ -435,6 +436,32 @@ describe("the hot path in steady state", () => {
     } finally {
       spies.forEach((s) => s.mockRestore());
     }
+  });
+});
+
+describe("shutdown", () => {
+  it("drains: a stream still open at shutdown is aborted, settled at what it generated, and its usage written", async () => {
+    const { user, openai } = await userWithKey();
+    up.options.outputTokens = 200;
+    up.options.chunkDelayMs = 20;
+    const stream = await openai.chat.completions.create({ model: "gpt-test", messages: hello, stream: true });
+    const reading = (async () => {
+      try {
+        for await (const c of stream) void c;
+      } catch {
+        // cut off by the shutdown
+      }
+    })();
+    await vi.waitFor(() => expect(limits().pending(user.id).reservedMicros).toBeGreaterThan(0));
+    await new Promise((r) => setTimeout(r, 100));
+    await drainGateway(50);
+    await drainUsage();
+    await reading;
+    expect(limits().pending(user.id)).toEqual({ reservedMicros: 0, unflushedMicros: 0 });
+    const db = await prisma();
+    const [row] = await db.usageRecord.findMany({ where: { userId: user.id } });
+    expect(row.outputTokens).toBeGreaterThan(0);
+    expect(row.outputTokens).toBeLessThan(200);
   });
 });
 
