@@ -4,13 +4,16 @@ import { useRef, useState } from "react";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { Card, CardFact, Cell, CopyableId, KeyCardActions, KeyRowTail, KeyTimeFacts, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
-import { formatCount, formatUsd, formatUsdShort } from "@/components/ui/format";
+import { Card, CardFact, Cell, CopyableId, KeyCardActions, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
+import { ActionMenu } from "@/components/ui/dropdown-menu";
+import { formatCount, formatExact, formatRelative, formatUsd, formatUsdShort } from "@/components/ui/format";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
 import { EditKeyDialog } from "@/components/keys/edit-key-dialog";
+import { KeySnippets } from "@/components/keys/key-snippets";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useBillingStatus, useCreateCreditKey, useDeleteKey, useKeys, useUpdateKey } from "@/components/keys/use-keys";
+import { formatSpend } from "@/lib/client/money";
 import type { ApiKeyView } from "@/lib/keys/schemas";
 
 const COLUMNS = [
@@ -24,7 +27,14 @@ const COLUMNS = [
   { label: "", className: "w-12" },
 ];
 
-export function KeysPage() {
+export interface KeysPageProps {
+  /** The address this browser reaches Keygate at, for the new key's code snippets. */
+  origin: string;
+  /** The model the snippets call: one the gateway serves on /v1/chat/completions. */
+  model: string;
+}
+
+export function KeysPage({ origin, model }: KeysPageProps) {
   const keys = useKeys();
   const billing = useBillingStatus();
   const create = useCreateCreditKey();
@@ -108,15 +118,25 @@ export function KeysPage() {
                     {k.expiresAt && <Expiry iso={k.expiresAt} />}
                   </Cell>
                   <Cell className="text-zinc-700 dark:text-zinc-300">{limitsText(k)}</Cell>
-                  <Cell className="text-right tabular-nums">{formatUsd(k.spend)}</Cell>
-                  <KeyRowTail
-                    k={k}
-                    actions={[
-                      { label: "Edit", onSelect: a.edit },
-                      { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
-                      { label: "Delete", onSelect: a.remove, destructive: true },
-                    ]}
-                  />
+                  <Cell className="text-right tabular-nums" data-testid="key-spend">
+                    <Spend usd={k.spend} />
+                  </Cell>
+                  <Cell className="text-zinc-600 dark:text-zinc-400" data-testid="key-last-used">
+                    <LastUsed iso={k.lastUsedAt} />
+                  </Cell>
+                  <Cell className="text-zinc-600 dark:text-zinc-400">
+                    <RelativeTime iso={k.createdAt} />
+                  </Cell>
+                  <Cell className="py-0 text-right">
+                    <ActionMenu
+                      label={`Actions for ${k.name}`}
+                      items={[
+                        { label: "Edit", onSelect: a.edit },
+                        { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
+                        { label: "Delete", onSelect: a.remove, destructive: true },
+                      ]}
+                    />
+                  </Cell>
                 </Row>
               );
             })
@@ -143,7 +163,9 @@ export function KeysPage() {
           })
         }
       />
-      <SecretModal secret={secret} title="Your new credit key" onClose={() => setSecret(null)} />
+      <SecretModal secret={secret} title="Your new credit key" onClose={() => setSecret(null)} className="sm:max-w-2xl">
+        {(reportCopy) => secret && <KeySnippets origin={origin} model={model} apiKey={secret} onCopy={reportCopy} />}
+      </SecretModal>
       <EditKeyDialog
         apiKey={editing}
         pending={edit.isPending}
@@ -254,11 +276,43 @@ function KeyCard({ k, edit, toggle, remove }: { k: ApiKeyView; edit: () => void;
       </div>
       <dl className="grid grid-cols-2 gap-x-4 gap-y-1.5 text-xs">
         <CardFact term="Limits">{limitsText(k)}</CardFact>
-        <CardFact term="Spend">{formatUsd(k.spend)}</CardFact>
-        <KeyTimeFacts k={k} />
+        <CardFact term="Spend">
+          <Spend usd={k.spend} />
+        </CardFact>
+        <CardFact term="Last used">
+          <LastUsed iso={k.lastUsedAt} />
+        </CardFact>
+        <CardFact term={k.expiresAt ? "Expires" : "Created"}>
+          <RelativeTime iso={k.expiresAt ?? k.createdAt} />
+        </CardFact>
       </dl>
       <CopyableId id={k.id} name={k.name} />
       <KeyCardActions k={k} first={{ label: "Edit", onClick: edit }} toggle={toggle} remove={remove} />
     </Card>
+  );
+}
+
+/** Small enough to read ("$0.000123"), with the exact amount in the title. */
+function Spend({ usd }: { usd: number }) {
+  return <span title={formatUsd(usd)}>{formatSpend(usd)}</span>;
+}
+
+/**
+ * "just now", "3 minutes ago". The list refreshes while it is open, so a new
+ * use remounts this (keyed by the time) and it is read against the moment it
+ * arrived, not against when the page opened, which would make it "in 5
+ * minutes". A server clock a little ahead of this browser's reads "just now".
+ */
+function LastUsed({ iso }: { iso: string | null }) {
+  return <LastUsedTime key={iso ?? "never"} iso={iso} />;
+}
+
+function LastUsedTime({ iso }: { iso: string | null }) {
+  const [now] = useState(() => Date.now());
+  if (!iso) return <span>never</span>;
+  return (
+    <time dateTime={iso} title={formatExact(iso)}>
+      {formatRelative(iso, Math.max(now, new Date(iso).getTime()))}
+    </time>
   );
 }

@@ -4,13 +4,25 @@ import { useRef, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 
+/**
+ * How content inside the modal reports copying something that holds the
+ * secret (a code snippet): the modal announces it in its one status line,
+ * and once anything holding the key is copied, Escape simply closes.
+ */
+export type ReportCopy = (result: { what: string; ok: boolean }) => void;
+
 export interface SecretModalProps {
   /** The plaintext key; null closes the modal. */
   secret: string | null;
   title: string;
   onClose: () => void;
-  children?: React.ReactNode;
+  /** Below the key: content, or a function given `ReportCopy` for content that copies the key. */
+  children?: React.ReactNode | ((reportCopy: ReportCopy) => React.ReactNode);
+  /** For the dialog, e.g. a wider `sm:max-w-2xl` for code snippets. */
+  className?: string;
 }
+
+type CopyStatus = { ok: boolean; text: string } | null;
 
 /**
  * Shows a newly created key once. Closing it is deliberate: the backdrop does
@@ -18,21 +30,35 @@ export interface SecretModalProps {
  * stray key press would lose a key nobody can show again. Afterwards the
  * secret exists nowhere in the page: the parent drops its state.
  */
-export function SecretModal({ secret, title, onClose, children }: SecretModalProps) {
+export function SecretModal({ secret, title, onClose, children, className }: SecretModalProps) {
+  /** The key itself was copied (its button says so). */
   const [copied, setCopied] = useState(false);
-  const [copyError, setCopyError] = useState(false);
+  /** The key, or something holding it, was copied: it is safe, and Escape simply closes. */
+  const [saved, setSaved] = useState(false);
+  const [status, setStatus] = useState<CopyStatus>(null);
   const [confirming, setConfirming] = useState(false);
   const copyRef = useRef<HTMLButtonElement>(null);
+
+  const reportCopy: ReportCopy = ({ what, ok }) => {
+    if (ok) {
+      setSaved(true);
+      setConfirming(false);
+      setStatus({ ok, text: `Copied the ${what} to the clipboard.` });
+    } else {
+      setStatus({ ok, text: `Could not copy automatically: select the ${what} and copy it by hand.` });
+    }
+  };
 
   async function copy() {
     if (!secret) return;
     try {
       await navigator.clipboard.writeText(secret);
       setCopied(true);
-      setCopyError(false);
+      setSaved(true);
       setConfirming(false);
+      setStatus({ ok: true, text: "Copied to the clipboard." });
     } catch {
-      setCopyError(true);
+      setStatus({ ok: false, text: "Could not copy automatically: select the key and copy it by hand." });
     }
   }
 
@@ -44,7 +70,8 @@ export function SecretModal({ secret, title, onClose, children }: SecretModalPro
 
   function close() {
     setCopied(false);
-    setCopyError(false);
+    setSaved(false);
+    setStatus(null);
     setConfirming(false);
     onClose();
   }
@@ -56,9 +83,10 @@ export function SecretModal({ secret, title, onClose, children }: SecretModalPro
       title={title}
       dismissOnBackdrop={false}
       testId="secret-modal"
+      className={className}
       onEscapeKeyDown={(event) => {
         // Once copied, the key is safe and Escape simply closes.
-        if (copied) return;
+        if (saved) return;
         event.preventDefault();
         // A second Escape backs out of the question, never into losing the key.
         if (confirming) keepOpen();
@@ -83,12 +111,9 @@ export function SecretModal({ secret, title, onClose, children }: SecretModalPro
           </Button>
         </div>
         <p role="status" aria-live="polite" className="min-h-5 text-sm">
-          {copied && <span className="text-green-700 dark:text-green-400">Copied to the clipboard.</span>}
-          {copyError && (
-            <span className="text-red-700 dark:text-red-400">Could not copy automatically: select the key and copy it by hand.</span>
-          )}
+          {status && <span className={status.ok ? "text-green-700 dark:text-green-400" : "text-red-700 dark:text-red-400"}>{status.text}</span>}
         </p>
-        {children}
+        {typeof children === "function" ? children(reportCopy) : children}
         {confirming ? (
           <div
             data-testid="secret-close-confirm"

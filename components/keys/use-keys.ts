@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useIsMutating, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, apiFetch } from "@/lib/client/api";
 import { useToast } from "@/components/ui/toast";
 import type { BillingStatus } from "@/lib/billing/schemas";
@@ -21,8 +21,22 @@ export const billingQueries = {
   status: () => ["billing", "status"] as const,
 };
 
+/** How often the open list refreshes: the gateway writes each key's spend and lastUsedAt about once a second. */
+export const KEYS_REFRESH_MS = 5_000;
+
+const updateKeyMutation = [...keyQueries.all, "update"] as const;
+
 export function useKeys() {
-  return useQuery({ queryKey: keyQueries.list(), queryFn: () => apiFetch<ApiKeyView[]>("/api/keys") });
+  // An optimistic edit is on screen while it saves: a poll that read the list
+  // before the save landed would flip it back for a moment, so polls wait.
+  const saving = useIsMutating({ mutationKey: updateKeyMutation }) > 0;
+  return useQuery({
+    queryKey: keyQueries.list(),
+    queryFn: () => apiFetch<ApiKeyView[]>("/api/keys"),
+    // Spend and "last used" move while the page is open; a hidden tab asks nothing.
+    refetchInterval: saving ? false : KEYS_REFRESH_MS,
+    refetchIntervalInBackground: false,
+  });
 }
 
 export interface CreateCreditKeyBody {
@@ -102,6 +116,7 @@ export function useUpdateKey({ inlineErrors = false }: MutationErrorOptions = {}
   const qc = useQueryClient();
   const toast = useToast();
   return useMutation({
+    mutationKey: updateKeyMutation,
     mutationFn: ({ id, patch }: { id: string; patch: UpdateKeyBody }) =>
       apiFetch<ApiKeyView>(`/api/keys/${encodeURIComponent(id)}`, { method: "PUT", body: patch }),
     // Optimistic: the switch flips at once and rolls back if the server refuses.

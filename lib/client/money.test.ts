@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { formatSpend } from "@/lib/client/money";
+
+describe("formatSpend", () => {
+  it("shows a tiny spend to the micro-dollar, so one cheap request moves a key off $0.00", () => {
+    expect(formatSpend(0.000001)).toBe("$0.000001");
+    expect(formatSpend(0.000123)).toBe("$0.000123");
+    expect(formatSpend(0.00012345)).toBe("$0.000123");
+    expect(formatSpend(0.0123456)).toBe("$0.0123");
+  });
+
+  it("shows cents from a dollar up, and at least two decimals always", () => {
+    expect(formatSpend(0)).toBe("$0.00");
+    expect(formatSpend(0.5)).toBe("$0.50");
+    expect(formatSpend(3.2212)).toBe("$3.22");
+    expect(formatSpend(1234.567)).toBe("$1,234.57");
+  });
+});
