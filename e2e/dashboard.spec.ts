@@ -143,7 +143,7 @@ async function focusIsInOpenDialog(page: Page): Promise<boolean> {
 test.describe("credit key journey", () => {
   test.use({ permissions: ["clipboard-read", "clipboard-write"] });
 
-  test("sign up → create a credit key → copy → close → reload: the secret is gone everywhere; pause shows in the API; delete removes it", async ({
+  test("sign up → create a credit key → copy → close → reload: the secret is gone everywhere; the key works on the gateway until paused in the UI; delete removes it", async ({
     page,
     users,
     request,
@@ -219,15 +219,19 @@ test.describe("credit key journey", () => {
     expect(asKey.status()).toBe(403);
     expect(((await asKey.json()) as { error: { code: string } }).error.code).toBe("consumption_key_not_allowed");
 
-    // Pause. The inference gateway, which would refuse the paused key, does not
-    // exist yet, and the management API answers 403 for any sk_ key whether
-    // paused or not, so the refusal cannot be shown with the key itself.
-    // Instead: the API's own list says the key the UI paused is inactive, and
-    // its prefix is the copied secret's first 16 characters, so it is that key.
+    // The copied key works on the gateway (the built-in demo model)...
+    const chat = { model: "keygate/echo", messages: [{ role: "user", content: "hi" }] };
+    const beforePause = await request.post("/v1/chat/completions", { headers: { Authorization: `Bearer ${copied}` }, data: chat });
+    expect(beforePause.status(), await beforePause.text()).toBe(200);
+
+    // ...until it is paused in the UI: the very next request is refused.
     await rowAction(page, "journey key", "Pause");
     await expect(row).toContainText("Paused");
     await expect(toast(page, "success", "Paused “journey key”")).toBeVisible();
     await expectRowActionOffered(page, "journey key", "Resume");
+    const afterPause = await request.post("/v1/chat/completions", { headers: { Authorization: `Bearer ${copied}` }, data: chat });
+    expect(afterPause.status()).toBe(401);
+    expect(((await afterPause.json()) as { error: { message: string } }).error.message).toMatch(/paused/);
     const [paused] = await listKeys(asUser);
     expect(paused).toMatchObject({ name: "journey key", isActive: false, keyPrefix: copied.slice(0, 16) });
 
@@ -300,7 +304,8 @@ test.describe("credit key journey", () => {
       expect(where.inDialog || where.tag === "BODY", `${key} left the modal for ${JSON.stringify(where)}`).toBe(true);
       if (where.inDialog) seen.add(where.label.trim());
     }
-    expect([...seen].sort()).toEqual(["Copy key to clipboard", "I have saved this key"]);
+    // The key, the snippets' tab (one stop for the tab list), its copy button and its scrollable code, the close button.
+    expect([...seen].sort()).toEqual(["Copy curl example", "Copy key to clipboard", "I have saved this key", "curl", "curl example"]);
 
     await tabTo(page, "Copy key to clipboard");
     await page.keyboard.press("Enter");

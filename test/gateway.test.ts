@@ -1,3 +1,4 @@
+import http from "node:http";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -30,6 +31,8 @@ const GPT = { model: "gpt-test", provider: "openai" as const, inputMicrosPerMTok
 const CLAUDE = { model: "claude-test", provider: "anthropic" as const, upstreamModel: "claude-upstream-name", inputMicrosPerMTok: BigInt(3_000_000), outputMicrosPerMTok: BigInt(15_000_000), maxOutputTokens: 100 };
 // $1,000 per million tokens: a ~100-byte prompt reserves about $0.10.
 const PRICEY = { model: "pricey", provider: "openai" as const, inputMicrosPerMTok: BigInt(1_000_000_000), outputMicrosPerMTok: BigInt(1_000_000_000), maxOutputTokens: 1000 };
+// Many output tokens, almost free: for streams long enough to fill every buffer on the way.
+const BIG = { model: "big-output", provider: "openai" as const, inputMicrosPerMTok: BigInt(1), outputMicrosPerMTok: BigInt(1), maxOutputTokens: 1_000_000 };
 const INACTIVE = { model: "retired", provider: "openai" as const, inputMicrosPerMTok: BigInt(1), outputMicrosPerMTok: BigInt(1), maxOutputTokens: 10, active: false };
 
 beforeAll(async () => {
@@ -42,7 +45,7 @@ beforeAll(async () => {
   process.env.KEYGATE_DEMO_UPSTREAM = "on";
   resetEnvCache();
   const db = await prisma();
-  for (const m of [GPT, CLAUDE, PRICEY, INACTIVE]) await db.model.create({ data: m });
+  for (const m of [GPT, CLAUDE, PRICEY, BIG, INACTIVE]) await db.model.create({ data: m });
   invalidateCatalogue();
   gw = await startGateway();
 });
@@ -255,6 +258,43 @@ describe("refusals, in each protocol's own error shape", () => {
       resetEnvCache();
     }
     expect(limits().pending(user.id).reservedMicros).toBe(0);
+  });
+});
+
+describe("upstream timing", () => {
+  it("answers 504 in the protocol's shape when the upstream does not answer within KEYGATE_UPSTREAM_TIMEOUT_MS, and charges nothing", async () => {
+    const { user, openai } = await userWithKey();
+    up.options.latencyMs = 2500;
+    process.env.KEYGATE_UPSTREAM_TIMEOUT_MS = "1000";
+    resetEnvCache();
+    try {
+      await expect(openai.chat.completions.create({ model: "gpt-test", messages: hello })).rejects.toMatchObject({ status: 504, code: "upstream_timeout" });
+    } finally {
+      delete process.env.KEYGATE_UPSTREAM_TIMEOUT_MS;
+      resetEnvCache();
+    }
+    expect(limits().pending(user.id)).toEqual({ reservedMicros: 0, unflushedMicros: 0 });
+  });
+
+  it("passes backpressure through: a client that stops reading holds the upstream back instead of Keygate buffering the stream", async () => {
+    const { key } = await userWithKey();
+    up.options.outputTokens = 300_000;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key.apiKey}`, "content-type": "application/json" } }, resolve);
+      req.on("error", reject);
+      req.end(JSON.stringify({ model: "big-output", messages: hello, stream: true, max_tokens: 300_000 }));
+    });
+    expect(res.statusCode).toBe(200);
+    res.pause();
+    // ~20 MB of events: far more than the socket buffers hold. Paused, the upstream cannot finish.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(up.requests[0].endedAt).toBeUndefined();
+    let bytes = 0;
+    res.on("data", (c: Buffer) => (bytes += c.length));
+    res.resume();
+    await new Promise((r) => res.on("end", r));
+    expect(bytes).toBeGreaterThan(10_000_000);
+    await vi.waitFor(() => expect(up.requests[0].endedAt).toBeDefined());
   });
 });
 

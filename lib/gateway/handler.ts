@@ -25,6 +25,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 interface GatewayState {
   agent: Agent | null;
+  /** The upstream timeout the agent was made with (a changed setting makes a new agent). */
+  agentTimeoutMs: number;
   /** Requests in flight, so a shutdown can wait for them and settle them. */
   inFlight: Set<AbortController>;
 }
@@ -32,14 +34,16 @@ interface GatewayState {
 const globalForGateway = globalThis as unknown as { __keygateGateway?: GatewayState };
 
 function gateway(): GatewayState {
-  return (globalForGateway.__keygateGateway ??= { agent: null, inFlight: new Set() });
+  return (globalForGateway.__keygateGateway ??= { agent: null, agentTimeoutMs: 0, inFlight: new Set() });
 }
 
 function agent(): Agent {
   const g = gateway();
-  if (!g.agent) {
-    const timeout = env().KEYGATE_UPSTREAM_TIMEOUT_MS;
+  const timeout = env().KEYGATE_UPSTREAM_TIMEOUT_MS;
+  if (!g.agent || g.agentTimeoutMs !== timeout) {
+    void g.agent?.close();
     g.agent = new Agent({ connections: 256, keepAliveTimeout: 30_000, headersTimeout: timeout, bodyTimeout: timeout });
+    g.agentTimeoutMs = timeout;
   }
   return g.agent;
 }
