@@ -67,8 +67,25 @@ const envSchema = z.object({
   KEYGATE_DEMO_UPSTREAM: z.preprocess(blankIsUnset, z.enum(["auto", "on", "off"]).default("auto")),
   // How long the gateway waits for an upstream's response headers, and then between two chunks.
   KEYGATE_UPSTREAM_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1000).default(600_000)),
+  // A subscription key's one slot: how long a lease lives without renewal (a crashed holder frees it within this).
+  KEYGATE_LEASE_TTL_S: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(3600).default(30)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
+  // Card top-ups through Stripe Checkout: on only when both are set.
+  STRIPE_SECRET_KEY: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_/, "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_…, sk_test_…) or a restricted key (rk_…), not the publishable pk_… key")
+      .optional(),
+  ),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(
+    blankIsUnset,
+    z.string().startsWith("whsec_", "STRIPE_WEBHOOK_SECRET must be the webhook endpoint's signing secret (whsec_…)").optional(),
+  ),
+  // Tests only: where the Stripe client sends API calls (a local fake, or
+  // stripe-mock), e.g. http://127.0.0.1:12111. Unset means Stripe itself.
+  STRIPE_API_BASE: z.preprocess(blankIsUnset, z.url({ protocol: /^https?$/ }).optional()),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -137,6 +154,17 @@ export function demoUpstreamEnabled(): boolean {
   const e = env();
   if (e.KEYGATE_DEMO_UPSTREAM !== "auto") return e.KEYGATE_DEMO_UPSTREAM === "on";
   return !(e.OPENAI_BASE_URL || e.OPENAI_API_KEY || e.ANTHROPIC_BASE_URL || e.ANTHROPIC_API_KEY);
+}
+
+/** Stripe's keys when card top-ups are on (both are set), else null. */
+export function stripeSettings(): { secretKey: string; webhookSecret: string; apiBase?: URL } | null {
+  const e = env();
+  if (!e.STRIPE_SECRET_KEY || !e.STRIPE_WEBHOOK_SECRET) return null;
+  return {
+    secretKey: e.STRIPE_SECRET_KEY,
+    webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined,
+  };
 }
 
 export function usesEmbeddedDatabase(): boolean {

@@ -11,6 +11,8 @@ import { verifyKeyRequest } from "@/lib/gateway/verify-endpoint";
 import { sendJsonError } from "@/lib/http/node-guards";
 import { redact } from "@/lib/log";
 import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
+import { subscriptionFor, type SubscriptionView } from "@/lib/gateway/subscriptions";
+import { blockIndexAt, nextBlockStart } from "@/lib/pools/blocks";
 
 /**
  * The gateway's hot path, as a plain node:http handler (server.ts calls it
@@ -271,10 +273,6 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
     return sendError(res, protocol, auth.status, auth.code, auth.message);
   }
   const key = auth.key;
-  if (key.kind === "subscription") {
-    req.resume();
-    return sendError(res, protocol, 403, "outside_reserved_block", "This subscription key has no reserved time block now: subscription keys work only inside their subscription's blocks.");
-  }
   const parsed = await readJsonObject(req, res, protocol);
   if (!parsed) return;
   const body = parsed.json;
@@ -290,10 +288,31 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
     return sendError(res, protocol, 502, "upstream_error", `No ${protocol === "openai" ? "OpenAI" : "Anthropic"} upstream is configured for '${model.model}'. The operator must set ${protocol === "openai" ? "OPENAI_BASE_URL or OPENAI_API_KEY" : "ANTHROPIC_BASE_URL or ANTHROPIC_API_KEY"}.`);
   }
 
+  const requestId = newUsageId();
+  const stream = body.stream === true;
+  let clientWantsUsage = false;
+  if (stream && protocol === "openai") {
+    const options = (body.stream_options && typeof body.stream_options === "object" ? body.stream_options : {}) as Record<string, unknown>;
+    clientWantsUsage = options.include_usage === true;
+    body.stream_options = { ...options, include_usage: true };
+  }
+  const common = { req, res, protocol, key, model, body, stream, clientWantsUsage, requestId, promptBytes: parsed.bytes, startedAt, upstream };
+
+  if (key.kind === "subscription") {
+    const accounting = await subscriptionAccounting(key, model, requestId, now);
+    if ("refusal" in accounting) {
+      const r = accounting.refusal;
+      return sendError(res, protocol, r.status, r.code, r.message, r.headers);
+    }
+    body.model = model.upstreamModel;
+    const requested = requestedMaxTokens(protocol, body);
+    if (requested === null) setMaxTokens(protocol, body, model.maxOutputTokens);
+    return forward({ ...common, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-request-id": requestId } });
+  }
+
   await ensureSeeded(key);
   const requested = requestedMaxTokens(protocol, body);
   const promptTokens = promptTokenBound(parsed.bytes, body);
-  const requestId = newUsageId();
   const ttlMs = env().KEYGATE_UPSTREAM_TIMEOUT_MS + WINDOW_MS;
   const store = limits();
   const admitted = store.admit({
@@ -321,19 +340,105 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
   setMaxTokens(protocol, body, admitted.maxTokens);
   if (admitted.lowered) headers["x-keygate-max-tokens"] = String(admitted.maxTokens);
   headers["x-request-id"] = requestId;
-  const stream = body.stream === true;
-  let clientWantsUsage = false;
-  if (stream && protocol === "openai") {
-    const options = (body.stream_options && typeof body.stream_options === "object" ? body.stream_options : {}) as Record<string, unknown>;
-    clientWantsUsage = options.include_usage === true;
-    body.stream_options = { ...options, include_usage: true };
-  }
   body.model = model.upstreamModel;
+  const accounting: Accounting = {
+    inputMicrosPerMTok: model.inputMicrosPerMTok,
+    outputMicrosPerMTok: model.outputMicrosPerMTok,
+    renewEveryMs: ttlMs / 4,
+    renew: (at) => store.renew(requestId, at, ttlMs),
+    end: (usage) => {
+      if (!usage) {
+        store.release(requestId);
+        return 0;
+      }
+      const cost = costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok);
+      store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens });
+      return cost;
+    },
+  };
+  await forward({ ...common, accounting, maxTokens: admitted.maxTokens, headers });
+}
 
-  await forward({ req, res, protocol, key, model, body, stream, clientWantsUsage, requestId, promptTokens, promptBytes: parsed.bytes, maxTokens: admitted.maxTokens, headers, startedAt, upstream });
+interface Refusal {
+  status: number;
+  code: GatewayErrorCode;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * A subscription key: valid while its subscription is active and now (UTC)
+ * is inside one of its reserved blocks, for the pool's models only, with one
+ * request in flight (a lease with a TTL, renewed while the request lives).
+ * It costs nothing; its usage is recorded at $0.
+ */
+async function subscriptionAccounting(key: ConsumptionKeyRecord, model: CatalogueModel, requestId: string, now: number): Promise<Accounting | { refusal: Refusal }> {
+  const verdict = await judgeSubscriptionKey(key, now);
+  if (!verdict.ok) return { refusal: verdict.refusal };
+  if (!verdict.subscription.models.includes(model.model)) {
+    return { refusal: { status: 403, code: "model_not_allowed", message: `This subscription's pool does not serve '${model.model}'. It serves: ${verdict.subscription.models.join(", ")}.` } };
+  }
+  const store = limits();
+  const ttlMs = env().KEYGATE_LEASE_TTL_S * 1000;
+  const lease = store.acquireLease(key.id, requestId, now, ttlMs);
+  if (!lease.ok) {
+    return {
+      refusal: {
+        status: 429,
+        code: "concurrency_limit",
+        message: "This subscription key already has a request in flight; subscription keys allow one at a time. Retry when it finishes.",
+        headers: { "retry-after": String(Math.max(1, Math.ceil(lease.retryAfterMs / 1000))) },
+      },
+    };
+  }
+  return {
+    inputMicrosPerMTok: 0,
+    outputMicrosPerMTok: 0,
+    renewEveryMs: ttlMs / 3,
+    renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs),
+    end: () => {
+      store.releaseLease(key.id, requestId);
+      return 0;
+    },
+  };
+}
+
+/** Whether a subscription key may be used at `now`: its subscription active and now inside a reserved block. */
+export async function judgeSubscriptionKey(key: ConsumptionKeyRecord, now: number): Promise<{ ok: true; subscription: SubscriptionView } | { ok: false; code: "key_expired" | "outside_reserved_block"; refusal: Refusal }> {
+  const sub = key.subscriptionId ? await subscriptionFor(key.subscriptionId) : null;
+  if (!sub || sub.status !== "active" || sub.periodEnd <= now) {
+    const ended = sub ? ` It ended on ${new Date(Math.min(sub.periodEnd, now)).toISOString()}.` : "";
+    return { ok: false, code: "key_expired", refusal: { status: 401, code: "invalid_api_key", message: `This key's subscription is no longer active.${ended} Renew it with POST /api/subscriptions/:id/renew; the same keys work again.` } };
+  }
+  if (!sub.poolActive || !sub.blocks.includes(blockIndexAt(now, sub.blockHours))) {
+    const next = sub.poolActive ? nextBlockStart(now, sub.blocks, sub.blockHours, sub.periodEnd) : null;
+    const when = next === null ? "No reserved block starts again before the subscription's period ends." : `The next reserved block starts at ${new Date(next).toISOString()}.`;
+    return {
+      ok: false,
+      code: "outside_reserved_block",
+      refusal: {
+        status: 403,
+        code: "outside_reserved_block",
+        message: `This subscription key works only inside its reserved time blocks (UTC). ${when}`,
+        headers: next === null ? {} : { "x-keygate-next-block-at": new Date(next).toISOString() },
+      },
+    };
+  }
+  return { ok: true, subscription: sub };
+}
+
+/** How a request is paid for: a credit key's reservation, or a subscription key's lease. */
+interface Accounting {
+  inputMicrosPerMTok: number;
+  outputMicrosPerMTok: number;
+  renewEveryMs: number;
+  renew(now: number): void;
+  /** Ends the request: settles `usage` (null: nothing was generated) and returns its cost. */
+  end(usage: { inputTokens: number; outputTokens: number } | null): number;
 }
 
 interface Forward {
+  accounting: Accounting;
   req: IncomingMessage;
   res: ServerResponse;
   protocol: Protocol;
@@ -343,7 +448,6 @@ interface Forward {
   stream: boolean;
   clientWantsUsage: boolean;
   requestId: string;
-  promptTokens: number;
   promptBytes: number;
   maxTokens: number;
   headers: Record<string, string>;
@@ -352,8 +456,7 @@ interface Forward {
 }
 
 async function forward(f: Forward): Promise<void> {
-  const { res, protocol, model, requestId } = f;
-  const store = limits();
+  const { res, protocol, model, requestId, accounting } = f;
   const abort = new AbortController();
   const g = gateway();
   g.inFlight.add(abort);
@@ -362,18 +465,18 @@ async function forward(f: Forward): Promise<void> {
     if (!res.writableFinished) abort.abort();
   };
   res.on("close", onClose);
+  // The reservation or lease lives while the request does, however long the upstream takes.
+  const renewal = setInterval(() => accounting.renew(Date.now()), accounting.renewEveryMs);
+  renewal.unref();
   let settled = false;
   const finish = (status: number, usage: { inputTokens: number; outputTokens: number } | null, ttftMs: number | null) => {
     if (settled) return;
     settled = true;
+    clearInterval(renewal);
     g.inFlight.delete(abort);
     res.off("close", onClose);
-    if (!usage) {
-      store.release(requestId);
-      return;
-    }
-    const cost = costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok);
-    store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens });
+    const cost = accounting.end(usage);
+    if (!usage) return;
     recordUsage({
       id: requestId,
       userId: f.key.userId,
@@ -383,8 +486,8 @@ async function forward(f: Forward): Promise<void> {
       inputTokens: usage.inputTokens,
       outputTokens: usage.outputTokens,
       costMicros: cost,
-      inputMicrosPerMTok: model.inputMicrosPerMTok,
-      outputMicrosPerMTok: model.outputMicrosPerMTok,
+      inputMicrosPerMTok: accounting.inputMicrosPerMTok,
+      outputMicrosPerMTok: accounting.outputMicrosPerMTok,
       status,
       latencyMs: Math.round(performance.now() - f.startedAt),
       ttftMs,
@@ -469,16 +572,10 @@ async function forward(f: Forward): Promise<void> {
   });
   res.flushHeaders();
   let status = upstream.statusCode;
-  let lastRenewal = Date.now();
-  const ttlMs = env().KEYGATE_UPSTREAM_TIMEOUT_MS + WINDOW_MS;
   try {
     for await (const chunk of upstream.body) {
       const out = meter.push(chunk);
       if (out && !res.write(out)) await drained(res, abort.signal);
-      if (Date.now() - lastRenewal > ttlMs / 4) {
-        lastRenewal = Date.now();
-        store.renew(requestId, lastRenewal, ttlMs);
-      }
     }
     const rest = meter.end();
     if (rest) res.write(rest);

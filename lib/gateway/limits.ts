@@ -90,6 +90,12 @@ export interface LimitsStore {
   pending(userId: string): { unflushedMicros: number; reservedMicros: number };
   /** Drops reservations whose holder never came back. */
   sweep(now: number): void;
+  /** Takes a key's one slot (subscription keys: one request in flight), unless someone else holds it and its TTL has not passed. */
+  acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true } | { ok: false; retryAfterMs: number };
+  /** Extends the lease while its request streams; false when it is no longer ours. */
+  renewLease(keyId: string, holder: string, now: number, ttlMs: number): boolean;
+  /** Gives the slot back, only if `holder` still holds it. */
+  releaseLease(keyId: string, holder: string): void;
 }
 
 interface AccountFigures {
@@ -132,6 +138,25 @@ export class MemoryLimitsStore implements LimitsStore {
   private generations = new Map<string, number>();
   private keys = new Map<string, KeyFigures>();
   private reservations = new Map<string, Reservation>();
+  private leases = new Map<string, { holder: string; expiresAt: number }>();
+
+  acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true } | { ok: false; retryAfterMs: number } {
+    const held = this.leases.get(keyId);
+    if (held && held.holder !== holder && held.expiresAt > now) return { ok: false, retryAfterMs: held.expiresAt - now };
+    this.leases.set(keyId, { holder, expiresAt: now + ttlMs });
+    return { ok: true };
+  }
+
+  renewLease(keyId: string, holder: string, now: number, ttlMs: number): boolean {
+    const held = this.leases.get(keyId);
+    if (!held || held.holder !== holder) return false;
+    held.expiresAt = now + ttlMs;
+    return true;
+  }
+
+  releaseLease(keyId: string, holder: string): void {
+    if (this.leases.get(keyId)?.holder === holder) this.leases.delete(keyId);
+  }
 
   accountGeneration(userId: string): number {
     return this.generations.get(userId) ?? 0;
@@ -286,6 +311,9 @@ export class MemoryLimitsStore implements LimitsStore {
   sweep(now: number): void {
     for (const [id, r] of this.reservations) {
       if (r.expiresAt <= now) this.release(id);
+    }
+    for (const [keyId, lease] of this.leases) {
+      if (lease.expiresAt <= now) this.leases.delete(keyId);
     }
   }
 

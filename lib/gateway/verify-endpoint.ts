@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { limits } from "@/lib/gateway/limits";
-import { ensureSeeded, readJsonObject } from "@/lib/gateway/handler";
+import { ensureSeeded, judgeSubscriptionKey, readJsonObject } from "@/lib/gateway/handler";
 import { sendJsonError } from "@/lib/http/node-guards";
 import { parseWith } from "@/lib/http/request";
 import { HttpError } from "@/lib/http/errors";
@@ -55,7 +55,13 @@ export async function verdictFor(token: string, now: number): Promise<KeyVerific
     },
   };
   if (!verdict.ok) return { valid: false, code: verdict.code, ...described, remaining: null };
-  if (key.kind === "subscription") return { valid: false, code: "outside_reserved_block", ...described, remaining: null };
+  if (key.kind === "subscription") {
+    const judged = await judgeSubscriptionKey(key, now);
+    // No budget and no rate limit: one request at a time, inside reserved blocks.
+    return judged.ok
+      ? { valid: true, code: "valid", ...described, remaining: null }
+      : { valid: false, code: judged.code, ...described, remaining: null };
+  }
   await ensureSeeded(key);
   const snap = limits().peek(key.userId, key.id, key, now);
   const remaining = {
