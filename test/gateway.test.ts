@@ -238,6 +238,14 @@ describe("refusals, in each protocol's own error shape", () => {
     expect(up.requests).toHaveLength(0);
   });
 
+  it("answers 400 for a max_tokens that is not a positive whole number, instead of replacing it", async () => {
+    const { openai } = await userWithKey();
+    for (const max_tokens of [-5, 0, 1.5]) {
+      await expect(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens })).rejects.toMatchObject({ status: 400 });
+    }
+    expect(up.requests).toHaveLength(0);
+  });
+
   it("passes an upstream error on with its status and charges nothing", async () => {
     const { user, openai, anthropic } = await userWithKey();
     up.options.status = 503;

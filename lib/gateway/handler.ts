@@ -278,6 +278,12 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
   const body = parsed.json;
   if (typeof body.model !== "string" || !body.model) return sendError(res, protocol, 400, "invalid_request", "The request needs a 'model': one of the names GET /v1/models lists.");
   if (!Array.isArray(body.messages) || body.messages.length === 0) return sendError(res, protocol, 400, "invalid_request", "The request needs a non-empty 'messages' array.");
+  for (const field of ["max_tokens", "max_completion_tokens"]) {
+    const v = body[field];
+    if (v !== undefined && v !== null && !(typeof v === "number" && Number.isInteger(v) && v > 0)) {
+      return sendError(res, protocol, 400, "invalid_request", `'${field}' must be a positive whole number of tokens.`);
+    }
+  }
   const model = await findModel(body.model);
   if (!model || !model.active || (model.provider !== protocol && model.provider !== "keygate")) {
     const which = protocol === "openai" ? "/v1/chat/completions" : "/v1/messages";
