@@ -4,6 +4,7 @@ import { closeDb } from "@/lib/db";
 import { env, listenHost } from "@/lib/env";
 import { drainGateway, handleGateway } from "@/lib/gateway/handler";
 import { drainUsage } from "@/lib/gateway/usage";
+import { stopSubscriptionSweep } from "@/lib/subscriptions/sweep";
 import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJsonError } from "@/lib/http/node-guards";
 
 /**
@@ -70,6 +71,7 @@ async function main() {
       server.closeIdleConnections();
       void (async () => {
         try {
+          stopSubscriptionSweep();
           await drainGateway(10_000);
           await drainUsage();
           // PGlite writes to its data directory: close it cleanly.

@@ -7,10 +7,13 @@ import { migrate } from "@/lib/migrate";
 import { appendEntry } from "@/lib/billing/ledger";
 import { usdToMicros } from "@/lib/billing/money";
 import { hashPassword } from "@/lib/auth/password";
+import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
+import { startSubscriptionSweep } from "@/lib/subscriptions/sweep";
 
 /**
  * Start-up: validate configuration, apply migrations, and on an empty embedded
- * database create a demo account so a new user can sign in at once.
+ * database create a demo account and a demo pool so a new user can sign in
+ * and try both kinds of key at once; then start the subscription sweep.
  */
 
 export const DEMO_EMAIL = "demo@keygate.local";
@@ -22,7 +25,12 @@ export async function boot(): Promise<void> {
   const { applied } = await migrate();
   const where = usesEmbeddedDatabase() ? `embedded PostgreSQL in ${path.join(dataDir(), "pglite")}` : "PostgreSQL (DATABASE_URL)";
   console.log(`[keygate] database: ${where}; ${applied.length ? `applied ${applied.join(", ")}` : "schema up to date"}`);
-  if (demoAccountEnabled() && e.KEYGATE_DATA_DIR !== "memory") await ensureDemoAccount();
+  if (demoAccountEnabled() && e.KEYGATE_DATA_DIR !== "memory") {
+    await ensureDemoAccount();
+    await ensureDemoPool();
+  }
+  // Charges auto-renewals and expires ended subscriptions: now, then every 30 s.
+  startSubscriptionSweep();
   if (!e.ADMIN_API_TOKEN) console.log("[keygate] admin API off (set ADMIN_API_TOKEN to grant credits)");
 }
 
@@ -45,4 +53,14 @@ async function ensureDemoAccount(): Promise<void> {
   if (!fs.existsSync(file)) return;
   const [email, password] = fs.readFileSync(file, "utf8").split("\n");
   console.log(`[keygate] demo account: ${email} / ${password}  (sign in at ${publicOrigin()}/sign-in; delete ${file} to stop printing this)`);
+}
+
+/** One pool serving the demo model, so the subscription flow works out of the box (the demo credit pays for a block). */
+async function ensureDemoPool(): Promise<void> {
+  const db = await prisma();
+  if ((await db.pool.count()) > 0) return;
+  await db.pool.create({
+    data: { name: "Demo pool", models: [RESERVED_MODEL_NAME], blockHours: 6, capacity: 5, pricePerBlockMicros: usdToMicros(1) },
+  });
+  console.log(`[keygate] demo pool: "Demo pool" serves ${RESERVED_MODEL_NAME} in four 6-hour blocks, $1 per block per 30 days`);
 }

@@ -20,13 +20,13 @@ describe("CheapestInference API compatibility: API Keys", () => {
   it("GET /api/keys with an auth token lists subscription and credit keys with the documented fields, minus apiKey", async () => {
     const user = await createUser({ creditUsd: 30 });
     await createCreditKey(user, { name: "client_42", maxBudget: 25 });
-    await insertSubscriptionKey(user);
+    const subscriptionKey = await insertSubscriptionKey(user);
 
     const res = await call("GET", "/api/keys", { token: user.token });
     expect(res.status, res.text).toBe(200);
     expect(res.json.success).toBe(true);
     const [pool, credit] = res.json.data;
-    expect(pool).toMatchObject({ name: "prod-key", keyPlan: "pool", keyType: "subscription", isActive: true, subscriptionId: "sub-uuid" });
+    expect(pool).toMatchObject({ name: "prod-key", keyPlan: "pool", keyType: "subscription", isActive: true, subscriptionId: subscriptionKey.subscriptionId, subscriptionStatus: "active" });
     for (const f of ["subscriptionStatus", "subscriptionExpiresAt", "lastUsedAt"]) expect(pool).toHaveProperty(f);
     expect(credit).toMatchObject({ name: "client_42", keyPlan: "credits", keyType: "credit", isActive: true, maxBudget: 25, rpmLimit: 60, tpmLimit: null, lastUsedAt: null });
     for (const k of [pool, credit]) {

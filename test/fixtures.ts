@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import { getDb, prisma } from "@/lib/db";
 import { newKey } from "@/lib/keys/format";
-import { call, ORIGIN, type ApiResponse, type TestUser } from "./api";
+import { ADMIN_TOKEN, call, ORIGIN, type ApiResponse, type TestUser } from "./api";
 
 /**
  * Small helpers shared by the API suites. They go through the real routes,
@@ -61,6 +61,23 @@ export async function listKeys(user: TestUser, token = user.token): Promise<Arra
 }
 
 /** Every row of a table, as JSON text (BigInt as a string). */
+/** A pool created through the admin API: by default the demo model, four 6-hour blocks of 5 seats, $1 per block. */
+export async function createPool(body: Record<string, unknown> = {}) {
+  const res = await call("POST", "/api/admin/pools", {
+    token: ADMIN_TOKEN,
+    body: { name: "Test pool", models: ["keygate/echo"], blockHours: 6, capacity: 5, pricePerBlockUsd: 1, ...body },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.json.data as { id: string; name: string; capacity: number; blocks: Array<{ index: number; remaining: number }> };
+}
+
+/** Subscribes through the API, expecting 201; answers the subscription. */
+export async function subscribe(user: TestUser, poolId: string, blocks: number[], token = user.token) {
+  const res = await call("POST", `/api/pools/${poolId}/subscribe`, { token, body: { blocks } });
+  expect(res.status, res.text).toBe(201);
+  return res.json.data as { id: string; poolId: string; blocks: number[]; status: string; periodStart: string; periodEnd: string; autoRenew: boolean; keyCount: number; endedReason: string | null };
+}
+
 export async function dumpTable(table: "ApiKey" | "ManagementKey" | "User" | "LedgerEntry" | "UsageRecord"): Promise<string> {
   const rows = await (await getDb()).session((s) => s.query(`SELECT * FROM "${table}"`));
   return JSON.stringify(rows, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
@@ -78,10 +95,33 @@ export function expectFieldError(res: ApiResponse, field: string) {
 }
 
 /**
- * Pools are not built yet: writes a subscription key straight to the database,
- * as the pool flow will. Created a second in the future so it lists first.
+ * Writes a pool and an active subscription to it straight to the database,
+ * without charging anyone: for tests about what surrounds a subscription
+ * (key lists, key updates), not about buying one.
+ */
+export async function insertSubscription(user: TestUser, opts: { blocks?: number[]; periodEnd?: Date; status?: "active" | "expired" } = {}) {
+  const db = await prisma();
+  const pool = await db.pool.create({
+    data: { name: "Fixture pool", models: ["keygate/echo"], blockHours: 6, capacity: 5, pricePerBlockMicros: BigInt(1_000_000) },
+  });
+  return db.subscription.create({
+    data: {
+      userId: user.id,
+      poolId: pool.id,
+      status: opts.status ?? "active",
+      periodStart: new Date(),
+      periodEnd: opts.periodEnd ?? new Date(Date.now() + 30 * 24 * 3600_000),
+      blocks: { create: (opts.blocks ?? [0, 1, 2, 3]).map((blockIndex) => ({ blockIndex })) },
+    },
+  });
+}
+
+/**
+ * A subscription key on a fresh subscription (see insertSubscription), as the
+ * pool flow makes them. Created a second in the future so it lists first.
  */
 export async function insertSubscriptionKey(user: TestUser, name = "prod-key") {
+  const subscription = await insertSubscription(user);
   const material = newKey("subscription");
   const db = await prisma();
   return db.apiKey.create({
@@ -91,7 +131,7 @@ export async function insertSubscriptionKey(user: TestUser, name = "prod-key") {
       keyType: "subscription",
       keyHash: material.hash,
       keyPrefix: material.prefix,
-      subscriptionId: "sub-uuid",
+      subscriptionId: subscription.id,
       rpmLimit: null,
       createdAt: new Date(Date.now() + 1000),
     },

@@ -53,8 +53,8 @@ export class NotFoundError extends HttpError {
 }
 
 export class ConflictError extends HttpError {
-  constructor(message: string, code = "conflict") {
-    super(409, code, message);
+  constructor(message: string, code = "conflict", details?: ErrorDetail[]) {
+    super(409, code, message, details);
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usdAmount } from "@/lib/billing/money";
+import { SUBSCRIPTION_STATUSES } from "@/lib/subscriptions/schemas";
 
 /**
  * The key endpoints' request and response schemas, shared by the route
@@ -167,7 +168,7 @@ export const updateManagementKeySchema = z
   });
 
 /** A whole number in a query string, written plainly: `10`, never `0x10`, `1e1` or ` 10 `. */
-function queryInteger(name: string, min: number, max: number) {
+export function queryInteger(name: string, min: number, max: number) {
   return z
     .string()
     .regex(/^[0-9]{1,9}$/, `${name} must be a whole number written in digits, e.g. ${name}=20`)
@@ -201,9 +202,14 @@ export const apiKeyViewSchema = z
     rpmLimit: z.number().int().nullable().meta({ description: "Requests per minute; null for subscription keys (unlimited)." }),
     tpmLimit: z.number().int().nullable().meta({ description: "Tokens per minute; null means unlimited." }),
     expiresAt: isoDateTime().nullable().meta({ description: "When the key stops working; null means never." }),
-    subscriptionId: z.string().nullable(),
-    subscriptionStatus: z.string().nullable(),
-    subscriptionExpiresAt: isoDateTime().nullable(),
+    subscriptionId: z.string().nullable().meta({ description: "The subscription of a subscription key; null for credit keys." }),
+    subscriptionStatus: z
+      .enum(SUBSCRIPTION_STATUSES)
+      .nullable()
+      .meta({ description: "Its subscription's status (`expired` as soon as the period has ended); null for credit keys." }),
+    subscriptionExpiresAt: isoDateTime()
+      .nullable()
+      .meta({ description: "Its subscription's period end, when the key stops working unless the subscription is renewed; null for credit keys." }),
     createdAt: isoDateTime(),
     lastUsedAt: isoDateTime().nullable(),
   })
@@ -270,6 +276,7 @@ export type BillingKeyView = z.infer<typeof billingKeySchema>;
 
 export type CreateCreditKeyInput = z.output<typeof createCreditKeySchema>;
 export type UpdateKeyInput = z.output<typeof updateKeySchema>;
+export type CreateSubscriptionKeyInput = z.output<typeof createSubscriptionKeySchema>;
 export type CreateManagementKeyInput = z.output<typeof createManagementKeySchema>;
 export type UpdateManagementKeyInput = z.output<typeof updateManagementKeySchema>;
 

@@ -1,11 +1,12 @@
 import { prisma } from "@/lib/db";
-import type { ApiKey } from "@/generated/prisma/client.ts";
+import type { ApiKey, Subscription } from "@/generated/prisma/client.ts";
 import { balanceMicros } from "@/lib/billing/ledger";
 import { formatUsd, microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
 import { invalidateKey, keyCreated } from "@/lib/keys/verify";
-import type { ApiKeyView, CreateCreditKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
+import type { ApiKeyView, CreateCreditKeyInput, CreateSubscriptionKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
+import { effectiveStatus } from "@/lib/subscriptions/service";
 
 /**
  * Consumption keys (sk_live_… credit, sk_pool_… subscription). Every query is
@@ -15,7 +16,13 @@ import type { ApiKeyView, CreateCreditKeyInput, UpdateKeyInput } from "@/lib/key
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function toApiKeyView(k: ApiKey): ApiKeyView {
+/** A key row, with its subscription's status and period end for subscription keys. */
+export type ApiKeyRow = ApiKey & { subscription?: Pick<Subscription, "status" | "periodEnd"> | null };
+
+/** What to read with a key row so toApiKeyView can show its subscription. */
+const withSubscription = { subscription: { select: { status: true, periodEnd: true } } } as const;
+
+export function toApiKeyView(k: ApiKeyRow, now = Date.now()): ApiKeyView {
   return {
     id: k.id,
     name: k.name,
@@ -30,9 +37,8 @@ export function toApiKeyView(k: ApiKey): ApiKeyView {
     tpmLimit: k.tpmLimit,
     expiresAt: iso(k.expiresAt),
     subscriptionId: k.subscriptionId,
-    // Pool subscriptions arrive with the pools feature; until then no key has one.
-    subscriptionStatus: null,
-    subscriptionExpiresAt: null,
+    subscriptionStatus: k.subscription ? effectiveStatus(k.subscription.status, k.subscription.periodEnd, now) : null,
+    subscriptionExpiresAt: k.subscription ? k.subscription.periodEnd.toISOString() : null,
     createdAt: k.createdAt.toISOString(),
     lastUsedAt: iso(k.lastUsedAt),
   };
@@ -53,10 +59,12 @@ export async function listKeys(userId: string, page: { limit?: number; cursor?: 
     where: { userId, ...cursorFilter },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: take === undefined ? undefined : take + 1,
+    include: withSubscription,
   });
   const hasMore = take !== undefined && rows.length > take;
   const items = hasMore ? rows.slice(0, take) : rows;
-  return { items: items.map(toApiKeyView), nextCursor: hasMore ? items[items.length - 1].id : null };
+  const now = Date.now();
+  return { items: items.map((k) => toApiKeyView(k, now)), nextCursor: hasMore ? items[items.length - 1].id : null };
 }
 
 export async function createCreditKey(userId: string, input: CreateCreditKeyInput) {
@@ -85,14 +93,42 @@ export async function createCreditKey(userId: string, input: CreateCreditKeyInpu
   return { record, apiKey: material.key };
 }
 
-export async function createSubscriptionKey(userId: string, input: { subscriptionId?: string }): Promise<never> {
-  void userId;
-  throw new ConflictError(
-    input.subscriptionId
-      ? "That subscription is not an active subscription of yours. Subscribe to a pool with POST /api/pools/:id/subscribe first."
-      : "You have no active subscription. Reserve time blocks with POST /api/pools/:id/subscribe, then create a key.",
-    "no_active_subscription",
-  );
+/**
+ * A key for the named subscription, or without a name for the caller's most
+ * recent active one. It has no budget, rate limit or expiry of its own: it
+ * works while its subscription does, inside its reserved blocks, and stops at
+ * the period end with it.
+ */
+export async function createSubscriptionKey(userId: string, input: CreateSubscriptionKeyInput, now = Date.now()) {
+  const db = await prisma();
+  const subscription = await db.subscription.findFirst({
+    where: { userId, status: "active", periodEnd: { gt: new Date(now) }, ...(input.subscriptionId ? { id: input.subscriptionId } : {}) },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    select: { id: true, pool: { select: { name: true } } },
+  });
+  if (!subscription) {
+    throw new ConflictError(
+      input.subscriptionId
+        ? "That subscription is not an active subscription of yours. GET /api/subscriptions lists yours; renew an expired one with POST /api/subscriptions/:id/renew, or subscribe to a pool with POST /api/pools/:id/subscribe."
+        : "You have no active subscription. Reserve time blocks with POST /api/pools/:id/subscribe, then create a key.",
+      "no_active_subscription",
+    );
+  }
+  const material = newKey("subscription");
+  const record = await db.apiKey.create({
+    data: {
+      userId,
+      name: input.name ?? `${subscription.pool.name} key`.slice(0, 100),
+      keyType: "subscription",
+      keyHash: material.hash,
+      keyPrefix: material.prefix,
+      rpmLimit: null,
+      expiresAt: null,
+      subscriptionId: subscription.id,
+    },
+  });
+  keyCreated(material.hash);
+  return { id: record.id, apiKey: material.key, isActive: record.isActive };
 }
 
 export async function updateKey(userId: string, id: string, patch: UpdateKeyInput) {
@@ -125,7 +161,7 @@ export async function updateKey(userId: string, id: string, patch: UpdateKeyInpu
   // Before answering: the gateway refuses a paused key from its very next request.
   invalidateKey(id);
   if (count === 0) throw keyNotFound();
-  const updated = await db.apiKey.findFirst({ where: { id, userId } });
+  const updated = await db.apiKey.findFirst({ where: { id, userId }, include: withSubscription });
   if (!updated) throw keyNotFound();
   return toApiKeyView(updated);
 }

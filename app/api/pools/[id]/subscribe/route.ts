@@ -1,0 +1,7 @@
+import { handle, nextRoutes } from "@/lib/http/route";
+import { subscribeToPool } from "@/lib/pools/operations";
+import { subscribe } from "@/lib/subscriptions/service";
+
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
+  handle(subscribeToPool, async ({ caller, body, params }) => subscribe(caller.userId, params.id, body.blocks)),
+);

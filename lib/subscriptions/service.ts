@@ -1,0 +1,273 @@
+import { prisma } from "@/lib/db";
+import type { Pool, Prisma, SubscriptionStatus } from "@/generated/prisma/client.ts";
+import { appendEntry } from "@/lib/billing/ledger";
+import { formatUsd } from "@/lib/billing/money";
+import { accountBalanceChanged, limits } from "@/lib/gateway/limits";
+import { invalidateSubscription } from "@/lib/gateway/subscriptions";
+import { BadRequestError, ConflictError, NotFoundError, PaymentRequiredError } from "@/lib/http/errors";
+import { blockHoursUtc, blocksOutOfRange, periodEndFrom, PERIOD_DAYS, renewalStart } from "@/lib/pools/blocks";
+import { lockPool, poolNotFound, seatsTaken, type Db } from "@/lib/pools/service";
+import type { SubscriptionStatusName, SubscriptionView, UpdateSubscriptionInput } from "@/lib/subscriptions/schemas";
+
+/**
+ * Pool subscriptions: reserved blocks of one pool for a 30-day period, paid
+ * from the credit balance and renewable in place (same id, same keys).
+ *
+ * Every sale of a seat runs in one transaction that locks, in this order,
+ * the pool row, then the subscription row (renewals), then the user row: the
+ * seats are counted and taken, and the balance is checked and charged, with
+ * nobody else selling the same pool's seats or spending the same balance in
+ * between. Two callers racing for the last seat are serialised by the pool
+ * lock: one wins, and the other sees the block full and is not charged. One
+ * lock order everywhere (the sweep takes the subscription, then the user)
+ * means no deadlock. After commit the gateway hears of the charge
+ * (accountBalanceChanged) and of the subscription (invalidateSubscription)
+ * before we answer.
+ */
+
+const viewInclude = {
+  pool: { select: { name: true } },
+  blocks: { select: { blockIndex: true } },
+  _count: { select: { keys: true } },
+} satisfies Prisma.SubscriptionInclude;
+
+type SubscriptionRow = Prisma.SubscriptionGetPayload<{ include: typeof viewInclude }>;
+
+/**
+ * The status people see: an active subscription whose period has ended is
+ * expired, even before the sweep has written so, because the gateway already
+ * refuses its keys.
+ */
+export function effectiveStatus(status: SubscriptionStatus, periodEnd: Date, now = Date.now()): SubscriptionStatusName {
+  return status === "active" && periodEnd.getTime() <= now ? "expired" : status;
+}
+
+export function toSubscriptionView(row: SubscriptionRow, now = Date.now()): SubscriptionView {
+  return {
+    id: row.id,
+    poolId: row.poolId,
+    poolName: row.pool.name,
+    blocks: row.blocks.map((b) => b.blockIndex).sort((a, b) => a - b),
+    status: effectiveStatus(row.status, row.periodEnd, now),
+    periodStart: row.periodStart.toISOString(),
+    periodEnd: row.periodEnd.toISOString(),
+    autoRenew: row.autoRenew,
+    keyCount: row._count.keys,
+    endedReason: row.endedReason,
+  };
+}
+
+/** The caller's subscriptions, newest first. */
+export async function listSubscriptions(userId: string, now = Date.now()): Promise<SubscriptionView[]> {
+  const db = await prisma();
+  const rows = await db.subscription.findMany({ where: { userId }, include: viewInclude, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+  return rows.map((r) => toSubscriptionView(r, now));
+}
+
+/** The caller's subscriptions whose period is running, newest first. */
+export async function activeSubscriptions(userId: string, now = Date.now()): Promise<SubscriptionView[]> {
+  const db = await prisma();
+  const rows = await db.subscription.findMany({
+    where: { userId, status: "active", periodEnd: { gt: new Date(now) } },
+    include: viewInclude,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+  });
+  return rows.map((r) => toSubscriptionView(r, now));
+}
+
+export async function getSubscription(userId: string, id: string, now = Date.now()): Promise<SubscriptionView> {
+  const db = await prisma();
+  const row = await db.subscription.findFirst({ where: { id, userId }, include: viewInclude });
+  if (!row) throw subscriptionNotFound();
+  return toSubscriptionView(row, now);
+}
+
+/** Reserves `blocks` of the pool for one period from now, charged to the credit balance, in one transaction. */
+export async function subscribe(userId: string, poolId: string, blocks: number[], now = Date.now()): Promise<SubscriptionView> {
+  const db = await prisma();
+  const { id, priceMicros } = await db.$transaction(async (tx) => {
+    const pool = await lockPool(tx, poolId);
+    if (!pool || !pool.active) throw poolNotFound();
+    assertBlocksInRange(blocks, pool);
+    await assertSeatsFree(tx, pool, blocks, now);
+    const priceMicros = priceOf(pool, blocks.length);
+    const available = await lockAvailableBalance(tx, userId);
+    if (available < priceMicros) {
+      throw new PaymentRequiredError(
+        `Reserving ${describeCount(blocks.length)} of "${pool.name}" costs ${formatUsd(priceMicros)} for ${PERIOD_DAYS} days, but your available credit is ${formatUsd(available)}. Top up your credits, or reserve fewer blocks.`,
+      );
+    }
+    const start = new Date(now);
+    const created = await tx.subscription.create({
+      data: {
+        userId,
+        poolId,
+        periodStart: start,
+        periodEnd: new Date(periodEndFrom(now)),
+        blocks: { create: [...blocks].sort((a, b) => a - b).map((blockIndex) => ({ blockIndex })) },
+      },
+      select: { id: true },
+    });
+    await charge(tx, { userId, subscriptionId: created.id, priceMicros, from: start, note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days` });
+    return { id: created.id, priceMicros };
+  });
+  accountBalanceChanged(userId, -priceMicros);
+  invalidateSubscription(id);
+  return getSubscription(userId, id, now);
+}
+
+/**
+ * autoRenew on or off. Turning it on needs a running period: a subscription
+ * whose period has ended holds no seats, and must be renewed (with a seat
+ * check) through POST /api/subscriptions/{id}/renew instead.
+ */
+export async function updateSubscription(userId: string, id: string, input: UpdateSubscriptionInput, now = Date.now()): Promise<SubscriptionView> {
+  const db = await prisma();
+  const where: Prisma.SubscriptionWhereInput = input.autoRenew
+    ? { id, userId, status: "active", periodEnd: { gt: new Date(now) } }
+    : { id, userId };
+  // One conditional statement, so the sweep cannot end the period between a check and the write.
+  const { count } = await db.subscription.updateMany({ where, data: { autoRenew: input.autoRenew } });
+  invalidateSubscription(id);
+  if (count === 0) {
+    const exists = await db.subscription.findFirst({ where: { id, userId }, select: { id: true } });
+    if (!exists) throw subscriptionNotFound();
+    throw new ConflictError(
+      `This subscription's period has ended, so it cannot renew itself. Renew it now with POST /api/subscriptions/${id}/renew; autoRenew can be turned on after that.`,
+      "subscription_ended",
+    );
+  }
+  return getSubscription(userId, id, now);
+}
+
+/**
+ * Charges one more period now and extends the same subscription (same id,
+ * same keys). The new period starts at the old period end while that is
+ * ahead (periodStart stays: the coverage simply runs on), otherwise now. A
+ * subscription whose period has ended gave up its seats, so it needs them
+ * free again.
+ */
+export async function renewSubscription(userId: string, id: string, now = Date.now()): Promise<SubscriptionView> {
+  const db = await prisma();
+  const found = await db.subscription.findFirst({ where: { id, userId }, select: { poolId: true } });
+  if (!found) throw subscriptionNotFound();
+  const { priceMicros } = await db.$transaction(async (tx) => {
+    const pool = await lockPool(tx, found.poolId);
+    await tx.$queryRaw`SELECT id FROM "Subscription" WHERE id = ${id} FOR UPDATE`;
+    const sub = await tx.subscription.findUnique({ where: { id }, include: { blocks: { select: { blockIndex: true } } } });
+    if (!pool || !sub) throw subscriptionNotFound();
+    if (sub.status === "cancelled") {
+      throw new ConflictError(`This subscription was cancelled and cannot be renewed: ${sub.endedReason ?? "subscribe again."}`, "subscription_cancelled");
+    }
+    if (!pool.active) {
+      throw new ConflictError(`The pool "${pool.name}" is no longer on sale, so its subscriptions cannot be renewed.`, "pool_inactive");
+    }
+    const blocks = sub.blocks.map((b) => b.blockIndex).sort((a, b) => a - b);
+    const lapsed = sub.status !== "active" || sub.periodEnd.getTime() <= now;
+    if (lapsed) {
+      assertBlocksInRange(blocks, pool);
+      await assertSeatsFree(tx, pool, blocks, now, id);
+    }
+    const priceMicros = priceOf(pool, blocks.length);
+    const available = await lockAvailableBalance(tx, userId);
+    if (available < priceMicros) {
+      throw new PaymentRequiredError(
+        `Renewing this subscription (${describeCount(blocks.length)} of "${pool.name}") costs ${formatUsd(priceMicros)} for ${PERIOD_DAYS} days, but your available credit is ${formatUsd(available)}. Top up your credits first.`,
+      );
+    }
+    const from = renewalStart(sub.periodEnd.getTime(), now);
+    await tx.subscription.update({
+      where: { id },
+      data: {
+        status: "active",
+        periodStart: lapsed ? new Date(from) : undefined,
+        periodEnd: new Date(periodEndFrom(from)),
+        endedReason: null,
+      },
+    });
+    await charge(tx, { userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days` });
+    return { priceMicros };
+  });
+  accountBalanceChanged(userId, -priceMicros);
+  invalidateSubscription(id);
+  return getSubscription(userId, id, now);
+}
+
+// ---------------------------------------------------------------------------
+// Shared with the sweep
+
+export function priceOf(pool: Pick<Pool, "pricePerBlockMicros">, blockCount: number): bigint {
+  return pool.pricePerBlockMicros * BigInt(blockCount);
+}
+
+/**
+ * Locks the user's row for the rest of the transaction and returns what the
+ * account can spend: the stored balance, less usage this process has settled
+ * but not yet written and requests in flight, so a charge can never leave the
+ * gateway's reservations unpaid.
+ */
+export async function lockAvailableBalance(tx: Db, userId: string): Promise<bigint> {
+  const rows = await tx.$queryRaw<Array<{ balanceMicros: bigint }>>`SELECT "balanceMicros" FROM "User" WHERE id = ${userId} FOR UPDATE`;
+  const stored = BigInt(rows[0]?.balanceMicros ?? 0);
+  const pending = limits().pending(userId);
+  return stored - BigInt(pending.unflushedMicros) - BigInt(pending.reservedMicros);
+}
+
+/**
+ * The ledger entry of one period's charge. Its idempotency key names the
+ * subscription and the period it pays for, so no period is ever charged twice.
+ */
+export async function charge(tx: Db, c: { userId: string; subscriptionId: string; priceMicros: bigint; from: Date; note: string }): Promise<void> {
+  await appendEntry(tx, {
+    userId: c.userId,
+    kind: "subscription",
+    amountMicros: -c.priceMicros,
+    note: c.note,
+    idempotencyKey: `subscription:${c.subscriptionId}:${c.from.toISOString()}`,
+  });
+}
+
+function assertBlocksInRange(blocks: number[], pool: Pool): void {
+  const bad = blocksOutOfRange(blocks, pool.blockHours);
+  if (!bad.length) return;
+  const last = 24 / pool.blockHours - 1;
+  throw new BadRequestError(
+    `Invalid request body: "${pool.name}" has blocks 0 to ${last} (${pool.blockHours} hours each), so ${bad.join(", ")} ${bad.length === 1 ? "is" : "are"} out of range.`,
+    bad.map((b) => ({ path: `blocks.${blocks.indexOf(b)}`, message: `blocks.${blocks.indexOf(b)}: ${b} is not a block of this pool (0 to ${last})` })),
+    "validation_error",
+  );
+}
+
+async function assertSeatsFree(tx: Db, pool: Pool, blocks: number[], now: number, excludeSubscriptionId?: string): Promise<void> {
+  const taken = (await seatsTaken(tx, [pool.id], now, excludeSubscriptionId)).get(pool.id);
+  const full = blocks.filter((b) => (taken?.get(b) ?? 0) >= pool.capacity);
+  if (!full.length) return;
+  const named = full.map((b) => `${b} (${hours(b, pool.blockHours)})`);
+  const list = named.length === 1 ? named[0] : `${named.slice(0, -1).join(", ")} and ${named[named.length - 1]}`;
+  throw new ConflictError(
+    `${full.length === 1 ? "Block" : "Blocks"} ${list} of "${pool.name}" ${full.length === 1 ? "is" : "are"} full. GET /api/pools/${pool.id} shows the seats left in each block; choose others.`,
+    "block_full",
+    full.map((b) => ({ path: `blocks.${blocks.indexOf(b)}`, message: `Block ${b} (${hours(b, pool.blockHours)}) has no seat left: all ${pool.capacity} are taken.` })),
+  );
+}
+
+function hours(block: number, blockHours: number): string {
+  const { startHourUtc, endHourUtc } = blockHoursUtc(block, blockHours);
+  const hh = (h: number) => `${String(h).padStart(2, "0")}:00`;
+  return `${hh(startHourUtc)}–${hh(endHourUtc)} UTC`;
+}
+
+function describeCount(n: number): string {
+  return n === 1 ? "1 block" : `${n} blocks`;
+}
+
+function describeBlocks(blocks: number[], pool: Pool): string {
+  return [...blocks]
+    .sort((a, b) => a - b)
+    .map((b) => `block ${b} (${hours(b, pool.blockHours)})`)
+    .join(", ");
+}
+
+function subscriptionNotFound(): NotFoundError {
+  return new NotFoundError("No subscription with that ID exists in your account.");
+}
