@@ -252,7 +252,7 @@ function errorResponses(op: OperationSpec): Partial<Record<ErrorStatus, string>>
       400,
       "`validation_error`: a field is missing, malformed, unknown or not valid Unicode (see `details`); `invalid_json`: the body is not JSON.",
     );
-    add(413, `\`payload_too_large\`: the body is over ${MAX_BODY_BYTES / 1024} KB.`);
+    add(413, `\`payload_too_large\`: the body is over ${(op.maxBodyBytes ?? MAX_BODY_BYTES) / 1024} KB.`);
     add(415, "`unsupported_media_type`: a body was sent without `Content-Type: application/json`.");
   }
   if (op.query) add(400, "`validation_error`: a query parameter is malformed.");

@@ -4,6 +4,8 @@ import * as billing from "@/lib/billing/operations";
 import { defineOperation, type OperationSpec } from "@/lib/http/operation";
 import * as keys from "@/lib/keys/operations";
 import * as models from "@/lib/models/operations";
+import * as pools from "@/lib/pools/operations";
+import * as subscriptions from "@/lib/subscriptions/operations";
 
 /**
  * Every operation of the API, in the order the reference lists them. Each is
@@ -45,7 +47,16 @@ export const TAGS = [
     name: "Billing keys (ModelSwitch)",
     description: "The same management keys in the shapes the ModelSwitch API documents, for clients written against it.",
   },
-  { name: "Billing", description: "Balance, spend and key counts." },
+  {
+    name: "Pools",
+    description:
+      "The \"Unlimited\" product: a pool serves some models and divides the UTC day into blocks with a number of seats. Reserve blocks for a 30-day period, paid from credit, then create `sk_pool_…` keys that work, unmetered, during those blocks. Operators create and change pools with `ADMIN_API_TOKEN`.",
+  },
+  {
+    name: "Subscriptions",
+    description: "Your pool subscriptions: their blocks and periods, auto-renewal from credit, and renewal in place (same ID, same keys).",
+  },
+  { name: "Billing", description: "Balance, spend, key counts, the credit ledger, and card top-ups through Stripe when the operator has set it up." },
   {
     name: "Models",
     description:
@@ -60,6 +71,8 @@ export type TagName = (typeof TAGS)[number]["name"];
 export const operations: readonly OperationSpec[] = [
   ...Object.values(accounts),
   ...Object.values(keys),
+  ...Object.values(pools),
+  ...Object.values(subscriptions),
   ...Object.values(billing),
   ...Object.values(models),
   getOpenApiDocument,

@@ -167,7 +167,7 @@ function originOf(url: string): string | null {
  * X-Forwarded-Proto and X-Forwarded-Host say it instead; otherwise a client
  * could name any origin it likes in them.
  */
-function serverOrigin(req: Request): string | null {
+export function serverOrigin(req: Request): string | null {
   let scheme = new URL(req.url).protocol.replace(/:$/, "");
   let host = req.headers.get("host");
   if (env().KEYGATE_TRUST_PROXY) {

@@ -2,6 +2,8 @@ import { prisma } from "@/lib/db";
 import type { LedgerKind, Prisma } from "@/generated/prisma/client.ts";
 import { NotFoundError } from "@/lib/http/errors";
 import { accountBalanceChanged } from "@/lib/gateway/limits";
+import { microsToUsd } from "@/lib/billing/money";
+import { LEDGER_PAGE_SIZE, type LedgerEntryView } from "@/lib/billing/schemas";
 
 /**
  * The credit balance comes from an append-only ledger of grants, top-ups,
@@ -48,4 +50,34 @@ export async function grantCredit(input: { email: string; amountMicros: bigint; 
   });
   accountBalanceChanged(result.user.id, input.amountMicros);
   return result;
+}
+
+/** The caller's ledger, newest first, a page at a time (GET /api/billing/ledger). */
+export async function listLedger(userId: string, page: { limit?: number; cursor?: string }) {
+  const db = await prisma();
+  const take = page.limit ?? LEDGER_PAGE_SIZE;
+  let cursorFilter = {};
+  if (page.cursor) {
+    // Scoped by owner: another account's entry ID is as unknown as a made-up one.
+    const anchor = await db.ledgerEntry.findFirst({ where: { id: page.cursor, userId }, select: { id: true, createdAt: true } });
+    if (!anchor) throw new NotFoundError("The cursor does not match any of your ledger entries; start again without it.", "invalid_cursor");
+    cursorFilter = {
+      OR: [{ createdAt: { lt: anchor.createdAt } }, { createdAt: anchor.createdAt, id: { lt: anchor.id } }],
+    };
+  }
+  const rows = await db.ledgerEntry.findMany({
+    where: { userId, ...cursorFilter },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: take + 1,
+  });
+  const hasMore = rows.length > take;
+  const items = hasMore ? rows.slice(0, take) : rows;
+  const view = (e: (typeof rows)[number]): LedgerEntryView => ({
+    id: e.id,
+    kind: e.kind,
+    amount: microsToUsd(e.amountMicros),
+    note: e.note,
+    createdAt: e.createdAt.toISOString(),
+  });
+  return { items: items.map(view), nextCursor: hasMore ? items[items.length - 1].id : null };
 }

@@ -3,6 +3,7 @@ import { balanceMicros } from "@/lib/billing/ledger";
 import { microsToUsd } from "@/lib/billing/money";
 import type { BillingStatus } from "@/lib/billing/schemas";
 import { limits } from "@/lib/gateway/limits";
+import { activeSubscriptions } from "@/lib/subscriptions/service";
 
 /** Calendar months in UTC are the billing period. */
 export function currentPeriod(now = new Date()) {
@@ -14,7 +15,7 @@ export function currentPeriod(now = new Date()) {
 export async function billingStatus(userId: string): Promise<BillingStatus> {
   const db = await prisma();
   const period = currentPeriod();
-  const [balance, periodDebits, keyGroups, mgmtTotal, mgmtActive] = await Promise.all([
+  const [balance, periodDebits, keyGroups, mgmtTotal, mgmtActive, subscriptions] = await Promise.all([
     balanceMicros(userId),
     db.ledgerEntry.aggregate({
       where: { userId, kind: { in: ["usage", "subscription"] }, createdAt: { gte: period.start, lt: period.end } },
@@ -23,6 +24,7 @@ export async function billingStatus(userId: string): Promise<BillingStatus> {
     db.apiKey.groupBy({ by: ["keyType", "isActive"], where: { userId }, _count: { _all: true } }),
     db.managementKey.count({ where: { userId } }),
     db.managementKey.count({ where: { userId, isActive: true } }),
+    activeSubscriptions(userId),
   ]);
   const count = (type: "credit" | "subscription", active?: boolean) =>
     keyGroups
@@ -37,7 +39,7 @@ export async function billingStatus(userId: string): Promise<BillingStatus> {
     balance: microsToUsd(balance - unflushed),
     spendThisPeriod: microsToUsd(spend),
     period: { start: period.start.toISOString(), end: period.end.toISOString() },
-    activeSubscriptions: [],
+    activeSubscriptions: subscriptions,
     keys: {
       credit: { total: count("credit"), active: count("credit", true) },
       subscription: { total: count("subscription"), active: count("subscription", true) },

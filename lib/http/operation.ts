@@ -30,7 +30,7 @@ export type ResponseShape = "envelope" | "as-is";
  */
 export type ServedBy = "next" | "node";
 
-export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429;
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502;
 
 export interface OperationSpec {
   /** The OpenAPI operationId, camelCase. */
@@ -45,6 +45,14 @@ export interface OperationSpec {
   servedBy?: ServedBy;
   query?: z.ZodType;
   body?: z.ZodType;
+  /**
+   * Also hand the handler the body's exact text (`rawBody`), for a signature
+   * computed over the bytes as sent (webhooks). Needs `body`, which is still
+   * parsed and validated as usual.
+   */
+  rawBody?: boolean;
+  /** The body size limit, when this operation's senders need more than MAX_BODY_BYTES (webhooks). */
+  maxBodyBytes?: number;
   response: { status: number; description: string; schema: z.ZodType; shape: ResponseShape };
   /** Errors specific to this operation; those implied by auth, body, query and path are added. */
   errors?: Partial<Record<ErrorStatus, string>>;

@@ -177,10 +177,19 @@ function invalidUtf8(raw: Buffer): BadRequestError {
   );
 }
 
-export async function readJsonBody(req: Request): Promise<unknown> {
+export async function readJsonBody(req: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  return (await readJsonBodyWithText(req, maxBytes)).value;
+}
+
+/**
+ * The body parsed as readJsonBody does, plus the exact text it was parsed
+ * from, for callers that must check a signature over the bytes as sent
+ * (webhooks). The text is "" when there is no body.
+ */
+export async function readJsonBodyWithText(req: Request, maxBytes = MAX_BODY_BYTES): Promise<{ value: unknown; text: string }> {
   const declared = Number(req.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
-  if (!req.body) return NO_BODY;
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  if (!req.body) return { value: NO_BODY, text: "" };
   // A declared body of the wrong type is refused before it is read.
   if (declared > 0) assertJsonContentType(req);
 
@@ -191,14 +200,14 @@ export async function readJsonBody(req: Request): Promise<unknown> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw tooLarge(maxBytes);
     }
     chunks.push(value);
   }
   // No body at all (e.g. `curl -X POST`) needs no Content-Type.
-  if (size === 0) return NO_BODY;
+  if (size === 0) return { value: NO_BODY, text: "" };
   assertJsonContentType(req);
 
   const raw = Buffer.concat(chunks);
@@ -208,7 +217,7 @@ export async function readJsonBody(req: Request): Promise<unknown> {
   } catch {
     throw invalidUtf8(raw);
   }
-  if (text.trim() === "") return NO_BODY;
+  if (text.trim() === "") return { value: NO_BODY, text };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -221,11 +230,11 @@ export async function readJsonBody(req: Request): Promise<unknown> {
   }
   const fault = findTextFault(parsed, textFault);
   if (fault) throw textError(fault, "body");
-  return parsed;
+  return { value: parsed, text };
 }
 
-function tooLarge(): PayloadTooLargeError {
-  return new PayloadTooLargeError(`The request body is larger than ${MAX_BODY_BYTES / 1024} KB; send only the documented fields.`);
+function tooLarge(maxBytes: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`The request body is larger than ${maxBytes / 1024} KB; send only the documented fields.`);
 }
 
 export function parseWith<S extends AnySchema>(schema: S, input: unknown, where: "body" | "query"): z.output<S> {

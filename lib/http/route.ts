@@ -12,7 +12,7 @@ import {
   type PathParams,
   type ResponseOf,
 } from "@/lib/http/operation";
-import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBody, withDefault } from "@/lib/http/request";
+import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBodyWithText, withDefault } from "@/lib/http/request";
 import { redact } from "@/lib/log";
 
 /**
@@ -28,6 +28,8 @@ export interface HandlerContext<S extends OperationSpec> {
   req: Request;
   caller: S["auth"] extends "session" | "session-or-mk" ? Caller : null;
   body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
+  /** The body's exact text ("" when none was sent), for operations declared with `rawBody: true`. */
+  rawBody: S["rawBody"] extends true ? string : undefined;
   query: S["query"] extends z.ZodType ? z.output<S["query"]> : undefined;
   params: Record<PathParams<S["path"]>, string>;
 }
@@ -49,9 +51,11 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
       else if (op.auth === "admin") assertAdmin(req);
       const params = pathParams(op, rawParams);
       const query = op.query ? parseWith(op.query, queryObject(req), "query") : undefined;
+      const read = op.body ? await readJsonBodyWithText(req, op.maxBodyBytes) : undefined;
       // Only an absent body means "no fields"; a JSON `null` is a non-object body like any other.
-      const body = op.body ? parseWith(op.body, withDefault(await readJsonBody(req)), "body") : undefined;
-      const value = await handler({ req, caller, body, query, params } as HandlerContext<S>);
+      const body = op.body ? parseWith(op.body, withDefault(read?.value), "body") : undefined;
+      const rawBody = op.rawBody ? (read?.text ?? "") : undefined;
+      const value = await handler({ req, caller, body, rawBody, query, params } as HandlerContext<S>);
       const payload = op.response.shape === "envelope" ? { success: true, data: value } : value;
       if (env().NODE_ENV !== "production") assertDocumented(op, payload);
       return Response.json(payload, { status: op.response.status, headers: NO_STORE });
