@@ -1,17 +1,44 @@
 "use client";
 
+import { useEffect, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { Button } from "@/components/ui/button";
 import { formatUsd, formatUtcDay } from "@/components/ui/format";
 import { ErrorState, LoadingRows } from "@/components/ui/states";
 import { useBillingStatus } from "@/components/keys/use-keys";
+import { LedgerTable } from "@/components/billing/ledger-table";
+import { TopUpDialog } from "@/components/billing/top-up-dialog";
 
-export function BillingPage() {
+export interface BillingPageProps {
+  /** Card top-ups are on: the operator configured Stripe. */
+  topUps: boolean;
+  /** Where Stripe sent the browser back from: a paid or an abandoned checkout. */
+  returnedFromCheckout?: "success" | "cancelled";
+}
+
+/** How long the page keeps looking for a paid top-up to land after Stripe sends the browser back, and how often. */
+const TOP_UP_WATCH_MS = 60_000;
+const TOP_UP_POLL_MS = 3_000;
+
+export function BillingPage({ topUps, returnedFromCheckout }: BillingPageProps) {
   const status = useBillingStatus();
+  const [toppingUp, setToppingUp] = useState(false);
+  const watching = useTopUpWatch(returnedFromCheckout === "success");
+
   return (
     <div className="space-y-6">
-      <div>
-        <h1 className="text-2xl font-semibold">Billing</h1>
-        <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">Your credit balance is shared by all your credit keys.</p>
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-semibold">Billing</h1>
+          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+            Your credit balance is shared by all your credit keys, and pays for pool subscriptions.
+          </p>
+        </div>
+        {topUps && <Button onClick={() => setToppingUp(true)}>Top up</Button>}
       </div>
+
+      {returnedFromCheckout && <CheckoutNotice result={returnedFromCheckout} watching={watching} />}
+
       {status.isPending ? (
         <LoadingRows label="Loading billing status" />
       ) : status.isError ? (
@@ -31,16 +58,75 @@ export function BillingPage() {
             Period: {formatUtcDay(status.data.period.start)} – {formatUtcDay(new Date(Date.parse(status.data.period.end) - 1).toISOString())} (UTC
             calendar month).
           </p>
-          <section className="rounded-xl border border-zinc-200 bg-white p-6 text-sm dark:border-zinc-800 dark:bg-zinc-900">
-            <h2 className="mb-2 text-base font-medium">Adding credit</h2>
-            <p className="text-zinc-600 dark:text-zinc-400">
-              On this Keygate, the operator grants credit with <code className="font-mono">POST /api/admin/credits</code>. Card top-ups
-              appear here when the operator enables Stripe.
-            </p>
-          </section>
         </>
       )}
+
+      {!topUps && (
+        <section className="rounded-xl border border-zinc-200 bg-white p-6 text-sm dark:border-zinc-800 dark:bg-zinc-900">
+          <h2 className="mb-2 text-base font-medium">Adding credit</h2>
+          <p className="text-zinc-600 dark:text-zinc-400">
+            On this Keygate, the operator grants credit with <code className="font-mono">POST /api/admin/credits</code>. Card top-ups appear
+            here when the operator enables Stripe.
+          </p>
+        </section>
+      )}
+
+      <section aria-labelledby="ledger-heading" className="space-y-3">
+        <div>
+          <h2 id="ledger-heading" className="text-lg font-semibold tracking-tight">
+            Credit history
+          </h2>
+          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+            Every change to your balance, newest first. Usage is charged a second&apos;s requests at a time.
+          </p>
+        </div>
+        <LedgerTable refetchInterval={watching ? TOP_UP_POLL_MS : false} />
+      </section>
+
+      {topUps && <TopUpDialog open={toppingUp} onClose={() => setToppingUp(false)} />}
     </div>
+  );
+}
+
+/**
+ * After a paid checkout the credit arrives with Stripe's webhook, usually a
+ * few seconds after the browser: the balance and history are refetched
+ * every few seconds for a minute, so it shows up without a reload.
+ */
+function useTopUpWatch(on: boolean): boolean {
+  const qc = useQueryClient();
+  const [watching, setWatching] = useState(on);
+  useEffect(() => {
+    if (!on) return;
+    const poll = setInterval(() => void qc.invalidateQueries({ queryKey: ["billing", "status"] }), TOP_UP_POLL_MS);
+    const stop = setTimeout(() => {
+      clearInterval(poll);
+      setWatching(false);
+    }, TOP_UP_WATCH_MS);
+    return () => {
+      clearInterval(poll);
+      clearTimeout(stop);
+    };
+  }, [on, qc]);
+  return watching;
+}
+
+function CheckoutNotice({ result, watching }: { result: "success" | "cancelled"; watching: boolean }) {
+  const paid = result === "success";
+  return (
+    <p
+      role="status"
+      data-testid="checkout-notice"
+      className={
+        paid
+          ? "rounded-lg border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-900 dark:border-emerald-900/60 dark:bg-emerald-950/30 dark:text-emerald-200"
+          : "rounded-lg border border-zinc-200 bg-zinc-50 px-4 py-3 text-sm text-zinc-800 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-200"
+      }
+    >
+      {paid
+        ? `Thank you: Stripe took the payment. The credit is added as soon as Stripe confirms it, usually within seconds${watching ? "; this page updates by itself" : ""}.`
+        : "Top-up cancelled: nothing was charged."}
+    </p>
   );
 }
 

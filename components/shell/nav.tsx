@@ -8,6 +8,7 @@ import { cn } from "@/components/ui/cn";
 /** `description` is the tab's tooltip and accessible description, for tabs whose name alone is jargon. */
 const LINKS = [
   { href: "/keys", label: "API Keys", description: "Keys (sk_…) your apps use to call the inference API" },
+  { href: "/pools", label: "Pools", description: "Reserve hours of the day for a flat price, and your subscriptions" },
   { href: "/billing-keys", label: "Billing Keys", description: "Management keys (mk_…) for scripts and CI" },
   { href: "/billing", label: "Billing" },
   { href: "/models", label: "Models" },

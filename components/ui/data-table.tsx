@@ -197,13 +197,17 @@ export function keyStatus(k: { isActive: boolean; expiresAt: string | null }, no
   return k.isActive ? "active" : "paused";
 }
 
-const STATUS: Record<RowStatus, [string, string, string]> = {
+/** What a badge can say: a key's status, or a pool subscription's (which can also be cancelled). */
+export type BadgeStatus = RowStatus | "cancelled";
+
+const STATUS: Record<BadgeStatus, [string, string, string]> = {
   active: ["Active", "bg-emerald-50 text-emerald-800 ring-emerald-600/20 dark:bg-emerald-950/50 dark:text-emerald-300 dark:ring-emerald-400/20", "bg-emerald-500"],
   paused: ["Paused", "bg-amber-50 text-amber-900 ring-amber-600/20 dark:bg-amber-950/50 dark:text-amber-300 dark:ring-amber-400/20", "bg-amber-500"],
   expired: ["Expired", "bg-zinc-100 text-zinc-700 ring-zinc-500/20 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-400/20", "bg-zinc-400"],
+  cancelled: ["Cancelled", "bg-red-50 text-red-800 ring-red-600/20 dark:bg-red-950/50 dark:text-red-300 dark:ring-red-400/20", "bg-red-500"],
 };
 
-export function StatusBadge({ status }: { status: RowStatus }) {
+export function StatusBadge({ status }: { status: BadgeStatus }) {
   const [label, tone, dot] = STATUS[status];
   return (
     <span className={cn("inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium leading-4 ring-1 ring-inset", tone)}>

@@ -15,7 +15,13 @@ export class ApiError extends Error {
   }
 }
 
-export async function apiFetch<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+interface RequestInit {
+  method?: string;
+  body?: unknown;
+}
+
+/** The response's JSON as sent, or an ApiError with the API's own message. */
+async function request(path: string, init: RequestInit): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -38,5 +44,22 @@ export async function apiFetch<T>(path: string, init: { method?: string; body?: 
       err?.details,
     );
   }
-  return (payload && typeof payload === "object" && "success" in payload ? payload.data : payload) as T;
+  return payload;
+}
+
+export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const payload = await request(path, init);
+  return (payload && typeof payload === "object" && "success" in payload ? (payload as { data?: unknown }).data : payload) as T;
+}
+
+/** One page of a list that answers `{success, data: [...], nextCursor}` (the cursor sits beside `data`). */
+export interface Page<T> {
+  data: T[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+export async function apiFetchPage<T>(path: string): Promise<Page<T>> {
+  const payload = (await request(path, {})) as { data?: T[]; nextCursor?: string | null } | null;
+  return { data: payload?.data ?? [], nextCursor: payload?.nextCursor ?? null };
 }
