@@ -11,7 +11,7 @@ import { keyCreated } from "@/lib/keys/verify";
 import { blockIndexAt, PERIOD_MS } from "@/lib/pools/blocks";
 import { createUser, type TestUser } from "./api";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
-import { startGateway, type TestGateway } from "./gateway";
+import { setEnv, startGateway, type TestGateway } from "./gateway";
 
 /**
  * Subscription (pool) keys on the gateway: valid only while the subscription
@@ -21,16 +21,11 @@ import { startGateway, type TestGateway } from "./gateway";
 
 let up: FakeUpstream;
 let gw: TestGateway;
-const ENV_KEYS = ["OPENAI_BASE_URL", "OPENAI_API_KEY", "KEYGATE_DEMO_UPSTREAM", "KEYGATE_LEASE_TTL_S"] as const;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   up = await startFakeUpstream();
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-  process.env.OPENAI_BASE_URL = up.openaiBaseUrl;
-  process.env.OPENAI_API_KEY = "upstream-secret";
-  process.env.KEYGATE_DEMO_UPSTREAM = "on";
-  resetEnvCache();
+  restoreEnv = setEnv({ OPENAI_BASE_URL: up.openaiBaseUrl, OPENAI_API_KEY: "upstream-secret", KEYGATE_DEMO_UPSTREAM: "on", KEYGATE_LEASE_TTL_S: undefined });
   const db = await prisma();
   for (const model of ["pool-model", "other-model"]) {
     await db.model.create({ data: { model, provider: "openai", inputMicrosPerMTok: BigInt(1_000_000), outputMicrosPerMTok: BigInt(1_000_000), maxOutputTokens: 100 } });
@@ -42,11 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw.close();
   await up.close();
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  resetEnvCache();
+  restoreEnv();
 });
 
 afterEach(() => {

@@ -12,7 +12,7 @@ import { KEY_MATERIAL_RE } from "@/lib/keys/format";
 import { call, createUser, grant, type TestUser } from "./api";
 import { createCreditKey, createManagementKey, dumpTable } from "./fixtures";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
-import { startGateway, type TestGateway } from "./gateway";
+import { setEnv, startGateway, type TestGateway } from "./gateway";
 
 /**
  * The gateway against a fake upstream of our own, driven by the official
@@ -23,8 +23,7 @@ import { startGateway, type TestGateway } from "./gateway";
 
 let up: FakeUpstream;
 let gw: TestGateway;
-const ENV_KEYS = ["OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "KEYGATE_DEMO_UPSTREAM"] as const;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 
 // Prices in micro-dollars per million tokens.
 const GPT = { model: "gpt-test", provider: "openai" as const, inputMicrosPerMTok: BigInt(1_000_000), outputMicrosPerMTok: BigInt(2_000_000), maxOutputTokens: 100 };
@@ -37,13 +36,13 @@ const INACTIVE = { model: "retired", provider: "openai" as const, inputMicrosPer
 
 beforeAll(async () => {
   up = await startFakeUpstream();
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-  process.env.OPENAI_BASE_URL = up.openaiBaseUrl;
-  process.env.OPENAI_API_KEY = "upstream-openai-secret";
-  process.env.ANTHROPIC_BASE_URL = up.anthropicBaseUrl;
-  process.env.ANTHROPIC_API_KEY = "upstream-anthropic-secret";
-  process.env.KEYGATE_DEMO_UPSTREAM = "on";
-  resetEnvCache();
+  restoreEnv = setEnv({
+    OPENAI_BASE_URL: up.openaiBaseUrl,
+    OPENAI_API_KEY: "upstream-openai-secret",
+    ANTHROPIC_BASE_URL: up.anthropicBaseUrl,
+    ANTHROPIC_API_KEY: "upstream-anthropic-secret",
+    KEYGATE_DEMO_UPSTREAM: "on",
+  });
   const db = await prisma();
   for (const m of [GPT, CLAUDE, PRICEY, BIG, INACTIVE]) await db.model.create({ data: m });
   invalidateCatalogue();
@@ -53,11 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw.close();
   await up.close();
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  resetEnvCache();
+  restoreEnv();
 });
 
 afterEach(() => {

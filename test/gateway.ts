@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { resetEnvCache } from "@/lib/env";
 import { handleGateway } from "@/lib/gateway/handler";
 import { rejectDuplicateCredentials } from "@/lib/http/node-guards";
 
@@ -34,4 +35,18 @@ export async function startGateway(): Promise<TestGateway> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Sets environment variables (undefined unsets one) for the gateway under test; returns what puts them back. */
+export function setEnv(vars: Record<string, string | undefined>): () => void {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    resetEnvCache();
+  };
+  apply(vars);
+  return () => apply(saved);
 }
