@@ -32,7 +32,8 @@ export interface UsageEntry {
 }
 
 const FLUSH_INTERVAL_MS = 1_000;
-const MAX_BATCH = 5_000;
+/** Rows per transaction: 15 parameters each stays far below PostgreSQL's 65,535. */
+const MAX_BATCH = 1_000;
 
 interface UsageQueue {
   queue: UsageEntry[];
@@ -59,7 +60,10 @@ export function recordUsage(entry: UsageEntry): void {
   const s = state();
   s.queue.push(entry);
   if (!s.timer) {
-    s.timer = setInterval(() => void flushUsage(), FLUSH_INTERVAL_MS);
+    // One write a second, not a write per arrival: under load each transaction carries a second's requests.
+    s.timer = setInterval(() => {
+      if (!s.flushing) void flushUsage();
+    }, FLUSH_INTERVAL_MS);
     s.timer.unref();
   }
 }
@@ -69,21 +73,26 @@ export function pendingUsageCount(): number {
   return s.queue.length + (s.batch?.entries.length ?? 0);
 }
 
-/** Writes everything queued so far. Safe to call at any time; concurrent calls share one flush. */
+/** Writes everything queued before the call. Safe to call at any time: a call during a write waits for it, then writes what it missed. */
 export function flushUsage(): Promise<void> {
   const s = state();
-  if (s.flushing) return s.flushing;
-  const flushing = writeQueued(s).finally(() => {
+  if (s.flushing) return s.flushing.then(() => (pendingUsageCount() ? flushUsage() : undefined));
+  const flushing = writeQueued(s, s.queue.length).finally(() => {
     if (s.flushing === flushing) s.flushing = null;
   });
   s.flushing = flushing;
   return flushing;
 }
 
-async function writeQueued(s: UsageQueue): Promise<void> {
+/** Writes the batch left by a failed write, then the `count` records queued first, in batches of MAX_BATCH. */
+async function writeQueued(s: UsageQueue, count: number): Promise<void> {
+  let left = count;
   try {
-    while (s.batch || s.queue.length) {
-      if (!s.batch) s.batch = { id: crypto.randomUUID(), entries: s.queue.splice(0, MAX_BATCH) };
+    while (s.batch || left > 0) {
+      if (!s.batch) {
+        s.batch = { id: crypto.randomUUID(), entries: s.queue.splice(0, Math.min(left, MAX_BATCH)) };
+        left -= s.batch.entries.length;
+      }
       await writeBatch(s.batch.entries);
       limits().flushed(s.batch.entries.map((e) => ({ userId: e.userId, keyId: e.apiKeyId, costMicros: e.costMicros })));
       s.batch = null;
@@ -93,6 +102,10 @@ async function writeQueued(s: UsageQueue): Promise<void> {
     console.error(`[keygate] writing usage failed; it will be retried: ${redact(err instanceof Error ? err.message : String(err))}`);
   }
 }
+
+const USAGE_COLUMNS = ["id", "userId", "apiKeyId", "model", "provider", "inputTokens", "outputTokens", "costMicros", "inputMicrosPerMTok", "outputMicrosPerMTok", "status", "latencyMs", "ttftMs", "streamed", "createdAt"]
+  .map((c) => `"${c}"`)
+  .join(",");
 
 async function writeBatch(entries: UsageEntry[]): Promise<void> {
   const byKey = new Map<string, { cost: bigint; lastUsedAt: Date }>();
@@ -112,14 +125,15 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
     // A batch that committed before (its answer lost) is already there: nothing to do twice.
     const done = await tx.usageRecord.findUnique({ where: { id: entries[0].id }, select: { id: true } });
     if (done) return;
-    await tx.usageRecord.createMany({
-      data: entries.map((e) => ({
-        ...e,
-        costMicros: BigInt(e.costMicros),
-        inputMicrosPerMTok: BigInt(e.inputMicrosPerMTok),
-        outputMicrosPerMTok: BigInt(e.outputMicrosPerMTok),
-      })),
+    // One parameterised INSERT, not createMany: Prisma's per-row query building cost ~10x the CPU and blocked the event loop.
+    const params: unknown[] = [];
+    const rows = entries.map((e) => {
+      const values = [e.id, e.userId, e.apiKeyId, e.model, e.provider, e.inputTokens, e.outputTokens, BigInt(e.costMicros), BigInt(e.inputMicrosPerMTok), BigInt(e.outputMicrosPerMTok), e.status, e.latencyMs, e.ttftMs, e.streamed, e.createdAt];
+      const first = params.length + 1;
+      params.push(...values);
+      return `(${values.map((_, i) => `$${first + i}`).join(",")})`;
     });
+    await tx.$executeRawUnsafe(`INSERT INTO "UsageRecord" (${USAGE_COLUMNS}) VALUES ${rows.join(",")}`, ...params);
     for (const [id, k] of byKey) {
       await tx.apiKey.updateMany({ where: { id }, data: { spendMicros: { increment: k.cost }, lastUsedAt: k.lastUsedAt } });
     }
