@@ -75,7 +75,7 @@ async function main() {
     sync("parseKey() valid key (checksum)", 500_000, () => parseKey(valid)),
     sync("parseKey() forged key, refused without I/O", 500_000, () => parseKey(forged)),
     sync("sha256 of a key", 500_000, () => hashKey(valid)),
-    await serial("resolveCaller(Bearer mk_…), one DB lookup", 2_000, () => resolveCaller(req(mk.key), "session-or-mk")),
+    await serial("resolveCaller(Bearer mk_…), from the key cache", 2_000, () => resolveCaller(req(mk.key), "session-or-mk")),
     await serial("resolveCaller(Bearer session JWT)", 2_000, () => resolveCaller(req(token), "session-or-mk")),
     await serial("GET /api/keys (50 keys) via mk_, in process", 1_000, () => keysRoute.GET(req(mk.key), ctx)),
   ];

@@ -1,0 +1,678 @@
+/**
+ * `npm run bench:gateway`: what the gateway's hot path costs, measured side by
+ * side in one run against a fake upstream that answers at once
+ * (test/fake-upstream.ts, 5 output tokens):
+ *
+ *   (a) direct        autocannon → fake upstream (the ceiling)
+ *   (d) bare proxy    node:http + undici Pool pass-through, written below (the floor for any proxy)
+ *   (c) Portkey       @portkey-ai/gateway's open-source Node server, custom host = the fake upstream
+ *   (b) Keygate       server.ts with a credit key: auth, limits, metering, usage queue
+ *   (e) verify        Keygate's POST /api/keys/verify (no upstream call)
+ *
+ * Chat targets run plain and streamed (`stream: true`, include_usage off);
+ * each at 1 and 64 connections, BENCH_SECONDS (default 5) each after a 1 s
+ * warm-up. Every server is its own child process; autocannon runs in this one.
+ *
+ * How to read it: the machine has 2 cores shared by autocannon, the proxy under
+ * test and the fake upstream, so absolute numbers are low and noisy; read the
+ * ratios. "+p50" is the latency a target adds over (a) at the same connections
+ * and mode; "% of (a)" / "% of (d)" are its throughput relative to direct and
+ * to the bare proxy. Latencies are 2xx responses only, in ms with sub-ms
+ * precision (recorded from autocannon's per-response events, not its
+ * whole-ms histogram). A target with non-2xx answers is flagged, not averaged.
+ *
+ * Database work per request (b, e): Keygate runs on a fresh PostgreSQL database
+ * (BENCH_PG_URL, default postgresql://root@127.0.0.1:5432/postgres; dropped at
+ * the end; BENCH_DB=embedded for PGlite and no count). pg_stat_database is
+ * read around each Keygate run, each time after 11 s without Keygate traffic,
+ * because a backend may hold its counters for up to 10 s
+ * (PGSTAT_IDLE_INTERVAL); the other targets run in those gaps. The hot path
+ * reads nothing from the database; the usage flush writes in the background,
+ * one transaction per batch, so the second table shows transactions per
+ * request and how many requests one batch carried.
+ *
+ * Knobs: BENCH_SECONDS; BENCH_DB=embedded; BENCH_PG_URL; BENCH_TARGETS=a,d,…
+ * (a subset); BENCH_CPU_PROF=<dir> (.cpuprofile files in <dir>/<server>/, the
+ * main thread's is the largest). Runs during which other processes used more
+ * than a quarter of a core are listed at the end: on a shared machine, rerun.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { Pool, type Dispatcher } from "undici";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = 1;
+const CONNECTIONS = [1, 64] as const;
+/** PostgreSQL flushes a backend's pending counters within 10 s of it going idle. */
+const PG_STATS_SETTLE_MS = 11_000;
+const PROFILE_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
+const NEXT_LOCK = "/tmp/keygate-next.lock";
+const CHAT_BODY = { model: "bench-model", messages: [{ role: "user", content: "Say hello" }], max_tokens: 16 };
+const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+
+// ---------- autocannon (untyped package) ----------
+
+interface AutocannonOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  method: "POST" | "GET";
+  headers: Record<string, string>;
+  body?: string;
+  timeout?: number;
+}
+interface AutocannonResult {
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  "2xx": number;
+  statusCodeStats: Record<string, { count: number }>;
+  requests: { sent: number };
+}
+interface AutocannonInstance {
+  on(event: "response", fn: (client: unknown, statusCode: number, bytes: number, ms: number) => void): void;
+}
+type Autocannon = (opts: AutocannonOptions, done: (err: Error | null, result: AutocannonResult) => void) => AutocannonInstance;
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+// ---------- child processes ----------
+
+const children = new Set<ChildProcess>();
+
+interface Started {
+  child: ChildProcess;
+  /** The line that matched `ready`. */
+  line: string;
+}
+
+/** Spawns a server and resolves once a line of its output matches `ready`; rejects with its last output if it exits first. */
+function startServer(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 120_000): Promise<Started> {
+  const child = spawn(process.execPath, [...profileArgs(name), ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  const tail: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s:\n${tail.join("\n")}`)), timeoutMs);
+    const onLine = (line: string) => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (ready.test(line)) {
+        clearTimeout(timer);
+        resolve({ child, line });
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) lines(stream, onLine);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${tail.join("\n")}`));
+    });
+  });
+}
+
+function profileArgs(name: string): string[] {
+  if (!PROFILE_DIR) return [];
+  // Portkey dies on SIGTERM without a handler, and a killed process writes no profile.
+  const exitOnTerm = "data:text/javascript,process.on('SIGTERM',()=>process.exit(0))";
+  // A directory per server: with --import tsx, the loader thread writes a profile of its own.
+  return ["--cpu-prof", `--cpu-prof-dir=${path.join(PROFILE_DIR, name)}`, "--import", exitOnTerm];
+}
+
+function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  let buffered = "";
+  stream?.setEncoding("utf8");
+  stream?.on("data", (chunk: string) => {
+    buffered += chunk;
+    const parts = buffered.split(/\r?\n/);
+    buffered = parts.pop() ?? "";
+    for (const part of parts) onLine(part);
+  });
+}
+
+/** SIGTERM every child (Keygate drains and flushes on it), SIGKILL any still alive after 8 s. */
+async function stopChildren(): Promise<void> {
+  const alive = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
+  const exited = alive.map((c) => new Promise<void>((resolve) => c.once("exit", () => resolve())));
+  for (const c of alive) c.kill("SIGTERM");
+  const deadline = sleep(8_000).then(() => alive.forEach((c) => c.exitCode === null && c.kill("SIGKILL")));
+  await Promise.race([Promise.all(exited), deadline]);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = http.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------- (d) the bare pass-through proxy, run as a child: `gateway.ts --serve-proxy <origin>` ----------
+
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
+
+function endToEnd(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  return out;
+}
+
+function serveProxy(origin: string): void {
+  const upstream = new Pool(origin, { connections: 256, keepAliveTimeout: 30_000 });
+  const server = http.createServer((req, res) => {
+    const method = (req.method ?? "GET") as Dispatcher.HttpMethod;
+    const body = method === "GET" || method === "HEAD" ? null : req;
+    upstream
+      .request({ path: req.url ?? "/", method, headers: endToEnd(req.headers), body })
+      .then((up) => {
+        res.writeHead(up.statusCode, endToEnd(up.headers));
+        // Not stream.pipeline: it aborts an AbortController per call, and building that DOMException was 6% of this proxy's CPU.
+        up.body.on("error", () => res.destroy());
+        res.on("close", () => up.body.destroy());
+        up.body.pipe(res);
+      })
+      .catch(() => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+  });
+  server.listen(0, "127.0.0.1", () => console.log(`bare proxy listening on ${(server.address() as AddressInfo).port}`));
+  process.on("SIGTERM", () => process.exit(0));
+}
+
+// ---------- PostgreSQL ----------
+
+interface PgCounters {
+  xact_commit: number;
+  xact_rollback: number;
+  tup_returned: number;
+  tup_fetched: number;
+  tup_inserted: number;
+  tup_updated: number;
+}
+
+interface BenchDb {
+  url: string;
+  name: string;
+  /** A connection to the maintenance database, so reading the counters adds nothing to the bench database's. */
+  admin: pg.Client;
+}
+
+async function createBenchDb(): Promise<BenchDb | null> {
+  if (process.env.BENCH_DB === "embedded") return null;
+  const base = process.env.BENCH_PG_URL ?? "postgresql://root@127.0.0.1:5432/postgres";
+  const admin = new pg.Client({ connectionString: base });
+  try {
+    await admin.connect();
+  } catch (err) {
+    console.log(`> PostgreSQL at ${base} is not reachable (${(err as Error).message}): using the embedded database, no query count.`);
+    return null;
+  }
+  const name = `keygate_bench_${process.pid}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, admin };
+}
+
+async function readCounters(db: BenchDb): Promise<PgCounters> {
+  await db.admin.query("SELECT pg_stat_clear_snapshot()");
+  const { rows } = await db.admin.query<Record<keyof PgCounters, string>>(
+    "SELECT xact_commit, xact_rollback, tup_returned, tup_fetched, tup_inserted, tup_updated FROM pg_stat_database WHERE datname = $1",
+    [db.name],
+  );
+  const row = rows[0];
+  return {
+    xact_commit: Number(row.xact_commit),
+    xact_rollback: Number(row.xact_rollback),
+    tup_returned: Number(row.tup_returned),
+    tup_fetched: Number(row.tup_fetched),
+    tup_inserted: Number(row.tup_inserted),
+    tup_updated: Number(row.tup_updated),
+  };
+}
+
+async function dropBenchDb(db: BenchDb): Promise<void> {
+  await db.admin.query(`DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+  await db.admin.end();
+}
+
+// ---------- Keygate ----------
+
+/** Builds Next only if there is no build at all, checking again under the build lock (a concurrent build removes BUILD_ID while it runs). */
+function ensureNextBuild(): void {
+  if (fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) return;
+  console.log(`> no .next build: running \`flock ${NEXT_LOCK} npm run build\` unless a concurrent build makes one…`);
+  const build = spawnSync("flock", [NEXT_LOCK, "sh", "-c", "test -f .next/BUILD_ID || npm run build"], { cwd: ROOT, stdio: "inherit" });
+  if (build.status !== 0) throw new Error("next build failed");
+}
+
+/**
+ * A shared hold on the build lock while Keygate starts and its setup requests
+ * load Next's route bundles, so another session's `next build` cannot swap
+ * .next underneath them. Released by closing flock's stdin.
+ */
+async function holdBuildLock(): Promise<() => void> {
+  const lock = spawn("flock", ["-s", NEXT_LOCK, "-c", "echo locked; cat >/dev/null"], { stdio: ["pipe", "pipe", "ignore"] });
+  const slow = setTimeout(() => console.log("> waiting for a concurrent `next build` to finish…"), 1_000);
+  const acquired = await new Promise<boolean>((resolve) => {
+    lock.once("error", () => resolve(false)); // no flock on this machine: go on without it
+    lock.once("exit", () => resolve(false));
+    lines(lock.stdout, (line) => line === "locked" && resolve(true));
+  });
+  clearTimeout(slow);
+  return () => {
+    if (acquired) lock.stdin?.end();
+  };
+}
+
+async function startKeygate(upstreamOrigin: string, dataDir: string, db: BenchDb | null): Promise<string> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    KEYGATE_DATA_DIR: dataDir,
+    DATABASE_URL: db?.url ?? "",
+    ADMIN_API_TOKEN: ADMIN_TOKEN,
+    NEXTAUTH_SECRET: "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz",
+    NEXTAUTH_URL: "",
+    OPENAI_BASE_URL: `${upstreamOrigin}/v1`,
+    OPENAI_API_KEY: "test",
+    KEYGATE_DEMO_UPSTREAM: "off",
+    KEYGATE_DEMO_ACCOUNT: "off",
+    KEYGATE_SIGNUPS_PER_HOUR: "100000",
+  };
+  await startServer("keygate", ["--import", "tsx", "server.ts"], env, /listening/);
+  return `http://127.0.0.1:${port}`;
+}
+
+async function post<T>(base: string, route: string, body: unknown, token?: string): Promise<{ status: number; data: T; text: string }> {
+  const res = await fetch(`${base}${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data: T | undefined;
+  try {
+    data = (JSON.parse(text) as { data?: T }).data;
+  } catch {
+    data = undefined; // an HTML error page, say: the status tells the caller
+  }
+  return { status: res.status, data: data as T, text };
+}
+
+async function mustPost<T>(base: string, route: string, body: unknown, token?: string): Promise<T> {
+  const res = await post<T>(base, route, body, token);
+  if (res.status >= 300) throw new Error(`setup: POST ${route} answered ${res.status}: ${res.text.slice(0, 400)}`);
+  return res.data;
+}
+
+/** The catalogue row via the admin API, or (if that route is missing) straight into the table. */
+async function addModel(base: string, db: BenchDb | null): Promise<void> {
+  const model = { model: CHAT_BODY.model, provider: "openai", inputUsdPerMTok: 0.01, outputUsdPerMTok: 0.01, maxOutputTokens: 64 };
+  const res = await post(base, "/api/admin/models", model, ADMIN_TOKEN);
+  if (res.status < 300) return;
+  if (res.status !== 404 || !db) throw new Error(`setup: POST /api/admin/models answered ${res.status}: ${res.text.slice(0, 400)}`);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  await client.query(
+    `INSERT INTO "Model" (model, provider, "upstreamModel", "inputMicrosPerMTok", "outputMicrosPerMTok", "maxOutputTokens", active, "updatedAt") VALUES ($1, 'openai', NULL, 10000, 10000, 64, true, now())`,
+    [model.model],
+  );
+  await client.end();
+}
+
+/** A user with $1M of credit, the bench model, and `count` credit keys (one per run, so no run meets another's rpm window). */
+async function setUpKeygate(base: string, db: BenchDb | null, count: number): Promise<string[]> {
+  const email = `bench-${process.pid}-${Date.now()}@example.com`;
+  const password = "bench-password-0123456789";
+  await mustPost(base, "/api/auth/signup", { email, password });
+  const { token } = await mustPost<{ token: string }>(base, "/api/auth/token", { email, password });
+  await mustPost(base, "/api/admin/credits", { email, amountUsd: 1_000_000 }, ADMIN_TOKEN);
+  await addModel(base, db);
+  const keys: string[] = [];
+  for (let i = 0; i < count; i++) keys.push((await mustPost<{ apiKey: string }>(base, "/api/keys/credit", { name: `bench-${i}`, rpm: 100_000 }, token)).apiKey);
+  return keys;
+}
+
+// ---------- targets ----------
+
+type Mode = "plain" | "stream" | "verify";
+
+interface Target {
+  id: "a" | "b" | "c" | "d" | "e";
+  label: string;
+  mode: Mode;
+  url: string;
+  keygate: boolean;
+  /** Request headers per connection count (Keygate gets a key per run). */
+  headers: (connections: number) => Record<string, string>;
+  body: string;
+}
+
+interface Servers {
+  upstream: string;
+  proxy: string;
+  portkey: string;
+  keygate: string;
+  /** Credit keys by run: [plain 1, plain 64, stream 1, stream 64]. */
+  keys: string[];
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const chatBody = (mode: Mode) => JSON.stringify(mode === "stream" ? { ...CHAT_BODY, stream: true } : CHAT_BODY);
+
+function chatTargets(s: Servers, mode: "plain" | "stream"): Target[] {
+  const suffix = mode === "stream" ? ", stream" : "";
+  const body = chatBody(mode);
+  const bearer = { ...JSON_HEADERS, authorization: "Bearer test" };
+  const portkey = { ...bearer, "x-portkey-provider": "openai", "x-portkey-custom-host": `${s.upstream}/v1` };
+  const keyFor = (connections: number) => s.keys[(mode === "stream" ? 2 : 0) + (connections === 1 ? 0 : 1)];
+  return [
+    { id: "a", label: `(a) direct${suffix}`, mode, url: `${s.upstream}/v1/chat/completions`, keygate: false, headers: () => bearer, body },
+    { id: "d", label: `(d) bare proxy${suffix}`, mode, url: `${s.proxy}/v1/chat/completions`, keygate: false, headers: () => bearer, body },
+    { id: "c", label: `(c) Portkey${suffix}`, mode, url: `${s.portkey}/v1/chat/completions`, keygate: false, headers: () => portkey, body },
+    { id: "b", label: `(b) Keygate${suffix}`, mode, url: `${s.keygate}/v1/chat/completions`, keygate: true, headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${keyFor(c)}` }), body },
+  ];
+}
+
+/** BENCH_TARGETS=a,b,… runs only those targets (for a quick look; the ratios need a and d). */
+function selected(t: Target): boolean {
+  const only = process.env.BENCH_TARGETS?.split(",").map((x) => x.trim());
+  return !only || only.includes(t.id);
+}
+
+function allTargets(s: Servers): Target[] {
+  const verify: Target = {
+    id: "e",
+    label: "(e) Keygate verify",
+    mode: "verify",
+    url: `${s.keygate}/api/keys/verify`,
+    keygate: true,
+    headers: () => JSON_HEADERS,
+    body: JSON.stringify({ key: s.keys[0] }),
+  };
+  return [...chatTargets(s, "plain"), ...chatTargets(s, "stream"), verify].filter(selected);
+}
+
+/** One request before the load, so a misconfigured target fails loudly instead of producing numbers. */
+async function probe(t: Target): Promise<void> {
+  const res = await fetch(t.url, { method: "POST", headers: t.headers(1), body: t.body });
+  const text = await res.text();
+  const complete = t.mode !== "stream" || text.includes("[DONE]");
+  if (!res.ok || !complete) throw new Error(`${t.label}: probe answered ${res.status}${complete ? "" : " (stream without [DONE])"}: ${text.slice(0, 300)}`);
+}
+
+// ---------- other load on the machine (Linux /proc; reads as zero elsewhere) ----------
+
+const USER_HZ = 100;
+
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ; // utime + stime
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by the whole machine and by this bench's own processes. */
+function cpuSeconds(): { machine: number; ours: number } {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const ours = [process.pid, ...[...children].map((c) => c.pid)].reduce<number>((sum, pid) => sum + processCpuSeconds(pid), 0);
+    return { machine: (user + nice + system + irq + softirq + steal) / USER_HZ, ours };
+  } catch {
+    return { machine: 0, ours: 0 };
+  }
+}
+
+// ---------- load ----------
+
+interface Run {
+  target: Target;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Requests sent, warm-up included (the denominator for database counts). */
+  sent: number;
+  failures: string | null;
+  /** Cores' worth of CPU that processes other than this bench's used during the run (other sessions, PostgreSQL). */
+  otherCores: number;
+  /** PostgreSQL counter deltas over this run (warm-up and the quiet gap after it included). */
+  db?: PgCounters;
+}
+
+function autocannonRun(t: Target, connections: number, seconds: number, latencies: number[] | null): Promise<AutocannonResult> {
+  return new Promise((resolve, reject) => {
+    const opts: AutocannonOptions = { url: t.url, connections, duration: seconds, method: "POST", headers: t.headers(connections), body: t.body, timeout: 10 };
+    const instance = autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+    instance.on("response", (_client, status, _bytes, ms) => {
+      if (latencies && status >= 200 && status < 300) latencies.push(ms);
+    });
+  });
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+function failuresOf(r: AutocannonResult): string | null {
+  if (!r.non2xx && !r.errors && !r.timeouts) return null;
+  const codes = Object.entries(r.statusCodeStats)
+    .filter(([code]) => !code.startsWith("2"))
+    .map(([code, { count }]) => `${count}×${code}`);
+  return [...codes, r.errors ? `${r.errors} errors` : "", r.timeouts ? `${r.timeouts} timeouts` : ""].filter(Boolean).join(", ");
+}
+
+async function measure(t: Target, connections: number): Promise<Run> {
+  process.stdout.write(`  ${t.label.padEnd(24)} ${String(connections).padStart(2)} conn … `);
+  const warm = await autocannonRun(t, connections, WARMUP_SECONDS, null);
+  const latencies: number[] = [];
+  const cpuBefore = cpuSeconds();
+  const started = performance.now();
+  const result = await autocannonRun(t, connections, SECONDS, latencies);
+  const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = cpuSeconds();
+  const otherCores = (cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours)) / seconds;
+  const sorted = Float64Array.from(latencies).sort();
+  const failures = failuresOf(result) ?? (failuresOf(warm) ? `warm-up: ${failuresOf(warm)}` : null);
+  const run: Run = { target: t, connections, rps: result["2xx"] / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), sent: warm.requests.sent + result.requests.sent, failures, otherCores };
+  console.log(failures ? `NON-2xx: ${failures}` : `${Math.round(run.rps)} req/s`);
+  return run;
+}
+
+/** The first requests after start-up run cold (JIT, first key and balance loads): 2 s at 64 connections on each Keygate target first. */
+async function warmUpKeygate(targets: Target[]): Promise<void> {
+  for (const t of targets.filter((x) => x.keygate)) await autocannonRun(t, 64, 2, null);
+}
+
+function diff(before: PgCounters, after: PgCounters): PgCounters {
+  const out = { ...after };
+  for (const k of Object.keys(out) as (keyof PgCounters)[]) out[k] = after[k] - before[k];
+  return out;
+}
+
+/**
+ * Runs every target at each connection count. With PostgreSQL, each Keygate
+ * run is followed by PG_STATS_SETTLE_MS without Keygate traffic (the other
+ * targets run then) and the counters are read before and after.
+ */
+async function runAll(targets: Target[], db: BenchDb | null): Promise<Run[]> {
+  const runs: Run[] = [];
+  const fillers = targets.filter((t) => !t.keygate).flatMap((t) => CONNECTIONS.map((c) => ({ t, c })));
+  const fill = async (ms: number) => {
+    const end = performance.now() + ms;
+    while (fillers.length && performance.now() < end) {
+      const next = fillers.shift()!;
+      runs.push(await measure(next.t, next.c));
+    }
+    await sleep(Math.max(0, end - performance.now()));
+  };
+  await warmUpKeygate(targets);
+  if (db) await fill(PG_STATS_SETTLE_MS);
+  let before = db ? await readCounters(db) : null;
+  for (const t of targets.filter((x) => x.keygate)) {
+    for (const c of CONNECTIONS) {
+      const run = await measure(t, c);
+      if (db && before) {
+        await fill(PG_STATS_SETTLE_MS);
+        const after = await readCounters(db);
+        run.db = diff(before, after);
+        before = after;
+      }
+      runs.push(run);
+    }
+  }
+  for (const f of fillers.splice(0)) runs.push(await measure(f.t, f.c));
+  return runs;
+}
+
+// ---------- report ----------
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
+
+function baselineMode(mode: Mode): Mode {
+  return mode === "stream" ? "stream" : "plain";
+}
+
+function table(runs: Run[]): string {
+  const order = ["a", "d", "c", "b", "e"];
+  const modes: Mode[] = ["plain", "stream", "verify"];
+  const sorted = [...runs].sort((x, y) => modes.indexOf(x.target.mode) - modes.indexOf(y.target.mode) || order.indexOf(x.target.id) - order.indexOf(y.target.id) || x.connections - y.connections);
+  const find = (id: "a" | "d", mode: Mode, c: number) => runs.find((r) => r.target.id === id && r.target.mode === baselineMode(mode) && r.connections === c && !r.failures);
+  const out = ["| target | conns | req/s | p50 ms | p99 ms | +p50 ms vs (a) | req/s % of (a) | req/s % of (d) |", "|---|---:|---:|---:|---:|---:|---:|---:|"];
+  for (const r of sorted) {
+    if (r.failures) {
+      out.push(`| ${r.target.label} | ${r.connections} | **non-2xx: ${r.failures}** | | | | | |`);
+      continue;
+    }
+    const a = find("a", r.target.mode, r.connections);
+    const d = find("d", r.target.mode, r.connections);
+    const pct = (base?: Run) => (base ? `${Math.round((r.rps / base.rps) * 100)}%` : "—");
+    const added = a ? fmt(r.p50 - a.p50) : "—";
+    out.push(`| ${r.target.label} | ${r.connections} | ${Math.round(r.rps).toLocaleString("en-US")} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.target.id === "a" ? "" : added} | ${r.target.id === "a" ? "" : pct(a)} | ${r.target.id === "d" || r.target.id === "a" ? "" : pct(d)} |`);
+  }
+  return out.join("\n");
+}
+
+function machine(db: BenchDb | null): string {
+  const cpus = os.cpus();
+  return [
+    `# Gateway benchmark`,
+    ``,
+    `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `- node ${process.version}; autocannon in this process, every server in its own; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up`,
+    `- upstream: test/fake-upstream.ts, no latency, 5 output tokens; Keygate database: ${db ? `PostgreSQL (${db.name}, dropped at the end)` : "embedded PGlite"}`,
+  ].join("\n");
+}
+
+// ---------- main ----------
+
+/** Portkey 1.15.2 with @hono/node-server 1.19 appends headers to the upstream fetch Response, whose headers are immutable: every stream is a 500. Re-wrapping SSE responses (only those) works around it. */
+const PORTKEY_SSE_SHIM =
+  "data:text/javascript," +
+  encodeURIComponent(
+    `const f=globalThis.fetch;globalThis.fetch=async(...a)=>{const r=await f(...a);return(r.headers.get("content-type")??"").startsWith("text/event-stream")?new Response(r.body,{status:r.status,statusText:r.statusText,headers:new Headers(r.headers)}):r};`,
+  );
+
+async function startPortkey(): Promise<string> {
+  const port = await freePort();
+  const script = path.join(ROOT, "node_modules/@portkey-ai/gateway/build/start-server.js");
+  await startServer("portkey", ["--import", PORTKEY_SSE_SHIM, script, `--port=${port}`, "--headless"], { ...process.env, NODE_ENV: "production" }, /Ready for connections/);
+  return `http://127.0.0.1:${port}`;
+}
+
+async function startServers(db: BenchDb | null, dataDir: string): Promise<Servers> {
+  const up = await startServer("upstream", ["--import", "tsx", "test/fake-upstream.ts", "--port", "0", "--output-tokens", "5"], process.env, /listening on/);
+  const upstream = /(http:\/\/\S+)/.exec(up.line)![1];
+  const proxyStarted = startServer("proxy", ["--import", "tsx", fileURLToPath(import.meta.url), "--serve-proxy", upstream], process.env, /bare proxy listening/);
+  const portkey = startPortkey();
+  const release = await holdBuildLock();
+  let keygate: string;
+  let keys: string[];
+  try {
+    keygate = await startKeygate(upstream, dataDir, db);
+    keys = await setUpKeygate(keygate, db, 4);
+  } finally {
+    release();
+  }
+  const proxy = `http://127.0.0.1:${/(\d+)$/.exec((await proxyStarted).line)![1]}`;
+  return { upstream, proxy, portkey: await portkey, keygate, keys };
+}
+
+async function main(): Promise<void> {
+  ensureNextBuild();
+  if (PROFILE_DIR) fs.mkdirSync(PROFILE_DIR, { recursive: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "keygate-bench-"));
+  let db: BenchDb | null = null;
+  const cleanup = async () => {
+    await stopChildren();
+    if (db) await dropBenchDb(db).catch((err: Error) => console.error(`! could not drop ${db?.name}: ${err.message}`));
+    db = null;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  process.once("exit", () => children.forEach((c) => c.kill("SIGKILL")));
+  try {
+    db = await createBenchDb();
+    console.log(machine(db) + "\n");
+    const servers = await startServers(db, dataDir);
+    const targets = allTargets(servers);
+    for (const t of targets) await probe(t);
+    report(await runAll(targets, db));
+  } finally {
+    await cleanup();
+  }
+}
+
+function dbTable(runs: Run[]): string {
+  const out = [
+    "| Keygate run | conns | requests | commits | commits/req | requests per commit | rows inserted/req | rows read/req |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of runs) {
+    if (!r.db) continue;
+    const per = (n: number) => (n / r.sent).toFixed(4);
+    const perCommit = r.db.xact_commit ? Math.round(r.sent / r.db.xact_commit).toLocaleString("en-US") : "—";
+    out.push(`| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.db.xact_commit} | ${per(r.db.xact_commit)} | ${perCommit} | ${per(r.db.tup_inserted)} | ${per(r.db.tup_returned + r.db.tup_fetched)} |`);
+  }
+  return out.join("\n");
+}
+
+function report(runs: Run[]): void {
+  console.log(`\n${table(runs)}\n`);
+  if (runs.some((r) => r.db)) {
+    console.log("PostgreSQL work per Keygate run (requests sent, warm-up included; rollbacks: " + runs.reduce((n, r) => n + (r.db?.xact_rollback ?? 0), 0) + "):\n");
+    console.log(`${dbTable(runs)}\n`);
+    console.log("- The hot path itself reads nothing: keys, balances and the catalogue are in memory. The commits are the usage flush (lib/gateway/usage.ts): one transaction per batch, written in the background; \"requests per commit\" is the batch size it reached.");
+  }
+  const disturbed = runs.filter((r) => r.otherCores > 0.25).map((r) => `${r.target.label} ${r.connections} conns (${r.otherCores.toFixed(2)} cores)`);
+  if (disturbed.length) console.log(`- other processes used CPU during: ${disturbed.join("; ")}. Those rows are suspect; run again on a quiet machine.`);
+  const failed = runs.filter((r) => r.failures);
+  for (const r of failed) console.error(`! ${r.target.label} at ${r.connections} conns answered non-2xx (${r.failures}); its numbers are left out.`);
+  if (failed.length) process.exitCode = 1;
+}
+
+if (process.argv[2] === "--serve-proxy") serveProxy(process.argv[3]);
+else
+  main().catch((err: unknown) => {
+    console.error(`! ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  });
