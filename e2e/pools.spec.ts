@@ -202,8 +202,21 @@ test.describe("pools", () => {
     expect(res.status(), await res.text()).toBe(200);
     const completion = (await res.json()) as { choices: Array<{ message: { content: string } }> };
     expect(completion.choices[0].message.content).toBe("Echo: Hello from a pool");
-    // (Its one-request-at-a-time rule, a 429 for a second request in flight, is proven in test/gateway-subscription.test.ts:
-    // the echo model answers too fast to hold a request open from here.)
+    // One request in flight per subscription key: while a stream is open (the echo model paces
+    // its words 25 ms apart, so 20 words hold the slot for about half a second), a second request is refused.
+    const long = { model: "keygate/echo", stream: true, messages: [{ role: "user", content: Array.from({ length: 20 }, (_, i) => `word${i}`).join(" ") }] };
+    const [first, second] = await Promise.all(
+      [0, 1].map((i) =>
+        new Promise((r) => setTimeout(r, i * 100)).then(() => request.post("/v1/chat/completions", { headers: { Authorization: `Bearer ${copied}` }, data: long })),
+      ),
+    );
+    expect(first.status()).toBe(200);
+    expect(await first.text()).toContain("data: [DONE]");
+    expect(second.status()).toBe(429);
+    expect(((await second.json()) as { error: { code: string } }).error.code).toBe("concurrency_limit");
+    expect(Number(second.headers()["retry-after"])).toBeGreaterThanOrEqual(1);
+    // Once the stream is done, the slot is free again.
+    expect((await request.post("/v1/chat/completions", { headers: { Authorization: `Bearer ${copied}` }, data: { model: "keygate/echo", messages: [{ role: "user", content: "again" }] } })).status()).toBe(200);
 
     const keys = ((await (await api.as(user).get("/api/keys")).json()) as { data: ListedKey[] }).data;
     expect(keys).toHaveLength(1);

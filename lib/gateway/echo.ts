@@ -8,7 +8,11 @@ import { estimateTokens } from "@/lib/gateway/protocols";
  * goes through the same metering, limits and usage records as a real
  * upstream, so `npm start` with no upstream configured shows the whole loop.
  * It looks like an upstream response to the gateway (status, headers, body).
+ * A stream paces its words like a real model (25 ms apart), so a demo shows
+ * streaming, and a subscription key's one-request-at-a-time rule can be seen.
  */
+
+const WORD_INTERVAL_MS = 25;
 
 export interface UpstreamResponse {
   statusCode: number;
@@ -86,5 +90,8 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 }
 
 async function* each(chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
-  for (const c of chunks) yield c;
+  for (const [i, c] of chunks.entries()) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, WORD_INTERVAL_MS));
+    yield c;
+  }
 }
