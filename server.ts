@@ -1,11 +1,10 @@
-import http from "node:http";
 import next from "next";
 import { closeDb } from "@/lib/db";
 import { env, listenHost } from "@/lib/env";
-import { drainGateway, handleGateway } from "@/lib/gateway/handler";
+import { drainGateway } from "@/lib/gateway/handler";
 import { drainUsage } from "@/lib/gateway/usage";
 import { stopSubscriptionSweep } from "@/lib/subscriptions/sweep";
-import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJsonError } from "@/lib/http/node-guards";
+import { createKeygateServer } from "@/lib/http/front";
 
 /**
  * Keygate's one process: a node:http server that checks every raw request,
@@ -17,7 +16,7 @@ import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJsonErro
  */
 
 async function main() {
-  const { PORT: port, KEYGATE_TRUST_PROXY: trustProxy, NODE_ENV } = env();
+  const { PORT: port, NODE_ENV } = env();
   const dev = NODE_ENV === "development";
   const hostname = listenHost();
   // Without a configured public URL, NextAuth takes its own from each request's
@@ -34,16 +33,7 @@ async function main() {
   // Runs instrumentation.ts: migrations and the demo account, before the first request.
   await app.prepare();
 
-  const server = http.createServer((req, res) => {
-    if (rejectDuplicateCredentials(req, res)) return;
-    dropUntrustedForwardedHeaders(req, trustProxy);
-    if (handleGateway(req, res)) return;
-    handle(req, res).catch((err: unknown) => {
-      console.error("[keygate] request failed:", err instanceof Error ? err.message : String(err));
-      if (!res.headersSent) sendJsonError(res, 500, "internal_error", "Something went wrong on our side. The request was not completed; please try again.");
-      else res.destroy();
-    });
-  });
+  const server = createKeygateServer(handle);
 
   server.on("error", (err: NodeJS.ErrnoException) => {
     const where = `${hostname ?? "all interfaces"} port ${port}`;

@@ -68,6 +68,8 @@ const envSchema = z.object({
   // How long the gateway waits for an upstream's response headers, and then between two chunks.
   KEYGATE_UPSTREAM_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1000).default(600_000)),
   // A subscription key's one slot: how long a lease lives without renewal (a crashed holder frees it within this).
+  // A client must deliver its whole request (headers and body) within this, or it gets 408.
+  KEYGATE_REQUEST_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(3_600_000).default(30_000)),
   KEYGATE_LEASE_TTL_S: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(3600).default(30)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,

@@ -18,13 +18,28 @@ export interface MigrationResult {
   applied: string[];
 }
 
-export async function migrate(dir: string = MIGRATIONS_DIR): Promise<MigrationResult> {
-  const db = await getDb();
-  const names = fs
+function migrationNames(dir: string): string[] {
+  return fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && fs.existsSync(path.join(dir, d.name, "migration.sql")))
     .map((d) => d.name)
     .sort();
+}
+
+/** The migrations on disk that the database has not recorded as applied (for /readyz). Throws when the database cannot be reached. */
+export async function pendingMigrations(dir: string = MIGRATIONS_DIR): Promise<string[]> {
+  const db = await getDb();
+  const done = await db.session(async (s) => {
+    const table = await s.query<{ name: string | null }>(`SELECT to_regclass('"_keygate_migrations"')::text AS name`);
+    if (!table[0]?.name) return new Set<string>();
+    return new Set((await s.query<{ name: string }>(`SELECT name FROM "_keygate_migrations"`)).map((r) => r.name));
+  });
+  return migrationNames(dir).filter((n) => !done.has(n));
+}
+
+export async function migrate(dir: string = MIGRATIONS_DIR): Promise<MigrationResult> {
+  const db = await getDb();
+  const names = migrationNames(dir);
 
   const applied: string[] = [];
   await db.session(async (s) => {

@@ -1,14 +1,13 @@
-import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { resetEnvCache } from "@/lib/env";
-import { handleGateway } from "@/lib/gateway/handler";
-import { rejectDuplicateCredentials } from "@/lib/http/node-guards";
+import { createKeygateServer } from "@/lib/http/front";
 
 /**
- * The gateway's plain node:http handler on a real socket, exactly as
- * server.ts mounts it, so tests drive it with the official SDKs.
+ * Keygate's front server (lib/http/front.ts, as server.ts runs it) on a real
+ * socket, with a stand-in for Next, so tests drive the gateway with the
+ * official SDKs.
  */
 
 export interface TestGateway {
@@ -19,11 +18,8 @@ export interface TestGateway {
 }
 
 export async function startGateway(): Promise<TestGateway> {
-  const server = http.createServer((req, res) => {
-    if (rejectDuplicateCredentials(req, res)) return;
-    if (handleGateway(req, res)) return;
-    res.writeHead(404).end();
-  });
+  // The real front of server.ts, with a stand-in for Next that answers 404.
+  const server = createKeygateServer(async (_req, res) => void res.writeHead(404).end());
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
