@@ -5,7 +5,7 @@ import { parseKey } from "@/lib/keys/format";
 import { responseSchema } from "@/lib/openapi";
 import { PERIOD_MS } from "@/lib/pools/blocks";
 import { RENEWAL_LEAD_MS, sweepSubscriptions } from "@/lib/subscriptions/sweep";
-import { call, createUser, expectError, grant, type ApiResponse, type TestUser } from "./api";
+import { ADMIN_TOKEN, call, createUser, expectError, grant, type ApiResponse, type TestUser } from "./api";
 import { createManagementKey, createPool, insertSubscription, listKeys, subscribe } from "./fixtures";
 
 const DAY = 24 * 3600_000;
@@ -31,6 +31,16 @@ function expectDocumented(method: string, template: string, res: ApiResponse) {
 }
 
 describe("your subscriptions (GET /api/subscriptions, GET /api/subscriptions/:id)", () => {
+  it("carry their block length and renewal price, so a pool taken off sale still shows hours and a price", async () => {
+    const user = await createUser({ creditUsd: 5 });
+    const pool = await createPool({ name: "Retired pool", blockHours: 8, pricePerBlockUsd: 1.5 });
+    const sub = await subscribe(user, pool.id, [0, 2]);
+    const off = await call("PUT", `/api/admin/pools/${pool.id}`, { token: ADMIN_TOKEN, body: { active: false } });
+    expect(off.status, off.text).toBe(200);
+    const res = await call("GET", `/api/subscriptions/${sub.id}`, { token: user.token });
+    expect(res.json.data).toMatchObject({ blocks: [0, 2], blockHours: 8, renewalPriceUsd: 3 });
+  });
+
   it("lists the caller's subscriptions newest first and reads one, for a session or a management key", async () => {
     const user = await createUser({ creditUsd: 5 });
     const mk = await createManagementKey(user);
@@ -43,7 +53,7 @@ describe("your subscriptions (GET /api/subscriptions, GET /api/subscriptions/:id
       expect(list.json.data.map((s: { id: string }) => s.id)).toEqual([b.id, a.id]);
       const one = await call("GET", `/api/subscriptions/${a.id}`, { token });
       expectDocumented("GET", "/api/subscriptions/{id}", one);
-      expect(one.json.data).toMatchObject({ id: a.id, poolId: pool.id, poolName: "Listed pool", blocks: [1], status: "active", autoRenew: false, keyCount: 0, endedReason: null });
+      expect(one.json.data).toMatchObject({ id: a.id, poolId: pool.id, poolName: "Listed pool", blocks: [1], blockHours: 6, renewalPriceUsd: 1, status: "active", autoRenew: false, keyCount: 0, endedReason: null });
     }
   });
 

@@ -25,7 +25,7 @@ export interface RenewDialogProps {
  * still ahead (renewing early loses nothing), else now.
  */
 export function RenewDialog({ sub, pool, pending, error, onClose, onConfirm }: RenewDialogProps) {
-  const price = sub && pool ? sub.blocks.length * pool.pricePerBlockUsd : undefined;
+  const price = sub?.renewalPriceUsd;
   // The API calls a subscription expired as soon as its period has ended.
   const running = sub?.status === "active";
   const days = pool?.periodDays ?? 30;
@@ -43,13 +43,13 @@ export function RenewDialog({ sub, pool, pending, error, onClose, onConfirm }: R
               {price !== undefined ? (
                 <>
                   <strong className="font-semibold text-zinc-900 dark:text-zinc-100">{formatUsdShort(price)}</strong> ({sub.blocks.length}{" "}
-                  {sub.blocks.length === 1 ? "block" : "blocks"} × {formatUsdShort(pool!.pricePerBlockUsd)})
+                  {sub.blocks.length === 1 ? "block" : "blocks"} × {formatUsdShort(sub.renewalPriceUsd / sub.blocks.length)})
                 </>
               ) : (
                 "The pool's current price"
               )}{" "}
               is charged to your credit balance now, for another {days} days
-              {pool ? ` of ${hoursCovered(sub.blocks, pool.blockHours)}` : ""}.
+              {` of ${hoursCovered(sub.blocks, sub.blockHours)}`}.
             </p>
             <p>
               {running

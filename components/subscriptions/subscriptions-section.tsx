@@ -40,10 +40,9 @@ interface NewKey {
   sub: SubscriptionView;
 }
 
-/** A subscription's hours: its blocks joined into ranges, or their numbers while its pool is not listed (no longer on sale). */
-function hoursOf(sub: SubscriptionView, pool: PoolView | undefined): string {
-  if (pool) return hoursCovered(sub.blocks, pool.blockHours);
-  return `${sub.blocks.length === 1 ? "Block" : "Blocks"} ${sub.blocks.map((b) => `#${b + 1}`).join(", ")}`;
+/** A subscription's hours: its blocks joined into UTC ranges (also for a pool no longer on sale). */
+function hoursOf(sub: SubscriptionView): string {
+  return hoursCovered(sub.blocks, sub.blockHours);
 }
 
 export function SubscriptionsSection({ subscriptions, pools, origin, chatModels }: SubscriptionsSectionProps) {
@@ -89,7 +88,7 @@ export function SubscriptionsSection({ subscriptions, pools, origin, chatModels 
           label="Your subscriptions"
           loadingLabel="Loading subscriptions"
           empty={{ title: "No subscriptions yet", body: "Pick blocks in a pool above and subscribe; then create keys for the subscription here." }}
-          cards={(rows) => rows.map((sub) => <SubscriptionCard key={sub.id} sub={sub} hours={hoursOf(sub, poolOf(sub))} {...actions(sub)} />)}
+          cards={(rows) => rows.map((sub) => <SubscriptionCard key={sub.id} sub={sub} hours={hoursOf(sub)} {...actions(sub)} />)}
         >
           {(rows) =>
             rows.map((sub) => {
@@ -102,7 +101,7 @@ export function SubscriptionsSection({ subscriptions, pools, origin, chatModels 
                     </p>
                   </Cell>
                   <Cell className="font-mono text-xs" data-testid="subscription-hours">
-                    {hoursOf(sub, poolOf(sub))}
+                    {hoursOf(sub)}
                   </Cell>
                   <Cell className="max-w-[16rem] whitespace-normal">
                     <StatusBadge status={sub.status} />
@@ -156,7 +155,7 @@ export function SubscriptionsSection({ subscriptions, pools, origin, chatModels 
           newKey && (
             <div className="space-y-4">
               <p className="text-sm text-zinc-700 dark:text-zinc-300" data-testid="subscription-key-note">
-                It works during {hoursOf(newKey.sub, keyPool)} every day until {formatDate(newKey.sub.periodEnd)}
+                It works during {hoursOf(newKey.sub)} every day until {formatDate(newKey.sub.periodEnd)}
                 {keyPool ? `, for ${keyPool.models.join(", ")}` : ""}, one request at a time. Outside those hours it is refused with the time
                 its next block starts.
               </p>

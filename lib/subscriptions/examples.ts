@@ -6,6 +6,8 @@ export const exampleSubscription: SubscriptionView = {
   poolId: "cm9x2k1q40004pool0night",
   poolName: "Night owls",
   blocks: [0, 3],
+  blockHours: 6,
+  renewalPriceUsd: 10,
   status: "active",
   periodStart: "2026-11-24T17:45:12.000Z",
   periodEnd: "2026-12-24T17:45:12.000Z",

@@ -21,6 +21,8 @@ export const subscriptionViewSchema = z
     poolId: z.string(),
     poolName: z.string(),
     blocks: z.array(z.number().int()).meta({ description: "The reserved block indices of the pool's day, ascending." }),
+    blockHours: z.number().int().meta({ description: "The pool's block length: block i covers hours [i*blockHours, (i+1)*blockHours) UTC." }),
+    renewalPriceUsd: z.number().meta({ description: "What renewing costs now: the blocks times the pool's current price per block, for one 30-day period." }),
     status: z.enum(SUBSCRIPTION_STATUSES).meta({
       description:
         "`active` while the paid period lasts; `expired` once it has ended (also before the periodic sweep has recorded it); `cancelled` when it can no longer be renewed (its pool's block length changed).",

@@ -1,7 +1,7 @@
 import { prisma } from "@/lib/db";
 import type { Pool, Prisma, SubscriptionStatus } from "@/generated/prisma/client.ts";
 import { appendEntry } from "@/lib/billing/ledger";
-import { formatUsd } from "@/lib/billing/money";
+import { formatUsd, microsToUsd } from "@/lib/billing/money";
 import { accountBalanceChanged, limits } from "@/lib/gateway/limits";
 import { invalidateSubscription } from "@/lib/gateway/subscriptions";
 import { BadRequestError, ConflictError, NotFoundError, PaymentRequiredError } from "@/lib/http/errors";
@@ -26,7 +26,7 @@ import type { SubscriptionStatusName, SubscriptionView, UpdateSubscriptionInput 
  */
 
 const viewInclude = {
-  pool: { select: { name: true } },
+  pool: { select: { name: true, blockHours: true, pricePerBlockMicros: true } },
   blocks: { select: { blockIndex: true } },
   _count: { select: { keys: true } },
 } satisfies Prisma.SubscriptionInclude;
@@ -48,6 +48,8 @@ export function toSubscriptionView(row: SubscriptionRow, now = Date.now()): Subs
     poolId: row.poolId,
     poolName: row.pool.name,
     blocks: row.blocks.map((b) => b.blockIndex).sort((a, b) => a - b),
+    blockHours: row.pool.blockHours,
+    renewalPriceUsd: microsToUsd(priceOf(row.pool, row.blocks.length)),
     status: effectiveStatus(row.status, row.periodEnd, now),
     periodStart: row.periodStart.toISOString(),
     periodEnd: row.periodEnd.toISOString(),
