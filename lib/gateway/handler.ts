@@ -8,7 +8,7 @@ import { costMicros, limits, WINDOW_MS, type AdmitResult, type RateState } from 
 import { errorBody, estimateTokens, promptTokenBound, renameModel, requestedMaxTokens, setMaxTokens, StreamMeter, usageFromBody, type GatewayErrorCode } from "@/lib/gateway/protocols";
 import { newUsageId, recordUsage } from "@/lib/gateway/usage";
 import { verifyKeyRequest } from "@/lib/gateway/verify-endpoint";
-import { sendJsonError } from "@/lib/http/node-guards";
+import { sendJson, sendJsonError } from "@/lib/http/node-guards";
 import { redact } from "@/lib/log";
 import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
 import { subscriptionFor, type SubscriptionView } from "@/lib/gateway/subscriptions";
@@ -81,12 +81,6 @@ async function guard(req: IncomingMessage, res: ServerResponse, protocol: Protoc
     if (!res.headersSent) sendError(res, protocol, 500, "internal_error", "Keygate failed to handle this request; nothing was charged. Please try again.");
     else res.destroy();
   }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
-  res.end(text);
 }
 
 function sendError(res: ServerResponse, protocol: Protocol, status: number, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {

@@ -118,6 +118,8 @@ interface KeyFigures {
 interface TokenHold {
   at: number;
   tokens: number;
+  /** Set when the hold leaves the window: settling it then changes nothing. */
+  expired?: boolean;
 }
 
 interface Reservation {
@@ -247,7 +249,7 @@ export class MemoryLimitsStore implements LimitsStore {
     if (account) account.unflushed += actual.costMicros;
     if (key) {
       key.unflushed += actual.costMicros;
-      if (r.hold && key.tokens.includes(r.hold)) {
+      if (r.hold && !r.hold.expired) {
         key.tokenSum += actual.tokens - r.hold.tokens;
         r.hold.tokens = actual.tokens;
       }
@@ -257,7 +259,7 @@ export class MemoryLimitsStore implements LimitsStore {
   release(requestId: string): void {
     const r = this.take(requestId);
     const key = r && this.keys.get(r.keyId);
-    if (r?.hold && key && key.tokens.includes(r.hold)) {
+    if (r?.hold && key && !r.hold.expired) {
       key.tokenSum -= r.hold.tokens;
       r.hold.tokens = 0;
     }
@@ -338,6 +340,7 @@ function trim(key: KeyFigures, now: number): void {
   drop = 0;
   while (drop < key.tokens.length && key.tokens[drop].at <= cutoff) {
     key.tokenSum -= key.tokens[drop].tokens;
+    key.tokens[drop].expired = true;
     drop++;
   }
   if (drop) key.tokens.splice(0, drop);

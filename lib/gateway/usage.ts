@@ -41,14 +41,12 @@ interface UsageQueue {
   batch: { id: string; entries: UsageEntry[] } | null;
   flushing: Promise<void> | null;
   timer: NodeJS.Timeout | null;
-  /** Time of the last successful flush (for the flush-lag figure). */
-  lastFlushAt: number;
 }
 
 const globalForUsage = globalThis as unknown as { __keygateUsage?: UsageQueue };
 
 function state(): UsageQueue {
-  return (globalForUsage.__keygateUsage ??= { queue: [], batch: null, flushing: null, timer: null, lastFlushAt: Date.now() });
+  return (globalForUsage.__keygateUsage ??= { queue: [], batch: null, flushing: null, timer: null });
 }
 
 export function newUsageId(): string {
@@ -96,7 +94,6 @@ async function writeQueued(s: UsageQueue, count: number): Promise<void> {
       await writeBatch(s.batch.entries);
       limits().flushed(s.batch.entries.map((e) => ({ userId: e.userId, keyId: e.apiKeyId, costMicros: e.costMicros })));
       s.batch = null;
-      s.lastFlushAt = Date.now();
     }
   } catch (err) {
     console.error(`[keygate] writing usage failed; it will be retried: ${redact(err instanceof Error ? err.message : String(err))}`);
@@ -159,5 +156,4 @@ export async function drainUsage(): Promise<void> {
   if (s.timer) clearInterval(s.timer);
   s.timer = null;
   await flushUsage();
-  if (pendingUsageCount()) await flushUsage();
 }

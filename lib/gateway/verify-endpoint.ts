@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { limits } from "@/lib/gateway/limits";
 import { ensureSeeded, judgeSubscriptionKey, readJsonObject } from "@/lib/gateway/handler";
-import { sendJsonError } from "@/lib/http/node-guards";
+import { sendJson, sendJsonError } from "@/lib/http/node-guards";
 import { parseWith } from "@/lib/http/request";
 import { HttpError } from "@/lib/http/errors";
 import { verifyKeyRequestSchema, type KeyVerification } from "@/lib/keys/schemas";
@@ -32,9 +32,7 @@ export async function verifyKeyRequest(req: IncomingMessage, res: ServerResponse
     throw err;
   }
   const data = await verdictFor(body.key, Date.now());
-  const text = JSON.stringify({ success: true, data });
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-  res.end(text);
+  sendJson(res, 200, { success: true, data });
 }
 
 export async function verdictFor(token: string, now: number): Promise<KeyVerification> {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { handleGateway } from "@/lib/gateway/handler";
-import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJsonError } from "@/lib/http/node-guards";
+import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials, sendJson, sendJsonError } from "@/lib/http/node-guards";
 import { pendingMigrations } from "@/lib/migrate";
 import { redact } from "@/lib/log";
 
@@ -98,10 +98,4 @@ async function readiness(): Promise<{ ready: boolean; checks: Record<string, str
     checks.database = "unreachable";
   }
   return { ready: Object.values(checks).every((v) => v === "ok"), checks };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-  res.end(text);
 }

@@ -49,13 +49,14 @@ export function dropUntrustedForwardedHeaders(req: IncomingMessage, trustProxy: 
   else delete req.headers["x-forwarded-for"];
 }
 
+/** A JSON answer written without Next. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store", ...headers });
+  res.end(text);
+}
+
 /** The native error envelope, written without Next. */
 export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ success: false, error: { code, message } });
-  res.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(body),
-    "Cache-Control": "no-store",
-  });
-  res.end(body);
+  sendJson(res, status, { success: false, error: { code, message } });
 }
