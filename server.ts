@@ -5,6 +5,7 @@ import { drainGateway } from "@/lib/gateway/handler";
 import { drainUsage } from "@/lib/gateway/usage";
 import { stopSubscriptionSweep } from "@/lib/subscriptions/sweep";
 import { createKeygateServer } from "@/lib/http/front";
+import { logger } from "@/lib/ops/logger";
 
 /**
  * Keygate's one process: a node:http server that checks every raw request,
@@ -37,14 +38,14 @@ async function main() {
 
   server.on("error", (err: NodeJS.ErrnoException) => {
     const where = `${hostname ?? "all interfaces"} port ${port}`;
-    console.error(err.code === "EADDRINUSE" ? `[keygate] cannot listen on ${where}: it is already in use. Set PORT to a free one.` : `[keygate] cannot listen on ${where}: ${err.message}`);
+    logger().fatal(err.code === "EADDRINUSE" ? `cannot listen on ${where}: it is already in use. Set PORT to a free one.` : `cannot listen on ${where}: ${err.message}`);
     process.exit(1);
   });
 
   server.listen(port, hostname, () => {
     const shown = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname.includes(":") ? `[${hostname}]` : hostname;
     const scope = !hostname ? " (all interfaces)" : hostname === "127.0.0.1" && !env().HOST ? " (this machine only, because a demo login is printed; set HOST=0.0.0.0 to listen on every interface)" : "";
-    console.log(`[keygate] listening on http://${shown}:${port}${scope}${dev ? " in development mode" : ""}`);
+    logger().info({ url: `http://${shown}:${port}`, dev }, `listening on http://${shown}:${port}${scope}${dev ? " in development mode" : ""}`);
   });
 
   let stopping = false;
@@ -52,6 +53,7 @@ async function main() {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
+      logger().info({ signal }, `${signal}: shutting down`);
       const code = signal === "SIGINT" ? 130 : 143;
       // Stop accepting; in-flight gateway requests get a grace period, then are
       // aborted and settled; usage is flushed; then the database is closed.
@@ -67,7 +69,7 @@ async function main() {
           // PGlite writes to its data directory: close it cleanly.
           await closeDb();
         } catch (err) {
-          console.error("[keygate] shutting down:", err instanceof Error ? err.message : String(err));
+          logger().error(`shutting down: ${err instanceof Error ? err.message : String(err)}`);
         } finally {
           process.exit(code);
         }
@@ -77,6 +79,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  console.error(`[keygate] cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  logger().fatal(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -8,6 +8,13 @@
  *   (c) Portkey       @portkey-ai/gateway's open-source Node server, custom host = the fake upstream
  *   (b) Keygate       server.ts with a credit key: auth, limits, metering, usage queue
  *   (e) verify        Keygate's POST /api/keys/verify (no upstream call)
+ *   (f) Keygate+Redis one Keygate with REDIS_URL (a private redis-server): the limits store in Redis
+ *   (g) 2× Keygate+Redis  two Keygate processes on one PostgreSQL and one Redis, the load split between
+ *                     them (one autocannon per instance, half the connections each; 1 conn uses one)
+ *
+ * For (f) and (g) a third table gives Redis commands per request (INFO's
+ * total_commands_processed over the run, background sweeps and flushes
+ * included): the target is one (the admission script) per request.
  *
  * Chat targets run plain and streamed (`stream: true`, include_usage off);
  * each at 1 and 64 connections, BENCH_SECONDS (default 5) each after a 1 s
@@ -31,7 +38,7 @@
  * one transaction per batch, so the second table shows transactions per
  * request and how many requests one batch carried.
  *
- * Knobs: BENCH_SECONDS; BENCH_DB=embedded; BENCH_PG_URL; BENCH_TARGETS=a,d,…
+ * Knobs: BENCH_SECONDS; BENCH_DB=embedded (no f, g); BENCH_PG_URL; BENCH_TARGETS=a,d,…
  * (a subset); BENCH_CPU_PROF=<dir> (.cpuprofile files in <dir>/<server>/, the
  * main thread's is the largest). Runs during which other processes used more
  * than a quarter of a core are listed at the end: on a shared machine, rerun.
@@ -47,6 +54,8 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Pool, type Dispatcher } from "undici";
+import Redis from "ioredis";
+import { startRedis, type TestRedis } from "../test/redis-server";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -275,9 +284,10 @@ async function holdBuildLock(): Promise<() => void> {
   };
 }
 
-async function startKeygate(upstreamOrigin: string, dataDir: string, db: BenchDb | null): Promise<string> {
+async function startKeygate(upstreamOrigin: string, dataDir: string, db: BenchDb | null, redisUrl = ""): Promise<string> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
+    REDIS_URL: redisUrl,
     ...process.env,
     PORT: String(port),
     HOST: "127.0.0.1",
@@ -294,7 +304,7 @@ async function startKeygate(upstreamOrigin: string, dataDir: string, db: BenchDb
     KEYGATE_DEMO_ACCOUNT: "off",
     KEYGATE_SIGNUPS_PER_HOUR: "100000",
   };
-  await startServer("keygate", ["--import", "tsx", "server.ts"], env, /listening/);
+  await startServer(redisUrl ? `keygate-redis-${port}` : "keygate", ["--import", "tsx", "server.ts"], env, /listening/);
   return `http://127.0.0.1:${port}`;
 }
 
@@ -353,10 +363,14 @@ async function setUpKeygate(base: string, db: BenchDb | null, count: number): Pr
 type Mode = "plain" | "stream" | "verify";
 
 interface Target {
-  id: "a" | "b" | "c" | "d" | "e";
+  id: "a" | "b" | "c" | "d" | "e" | "f" | "g";
   label: string;
   mode: Mode;
   url: string;
+  /** More instances behind the same load (g): the connections are split between url and these. */
+  moreUrls?: string[];
+  /** Count Redis commands around this target's runs. */
+  redis?: boolean;
   keygate: boolean;
   /** Request headers per connection count (Keygate gets a key per run). */
   headers: (connections: number) => Record<string, string>;
@@ -368,8 +382,10 @@ interface Servers {
   proxy: string;
   portkey: string;
   keygate: string;
-  /** Credit keys by run: [plain 1, plain 64, stream 1, stream 64]. */
+  /** Credit keys by run: [plain 1, plain 64, stream 1, stream 64, then the same for (f), then plain 1, plain 64 for (g)]. */
   keys: string[];
+  /** Two Keygate instances with REDIS_URL, or none (BENCH_DB=embedded). */
+  redisKeygate: string[];
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -386,6 +402,14 @@ function chatTargets(s: Servers, mode: "plain" | "stream"): Target[] {
     { id: "d", label: `(d) bare proxy${suffix}`, mode, url: `${s.proxy}/v1/chat/completions`, keygate: false, headers: () => bearer, body },
     { id: "c", label: `(c) Portkey${suffix}`, mode, url: `${s.portkey}/v1/chat/completions`, keygate: false, headers: () => portkey, body },
     { id: "b", label: `(b) Keygate${suffix}`, mode, url: `${s.keygate}/v1/chat/completions`, keygate: true, headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${keyFor(c)}` }), body },
+    ...(s.redisKeygate.length
+      ? [
+          { id: "f" as const, label: `(f) Keygate+Redis${suffix}`, mode, url: `${s.redisKeygate[0]}/v1/chat/completions`, keygate: true, redis: true, headers: (c: number) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[4 + (mode === "stream" ? 2 : 0) + (c === 1 ? 0 : 1)]}` }), body },
+          ...(mode === "plain"
+            ? [{ id: "g" as const, label: "(g) 2× Keygate+Redis", mode, url: `${s.redisKeygate[0]}/v1/chat/completions`, moreUrls: [`${s.redisKeygate[1]}/v1/chat/completions`], keygate: true, redis: true, headers: (c: number) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[8 + (c === 1 ? 0 : 1)]}` }), body }]
+            : []),
+        ]
+      : []),
   ];
 }
 
@@ -456,11 +480,24 @@ interface Run {
   otherCores: number;
   /** PostgreSQL counter deltas over this run (warm-up and the quiet gap after it included). */
   db?: PgCounters;
+  /** Redis commands processed over this run (warm-up included), for the Redis targets. */
+  redisCommands?: number;
 }
 
-function autocannonRun(t: Target, connections: number, seconds: number, latencies: number[] | null): Promise<AutocannonResult> {
+/** One autocannon per instance of the target, the connections split between them, and the results added up. */
+async function autocannonRun(t: Target, connections: number, seconds: number, latencies: number[] | null): Promise<AutocannonResult> {
+  const urls = connections > 1 ? [t.url, ...(t.moreUrls ?? [])] : [t.url];
+  if (urls.length === 1) return autocannonOne(t, t.url, connections, connections, seconds, latencies);
+  const results = await Promise.all(urls.map((url) => autocannonOne(t, url, connections, Math.floor(connections / urls.length), seconds, latencies)));
+  const statusCodeStats: Record<string, { count: number }> = {};
+  for (const r of results) for (const [code, { count }] of Object.entries(r.statusCodeStats)) statusCodeStats[code] = { count: (statusCodeStats[code]?.count ?? 0) + count };
+  const sum = (f: (r: AutocannonResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  return { errors: sum((r) => r.errors), timeouts: sum((r) => r.timeouts), non2xx: sum((r) => r.non2xx), "2xx": sum((r) => r["2xx"]), statusCodeStats, requests: { sent: sum((r) => r.requests.sent) } };
+}
+
+function autocannonOne(t: Target, url: string, keyConnections: number, connections: number, seconds: number, latencies: number[] | null): Promise<AutocannonResult> {
   return new Promise((resolve, reject) => {
-    const opts: AutocannonOptions = { url: t.url, connections, duration: seconds, method: "POST", headers: t.headers(connections), body: t.body, timeout: 10 };
+    const opts: AutocannonOptions = { url, connections, duration: seconds, method: "POST", headers: t.headers(keyConnections), body: t.body, timeout: 10 };
     const instance = autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
     instance.on("response", (_client, status, _bytes, ms) => {
       if (latencies && status >= 200 && status < 300) latencies.push(ms);
@@ -481,8 +518,17 @@ function failuresOf(r: AutocannonResult): string | null {
   return [...codes, r.errors ? `${r.errors} errors` : "", r.timeouts ? `${r.timeouts} timeouts` : ""].filter(Boolean).join(", ");
 }
 
+let benchRedis: Redis | null = null;
+
+async function redisCommandsSoFar(): Promise<number> {
+  if (!benchRedis) return 0;
+  const info = await benchRedis.info("stats");
+  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
 async function measure(t: Target, connections: number): Promise<Run> {
   process.stdout.write(`  ${t.label.padEnd(24)} ${String(connections).padStart(2)} conn … `);
+  const commandsBefore = t.redis ? await redisCommandsSoFar() : 0;
   const warm = await autocannonRun(t, connections, WARMUP_SECONDS, null);
   const latencies: number[] = [];
   const cpuBefore = cpuSeconds();
@@ -494,6 +540,8 @@ async function measure(t: Target, connections: number): Promise<Run> {
   const sorted = Float64Array.from(latencies).sort();
   const failures = failuresOf(result) ?? (failuresOf(warm) ? `warm-up: ${failuresOf(warm)}` : null);
   const run: Run = { target: t, connections, rps: result["2xx"] / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), sent: warm.requests.sent + result.requests.sent, failures, otherCores };
+  // INFO itself is one command; the rest is Keygate's.
+  if (t.redis) run.redisCommands = (await redisCommandsSoFar()) - commandsBefore - 1;
   console.log(failures ? `NON-2xx: ${failures}` : `${Math.round(run.rps)} req/s`);
   return run;
 }
@@ -553,7 +601,7 @@ function baselineMode(mode: Mode): Mode {
 }
 
 function table(runs: Run[]): string {
-  const order = ["a", "d", "c", "b", "e"];
+  const order = ["a", "d", "c", "b", "f", "g", "e"];
   const modes: Mode[] = ["plain", "stream", "verify"];
   const sorted = [...runs].sort((x, y) => modes.indexOf(x.target.mode) - modes.indexOf(y.target.mode) || order.indexOf(x.target.id) - order.indexOf(y.target.id) || x.connections - y.connections);
   const find = (id: "a" | "d", mode: Mode, c: number) => runs.find((r) => r.target.id === id && r.target.mode === baselineMode(mode) && r.connections === c && !r.failures);
@@ -579,7 +627,7 @@ function machine(db: BenchDb | null): string {
     ``,
     `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
     `- node ${process.version}; autocannon in this process, every server in its own; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up`,
-    `- upstream: test/fake-upstream.ts, no latency, 5 output tokens; Keygate database: ${db ? `PostgreSQL (${db.name}, dropped at the end)` : "embedded PGlite"}`,
+    `- upstream: test/fake-upstream.ts, no latency, 5 output tokens; Keygate database: ${db ? `PostgreSQL (${db.name}, dropped at the end)` : "embedded PGlite"}${db ? "; (f), (g): a private redis-server (no persistence) on loopback" : ""}`,
   ].join("\n");
 }
 
@@ -599,7 +647,7 @@ async function startPortkey(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-async function startServers(db: BenchDb | null, dataDir: string): Promise<Servers> {
+async function startServers(db: BenchDb | null, dataDir: string, redisServer: TestRedis | null): Promise<Servers> {
   const up = await startServer("upstream", ["--import", "tsx", "test/fake-upstream.ts", "--port", "0", "--output-tokens", "5"], process.env, /listening on/);
   const upstream = /(http:\/\/\S+)/.exec(up.line)![1];
   const proxyStarted = startServer("proxy", ["--import", "tsx", fileURLToPath(import.meta.url), "--serve-proxy", upstream], process.env, /bare proxy listening/);
@@ -609,12 +657,14 @@ async function startServers(db: BenchDb | null, dataDir: string): Promise<Server
   let keys: string[];
   try {
     keygate = await startKeygate(upstream, dataDir, db);
-    keys = await setUpKeygate(keygate, db, 4);
+    keys = await setUpKeygate(keygate, db, redisServer ? 10 : 4);
   } finally {
     release();
   }
+  // Two more instances on the same database, sharing one Redis (their own data dirs: only the secret file lives there).
+  const redisKeygate = redisServer && db ? await Promise.all([0, 1].map((i) => startKeygate(upstream, fs.mkdtempSync(path.join(dataDir, `redis-${i}-`)), db, redisServer.url))) : [];
   const proxy = `http://127.0.0.1:${/(\d+)$/.exec((await proxyStarted).line)![1]}`;
-  return { upstream, proxy, portkey: await portkey, keygate, keys };
+  return { upstream, proxy, portkey: await portkey, keygate, keys, redisKeygate };
 }
 
 async function main(): Promise<void> {
@@ -622,8 +672,12 @@ async function main(): Promise<void> {
   if (PROFILE_DIR) fs.mkdirSync(PROFILE_DIR, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "keygate-bench-"));
   let db: BenchDb | null = null;
+  let redisServer: TestRedis | null = null;
   const cleanup = async () => {
     await stopChildren();
+    benchRedis?.disconnect();
+    await redisServer?.close();
+    redisServer = null;
     if (db) await dropBenchDb(db).catch((err: Error) => console.error(`! could not drop ${db?.name}: ${err.message}`));
     db = null;
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -633,7 +687,11 @@ async function main(): Promise<void> {
   try {
     db = await createBenchDb();
     console.log(machine(db) + "\n");
-    const servers = await startServers(db, dataDir);
+    if (db) {
+      redisServer = await startRedis();
+      benchRedis = new Redis(redisServer.url);
+    }
+    const servers = await startServers(db, dataDir, redisServer);
     const targets = allTargets(servers);
     for (const t of targets) await probe(t);
     report(await runAll(targets, db));
@@ -662,6 +720,13 @@ function report(runs: Run[]): void {
     console.log("PostgreSQL work per Keygate run (requests sent, warm-up included; rollbacks: " + runs.reduce((n, r) => n + (r.db?.xact_rollback ?? 0), 0) + "):\n");
     console.log(`${dbTable(runs)}\n`);
     console.log("- The hot path itself reads nothing: keys, balances and the catalogue are in memory. The commits are the usage flush (lib/gateway/usage.ts): one transaction per batch, written in the background; \"requests per commit\" is the batch size it reached.");
+  }
+  const redisRuns = runs.filter((r) => r.redisCommands !== undefined);
+  if (redisRuns.length) {
+    console.log("Redis commands per request (Keygate with REDIS_URL; target: one, the admission script):\n");
+    console.log("| Keygate run | conns | requests | Redis commands | commands/req |\n|---|---:|---:|---:|---:|");
+    for (const r of redisRuns) console.log(`| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.redisCommands!.toLocaleString("en-US")} | ${(r.redisCommands! / r.sent).toFixed(3)} |`);
+    console.log("\n- Each request runs one script to admit and one to settle; the usage flush adds one script per batch, the sweep one every 5 s per instance.\n");
   }
   const disturbed = runs.filter((r) => r.otherCores > 0.25).map((r) => `${r.target.label} ${r.connections} conns (${r.otherCores.toFixed(2)} cores)`);
   if (disturbed.length) console.log(`- other processes used CPU during: ${disturbed.join("; ")}. Those rows are suspect; run again on a quiet machine.`);

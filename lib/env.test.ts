@@ -78,4 +78,44 @@ describe("configuration", () => {
     setEnv({ NEXTAUTH_URL: "https://keys.example.com/some/path" });
     expect(publicOrigin()).toBe("https://keys.example.com");
   });
+
+  it("reads TRUST_PROXY as addresses, CIDRs and the loopback/private shorthands, IPv4 and IPv6; unset trusts no proxy", () => {
+    setEnv({ TRUST_PROXY: undefined });
+    expect(env().TRUST_PROXY).toEqual([]);
+    setEnv({ TRUST_PROXY: " 127.0.0.1, 10.0.0.0/8 ,::1,2001:db8::/32" });
+    expect(env().TRUST_PROXY).toEqual([
+      { address: "127.0.0.1", prefix: 32, family: "ipv4" },
+      { address: "10.0.0.0", prefix: 8, family: "ipv4" },
+      { address: "::1", prefix: 128, family: "ipv6" },
+      { address: "2001:db8::", prefix: 32, family: "ipv6" },
+    ]);
+    setEnv({ TRUST_PROXY: "loopback,private" });
+    expect(env().TRUST_PROXY.map((n) => `${n.address}/${n.prefix}`)).toEqual(["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]);
+  });
+
+  it("refuses a malformed TRUST_PROXY entry, naming the entry", () => {
+    for (const bad of ["10.0.0.0/33", "proxy.internal", "10.0.0.1/", "::1/129", "300.1.1.1", "true"]) {
+      setEnv({ TRUST_PROXY: `127.0.0.1,${bad}` });
+      expect(() => env(), bad).toThrow(ConfigError);
+      expect(() => env(), bad).toThrow(`TRUST_PROXY entry "${bad}" is not an IP address`);
+    }
+  });
+
+  it("refuses the retired KEYGATE_TRUST_PROXY, whatever its value, with a message saying how to write TRUST_PROXY", () => {
+    for (const value of ["true", "false", "1"]) {
+      setEnv({ KEYGATE_TRUST_PROXY: value });
+      expect(() => env()).toThrow(/KEYGATE_TRUST_PROXY was replaced by TRUST_PROXY.*TRUST_PROXY=loopback/);
+    }
+    setEnv({ KEYGATE_TRUST_PROXY: "" });
+    expect(() => env()).not.toThrow();
+  });
+
+  it("accepts the pino levels in LOG_LEVEL, and refuses a short METRICS_TOKEN", () => {
+    setEnv({ LOG_LEVEL: "Debug" });
+    expect(env().LOG_LEVEL).toBe("debug");
+    setEnv({ LOG_LEVEL: "loud" });
+    expect(() => env()).toThrow(/LOG_LEVEL must be one of/);
+    setEnv({ LOG_LEVEL: undefined, METRICS_TOKEN: "short" });
+    expect(() => env()).toThrow(/METRICS_TOKEN must be at least 16 characters/);
+  });
 });

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
+import net from "node:net";
 import { z } from "zod";
 
 /**
@@ -15,6 +16,54 @@ const optionalString = z.preprocess(blankIsUnset, z.string().optional());
 // Secrets people paste from examples. A deployment running on one of these is
 // as good as unauthenticated.
 const PLACEHOLDER_SECRETS = new Set(["secret", "changeme", "change-me", "your-secret", "development", "keygate"]);
+
+/** One trusted network: an address is a network with the full prefix. */
+export interface ProxyNetwork {
+  address: string;
+  prefix: number;
+  family: "ipv4" | "ipv6";
+}
+
+const PROXY_SHORTHANDS: Record<string, readonly ProxyNetwork[]> = {
+  loopback: [
+    { address: "127.0.0.0", prefix: 8, family: "ipv4" },
+    { address: "::1", prefix: 128, family: "ipv6" },
+  ],
+  private: [
+    { address: "10.0.0.0", prefix: 8, family: "ipv4" },
+    { address: "172.16.0.0", prefix: 12, family: "ipv4" },
+    { address: "192.168.0.0", prefix: 16, family: "ipv4" },
+    { address: "fc00::", prefix: 7, family: "ipv6" },
+  ],
+};
+
+/** TRUST_PROXY's entries as networks, and the entries that are none. */
+export function parseTrustProxy(value: string): { networks: ProxyNetwork[]; invalid: string[] } {
+  const networks: ProxyNetwork[] = [];
+  const invalid: string[] = [];
+  for (const raw of value.split(",")) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const shorthand = PROXY_SHORTHANDS[entry.toLowerCase()];
+    if (shorthand) {
+      networks.push(...shorthand);
+      continue;
+    }
+    const slash = entry.indexOf("/");
+    const address = slash < 0 ? entry : entry.slice(0, slash);
+    const version = net.isIP(address);
+    const max = version === 4 ? 32 : 128;
+    const prefixText = slash < 0 ? String(max) : entry.slice(slash + 1);
+    const prefix = Number(prefixText);
+    // A zone (fe80::1%eth0) names an interface, not a network.
+    if (!version || address.includes("%") || !/^\d{1,3}$/.test(prefixText) || prefix > max) {
+      invalid.push(entry);
+      continue;
+    }
+    networks.push({ address, prefix, family: version === 4 ? "ipv4" : "ipv6" });
+  }
+  return { networks, invalid };
+}
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -39,22 +88,50 @@ const envSchema = z.object({
     blankIsUnset,
     z.string().min(24, "ADMIN_API_TOKEN must be at least 24 characters").optional(),
   ),
+  // Shared state for several instances (limits, reservations, leases, revocation,
+  // sign-in limits): redis://[user:password@]host:port[/db]. Unset means one
+  // process keeps it in memory.
+  REDIS_URL: z.preprocess(blankIsUnset, z.string().regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// or rediss:// URL").optional()),
   KEYGATE_DATA_DIR: z.preprocess(blankIsUnset, z.string().default(".data")),
   // auto: on for the embedded database (a local try-out), off on a shared
   // PostgreSQL, where a demo login printed to the logs would be a hole.
   KEYGATE_DEMO_ACCOUNT: z.preprocess(blankIsUnset, z.enum(["auto", "on", "off"]).default("auto")),
-  // Behind a reverse proxy that sets X-Forwarded-Host and X-Forwarded-Proto
-  // (and strips any a client sent), set true so the server knows the origin
-  // people reach it at. Off by default: without a proxy those headers come
-  // straight from the client and could make a foreign page look like ours.
   // The interface server.ts listens on; unset means every interface.
   HOST: optionalString,
+  // The reverse proxies whose X-Forwarded-For/-Host/-Proto are believed: a
+  // comma-separated list of addresses, CIDRs, `loopback` and `private`. Unset
+  // trusts none: without a proxy those headers come straight from the client,
+  // who could choose its own address or make a foreign page look like ours.
+  TRUST_PROXY: z.preprocess(blankIsUnset, z.string().optional()).transform((value, ctx) => {
+    const parsed = parseTrustProxy(value ?? "");
+    for (const bad of parsed.invalid) {
+      ctx.addIssue({
+        code: "custom",
+        message: `TRUST_PROXY entry "${bad}" is not an IP address, a CIDR (10.0.0.0/8, fd00::/8), "loopback" or "private"`,
+      });
+    }
+    return parsed.networks;
+  }),
+  // Replaced by TRUST_PROXY. Refused rather than mapped: the old `true`
+  // believed any peer, and no list of networks says the same thing safely.
   KEYGATE_TRUST_PROXY: z.preprocess(
-    (v) => (typeof v === "string" ? v.trim().toLowerCase() || undefined : v),
+    blankIsUnset,
     z
-      .enum(["true", "false", "1", "0"], { error: "KEYGATE_TRUST_PROXY must be true or false" })
-      .default("false")
-      .transform((v) => v === "true" || v === "1"),
+      .undefined({
+        error:
+          "KEYGATE_TRUST_PROXY was replaced by TRUST_PROXY, the list of proxies to trust: remove it, and behind a proxy set e.g. TRUST_PROXY=loopback (a proxy on this machine), TRUST_PROXY=10.0.0.5 or TRUST_PROXY=10.0.0.0/8 (its address or network), or TRUST_PROXY=loopback,private",
+      })
+      .optional(),
+  ),
+  // Bearer token GET /metrics requires; unset serves the metrics to anyone who can reach the port.
+  METRICS_TOKEN: z.preprocess(
+    blankIsUnset,
+    z.string().min(16, "METRICS_TOKEN must be at least 16 characters (try: openssl rand -hex 24)").optional(),
+  ),
+  // Unset means info, or silent under NODE_ENV=test.
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === "string" ? v.trim().toLowerCase() || undefined : v),
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent" }).optional(),
   ),
   KEYGATE_SIGNUPS_PER_HOUR: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).default(20)),
   // Upstreams, with the official SDKs' conventions: OPENAI_BASE_URL includes
@@ -67,9 +144,10 @@ const envSchema = z.object({
   KEYGATE_DEMO_UPSTREAM: z.preprocess(blankIsUnset, z.enum(["auto", "on", "off"]).default("auto")),
   // How long the gateway waits for an upstream's response headers, and then between two chunks.
   KEYGATE_UPSTREAM_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1000).default(600_000)),
-  // A subscription key's one slot: how long a lease lives without renewal (a crashed holder frees it within this).
   // A client must deliver its whole request (headers and body) within this, or it gets 408.
   KEYGATE_REQUEST_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(3_600_000).default(30_000)),
+  // How long a credit key's reservation and a subscription key's one slot live without renewal: an
+  // instance renews them every third of it while the request runs, and one that crashed frees them within it.
   KEYGATE_LEASE_TTL_S: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(3600).default(30)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,

@@ -5,6 +5,7 @@ import { resetEnvCache } from "@/lib/env";
 import { invalidateCatalogue } from "@/lib/gateway/catalogue";
 import { limits } from "@/lib/gateway/limits";
 import { invalidateSubscription } from "@/lib/gateway/subscriptions";
+import { localRevision } from "@/lib/cluster/coherence";
 import { flushUsage } from "@/lib/gateway/usage";
 import { newKey } from "@/lib/keys/format";
 import { keyCreated } from "@/lib/keys/verify";
@@ -149,7 +150,7 @@ describe("subscription keys on the gateway", () => {
     resetEnvCache();
     const { key, openai } = await subscriptionKey();
     // A holder that crashed: its lease is never released.
-    expect(limits().acquireLease(key.id, "crashed-instance", Date.now(), 1000).ok).toBe(true);
+    expect((await limits().acquireLease(key.id, "crashed-instance", Date.now(), 1000, localRevision())).ok).toBe(true);
     expect(await status(openai.chat.completions.create({ model: "pool-model", messages: hello }))).toBe(429);
     await new Promise((r) => setTimeout(r, 1100));
     expect(await status(openai.chat.completions.create({ model: "pool-model", messages: hello }))).toBe(200);

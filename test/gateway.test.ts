@@ -247,7 +247,7 @@ describe("refusals, in each protocol's own error shape", () => {
     expect(await status(openai.chat.completions.create({ model: "gpt-test", messages: hello }))).toBe(503);
     expect(await status(anthropic.messages.create({ model: "claude-test", max_tokens: 5, messages: hello }))).toBe(503);
     expect(await usageOf(user)).toHaveLength(0);
-    expect(limits().pending(user.id)).toEqual({ unflushedMicros: 0, reservedMicros: 0 });
+    expect(await limits().pending(user.id)).toEqual({ unflushedMicros: 0, reservedMicros: 0 });
   });
 
   it("answers 502 in the protocol's shape when the upstream cannot be reached, and charges nothing", async () => {
@@ -260,7 +260,7 @@ describe("refusals, in each protocol's own error shape", () => {
       process.env.OPENAI_BASE_URL = up.openaiBaseUrl;
       resetEnvCache();
     }
-    expect(limits().pending(user.id).reservedMicros).toBe(0);
+    expect((await limits().pending(user.id)).reservedMicros).toBe(0);
   });
 });
 
@@ -276,7 +276,7 @@ describe("upstream timing", () => {
       delete process.env.KEYGATE_UPSTREAM_TIMEOUT_MS;
       resetEnvCache();
     }
-    expect(limits().pending(user.id)).toEqual({ reservedMicros: 0, unflushedMicros: 0 });
+    expect(await limits().pending(user.id)).toEqual({ reservedMicros: 0, unflushedMicros: 0 });
   });
 
   it("passes backpressure through: a client that stops reading holds the upstream back instead of Keygate buffering the stream", async () => {
@@ -409,7 +409,7 @@ describe("budgets and balance, by reservation and settlement", () => {
     }
     expect(seen).toBe(3);
     await vi.waitFor(() => expect(up.requests[0]?.aborted).toBe(true), { timeout: 3000 });
-    await vi.waitFor(() => expect(limits().pending(user.id).reservedMicros).toBe(0), { timeout: 3000 });
+    await vi.waitFor(async () => expect((await limits().pending(user.id)).reservedMicros).toBe(0), { timeout: 3000 });
     const [usage] = await usageOf(user);
     expect(usage.outputTokens).toBeGreaterThanOrEqual(3);
     expect(usage.outputTokens).toBeLessThan(30);
@@ -495,12 +495,12 @@ describe("shutdown", () => {
         // cut off by the shutdown
       }
     })();
-    await vi.waitFor(() => expect(limits().pending(user.id).reservedMicros).toBeGreaterThan(0));
+    await vi.waitFor(async () => expect((await limits().pending(user.id)).reservedMicros).toBeGreaterThan(0));
     await new Promise((r) => setTimeout(r, 100));
     await drainGateway(50);
     await drainUsage();
     await reading;
-    expect(limits().pending(user.id)).toEqual({ reservedMicros: 0, unflushedMicros: 0 });
+    expect(await limits().pending(user.id)).toEqual({ reservedMicros: 0, unflushedMicros: 0 });
     const db = await prisma();
     const [row] = await db.usageRecord.findMany({ where: { userId: user.id } });
     expect(row.outputTokens).toBeGreaterThan(0);

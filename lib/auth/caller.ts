@@ -163,14 +163,17 @@ function originOf(url: string): string | null {
 
 /**
  * The origin this request was sent to: the request URL's scheme and the Host
- * header. Only behind a trusted proxy (KEYGATE_TRUST_PROXY) do the proxy's
- * X-Forwarded-Proto and X-Forwarded-Host say it instead; otherwise a client
- * could name any origin it likes in them.
+ * header, or, behind a trusted proxy, X-Forwarded-Proto and X-Forwarded-Host.
+ * The front server (lib/http/front.ts) deletes those two unless the socket's
+ * peer is a proxy TRUST_PROXY names, so when present they are the proxy's.
+ * With no TRUST_PROXY they are never read, which also covers requests that
+ * did not pass through the front server, where a client could name any
+ * origin it likes in them.
  */
 export function serverOrigin(req: Request): string | null {
   let scheme = new URL(req.url).protocol.replace(/:$/, "");
   let host = req.headers.get("host");
-  if (env().KEYGATE_TRUST_PROXY) {
+  if (env().TRUST_PROXY.length > 0) {
     // A chain of proxies lists one value per hop; the first is the client-facing one.
     const first = (name: string) => req.headers.get(name)?.split(",")[0]?.trim() || undefined;
     scheme = first("x-forwarded-proto") ?? scheme;

@@ -30,7 +30,8 @@ export function authOptions(): NextAuthOptions {
           const v: unknown = req?.headers?.[name];
           return Array.isArray(v) ? String(v[0]) : typeof v === "string" ? v : undefined;
         };
-        const ip = clientIpFromHeaders(header("x-forwarded-for"), header("x-real-ip"));
+        // The front server (lib/http/front.ts) sets X-Forwarded-For to the client's one address and drops X-Real-IP.
+        const ip = clientIpFromHeaders(header("x-forwarded-for"), null);
         try {
           return await passwordSignIn(parsed.data.email, parsed.data.password, ip);
         } catch (err) {

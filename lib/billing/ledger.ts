@@ -48,7 +48,7 @@ export async function grantCredit(input: { email: string; amountMicros: bigint; 
     });
     return { user, entry, balance: await balanceMicros(user.id, tx) };
   });
-  accountBalanceChanged(result.user.id, input.amountMicros);
+  await accountBalanceChanged(result.user.id, input.amountMicros);
   return result;
 }
 

@@ -31,7 +31,7 @@ export async function billingStatus(userId: string): Promise<BillingStatus> {
       .filter((g) => g.keyType === type && (active === undefined || g.isActive === active))
       .reduce((n, g) => n + g._count._all, 0);
   // Usage the gateway settled but has not written yet (at most about a second's worth) counts already.
-  const unflushed = BigInt(limits().pending(userId).unflushedMicros);
+  const unflushed = BigInt((await limits().pending(userId)).unflushedMicros);
   // Debits are stored negative; spend is their magnitude.
   const spend = -(periodDebits._sum.amountMicros ?? BigInt(0)) + unflushed;
   return {

@@ -166,7 +166,7 @@ async function creditTopUp(input: { userId: string; sessionId: string; cents: nu
     if (isUniqueViolation(err)) return "duplicate";
     throw err;
   }
-  accountBalanceChanged(input.userId, amountMicros);
+  await accountBalanceChanged(input.userId, amountMicros);
   console.info(`[stripe] credited ${input.cents} cents to account ${input.userId} for Checkout Session ${input.sessionId}`);
   return "credited";
 }

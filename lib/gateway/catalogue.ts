@@ -1,3 +1,4 @@
+import { announce, onInvalidation } from "@/lib/cluster/coherence";
 import { prisma } from "@/lib/db";
 import { demoUpstreamEnabled } from "@/lib/env";
 import type { Model } from "@/generated/prisma/client.ts";
@@ -94,10 +95,17 @@ export async function activeModels(): Promise<CatalogueModel[]> {
   return [...(cached ?? (await load())).values()].filter((m) => m.active);
 }
 
-/** Call after every write to the Model table: the next request reloads. */
-export function invalidateCatalogue(): void {
+/** Call after every write to the Model table, and await it before answering: the next request, on any instance, reloads. */
+export async function invalidateCatalogue(): Promise<void> {
+  forgetCatalogue();
+  await announce("catalogue", "*");
+}
+
+function forgetCatalogue(): void {
   const s = state();
   s.generation++;
   s.models = null;
   s.loading = null;
 }
+
+onInvalidation("catalogue", forgetCatalogue, forgetCatalogue);

@@ -1,10 +1,15 @@
+import { logger } from "@/lib/ops/logger";
+import { countLimitRejection, decReservationsInFlight, incReservationsInFlight, observeGatewayOverhead, observeUpstreamLatency, type LimitRejectionReason } from "@/lib/ops/metrics";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Agent, request as undiciRequest } from "undici";
 import { balanceMicros } from "@/lib/billing/ledger";
+import { catchUp, localRevision, sync } from "@/lib/cluster/coherence";
+import { redisEnabled, StoreUnavailableError } from "@/lib/cluster/redis";
+import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import { activeModels, findModel, type CatalogueModel, type Protocol } from "@/lib/gateway/catalogue";
 import { echoResponse, type UpstreamResponse } from "@/lib/gateway/echo";
-import { costMicros, limits, WINDOW_MS, type AdmitResult, type RateState } from "@/lib/gateway/limits";
+import { costMicros, limits, type RateState, type Refused } from "@/lib/gateway/limits";
 import { errorBody, estimateTokens, promptTokenBound, renameModel, requestedMaxTokens, setMaxTokens, StreamMeter, usageFromBody, type GatewayErrorCode } from "@/lib/gateway/protocols";
 import { newUsageId, recordUsage } from "@/lib/gateway/usage";
 import { verifyKeyRequest } from "@/lib/gateway/verify-endpoint";
@@ -77,7 +82,14 @@ async function guard(req: IncomingMessage, res: ServerResponse, protocol: Protoc
   try {
     await work;
   } catch (err) {
-    console.error(`[keygate] gateway request failed: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
+    if (err instanceof StoreUnavailableError) {
+      countLimitRejection("store_unavailable");
+      // Fail closed: without the shared store no limit can be checked, so nothing is admitted.
+      if (!res.headersSent) sendError(res, protocol, 503, "store_unavailable", "Keygate cannot check this key's limits right now (its Redis is unreachable), so the request was refused and nothing was charged. Retry in a few seconds.", { "retry-after": "1" });
+      else res.destroy();
+      return;
+    }
+    logger().error(`gateway request failed: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
     if (!res.headersSent) sendError(res, protocol, 500, "internal_error", "Keygate failed to handle this request; nothing was charged. Please try again.");
     else res.destroy();
   }
@@ -104,37 +116,53 @@ export function credentialOf(req: IncomingMessage): string | null {
   return typeof key === "string" && key.trim() ? key.trim() : null;
 }
 
-type Authorized = { ok: true; key: ConsumptionKeyRecord } | { ok: false; status: number; code: GatewayErrorCode; message: string };
+type Authorized = { ok: true; key: ConsumptionKeyRecord } | { ok: false; status: number; code: GatewayErrorCode; message: string; reason: LimitRejectionReason };
 
 /** A consumption key that may be used now, or why not. */
 export async function authorize(token: string | null, now: number): Promise<Authorized> {
-  const refuse = (message: string): Authorized => ({ ok: false, status: 401, code: "invalid_api_key", message });
+  const refuse = (message: string, reason: LimitRejectionReason = "invalid_key"): Authorized => ({ ok: false, status: 401, code: "invalid_api_key", message, reason });
   if (!token) return refuse("No API key: send your Keygate key as 'Authorization: Bearer sk_…' or 'x-api-key: sk_…'.");
   if (token.startsWith("mk_")) return refuse("Management keys (mk_…) are for the management API, not for inference. Use a consumption key (sk_live_… or sk_pool_…).");
-  const verdict = await verifyKey(token, now);
+  let verdict = await verifyKey(token, now);
+  if (!verdict.ok && verdict.code !== "malformed_key" && redisEnabled()) {
+    // A refusal from this instance's cache: another instance may have reactivated or created the key since. One GET to be sure.
+    await sync();
+    verdict = await verifyKey(token, now);
+  }
   switch (verdict.code) {
     case "malformed_key":
       return refuse("This is not a valid Keygate key: its checksum does not match. Check that it was copied whole.");
     case "unknown_key":
       return refuse("This key does not exist or has been deleted.");
     case "key_inactive":
-      return refuse("This key is paused. Reactivate it in the dashboard or with PUT /api/keys/:id.");
+      return refuse("This key is paused. Reactivate it in the dashboard or with PUT /api/keys/:id.", "inactive_key");
     case "key_expired":
-      return refuse("This key has expired.");
+      return refuse("This key has expired.", "expired_key");
   }
   const key = verdict.key;
   if (key.kind === "management") return refuse("Management keys (mk_…) are for the management API, not for inference.");
   return { ok: true, key };
 }
 
-/** Seeds the limits store with the key's spend and the account's balance, the first time only. */
-export async function ensureSeeded(key: ConsumptionKeyRecord): Promise<void> {
+/**
+ * Seeds the limits store with what the database says the key has spent and
+ * the account holds, for whichever the store does not have yet (first use,
+ * or a Redis that lost its data). Each read is checked against the store's
+ * generation, so a flush or a credit that lands between the read and the
+ * seed makes it read again instead of counting that money twice or never.
+ */
+export async function seedStore(key: ConsumptionKeyRecord, need: { account: boolean; key: boolean }): Promise<void> {
   const store = limits();
-  if (!store.hasKey(key.id)) store.seedKey(key.id, key.spendMicros);
-  while (!store.hasAccount(key.userId)) {
-    const generation = store.accountGeneration(key.userId);
+  const db = await prisma();
+  for (let i = 0; need.key && i < 10; i++) {
+    const generation = await store.keyGeneration(key.id);
+    const row = await db.apiKey.findUnique({ where: { id: key.id }, select: { spendMicros: true } });
+    if (await store.seedKey(key.id, Number(row?.spendMicros ?? key.spendMicros), generation)) break;
+  }
+  for (let i = 0; need.account && i < 10; i++) {
+    const generation = await store.accountGeneration(key.userId);
     const balance = await balanceMicros(key.userId);
-    if (store.seedAccount(key.userId, Number(balance), generation)) break;
+    if (await store.seedAccount(key.userId, Number(balance), generation)) break;
   }
 }
 
@@ -212,6 +240,7 @@ export async function readJsonObject(
 }
 
 async function listModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  await sync();
   const auth = await authorize(credentialOf(req), Date.now());
   if (!auth.ok) return sendError(res, "openai", auth.status, auth.code, auth.message);
   const models = await activeModels();
@@ -245,7 +274,7 @@ function forwardedHeaders(req: IncomingMessage, protocol: Protocol): Record<stri
   return out;
 }
 
-function refusalMessage(result: Extract<AdmitResult, { ok: false }>, key: ConsumptionKeyRecord): { status: number; code: GatewayErrorCode; message: string } {
+function refusalMessage(result: Refused, key: ConsumptionKeyRecord): { status: number; code: GatewayErrorCode; message: string } {
   switch (result.reason) {
     case "rpm":
       return { status: 429, code: "rate_limit_exceeded", message: `This key allows ${key.rpmLimit} requests per minute; try again in ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s.` };
@@ -258,15 +287,19 @@ function refusalMessage(result: Extract<AdmitResult, { ok: false }>, key: Consum
   }
 }
 
+/** Decisions retried after a "stale" or "unseeded" answer before giving up with 503 (each retry makes progress, so this is never reached in practice). */
+const MAX_DECISION_ATTEMPTS = 5;
+
 async function inference(req: IncomingMessage, res: ServerResponse, protocol: Protocol): Promise<void> {
   const startedAt = performance.now();
   const now = Date.now();
-  const auth = await authorize(credentialOf(req), now);
+  const token = credentialOf(req);
+  let auth = await authorize(token, now);
   if (!auth.ok) {
     req.resume();
+    countLimitRejection(auth.reason);
     return sendError(res, protocol, auth.status, auth.code, auth.message);
   }
-  const key = auth.key;
   const parsed = await readJsonObject(req, res, protocol);
   if (!parsed) return;
   const body = parsed.json;
@@ -278,16 +311,7 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
       return sendError(res, protocol, 400, "invalid_request", `'${field}' must be a positive whole number of tokens.`);
     }
   }
-  const model = await findModel(body.model);
-  if (!model || !model.active || (model.provider !== protocol && model.provider !== "keygate")) {
-    const which = protocol === "openai" ? "/v1/chat/completions" : "/v1/messages";
-    return sendError(res, protocol, 404, "model_not_found", `The model '${body.model}' does not exist or is not served on ${which}. GET /v1/models lists the models you can use.`);
-  }
-  const upstream = model.provider === "keygate" ? null : upstreamFor(protocol);
-  if (model.provider !== "keygate" && !upstream) {
-    return sendError(res, protocol, 502, "upstream_error", `No ${protocol === "openai" ? "OpenAI" : "Anthropic"} upstream is configured for '${model.model}'. The operator must set ${protocol === "openai" ? "OPENAI_BASE_URL or OPENAI_API_KEY" : "ANTHROPIC_BASE_URL or ANTHROPIC_API_KEY"}.`);
-  }
-
+  const modelName = body.model;
   const requestId = newUsageId();
   const stream = body.stream === true;
   let clientWantsUsage = false;
@@ -296,67 +320,118 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
     clientWantsUsage = options.include_usage === true;
     body.stream_options = { ...options, include_usage: true };
   }
-  const common = { req, res, protocol, key, model, body, stream, clientWantsUsage, requestId, promptBytes: parsed.bytes, startedAt, upstream };
-
-  if (key.kind === "subscription") {
-    const accounting = await subscriptionAccounting(key, model, requestId, now);
-    if ("refusal" in accounting) {
-      const r = accounting.refusal;
-      return sendError(res, protocol, r.status, r.code, r.message, r.headers);
-    }
-    body.model = model.upstreamModel;
-    const requested = requestedMaxTokens(protocol, body);
-    if (requested === null) setMaxTokens(protocol, body, model.maxOutputTokens);
-    return forward({ ...common, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-request-id": requestId } });
-  }
-
-  await ensureSeeded(key);
   const requested = requestedMaxTokens(protocol, body);
   const promptTokens = promptTokenBound(parsed.bytes, body);
-  const ttlMs = env().KEYGATE_UPSTREAM_TIMEOUT_MS + WINDOW_MS;
-  const store = limits();
-  const admitted = store.admit({
-    requestId,
-    userId: key.userId,
-    keyId: key.id,
-    now: Date.now(),
-    ttlMs,
-    rpmLimit: key.rpmLimit,
-    tpmLimit: key.tpmLimit,
-    maxBudgetMicros: key.maxBudgetMicros,
-    promptTokens,
-    inputMicrosPerMTok: model.inputMicrosPerMTok,
-    outputMicrosPerMTok: model.outputMicrosPerMTok,
-    requestedMaxTokens: requested,
-    modelMaxTokens: model.maxOutputTokens,
-  });
-  const headers = rateHeaders(admitted.rate);
-  if (!admitted.ok) {
-    const refusal = refusalMessage(admitted, key);
-    if (admitted.retryAfterMs !== null) headers["retry-after"] = String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000)));
-    return sendError(res, protocol, refusal.status, refusal.code, refusal.message, headers);
-  }
-  // Always send a cap upstream: the reservation holds exactly that many output tokens.
-  setMaxTokens(protocol, body, admitted.maxTokens);
-  if (admitted.lowered) headers["x-keygate-max-tokens"] = String(admitted.maxTokens);
-  headers["x-request-id"] = requestId;
-  body.model = model.upstreamModel;
-  const accounting: Accounting = {
-    inputMicrosPerMTok: model.inputMicrosPerMTok,
-    outputMicrosPerMTok: model.outputMicrosPerMTok,
-    renewEveryMs: ttlMs / 4,
-    renew: (at) => store.renew(requestId, at, ttlMs),
-    end: (usage) => {
-      if (!usage) {
-        store.release(requestId);
-        return 0;
+
+  // Decide: the key (from memory), the model, then one atomic step in the store.
+  // "stale" means another instance changed a key, subscription, pool or price
+  // since this one last looked: catch up and decide again with fresh data.
+  let synced = false;
+  for (let attempt = 1; ; attempt++) {
+    if (attempt > MAX_DECISION_ATTEMPTS) throw new StoreUnavailableError("the limits store kept answering 'decide again'");
+    if (attempt > 1) {
+      auth = await authorize(token, Date.now());
+      if (!auth.ok) {
+        countLimitRejection(auth.reason);
+        return sendError(res, protocol, auth.status, auth.code, auth.message);
       }
-      const cost = costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok);
-      store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens });
-      return cost;
-    },
-  };
-  await forward({ ...common, accounting, maxTokens: admitted.maxTokens, headers });
+    }
+    const key = auth.key;
+    const model = await findModel(modelName);
+    if ((!model || !model.active) && !synced && redisEnabled()) {
+      // Perhaps added or re-enabled through another instance: catch up once before refusing.
+      synced = true;
+      await sync();
+      continue;
+    }
+    if (!model || !model.active || (model.provider !== protocol && model.provider !== "keygate")) {
+      const which = protocol === "openai" ? "/v1/chat/completions" : "/v1/messages";
+      return sendError(res, protocol, 404, "model_not_found", `The model '${modelName}' does not exist or is not served on ${which}. GET /v1/models lists the models you can use.`);
+    }
+    const upstream = model.provider === "keygate" ? null : upstreamFor(protocol);
+    if (model.provider !== "keygate" && !upstream) {
+      return sendError(res, protocol, 502, "upstream_error", `No ${protocol === "openai" ? "OpenAI" : "Anthropic"} upstream is configured for '${model.model}'. The operator must set ${protocol === "openai" ? "OPENAI_BASE_URL or OPENAI_API_KEY" : "ANTHROPIC_BASE_URL or ANTHROPIC_API_KEY"}.`);
+    }
+    const common = { req, res, protocol, key, model, body, stream, clientWantsUsage, requestId, promptBytes: parsed.bytes, startedAt, upstream };
+
+    if (key.kind === "subscription") {
+      const accounting = await subscriptionAccounting(key, model, requestId, Date.now());
+      if ("stale" in accounting) {
+        await catchUp(accounting.stale);
+        continue;
+      }
+      if ("refusal" in accounting && !synced && redisEnabled() && accounting.refusal.code !== "concurrency_limit") {
+        // The subscription or its pool may have changed through another instance (a renewal): catch up once before refusing.
+        synced = true;
+        await sync();
+        continue;
+      }
+      if ("refusal" in accounting) {
+        const r = accounting.refusal;
+        countLimitRejection(r.code === "concurrency_limit" ? "concurrency" : r.code === "invalid_api_key" ? "expired_key" : r.code === "model_not_allowed" ? "model_not_allowed" : "outside_reserved_block");
+        return sendError(res, protocol, r.status, r.code, r.message, r.headers);
+      }
+      body.model = model.upstreamModel;
+      if (requested === null) setMaxTokens(protocol, body, model.maxOutputTokens);
+      return forward({ ...common, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-request-id": requestId } });
+    }
+
+    // Renewed every third of it while the request lives, so a crashed instance's reservation is freed within this.
+    const ttlMs = env().KEYGATE_LEASE_TTL_S * 1000;
+    const store = limits();
+    const admitted = await store.admit({
+      revision: localRevision(),
+      requestId,
+      userId: key.userId,
+      keyId: key.id,
+      now: Date.now(),
+      ttlMs,
+      rpmLimit: key.rpmLimit,
+      tpmLimit: key.tpmLimit,
+      maxBudgetMicros: key.maxBudgetMicros,
+      promptTokens,
+      inputMicrosPerMTok: model.inputMicrosPerMTok,
+      outputMicrosPerMTok: model.outputMicrosPerMTok,
+      requestedMaxTokens: requested,
+      modelMaxTokens: model.maxOutputTokens,
+    });
+    if (!admitted.ok && admitted.reason === "stale") {
+      await catchUp(admitted.revision);
+      continue;
+    }
+    if (!admitted.ok && admitted.reason === "unseeded") {
+      await seedStore(key, admitted);
+      continue;
+    }
+    const headers = rateHeaders(admitted.rate);
+    if (!admitted.ok) {
+      countLimitRejection(admitted.reason);
+      const refusal = refusalMessage(admitted, key);
+      if (admitted.retryAfterMs !== null) headers["retry-after"] = String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000)));
+      return sendError(res, protocol, refusal.status, refusal.code, refusal.message, headers);
+    }
+    // Always send a cap upstream: the reservation holds exactly that many output tokens.
+    setMaxTokens(protocol, body, admitted.maxTokens);
+    if (admitted.lowered) headers["x-keygate-max-tokens"] = String(admitted.maxTokens);
+    headers["x-request-id"] = requestId;
+    body.model = model.upstreamModel;
+    const accounting: Accounting = {
+      inputMicrosPerMTok: model.inputMicrosPerMTok,
+      outputMicrosPerMTok: model.outputMicrosPerMTok,
+      renewEveryMs: ttlMs / 3,
+      renew: (at) => void store.renew(requestId, at, ttlMs).catch(() => undefined),
+      end: (usage) => {
+        if (!usage) {
+          void store.release(requestId);
+          return 0;
+        }
+        const cost = costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok);
+        void store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens });
+        return cost;
+      },
+    };
+    return forward({ ...common, accounting, maxTokens: admitted.maxTokens, headers });
+  }
 }
 
 interface Refusal {
@@ -372,7 +447,7 @@ interface Refusal {
  * request in flight (a lease with a TTL, renewed while the request lives).
  * It costs nothing; its usage is recorded at $0.
  */
-async function subscriptionAccounting(key: ConsumptionKeyRecord, model: CatalogueModel, requestId: string, now: number): Promise<Accounting | { refusal: Refusal }> {
+async function subscriptionAccounting(key: ConsumptionKeyRecord, model: CatalogueModel, requestId: string, now: number): Promise<Accounting | { refusal: Refusal } | { stale: number }> {
   const verdict = await judgeSubscriptionKey(key, now);
   if (!verdict.ok) return { refusal: verdict.refusal };
   if (!verdict.subscription.models.includes(model.model)) {
@@ -380,7 +455,8 @@ async function subscriptionAccounting(key: ConsumptionKeyRecord, model: Catalogu
   }
   const store = limits();
   const ttlMs = env().KEYGATE_LEASE_TTL_S * 1000;
-  const lease = store.acquireLease(key.id, requestId, now, ttlMs);
+  const lease = await store.acquireLease(key.id, requestId, now, ttlMs, localRevision());
+  if (!lease.ok && "reason" in lease) return { stale: lease.revision };
   if (!lease.ok) {
     return {
       refusal: {
@@ -395,9 +471,9 @@ async function subscriptionAccounting(key: ConsumptionKeyRecord, model: Catalogu
     inputMicrosPerMTok: 0,
     outputMicrosPerMTok: 0,
     renewEveryMs: ttlMs / 3,
-    renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs),
+    renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs).catch(() => undefined),
     end: () => {
-      store.releaseLease(key.id, requestId);
+      void store.releaseLease(key.id, requestId);
       return 0;
     },
   };
@@ -468,10 +544,12 @@ async function forward(f: Forward): Promise<void> {
   // The reservation or lease lives while the request does, however long the upstream takes.
   const renewal = setInterval(() => accounting.renew(Date.now()), accounting.renewEveryMs);
   renewal.unref();
+  incReservationsInFlight();
   let settled = false;
   const finish = (status: number, usage: { inputTokens: number; outputTokens: number } | null, ttftMs: number | null) => {
     if (settled) return;
     settled = true;
+    decReservationsInFlight();
     clearInterval(renewal);
     g.inFlight.delete(abort);
     res.off("close", onClose);
@@ -496,6 +574,8 @@ async function forward(f: Forward): Promise<void> {
     });
   };
 
+  const calledAt = performance.now();
+  observeGatewayOverhead(protocol === "openai" ? "/v1/chat/completions" : "/v1/messages", (calledAt - f.startedAt) / 1000);
   let upstream: UpstreamResponse;
   try {
     upstream = f.upstream
@@ -511,6 +591,7 @@ async function forward(f: Forward): Promise<void> {
     finish(502, null, null);
     if (abort.signal.aborted) return;
     const timeout = err instanceof Error && /timeout/i.test(err.name + err.message);
+    observeUpstreamLatency(model.provider, timeout ? "timeout" : "error", (performance.now() - calledAt) / 1000);
     return sendError(
       res,
       protocol,
@@ -521,6 +602,7 @@ async function forward(f: Forward): Promise<void> {
     );
   }
 
+  observeUpstreamLatency(model.provider, upstream.statusCode, (performance.now() - calledAt) / 1000);
   if (upstream.statusCode >= 400) {
     // Passed on in the upstream's own shape and status; nothing was generated, nothing is charged.
     const text = await readAll(upstream.body).catch(() => "");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { costMicros, MemoryLimitsStore, WINDOW_MS, type Admission } from "@/lib/gateway/limits";
+import { costMicros, MemoryFigures, WINDOW_MS, type Admission } from "@/lib/gateway/limits";
 
 /**
  * The limits store's promises, checked on the store alone with a controlled
@@ -9,15 +9,16 @@ import { costMicros, MemoryLimitsStore, WINDOW_MS, type Admission } from "@/lib/
  */
 
 function store(balance: number, spent = 0) {
-  const s = new MemoryLimitsStore();
+  const s = new MemoryFigures();
   s.seedAccount("u", balance, s.accountGeneration("u"));
-  s.seedKey("k", spent);
+  s.seedKey("k", spent, s.keyGeneration("k"));
   return s;
 }
 
 let seq = 0;
 function admission(overrides: Partial<Admission> = {}): Admission {
   return {
+    revision: 0,
     requestId: `r${seq++}`,
     userId: "u",
     keyId: "k",
@@ -100,7 +101,7 @@ describe("money: reservations can never overdraw", () => {
             const r = s.admit(a);
             if (r.ok) open.push({ id: a.requestId, micros: r.reservedMicros });
           } else if (o.kind === "flush") {
-            s.flushed([{ userId: "u", keyId: "k", costMicros: settled - flushed }]);
+            s.flushed("b", [{ userId: "u", keyId: "k", costMicros: settled - flushed }]);
             flushed = settled;
           } else if (open.length) {
             const [r] = open.splice(o.pick % open.length, 1);
@@ -128,7 +129,7 @@ describe("money: reservations can never overdraw", () => {
   });
 
   it("does not seed an account from a balance read that a credit overtook", () => {
-    const s = new MemoryLimitsStore();
+    const s = new MemoryFigures();
     const generation = s.accountGeneration("u");
     s.credit("u", 5_000_000);
     expect(s.seedAccount("u", 0, generation)).toBe(false);

@@ -1,11 +1,12 @@
 /**
  * The limits store: every number the gateway decides with (rpm and tpm
- * windows, the account balance and the key's spend, in-flight reservations),
- * behind one interface whose every operation is one atomic step. This file
- * has the in-memory store: one synchronous step per operation, with no await
- * inside, which JavaScript runs without interleaving. A Redis store (a Lua
- * script per operation) can implement the same interface for several
- * instances.
+ * windows, the account balance and the key's spend, in-flight reservations,
+ * subscription-key leases), behind one interface whose every operation is one
+ * atomic step. This file has the in-memory store (one process): each
+ * operation is one synchronous step with no await inside, which JavaScript
+ * runs without interleaving. redis-limits.ts has the Redis store (several
+ * instances): each operation is one Lua script. `limits()` picks Redis when
+ * REDIS_URL is set.
  *
  * Money is integer micro-dollars (JavaScript numbers: exact below 2^53, about
  * $9 billion). See ../shared/ACCOUNTING.md for the design this follows:
@@ -13,9 +14,14 @@
  *   available(key)     = maxBudget − spent − unflushed(key) − reserved(key)
  */
 
+import { redisEnabled } from "@/lib/cluster/redis";
+import { RedisLimitsStore } from "@/lib/gateway/redis-limits";
+
 export const WINDOW_MS = 60_000;
 
 export interface Admission {
+  /** The cache revision this instance has caught up to (coherence.ts); a newer one in the store answers "stale". */
+  revision: number;
   requestId: string;
   userId: string;
   keyId: string;
@@ -46,9 +52,14 @@ export interface RateState {
 
 export type RefusalReason = "rpm" | "tpm" | "balance" | "budget";
 
-export type AdmitResult =
-  | { ok: true; maxTokens: number; lowered: boolean; reservedMicros: number; rate: RateState }
-  | { ok: false; reason: RefusalReason; retryAfterMs: number | null; availableMicros: number; rate: RateState };
+export type Refused = { ok: false; reason: RefusalReason; retryAfterMs: number | null; availableMicros: number; rate: RateState };
+
+/** Not a decision: decide again after catching up with other instances' writes, or after seeding. */
+export type Retry = { ok: false; reason: "stale"; revision: number } | { ok: false; reason: "unseeded"; account: boolean; key: boolean };
+
+export type AdmitResult = { ok: true; maxTokens: number; lowered: boolean; reservedMicros: number; rate: RateState } | Refused | Retry;
+
+export type LeaseResult = { ok: true } | { ok: false; retryAfterMs: number } | { ok: false; reason: "stale"; revision: number };
 
 export interface Settlement {
   costMicros: number;
@@ -64,38 +75,41 @@ export interface KeySnapshot {
 }
 
 export interface LimitsStore {
+  /** Whether several instances share this store (Redis). */
+  readonly shared: boolean;
   /** The store's generation for an account: changes whenever its balance moves. Read before loading a balance from the database. */
-  accountGeneration(userId: string): number;
-  hasAccount(userId: string): boolean;
+  accountGeneration(userId: string): Promise<number>;
   /** Seeds an account's settled balance, unless the store has it already or its generation moved since `generation` was read (then false: read again). */
-  seedAccount(userId: string, balanceMicros: number, generation: number): boolean;
-  hasKey(keyId: string): boolean;
-  /** Seeds a key's settled spend, unless the store has it already. */
-  seedKey(keyId: string, spentMicros: number): void;
+  seedAccount(userId: string, balanceMicros: number, generation: number): Promise<boolean>;
+  /** The same for a key's settled spend. */
+  keyGeneration(keyId: string): Promise<number>;
+  seedKey(keyId: string, spentMicros: number, generation: number): Promise<boolean>;
   /** Checks rpm, tpm, the key's budget and the account's balance, and reserves all of them, or nothing. */
-  admit(a: Admission): AdmitResult;
+  admit(a: Admission): Promise<AdmitResult>;
   /** Ends a reservation at its real cost: the cost moves to unflushed, the tpm entry to the real token count. */
-  settle(requestId: string, actual: Settlement): void;
+  settle(requestId: string, actual: Settlement): Promise<void>;
   /** Ends a reservation without cost (upstream refused the request before any output). */
-  release(requestId: string): void;
+  release(requestId: string): Promise<void>;
   /** Extends a reservation's life while its stream is open. */
-  renew(requestId: string, now: number, ttlMs: number): void;
+  renew(requestId: string, now: number, ttlMs: number): Promise<void>;
   /** A committed ledger change (a grant, a top-up, a subscription charge). */
-  credit(userId: string, deltaMicros: number): void;
-  /** Usage written to the database: it leaves unflushed and joins the settled balance and spend. */
-  flushed(entries: Array<{ userId: string; keyId: string; costMicros: number }>): void;
-  /** What a key has left, without reserving anything (POST /api/keys/verify, billing status). */
-  peek(userId: string, keyId: string, limits: { rpmLimit: number | null; tpmLimit: number | null; maxBudgetMicros: number | null }, now: number): KeySnapshot;
+  credit(userId: string, deltaMicros: number): Promise<void>;
+  /** Usage written to the database (batch `batchId`, applied once): it leaves unflushed and joins the settled balance and spend. */
+  flushed(batchId: string, entries: Array<{ userId: string; keyId: string; costMicros: number }>): Promise<void>;
+  /** What a key has left, without reserving anything (POST /api/keys/verify); null when the store has not seen the key or account. */
+  peek(userId: string, keyId: string, limits: { rpmLimit: number | null; tpmLimit: number | null; maxBudgetMicros: number | null }, now: number): Promise<KeySnapshot | null>;
   /** Settled-but-unflushed usage and in-flight reservations of an account (for showing a live balance). */
-  pending(userId: string): { unflushedMicros: number; reservedMicros: number };
+  pending(userId: string): Promise<{ unflushedMicros: number; reservedMicros: number }>;
   /** Drops reservations whose holder never came back. */
-  sweep(now: number): void;
+  sweep(now: number): Promise<void>;
   /** Takes a key's one slot (subscription keys: one request in flight), unless someone else holds it and its TTL has not passed. */
-  acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true } | { ok: false; retryAfterMs: number };
+  acquireLease(keyId: string, holder: string, now: number, ttlMs: number, revision: number): Promise<LeaseResult>;
   /** Extends the lease while its request streams; false when it is no longer ours. */
-  renewLease(keyId: string, holder: string, now: number, ttlMs: number): boolean;
+  renewLease(keyId: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
   /** Gives the slot back, only if `holder` still holds it. */
-  releaseLease(keyId: string, holder: string): void;
+  releaseLease(keyId: string, holder: string): Promise<void>;
+  /** Reservations in flight in this store (metrics). */
+  reservationsInFlight(): Promise<number>;
 }
 
 interface AccountFigures {
@@ -135,12 +149,20 @@ export function costMicros(inputTokens: number, outputTokens: number, inputMicro
   return Math.ceil((inputTokens * inputMicrosPerMTok + outputTokens * outputMicrosPerMTok) / 1_000_000);
 }
 
-export class MemoryLimitsStore implements LimitsStore {
+/**
+ * The in-memory figures, with synchronous operations (one step each, no
+ * await): MemoryLimitsStore wraps them in the store interface, and the unit
+ * tests drive them directly with a controlled clock.
+ */
+export class MemoryFigures {
   private accounts = new Map<string, AccountFigures>();
   private generations = new Map<string, number>();
   private keys = new Map<string, KeyFigures>();
   private reservations = new Map<string, Reservation>();
   private leases = new Map<string, { holder: string; expiresAt: number }>();
+  private keyGenerations = new Map<string, number>();
+  /** Reservations the sweep dropped, by request: whose cost a late settle still counts. */
+  private swept = new Map<string, { userId: string; keyId: string }>();
 
   acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true } | { ok: false; retryAfterMs: number } {
     const held = this.leases.get(keyId);
@@ -164,30 +186,28 @@ export class MemoryLimitsStore implements LimitsStore {
     return this.generations.get(userId) ?? 0;
   }
 
-  hasAccount(userId: string): boolean {
-    return this.accounts.has(userId);
-  }
-
   seedAccount(userId: string, balanceMicros: number, generation: number): boolean {
     if (this.accounts.has(userId)) return true;
-    if (this.accountGeneration(userId) !== generation) return false;
+    if ((this.generations.get(userId) ?? 0) !== generation) return false;
     this.accounts.set(userId, { balance: balanceMicros, unflushed: 0, reserved: 0 });
     return true;
   }
 
-  hasKey(keyId: string): boolean {
-    return this.keys.has(keyId);
+  keyGeneration(keyId: string): number {
+    return this.keyGenerations.get(keyId) ?? 0;
   }
 
-  seedKey(keyId: string, spentMicros: number): void {
-    if (this.keys.has(keyId)) return;
+  seedKey(keyId: string, spentMicros: number, generation: number): boolean {
+    if (this.keys.has(keyId)) return true;
+    if ((this.keyGenerations.get(keyId) ?? 0) !== generation) return false;
     this.keys.set(keyId, { spent: spentMicros, unflushed: 0, reserved: 0, requests: [], tokens: [], tokenSum: 0 });
+    return true;
   }
 
   admit(a: Admission): AdmitResult {
     const account = this.accounts.get(a.userId);
     const key = this.keys.get(a.keyId);
-    if (!account || !key) throw new Error("admit() before the account and key were seeded");
+    if (!account || !key) return { ok: false, reason: "unseeded", account: !account, key: !key };
     trim(key, a.now);
     const rate = rateState(key, a.rpmLimit, a.tpmLimit, a.now);
     const accountAvailable = account.balance - account.unflushed - account.reserved;
@@ -243,13 +263,16 @@ export class MemoryLimitsStore implements LimitsStore {
 
   settle(requestId: string, actual: Settlement): void {
     const r = this.take(requestId);
-    if (!r) return;
-    const account = this.accounts.get(r.userId);
-    const key = this.keys.get(r.keyId);
+    // A reservation swept before its holder settled (it stalled past the TTL): its cost still counts, once.
+    const owner = r ?? this.swept.get(requestId);
+    this.swept.delete(requestId);
+    if (!owner) return;
+    const account = this.accounts.get(owner.userId);
+    const key = this.keys.get(owner.keyId);
     if (account) account.unflushed += actual.costMicros;
     if (key) {
       key.unflushed += actual.costMicros;
-      if (r.hold && !r.hold.expired) {
+      if (r?.hold && !r.hold.expired) {
         key.tokenSum += actual.tokens - r.hold.tokens;
         r.hold.tokens = actual.tokens;
       }
@@ -271,13 +294,15 @@ export class MemoryLimitsStore implements LimitsStore {
   }
 
   credit(userId: string, deltaMicros: number): void {
-    this.generations.set(userId, this.accountGeneration(userId) + 1);
+    this.generations.set(userId, (this.generations.get(userId) ?? 0) + 1);
     const account = this.accounts.get(userId);
     if (account) account.balance += deltaMicros;
   }
 
-  flushed(entries: Array<{ userId: string; keyId: string; costMicros: number }>): void {
+  flushed(_batchId: string, entries: Array<{ userId: string; keyId: string; costMicros: number }>): void {
     for (const e of entries) {
+      this.generations.set(e.userId, (this.generations.get(e.userId) ?? 0) + 1);
+      this.keyGenerations.set(e.keyId, (this.keyGenerations.get(e.keyId) ?? 0) + 1);
       const account = this.accounts.get(e.userId);
       if (account) {
         account.unflushed -= e.costMicros;
@@ -291,15 +316,15 @@ export class MemoryLimitsStore implements LimitsStore {
     }
   }
 
-  peek(userId: string, keyId: string, limits: { rpmLimit: number | null; tpmLimit: number | null; maxBudgetMicros: number | null }, now: number): KeySnapshot {
+  peek(userId: string, keyId: string, limits: { rpmLimit: number | null; tpmLimit: number | null; maxBudgetMicros: number | null }, now: number): KeySnapshot | null {
     const account = this.accounts.get(userId);
     const key = this.keys.get(keyId);
-    if (key) trim(key, now);
-    const accountAvailable = account ? account.balance - account.unflushed - account.reserved : 0;
-    const keyAvailable = limits.maxBudgetMicros === null || !key ? null : limits.maxBudgetMicros - key.spent - key.unflushed - key.reserved;
-    const empty: KeyFigures = { spent: 0, unflushed: 0, reserved: 0, requests: [], tokens: [], tokenSum: 0 };
+    if (!account || !key) return null;
+    trim(key, now);
+    const accountAvailable = account.balance - account.unflushed - account.reserved;
+    const keyAvailable = limits.maxBudgetMicros === null ? null : limits.maxBudgetMicros - key.spent - key.unflushed - key.reserved;
     return {
-      rate: rateState(key ?? empty, limits.rpmLimit, limits.tpmLimit, now),
+      rate: rateState(key, limits.rpmLimit, limits.tpmLimit, now),
       accountAvailableMicros: Math.max(0, accountAvailable),
       keyAvailableMicros: keyAvailable === null ? null : Math.max(0, keyAvailable),
     };
@@ -310,9 +335,17 @@ export class MemoryLimitsStore implements LimitsStore {
     return { unflushedMicros: account?.unflushed ?? 0, reservedMicros: account?.reserved ?? 0 };
   }
 
+  reservationsInFlight(): number {
+    return this.reservations.size;
+  }
+
   sweep(now: number): void {
     for (const [id, r] of this.reservations) {
-      if (r.expiresAt <= now) this.release(id);
+      if (r.expiresAt <= now) {
+        this.release(id);
+        if (this.swept.size >= 100_000) this.swept.clear();
+        this.swept.set(id, { userId: r.userId, keyId: r.keyId });
+      }
     }
     for (const [keyId, lease] of this.leases) {
       if (lease.expiresAt <= now) this.leases.delete(keyId);
@@ -328,6 +361,65 @@ export class MemoryLimitsStore implements LimitsStore {
     if (account) account.reserved -= r.micros;
     if (key) key.reserved -= r.micros;
     return r;
+  }
+}
+
+
+/** The store for one process: the figures above, behind the (asynchronous) store interface. */
+export class MemoryLimitsStore implements LimitsStore {
+  readonly shared = false;
+  readonly figures = new MemoryFigures();
+
+  async accountGeneration(userId: string) {
+    return this.figures.accountGeneration(userId);
+  }
+  async seedAccount(userId: string, balanceMicros: number, generation: number) {
+    return this.figures.seedAccount(userId, balanceMicros, generation);
+  }
+  async keyGeneration(keyId: string) {
+    return this.figures.keyGeneration(keyId);
+  }
+  async seedKey(keyId: string, spentMicros: number, generation: number) {
+    return this.figures.seedKey(keyId, spentMicros, generation);
+  }
+  async admit(a: Admission) {
+    return this.figures.admit(a);
+  }
+  async settle(requestId: string, actual: Settlement) {
+    this.figures.settle(requestId, actual);
+  }
+  async release(requestId: string) {
+    this.figures.release(requestId);
+  }
+  async renew(requestId: string, now: number, ttlMs: number) {
+    this.figures.renew(requestId, now, ttlMs);
+  }
+  async credit(userId: string, deltaMicros: number) {
+    this.figures.credit(userId, deltaMicros);
+  }
+  async flushed(batchId: string, entries: Array<{ userId: string; keyId: string; costMicros: number }>) {
+    this.figures.flushed(batchId, entries);
+  }
+  async peek(userId: string, keyId: string, limits: { rpmLimit: number | null; tpmLimit: number | null; maxBudgetMicros: number | null }, now: number) {
+    return this.figures.peek(userId, keyId, limits, now);
+  }
+  async pending(userId: string) {
+    return this.figures.pending(userId);
+  }
+  async sweep(now: number) {
+    this.figures.sweep(now);
+  }
+  async acquireLease(keyId: string, holder: string, now: number, ttlMs: number): Promise<LeaseResult> {
+    return this.figures.acquireLease(keyId, holder, now, ttlMs);
+  }
+  async renewLease(keyId: string, holder: string, now: number, ttlMs: number) {
+    return this.figures.renewLease(keyId, holder, now, ttlMs);
+  }
+  async releaseLease(keyId: string, holder: string) {
+    this.figures.releaseLease(keyId, holder);
+  }
+  async reservationsInFlight() {
+    return this.figures.reservationsInFlight();
   }
 }
 
@@ -359,18 +451,36 @@ function rateState(key: KeyFigures, rpmLimit: number | null, tpmLimit: number | 
 
 const globalForLimits = globalThis as unknown as { __keygateLimits?: LimitsStore; __keygateLimitsSweep?: NodeJS.Timeout };
 
-/** The process's one store, shared by the gateway and Next's route handlers (globalThis: Next bundles its own copy of lib/). */
+/**
+ * The process's one store, shared by the gateway and Next's route handlers
+ * (globalThis: Next bundles its own copy of lib/): Redis with REDIS_URL,
+ * memory without.
+ */
 export function limits(): LimitsStore {
   if (!globalForLimits.__keygateLimits) {
-    const store = new MemoryLimitsStore();
+    const store: LimitsStore = redisEnabled() ? new RedisLimitsStore() : new MemoryLimitsStore();
     globalForLimits.__keygateLimits = store;
-    globalForLimits.__keygateLimitsSweep = setInterval(() => store.sweep(Date.now()), 5_000);
+    globalForLimits.__keygateLimitsSweep = setInterval(() => {
+      store.sweep(Date.now()).catch(() => undefined);
+    }, 5_000);
     globalForLimits.__keygateLimitsSweep.unref();
   }
   return globalForLimits.__keygateLimits;
 }
 
-/** A committed ledger change moves the balance the gateway decides with, from the very next request. */
-export function accountBalanceChanged(userId: string, deltaMicros: bigint): void {
-  limits().credit(userId, Number(deltaMicros));
+/** Tests: forget the store (another REDIS_URL, or a fresh memory). */
+export function resetLimitsStore(): void {
+  if (globalForLimits.__keygateLimitsSweep) clearInterval(globalForLimits.__keygateLimitsSweep);
+  globalForLimits.__keygateLimits = undefined;
+  globalForLimits.__keygateLimitsSweep = undefined;
+}
+
+/**
+ * A committed ledger change moves the balance the gateway decides with, from
+ * the very next request, on every instance. Awaited by the writer before it
+ * answers; in Redis mode a failure is retried in the background (see
+ * RedisLimitsStore.credit) rather than failing a write that has committed.
+ */
+export async function accountBalanceChanged(userId: string, deltaMicros: bigint): Promise<void> {
+  await limits().credit(userId, Number(deltaMicros));
 }

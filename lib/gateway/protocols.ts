@@ -26,6 +26,7 @@ export type GatewayErrorCode =
   | "request_too_large"
   | "upstream_error"
   | "upstream_timeout"
+  | "store_unavailable"
   | "internal_error";
 
 const ANTHROPIC_TYPE: Record<number, string> = {
@@ -36,6 +37,7 @@ const ANTHROPIC_TYPE: Record<number, string> = {
   404: "not_found_error",
   413: "request_too_large",
   429: "rate_limit_error",
+  503: "overloaded_error",
   504: "timeout_error",
 };
 

@@ -1,3 +1,4 @@
+import { announce, onInvalidation } from "@/lib/cluster/coherence";
 import { prisma } from "@/lib/db";
 
 /**
@@ -58,16 +59,35 @@ export async function subscriptionFor(id: string): Promise<SubscriptionView | nu
   return view;
 }
 
-/** Call after every write to a subscription (renewal, expiry, autoRenew, cancel). */
-export function invalidateSubscription(id: string): void {
+/** Call after every write to a subscription (renewal, expiry, autoRenew, cancel), and await it before answering. */
+export async function invalidateSubscription(id: string): Promise<void> {
+  forgetSubscription(id);
+  await announce("subscription", id);
+}
+
+/** Call after every write to a pool (its models, blocks or active flag change what its keys may do). */
+export async function invalidatePool(poolId: string): Promise<void> {
+  forgetPool(poolId);
+  await announce("pool", poolId);
+}
+
+function forgetSubscription(id: string): void {
   const c = cache();
   c.epoch++;
   c.byId.delete(id);
 }
 
-/** Call after every write to a pool (its models, blocks or active flag change what its keys may do). */
-export function invalidatePool(poolId: string): void {
+function forgetPool(poolId: string): void {
   const c = cache();
   c.epoch++;
   for (const [id, view] of c.byId) if (!view || view.poolId === poolId) c.byId.delete(id);
 }
+
+function forgetAll(): void {
+  const c = cache();
+  c.epoch++;
+  c.byId.clear();
+}
+
+onInvalidation("subscription", forgetSubscription, forgetAll);
+onInvalidation("pool", forgetPool, forgetAll);

@@ -1,3 +1,5 @@
+import { logger } from "@/lib/ops/logger";
+import { setUsageFlushLag } from "@/lib/ops/metrics";
 import crypto from "node:crypto";
 import { prisma } from "@/lib/db";
 import { limits } from "@/lib/gateway/limits";
@@ -60,6 +62,8 @@ export function recordUsage(entry: UsageEntry): void {
   if (!s.timer) {
     // One write a second, not a write per arrival: under load each transaction carries a second's requests.
     s.timer = setInterval(() => {
+      const oldest = s.batch?.entries[0] ?? s.queue[0];
+      setUsageFlushLag(oldest ? (Date.now() - oldest.createdAt.getTime()) / 1000 : 0);
       if (!s.flushing) void flushUsage();
     }, FLUSH_INTERVAL_MS);
     s.timer.unref();
@@ -92,11 +96,11 @@ async function writeQueued(s: UsageQueue, count: number): Promise<void> {
         left -= s.batch.entries.length;
       }
       await writeBatch(s.batch.entries);
-      limits().flushed(s.batch.entries.map((e) => ({ userId: e.userId, keyId: e.apiKeyId, costMicros: e.costMicros })));
+      await limits().flushed(s.batch.id, s.batch.entries.map((e) => ({ userId: e.userId, keyId: e.apiKeyId, costMicros: e.costMicros })));
       s.batch = null;
     }
   } catch (err) {
-    console.error(`[keygate] writing usage failed; it will be retried: ${redact(err instanceof Error ? err.message : String(err))}`);
+    logger().error(`writing usage failed; it will be retried: ${redact(err instanceof Error ? err.message : String(err))}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { limits } from "@/lib/gateway/limits";
-import { ensureSeeded, judgeSubscriptionKey, readJsonObject } from "@/lib/gateway/handler";
+import { judgeSubscriptionKey, readJsonObject, seedStore } from "@/lib/gateway/handler";
+import { sync } from "@/lib/cluster/coherence";
 import { sendJson, sendJsonError } from "@/lib/http/node-guards";
 import { parseWith } from "@/lib/http/request";
 import { HttpError } from "@/lib/http/errors";
@@ -37,6 +38,8 @@ export async function verifyKeyRequest(req: IncomingMessage, res: ServerResponse
 
 export async function verdictFor(token: string, now: number): Promise<KeyVerification> {
   if (token.startsWith("mk_")) return { valid: false, code: "not_a_consumption_key", ...NONE };
+  // Another instance may have paused or changed this key: catch up first (one GET with Redis, nothing without).
+  await sync();
   const verdict = await verifyKey(token, now);
   if (verdict.code === "malformed_key" || verdict.code === "unknown_key") return { valid: false, code: verdict.code, ...NONE };
   const key = verdict.key;
@@ -60,8 +63,12 @@ export async function verdictFor(token: string, now: number): Promise<KeyVerific
       ? { valid: true, code: "valid", ...described, remaining: null }
       : { valid: false, code: judged.code, ...described, remaining: null };
   }
-  await ensureSeeded(key);
-  const snap = limits().peek(key.userId, key.id, key, now);
+  let snap = await limits().peek(key.userId, key.id, key, now);
+  if (!snap) {
+    await seedStore(key, { account: true, key: true });
+    snap = await limits().peek(key.userId, key.id, key, now);
+  }
+  if (!snap) throw new Error("the limits store did not keep the key's figures");
   const remaining = {
     requests: key.rpmLimit === null ? null : snap.rate.rpmRemaining,
     tokens: key.tpmLimit === null ? null : snap.rate.tpmRemaining,

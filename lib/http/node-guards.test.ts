@@ -2,7 +2,8 @@ import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropUntrustedForwardedHeaders, rejectDuplicateCredentials } from "@/lib/http/node-guards";
+import { parseTrustProxy } from "@/lib/env";
+import { normalizeAddress, rejectDuplicateCredentials, resolveForwardedHeaders, TrustedProxies } from "@/lib/http/node-guards";
 
 /**
  * The raw-request guards server.ts runs before Next, tested on a real
@@ -112,28 +113,83 @@ describe("rejectDuplicateCredentials on a real node:http server", () => {
   });
 });
 
-describe("dropUntrustedForwardedHeaders", () => {
-  function fakeRequest(): http.IncomingMessage {
-    const req = new http.IncomingMessage(new net.Socket());
-    req.headers = { host: "localhost:3000", "x-forwarded-proto": "https", "x-forwarded-host": "evil.example", "x-forwarded-port": "443", "x-forwarded-for": "10.0.0.1" };
+const trust = (list: string) => new TrustedProxies(parseTrustProxy(list).networks);
+const noProxy = trust("");
+
+describe("resolveForwardedHeaders", () => {
+  function fakeRequest(peer: string | undefined, forwardedFor = "10.0.0.1"): http.IncomingMessage {
+    const socket = new net.Socket();
+    Object.defineProperty(socket, "remoteAddress", { value: peer });
+    const req = new http.IncomingMessage(socket);
+    req.headers = {
+      host: "localhost:3000",
+      "x-forwarded-proto": "https",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-port": "443",
+      "x-forwarded-for": forwardedFor,
+      "x-real-ip": "198.51.100.9",
+    };
     return req;
   }
 
-  it("drops client-sent X-Forwarded-Proto/Host/Port/For unless the proxy is trusted, so Next derives the scheme from the socket", () => {
-    const untrusted = fakeRequest();
-    dropUntrustedForwardedHeaders(untrusted, false);
-    expect(untrusted.headers).toEqual({ host: "localhost:3000" });
-    const trusted = fakeRequest();
-    dropUntrustedForwardedHeaders(trusted, true);
-    expect(trusted.headers["x-forwarded-host"]).toBe("evil.example");
-    expect(trusted.headers["x-forwarded-proto"]).toBe("https");
+  it("from a peer that is not a trusted proxy, drops X-Forwarded-Proto/Host/Port and X-Real-IP and sets X-Forwarded-For to the peer", () => {
+    for (const proxies of [noProxy, trust("10.0.0.0/8,::1")]) {
+      const req = fakeRequest("127.0.0.1");
+      resolveForwardedHeaders(req, proxies);
+      expect(req.headers).toEqual({ host: "localhost:3000", "x-forwarded-for": "127.0.0.1" });
+    }
+    const socketGone = fakeRequest(undefined);
+    resolveForwardedHeaders(socketGone, noProxy);
+    expect(socketGone.headers).toEqual({ host: "localhost:3000" });
+  });
+
+  it("from a trusted proxy, keeps X-Forwarded-Proto/Host and reduces X-Forwarded-For to the right-most address that is not a trusted proxy", () => {
+    const req = fakeRequest("127.0.0.1", "6.6.6.6, 203.0.113.7, 10.1.2.3");
+    resolveForwardedHeaders(req, trust("loopback,10.0.0.0/8"));
+    expect(req.headers["x-forwarded-proto"]).toBe("https");
+    expect(req.headers["x-forwarded-host"]).toBe("evil.example");
+    expect(req.headers["x-forwarded-for"]).toBe("203.0.113.7");
+    expect(req.headers["x-real-ip"]).toBeUndefined();
+  });
+
+  it("treats a dual-stack socket's IPv4-mapped peer (::ffff:127.0.0.1) as the IPv4 address it is", () => {
+    const trusted = fakeRequest("::ffff:127.0.0.1", "203.0.113.7");
+    resolveForwardedHeaders(trusted, trust("127.0.0.1"));
+    expect(trusted.headers["x-forwarded-for"]).toBe("203.0.113.7");
+    const untrusted = fakeRequest("::ffff:192.0.2.1", "203.0.113.7");
+    resolveForwardedHeaders(untrusted, trust("127.0.0.1"));
+    expect(untrusted.headers["x-forwarded-for"]).toBe("192.0.2.1");
+  });
+
+  it("behind a trusted proxy, a request with no X-Forwarded-For, or only trusted hops, is from the left-most address known", () => {
+    const none = fakeRequest("10.0.0.5", "");
+    resolveForwardedHeaders(none, trust("private"));
+    expect(none.headers["x-forwarded-for"]).toBe("10.0.0.5");
+    const allTrusted = fakeRequest("10.0.0.5", "192.168.1.20, 10.0.0.9");
+    resolveForwardedHeaders(allTrusted, trust("private"));
+    expect(allTrusted.headers["x-forwarded-for"]).toBe("192.168.1.20");
+  });
+
+  it("a hop that is not an address stops the walk at the nearest address a trusted proxy vouched for, never a client-chosen string", () => {
+    const req = fakeRequest("127.0.0.1", "203.0.113.7, unknown, ::1");
+    resolveForwardedHeaders(req, trust("loopback"));
+    expect(req.headers["x-forwarded-for"]).toBe("::1");
+  });
+
+  it("matches IPv6 networks and reads the [v6]:port and v4:port forms some proxies write", () => {
+    const req = fakeRequest("fd00::7", "[2001:db8::1]:51234, fd00::8");
+    resolveForwardedHeaders(req, trust("fc00::/7"));
+    expect(req.headers["x-forwarded-for"]).toBe("2001:db8::1");
+    expect(normalizeAddress("203.0.113.7:8080")).toBe("203.0.113.7");
+    expect(normalizeAddress("::ffff:10.0.0.1")).toBe("10.0.0.1");
+    expect(normalizeAddress("not-an-ip")).toBeNull();
   });
 });
 
 describe("the client address behind an untrusted network", () => {
   it("is the socket's peer address, whatever X-Forwarded-For the client sends, so per-address limits cannot be dodged", async () => {
     const server = http.createServer((req, res) => {
-      dropUntrustedForwardedHeaders(req, false);
+      resolveForwardedHeaders(req, noProxy);
       res.end(JSON.stringify({ forwardedFor: req.headers["x-forwarded-for"] ?? null, realIp: req.headers["x-real-ip"] ?? null }));
     });
     const port = await listen(server);

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import net from "node:net";
+import type { ProxyNetwork } from "@/lib/env";
 import { CREDENTIAL_HEADERS, duplicateCredentialsMessage } from "@/lib/http/request";
 
 /**
@@ -31,22 +33,87 @@ export function rejectDuplicateCredentials(req: IncomingMessage, res: ServerResp
   return false;
 }
 
+/** The proxies TRUST_PROXY names, as a matcher for peer addresses. */
+export class TrustedProxies {
+  private readonly list = new net.BlockList();
+  readonly any: boolean;
+
+  constructor(networks: readonly ProxyNetwork[]) {
+    for (const n of networks) this.list.addSubnet(n.address, n.prefix, n.family);
+    this.any = networks.length > 0;
+  }
+
+  has(address: string): boolean {
+    if (!this.any) return false;
+    const version = net.isIP(address);
+    return version !== 0 && this.list.check(address, version === 4 ? "ipv4" : "ipv6");
+  }
+}
+
 /**
- * Unless a trusted proxy sets them (KEYGATE_TRUST_PROXY), the X-Forwarded-*
- * headers come from the client. Next builds the request URL's scheme from
- * X-Forwarded-Proto when present, so they are dropped here and Next fills
- * them in from the socket instead; X-Forwarded-For becomes the socket's
- * address, so per-address limits count the real peer, not a chosen one.
+ * An address as a client-address key: an IPv4-mapped IPv6 address
+ * (`::ffff:127.0.0.1`, a dual-stack socket's view of an IPv4 peer) as plain
+ * IPv4; a proxy's `[v6]:port` or `v4:port` without the port. Null when it is
+ * not an address at all.
  */
-export function dropUntrustedForwardedHeaders(req: IncomingMessage, trustProxy: boolean): void {
-  if (trustProxy) return;
-  delete req.headers["x-forwarded-proto"];
-  delete req.headers["x-forwarded-host"];
-  delete req.headers["x-forwarded-port"];
+export function normalizeAddress(text: string): string | null {
+  let a = text.trim();
+  if (a.startsWith("[")) {
+    const close = a.indexOf("]");
+    if (close < 0) return null;
+    a = a.slice(1, close);
+  } else if (a.indexOf(":") > 0 && a.indexOf(":") === a.lastIndexOf(":")) {
+    a = a.slice(0, a.indexOf(":"));
+  }
+  const version = net.isIP(a);
+  if (version === 0) return null;
+  if (version === 6 && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(a)) return a.slice(7);
+  return a;
+}
+
+/**
+ * Decides what the X-Forwarded-* headers say before Next or the gateway
+ * reads them. Next builds the request URL's scheme from X-Forwarded-Proto,
+ * serverOrigin() (lib/auth/caller.ts) reads X-Forwarded-Host, and
+ * per-address limits read the first X-Forwarded-For entry, so:
+ * - from a peer that is not a trusted proxy (TRUST_PROXY), all of them came
+ *   from the client: X-Forwarded-Proto/Host/Port and X-Real-IP are dropped
+ *   (Next fills in its own from the socket) and X-Forwarded-For becomes the
+ *   socket's address;
+ * - from a trusted proxy, X-Forwarded-Proto/Host/Port are kept, and
+ *   X-Forwarded-For becomes the one client address: the right-most hop that
+ *   is not itself a trusted proxy. Hops to its left were written by the
+ *   client, who can put anything there.
+ */
+export function resolveForwardedHeaders(req: IncomingMessage, proxies: TrustedProxies): void {
   delete req.headers["x-real-ip"];
-  const peer = req.socket?.remoteAddress;
-  if (peer) req.headers["x-forwarded-for"] = peer;
-  else delete req.headers["x-forwarded-for"];
+  const peer = req.socket?.remoteAddress ? normalizeAddress(req.socket.remoteAddress) : null;
+  if (!peer || !proxies.has(peer)) {
+    delete req.headers["x-forwarded-proto"];
+    delete req.headers["x-forwarded-host"];
+    delete req.headers["x-forwarded-port"];
+    if (peer) req.headers["x-forwarded-for"] = peer;
+    else delete req.headers["x-forwarded-for"];
+    return;
+  }
+  req.headers["x-forwarded-for"] = clientBehind(peer, req.headers["x-forwarded-for"], proxies);
+}
+
+/** Walks X-Forwarded-For right to left from a trusted peer to the first hop that is not a trusted proxy. */
+function clientBehind(peer: string, forwardedFor: string | string[] | undefined, proxies: TrustedProxies): string {
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : (forwardedFor ?? "")).split(",");
+  let client = peer;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!hops[i].trim()) continue;
+    const hop = normalizeAddress(hops[i]);
+    // A trusted proxy wrote something that is no address ("unknown"): the
+    // nearest address it vouched for stands in, rather than a string a
+    // client may have chosen.
+    if (!hop) break;
+    client = hop;
+    if (!proxies.has(hop)) break;
+  }
+  return client;
 }
 
 /** A JSON answer written without Next. */

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { StoreUnavailableError } from "@/lib/cluster/redis";
 import { z } from "zod";
 import { resolveCaller, type Caller } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
@@ -161,6 +162,10 @@ function withNoStore(res: Response): Response {
 }
 
 function internalError(err: unknown): Response {
+  if (err instanceof StoreUnavailableError) {
+    // With REDIS_URL, what reads live figures (a balance net of requests in flight) needs Redis: say so, not "internal error".
+    return withNoStore(errorResponse(new HttpError(503, "store_unavailable", "Keygate's shared store (Redis) is unreachable, so this request was not completed. Retry in a few seconds.", undefined, { "Retry-After": "1" })));
+  }
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
   console.error(`[api] unhandled error: ${redact(detail)}`);
   const message =

@@ -48,7 +48,7 @@ export async function createManagementKey(userId: string, input: CreateManagemen
       expiresAt: input.expiresAt ?? null,
     },
   });
-  keyCreated(material.hash);
+  await keyCreated(material.hash);
   return { record, apiKey: material.key };
 }
 
@@ -57,7 +57,7 @@ export async function updateManagementKey(userId: string, id: string, patch: Upd
   const db = await prisma();
   // The owner is in the filter: the ownership check and the write are one statement.
   const { count } = await db.managementKey.updateMany({ where: { id, userId }, data: { name: patch.name, isActive: patch.isActive } });
-  invalidateKey(id);
+  await invalidateKey(id);
   if (count === 0) throw managementKeyNotFound();
   const updated = await db.managementKey.findFirst({ where: { id, userId } });
   if (!updated) throw managementKeyNotFound();
@@ -67,7 +67,7 @@ export async function updateManagementKey(userId: string, id: string, patch: Upd
 export async function deleteManagementKey(userId: string, id: string): Promise<void> {
   const db = await prisma();
   const { count } = await db.managementKey.deleteMany({ where: { id, userId } });
-  invalidateKey(id);
+  await invalidateKey(id);
   if (count === 0) throw managementKeyNotFound();
 }
 

@@ -89,7 +89,7 @@ export async function createCreditKey(userId: string, input: CreateCreditKeyInpu
       expiresAt: input.expiresAt ?? null,
     },
   });
-  keyCreated(material.hash);
+  await keyCreated(material.hash);
   return { record, apiKey: material.key };
 }
 
@@ -127,7 +127,7 @@ export async function createSubscriptionKey(userId: string, input: CreateSubscri
       subscriptionId: subscription.id,
     },
   });
-  keyCreated(material.hash);
+  await keyCreated(material.hash);
   return { id: record.id, apiKey: material.key, isActive: record.isActive };
 }
 
@@ -159,7 +159,7 @@ export async function updateKey(userId: string, id: string, patch: UpdateKeyInpu
     },
   });
   // Before answering: the gateway refuses a paused key from its very next request.
-  invalidateKey(id);
+  await invalidateKey(id);
   if (count === 0) throw keyNotFound();
   const updated = await db.apiKey.findFirst({ where: { id, userId }, include: withSubscription });
   if (!updated) throw keyNotFound();
@@ -169,7 +169,7 @@ export async function updateKey(userId: string, id: string, patch: UpdateKeyInpu
 export async function deleteKey(userId: string, id: string): Promise<void> {
   const db = await prisma();
   const { count } = await db.apiKey.deleteMany({ where: { id, userId } });
-  invalidateKey(id);
+  await invalidateKey(id);
   if (count === 0) throw keyNotFound();
 }
 

@@ -1,3 +1,4 @@
+import { announce, onInvalidation } from "@/lib/cluster/coherence";
 import { prisma } from "@/lib/db";
 import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
 
@@ -12,8 +13,9 @@ import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
  * unknown (a bounded list), so random keys cannot hammer the database.
  *
  * Revocation: every write to a key (pause, delete, limit or expiry change)
- * calls invalidateKey() in the same process before it answers, so the next
- * request reads the row again. The cache lives on globalThis because Next
+ * calls invalidateKey() before it answers: this process drops the entry at
+ * once, and with REDIS_URL the change is announced to every other instance
+ * (lib/cluster/coherence.ts), whose next admission sees it. The cache lives on globalThis because Next
  * bundles its own copy of lib/ for the dashboard's route handlers: both
  * copies must see one cache. Expiry is checked on every request against the
  * cached expiresAt, so it needs no invalidation.
@@ -151,10 +153,16 @@ function remember(hash: string, record: KeyRecord | null): void {
 }
 
 /**
- * Call after every write to a key's row (pause, delete, limits, expiry), in
- * the same process, before answering: the next request reads the row again.
+ * Call after every write to a key's row (pause, delete, limits, expiry) and
+ * await it before answering: the next request, on any instance, reads the
+ * row again.
  */
-export function invalidateKey(id: string): void {
+export async function invalidateKey(id: string): Promise<void> {
+  forgetKey(id);
+  await announce("key", id);
+}
+
+function forgetKey(id: string): void {
   const c = cache();
   c.epoch++;
   const hash = c.hashById.get(id);
@@ -164,12 +172,28 @@ export function invalidateKey(id: string): void {
   }
 }
 
-/** Call when a key is created: an earlier guess of exactly this key must not stay "unknown". */
-export function keyCreated(hash: string): void {
+/** Call when a key is created: an earlier guess of exactly this key must not stay "unknown", here or on another instance. */
+export async function keyCreated(hash: string): Promise<void> {
+  forgetUnknown(hash);
+  await announce("keyHash", hash);
+}
+
+function forgetUnknown(hash: string): void {
   const c = cache();
   c.epoch++;
   c.unknown.delete(hash);
 }
+
+function forgetAll(): void {
+  const c = cache();
+  c.epoch++;
+  c.byHash.clear();
+  c.hashById.clear();
+  c.unknown.clear();
+}
+
+onInvalidation("key", forgetKey, forgetAll);
+onInvalidation("keyHash", forgetUnknown, forgetAll);
 
 /** Records a management key's lastUsedAt in the cached row (the row itself is written at most once a minute). */
 export function touchCachedManagementKey(id: string, at: number): void {

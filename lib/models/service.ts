@@ -66,7 +66,7 @@ export async function upsertModel(input: UpsertModelInput): Promise<ModelView> {
       },
       update: changes,
     });
-    invalidateCatalogue();
+    await invalidateCatalogue();
     return toModelView(row);
   }
 
@@ -78,7 +78,7 @@ export async function upsertModel(input: UpsertModelInput): Promise<ModelView> {
   if (Object.values(changes).some((v) => v !== undefined)) {
     const { count } = await db.model.updateMany({ where: { model: input.model }, data: changes });
     exists = count > 0;
-    if (exists) invalidateCatalogue();
+    if (exists) await invalidateCatalogue();
   }
   const row = exists ? await db.model.findUnique({ where: { model: input.model } }) : null;
   if (!row) throw missingOnCreate(input.model, missing);
@@ -91,7 +91,7 @@ export async function deleteModel(model: string): Promise<void> {
   const db = await prisma();
   const { count } = await db.model.deleteMany({ where: { model } });
   if (count === 0) throw new NotFoundError(`No model named "${model}" is in the catalogue; GET /api/admin/models lists them.`);
-  invalidateCatalogue();
+  await invalidateCatalogue();
 }
 
 function assertNotReserved(model: string): void {

@@ -115,7 +115,7 @@ export async function createPool(input: CreatePoolInput): Promise<PoolView> {
       pricePerBlockMicros: usdToMicros(input.pricePerBlockUsd),
     },
   });
-  invalidatePool(pool.id);
+  await invalidatePool(pool.id);
   return toPoolView(pool, undefined);
 }
 
@@ -161,7 +161,7 @@ export async function updatePool(id: string, patch: UpdatePoolInput, now = Date.
       },
     });
   });
-  invalidatePool(id);
+  await invalidatePool(id);
   const taken = await seatsTaken(db, [id], now);
   return toPoolView(pool, taken.get(id));
 }

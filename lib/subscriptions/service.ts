@@ -113,8 +113,8 @@ export async function subscribe(userId: string, poolId: string, blocks: number[]
     await charge(tx, { userId, subscriptionId: created.id, priceMicros, from: start, note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days` });
     return { id: created.id, priceMicros };
   });
-  accountBalanceChanged(userId, -priceMicros);
-  invalidateSubscription(id);
+  await accountBalanceChanged(userId, -priceMicros);
+  await invalidateSubscription(id);
   return getSubscription(userId, id, now);
 }
 
@@ -130,7 +130,7 @@ export async function updateSubscription(userId: string, id: string, input: Upda
     : { id, userId };
   // One conditional statement, so the sweep cannot end the period between a check and the write.
   const { count } = await db.subscription.updateMany({ where, data: { autoRenew: input.autoRenew } });
-  invalidateSubscription(id);
+  await invalidateSubscription(id);
   if (count === 0) {
     const exists = await db.subscription.findFirst({ where: { id, userId }, select: { id: true } });
     if (!exists) throw subscriptionNotFound();
@@ -190,8 +190,8 @@ export async function renewSubscription(userId: string, id: string, now = Date.n
     await charge(tx, { userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days` });
     return { priceMicros };
   });
-  accountBalanceChanged(userId, -priceMicros);
-  invalidateSubscription(id);
+  await accountBalanceChanged(userId, -priceMicros);
+  await invalidateSubscription(id);
   return getSubscription(userId, id, now);
 }
 
@@ -211,7 +211,7 @@ export function priceOf(pool: Pick<Pool, "pricePerBlockMicros">, blockCount: num
 export async function lockAvailableBalance(tx: Db, userId: string): Promise<bigint> {
   const rows = await tx.$queryRaw<Array<{ balanceMicros: bigint }>>`SELECT "balanceMicros" FROM "User" WHERE id = ${userId} FOR UPDATE`;
   const stored = BigInt(rows[0]?.balanceMicros ?? 0);
-  const pending = limits().pending(userId);
+  const pending = await limits().pending(userId);
   return stored - BigInt(pending.unflushedMicros) - BigInt(pending.reservedMicros);
 }
 

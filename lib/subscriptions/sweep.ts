@@ -49,8 +49,8 @@ export async function sweepSubscriptions(now = Date.now()): Promise<SweepResult>
       continue;
     }
     if (!outcome) continue;
-    if (outcome.kind === "renewed") accountBalanceChanged(outcome.userId, -outcome.priceMicros);
-    invalidateSubscription(id);
+    if (outcome.kind === "renewed") await accountBalanceChanged(outcome.userId, -outcome.priceMicros);
+    await invalidateSubscription(id);
     result[outcome.kind].push(id);
   }
   return result;

@@ -1,0 +1,172 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * Prometheus metrics (prom-client), served by the front server at GET /metrics.
+ * One registry per process, on globalThis because Next bundles its own copy
+ * of lib/; made on first use, so importing this starts nothing.
+ * Labels come from small fixed sets, never from a URL or a caller's input:
+ * every distinct label value is a time series kept for the process's life.
+ */
+
+/** What `keygate_http_requests_total` and the access log call a request's route. */
+export type RouteLabel =
+  | "/v1/chat/completions"
+  | "/v1/messages"
+  | "/v1/models"
+  | "/v1/*"
+  | "/api/keys/verify"
+  | "/healthz"
+  | "/readyz"
+  | "/metrics"
+  | "api"
+  | "static"
+  | "page";
+
+const EXACT_ROUTES: ReadonlyMap<string, RouteLabel> = new Map<string, RouteLabel>(
+  (["/v1/chat/completions", "/v1/messages", "/v1/models", "/api/keys/verify", "/healthz", "/readyz", "/metrics"] as const).map((r) => [r, r]),
+);
+
+/** The route label for a request path (the URL without its query). */
+export function routeLabel(path: string): RouteLabel {
+  const exact = EXACT_ROUTES.get(path);
+  if (exact) return exact;
+  if (path.startsWith("/api/")) return "api";
+  if (path.startsWith("/v1/")) return "/v1/*";
+  if (path.startsWith("/_next/")) return "static";
+  return "page";
+}
+
+export type LimitRejectionReason =
+  | "rpm"
+  | "tpm"
+  | "budget"
+  | "balance"
+  | "concurrency"
+  | "store_unavailable"
+  | "revoked"
+  | "invalid_key"
+  | "inactive_key"
+  | "expired_key"
+  | "model_not_allowed"
+  | "outside_reserved_block";
+
+interface Metrics {
+  registry: Registry;
+  /**
+   * Request counts by route and status, kept in plain Maps and copied into
+   * the counter at scrape time: the per-request cost is two Map operations,
+   * where prom-client's inc() would hash and validate the labels each time.
+   */
+  requestCounts: Map<RouteLabel, Map<number, number>>;
+  gatewayOverhead: Histogram<"route">;
+  upstreamLatency: Histogram<"provider" | "status">;
+  limitRejections: Counter<"reason">;
+  reservationsInFlight: Gauge;
+  usageFlushLag: Gauge;
+}
+
+const globalForMetrics = globalThis as unknown as { __keygateMetrics?: Metrics };
+
+function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requestCounts = new Map<RouteLabel, Map<number, number>>();
+  new Counter({
+    name: "keygate_http_requests_total",
+    help: "HTTP requests answered, by route and status (499: the client went away before the answer was complete).",
+    labelNames: ["route", "status"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [route, byStatus] of requestCounts) {
+        for (const [status, count] of byStatus) this.inc({ route, status: String(status) }, count);
+      }
+    },
+  });
+  return {
+    registry,
+    requestCounts,
+    gatewayOverhead: new Histogram({
+      name: "keygate_gateway_overhead_seconds",
+      help: "Time spent in Keygate on a gateway request before the upstream is called (parsing, key check, admission).",
+      labelNames: ["route"],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    upstreamLatency: new Histogram({
+      name: "keygate_upstream_latency_seconds",
+      help: "Time from calling an upstream to its response headers, by provider and status.",
+      labelNames: ["provider", "status"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers: [registry],
+    }),
+    limitRejections: new Counter({
+      name: "keygate_limit_rejections_total",
+      help: "Gateway requests refused before reaching an upstream, by reason.",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    reservationsInFlight: new Gauge({
+      name: "keygate_reservations_in_flight",
+      help: "Admission reservations held by requests in flight, not yet settled or released.",
+      registers: [registry],
+    }),
+    usageFlushLag: new Gauge({
+      name: "keygate_usage_flush_lag_seconds",
+      help: "Age of the oldest usage record not yet written to the database (0 when none is waiting).",
+      registers: [registry],
+    }),
+  };
+}
+
+function metrics(): Metrics {
+  return (globalForMetrics.__keygateMetrics ??= createMetrics());
+}
+
+/** The registry GET /metrics serves. */
+export function metricsRegistry(): Registry {
+  return metrics().registry;
+}
+
+/** Counts one answered request. Hot path: called once per request. */
+export function countHttpRequest(route: RouteLabel, status: number): void {
+  const counts = metrics().requestCounts;
+  let byStatus = counts.get(route);
+  if (!byStatus) counts.set(route, (byStatus = new Map()));
+  byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+}
+
+/** Time spent in Keygate before the upstream is called, in seconds. */
+export function observeGatewayOverhead(route: RouteLabel, seconds: number): void {
+  metrics().gatewayOverhead.observe({ route }, seconds);
+}
+
+/**
+ * Upstream response time, in seconds. `provider`: "openai", "anthropic",
+ * "echo"…; `status`: the upstream's HTTP status, or "error"/"timeout" when
+ * there was none. Both must come from fixed sets, never from a response body.
+ */
+export function observeUpstreamLatency(provider: string, status: number | "error" | "timeout", seconds: number): void {
+  metrics().upstreamLatency.observe({ provider, status: String(status) }, seconds);
+}
+
+export function countLimitRejection(reason: LimitRejectionReason): void {
+  metrics().limitRejections.inc({ reason });
+}
+
+export function setReservationsInFlight(n: number): void {
+  metrics().reservationsInFlight.set(n);
+}
+
+export function incReservationsInFlight(): void {
+  metrics().reservationsInFlight.inc();
+}
+
+export function decReservationsInFlight(): void {
+  metrics().reservationsInFlight.dec();
+}
+
+/** Age of the oldest unflushed usage record, in seconds (0 when none waits). */
+export function setUsageFlushLag(seconds: number): void {
+  metrics().usageFlushLag.set(seconds);
+}
