@@ -9,6 +9,8 @@ const nextConfig = {
     "@prisma/client",
     "pg",
     "@node-rs/argon2",
+    "ioredis",
+    "prom-client",
   ],
   poweredByHeader: false,
   typescript: { ignoreBuildErrors: false },

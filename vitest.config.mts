@@ -4,7 +4,9 @@ import { defineConfig } from "vitest/config";
 /**
  * Unit and in-process API tests. They always run on embedded PostgreSQL
  * (PGlite, in memory, one database per test file). With TEST_DATABASE_URL
- * set, the same suite runs a second time on that real PostgreSQL server.
+ * set, the same suite runs a second time on that real PostgreSQL server; with
+ * TEST_REDIS_URL, the gateway's suites run a third time with REDIS_URL (the
+ * limits store, leases and revocation in Redis).
  */
 
 const baseEnv = {
@@ -17,20 +19,26 @@ const baseEnv = {
   DATABASE_URL: "",
 };
 
+const ALL_SUITES = ["lib/**/*.test.ts", "test/**/*.test.ts"];
 const postgresUrl = process.env.TEST_DATABASE_URL;
+// With TEST_REDIS_URL (CI sets it), the gateway's suites run once more with the limits store in that Redis.
+const redisUrl = process.env.TEST_REDIS_URL;
+const REDIS_SUITES = ["test/gateway.test.ts", "test/gateway-subscription.test.ts", "test/subscriptions.test.ts", "test/management-keys.test.ts"];
 
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    include: ["lib/**/*.test.ts", "test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
     projects: [
-      { extends: true, test: { name: "embedded", env: baseEnv } },
+      { extends: true, test: { name: "embedded", include: ALL_SUITES, env: baseEnv } },
       ...(postgresUrl
-        ? [{ extends: true, test: { name: "postgres", env: { ...baseEnv, DATABASE_URL: postgresUrl } } }]
+        ? [{ extends: true, test: { name: "postgres", include: ALL_SUITES, env: { ...baseEnv, DATABASE_URL: postgresUrl } } }]
+        : []),
+      ...(redisUrl
+        ? [{ extends: true, test: { name: "redis", include: REDIS_SUITES, env: { ...baseEnv, REDIS_URL: redisUrl } } }]
         : []),
     ],
   },

@@ -480,8 +480,8 @@ interface Run {
   otherCores: number;
   /** PostgreSQL counter deltas over this run (warm-up and the quiet gap after it included). */
   db?: PgCounters;
-  /** Redis commands processed over this run (warm-up included), for the Redis targets. */
-  redisCommands?: number;
+  /** Redis script calls (round trips) and commands (inside scripts too) over this run, warm-up included, for the Redis targets. */
+  redis?: { scripts: number; commands: number };
 }
 
 /** One autocannon per instance of the target, the connections split between them, and the results added up. */
@@ -520,15 +520,23 @@ function failuresOf(r: AutocannonResult): string | null {
 
 let benchRedis: Redis | null = null;
 
-async function redisCommandsSoFar(): Promise<number> {
-  if (!benchRedis) return 0;
-  const info = await benchRedis.info("stats");
-  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
+/** Script calls (EVALSHA and EVAL: each one round trip) and every command Redis ran (those inside scripts too), so far. */
+async function redisCommandsSoFar(): Promise<{ scripts: number; commands: number }> {
+  if (!benchRedis) return { scripts: 0, commands: 0 };
+  const stats = await benchRedis.info("commandstats");
+  let scripts = 0;
+  let commands = 0;
+  for (const m of stats.matchAll(/^cmdstat_([a-z|_]+):calls=(\d+)/gm)) {
+    const calls = Number(m[2]);
+    commands += calls;
+    if (m[1] === "evalsha" || m[1] === "eval") scripts += calls;
+  }
+  return { scripts, commands };
 }
 
 async function measure(t: Target, connections: number): Promise<Run> {
   process.stdout.write(`  ${t.label.padEnd(24)} ${String(connections).padStart(2)} conn … `);
-  const commandsBefore = t.redis ? await redisCommandsSoFar() : 0;
+  const commandsBefore = t.redis ? await redisCommandsSoFar() : null;
   const warm = await autocannonRun(t, connections, WARMUP_SECONDS, null);
   const latencies: number[] = [];
   const cpuBefore = cpuSeconds();
@@ -540,8 +548,11 @@ async function measure(t: Target, connections: number): Promise<Run> {
   const sorted = Float64Array.from(latencies).sort();
   const failures = failuresOf(result) ?? (failuresOf(warm) ? `warm-up: ${failuresOf(warm)}` : null);
   const run: Run = { target: t, connections, rps: result["2xx"] / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), sent: warm.requests.sent + result.requests.sent, failures, otherCores };
-  // INFO itself is one command; the rest is Keygate's.
-  if (t.redis) run.redisCommands = (await redisCommandsSoFar()) - commandsBefore - 1;
+  if (commandsBefore) {
+    const after = await redisCommandsSoFar();
+    // The first INFO is counted in `after`.
+    run.redis = { scripts: after.scripts - commandsBefore.scripts, commands: after.commands - commandsBefore.commands - 1 };
+  }
   console.log(failures ? `NON-2xx: ${failures}` : `${Math.round(run.rps)} req/s`);
   return run;
 }
@@ -721,12 +732,12 @@ function report(runs: Run[]): void {
     console.log(`${dbTable(runs)}\n`);
     console.log("- The hot path itself reads nothing: keys, balances and the catalogue are in memory. The commits are the usage flush (lib/gateway/usage.ts): one transaction per batch, written in the background; \"requests per commit\" is the batch size it reached.");
   }
-  const redisRuns = runs.filter((r) => r.redisCommands !== undefined);
+  const redisRuns = runs.filter((r) => r.redis);
   if (redisRuns.length) {
-    console.log("Redis commands per request (Keygate with REDIS_URL; target: one, the admission script):\n");
-    console.log("| Keygate run | conns | requests | Redis commands | commands/req |\n|---|---:|---:|---:|---:|");
-    for (const r of redisRuns) console.log(`| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.redisCommands!.toLocaleString("en-US")} | ${(r.redisCommands! / r.sent).toFixed(3)} |`);
-    console.log("\n- Each request runs one script to admit and one to settle; the usage flush adds one script per batch, the sweep one every 5 s per instance.\n");
+    console.log("Redis work per request (Keygate with REDIS_URL; target: one round trip, the admission script):\n");
+    console.log("| Keygate run | conns | requests | script calls (round trips) | round trips/req | commands run inside Redis/req |\n|---|---:|---:|---:|---:|---:|");
+    for (const r of redisRuns) console.log(`| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.redis!.scripts.toLocaleString("en-US")} | ${(r.redis!.scripts / r.sent).toFixed(3)} | ${(r.redis!.commands / r.sent).toFixed(1)} |`);
+    console.log("\n- A request's admission is one script; its settlement rides along with the next admission (or goes within 5 ms, batched). The usage flush adds one script per batch, the sweep one every 5 s per instance. Commands inside a script cost Redis CPU, not a round trip.\n");
   }
   const disturbed = runs.filter((r) => r.otherCores > 0.25).map((r) => `${r.target.label} ${r.connections} conns (${r.otherCores.toFixed(2)} cores)`);
   if (disturbed.length) console.log(`- other processes used CPU during: ${disturbed.join("; ")}. Those rows are suspect; run again on a quiet machine.`);

@@ -9,6 +9,7 @@ import { usdToMicros } from "@/lib/billing/money";
 import { hashPassword } from "@/lib/auth/password";
 import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
 import { startSubscriptionSweep } from "@/lib/subscriptions/sweep";
+import { logger } from "@/lib/ops/logger";
 
 /**
  * Start-up: validate configuration, apply migrations, and on an empty embedded
@@ -24,14 +25,14 @@ export async function boot(): Promise<void> {
   authSecret();
   const { applied } = await migrate();
   const where = usesEmbeddedDatabase() ? `embedded PostgreSQL in ${path.join(dataDir(), "pglite")}` : "PostgreSQL (DATABASE_URL)";
-  console.log(`[keygate] database: ${where}; ${applied.length ? `applied ${applied.join(", ")}` : "schema up to date"}`);
+  logger().info(`database: ${where}; ${applied.length ? `applied ${applied.join(", ")}` : "schema up to date"}`);
   if (demoAccountEnabled() && e.KEYGATE_DATA_DIR !== "memory") {
     await ensureDemoAccount();
     await ensureDemoPool();
   }
   // Charges auto-renewals and expires ended subscriptions: now, then every 30 s.
   startSubscriptionSweep();
-  if (!e.ADMIN_API_TOKEN) console.log("[keygate] admin API off (set ADMIN_API_TOKEN to grant credits)");
+  if (!e.ADMIN_API_TOKEN) logger().info("admin API off (set ADMIN_API_TOKEN to grant credits)");
 }
 
 async function ensureDemoAccount(): Promise<void> {
@@ -52,7 +53,7 @@ async function ensureDemoAccount(): Promise<void> {
   }
   if (!fs.existsSync(file)) return;
   const [email, password] = fs.readFileSync(file, "utf8").split("\n");
-  console.log(`[keygate] demo account: ${email} / ${password}  (sign in at ${publicOrigin()}/sign-in; delete ${file} to stop printing this)`);
+  logger().info(`demo account: ${email} / ${password}  (sign in at ${publicOrigin()}/sign-in; delete ${file} to stop printing this)`);
 }
 
 /** One pool serving the demo model, so the subscription flow works out of the box (the demo credit pays for a block). */
@@ -62,5 +63,5 @@ async function ensureDemoPool(): Promise<void> {
   await db.pool.create({
     data: { name: "Demo pool", models: [RESERVED_MODEL_NAME], blockHours: 6, capacity: 5, pricePerBlockMicros: usdToMicros(1) },
   });
-  console.log(`[keygate] demo pool: "Demo pool" serves ${RESERVED_MODEL_NAME} in four 6-hour blocks, $1 per block per 30 days`);
+  logger().info(`demo pool: "Demo pool" serves ${RESERVED_MODEL_NAME} in four 6-hour blocks, $1 per block per 30 days`);
 }

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Prisma, PrismaClient } from "@/generated/prisma/client.ts";
 import { dataDir, env } from "@/lib/env";
+import { logger } from "@/lib/ops/logger";
 
 /**
  * The one Prisma client. It is created on first use, never at import time:
@@ -61,7 +62,7 @@ async function openPostgres(url: string): Promise<DbHandle> {
   const pg = await import("pg");
   const pool = new pg.default.Pool({ connectionString: url, max: 10 });
   // A dropped connection must not crash the process; pg reconnects on next use.
-  pool.on("error", (err) => console.error("[db] idle PostgreSQL client error:", err.message));
+  pool.on("error", (err) => logger().error(`idle PostgreSQL client error: ${err.message}`));
   // adapter-pg 7.x (needed for its `name` column support) types trail the 6.19 client's.
   const adapter = new PrismaPg(pool) as unknown as NonNullable<ConstructorParameters<typeof PrismaClient>[0]>["adapter"];
   const prisma = new PrismaClient({ adapter });

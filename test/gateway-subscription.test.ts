@@ -5,7 +5,7 @@ import { resetEnvCache } from "@/lib/env";
 import { invalidateCatalogue } from "@/lib/gateway/catalogue";
 import { limits } from "@/lib/gateway/limits";
 import { invalidateSubscription } from "@/lib/gateway/subscriptions";
-import { localRevision } from "@/lib/cluster/coherence";
+import { localRevision, sync } from "@/lib/cluster/coherence";
 import { flushUsage } from "@/lib/gateway/usage";
 import { newKey } from "@/lib/keys/format";
 import { keyCreated } from "@/lib/keys/verify";
@@ -150,6 +150,7 @@ describe("subscription keys on the gateway", () => {
     resetEnvCache();
     const { key, openai } = await subscriptionKey();
     // A holder that crashed: its lease is never released.
+    await sync(); // with REDIS_URL, the lease carries this process's revision: catch up first
     expect((await limits().acquireLease(key.id, "crashed-instance", Date.now(), 1000, localRevision())).ok).toBe(true);
     expect(await status(openai.chat.completions.create({ model: "pool-model", messages: hello }))).toBe(429);
     await new Promise((r) => setTimeout(r, 1100));

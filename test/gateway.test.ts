@@ -337,10 +337,13 @@ describe("rate limits", () => {
   it("holds the worst case against tpmLimit and settles it to the real count", async () => {
     // The prompt bound is the body's bytes (~70) plus max_tokens 50: about 120 tokens held per request.
     const { openai } = await userWithKey(10, { tpm: 300 });
+    // Slow answers, so no request of the burst settles (and frees its hold) before the others are decided.
+    up.options.latencyMs = 200;
     const burst = await Promise.all(Array.from({ length: 5 }, () => status(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 50 }))));
     expect(burst.filter((s) => s === 200).length).toBeLessThanOrEqual(2);
     expect(burst.filter((s) => s === 429).length).toBeGreaterThanOrEqual(3);
     // Settled to the real counts (a few tokens each), the window has room again.
+    up.options.latencyMs = 0;
     expect(await status(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 50 }))).toBe(200);
   });
 });

@@ -8,6 +8,7 @@ import { ConfigError, env, resetEnvCache, stripeSettings } from "@/lib/env";
 import { responseSchema } from "@/lib/openapi";
 import { call, createUser, expectError, type ApiResponse, type TestUser } from "./api";
 import { createManagementKey } from "./fixtures";
+import { logger } from "@/lib/ops/logger";
 
 /**
  * Card top-ups: Checkout Sessions go to a fake Stripe on loopback, and
@@ -76,9 +77,6 @@ beforeAll(async () => {
 
 beforeEach(() => {
   configureStripe(true);
-  // The webhook logs what it did; keep the test output about failures.
-  vi.spyOn(console, "info").mockImplementation(() => {});
-  vi.spyOn(console, "warn").mockImplementation(() => {});
 });
 
 afterEach(() => {
@@ -265,7 +263,7 @@ describe("POST /api/billing/checkout", () => {
   it("needs credentials (401), and answers 502 stripe_error without Stripe's message when Stripe refuses", async () => {
     expectError(await call("POST", "/api/billing/checkout", { body: { amountUsd: 25 } }), 401);
     const user = await createUser();
-    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const errors = vi.spyOn(logger(), "error").mockImplementation(() => {});
     stripe.failNextCall();
     const res = await call("POST", "/api/billing/checkout", { token: user.token, body: { amountUsd: 25 } });
     expectError(res, 502, "stripe_error");
@@ -381,7 +379,7 @@ describe("POST /api/billing/webhook", () => {
   });
 
   it("answers 200 unknown_user for an account that no longer exists, logging it for the operator instead of making Stripe retry", async () => {
-    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const errors = vi.spyOn(logger(), "error").mockImplementation(() => {});
     const event = completedEvent("cm_deleted_account_0001", 9900);
     const res = await deliver(event);
     expect(res.status, res.text).toBe(200);

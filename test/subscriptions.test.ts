@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
+import { limits } from "@/lib/gateway/limits";
 import { subscriptionFor } from "@/lib/gateway/subscriptions";
 import { parseKey } from "@/lib/keys/format";
 import { responseSchema } from "@/lib/openapi";
@@ -153,6 +154,24 @@ describe("renewal (POST /api/subscriptions/:id/renew)", () => {
     expect(res.json.error.message).toContain("$0.50");
     expect((await call("GET", `/api/subscriptions/${sub.id}`, { token: user.token })).json.data.periodEnd).toBe(sub.periodEnd);
     expect(await balance(user)).toBe(0.5);
+  });
+
+  it("counts gateway requests in flight against the price, in the same step as admissions (a hold), and leaves nothing held after", async () => {
+    const user = await createUser({ creditUsd: 3 });
+    const sub = await subscribe(user, (await createPool({ pricePerBlockUsd: 1 })).id, [0]);
+    // $2 left; a request in flight on another key has $1.50 of it reserved.
+    const store = limits();
+    expect(await store.hold(user.id, "in-flight-request", 1_500_000, Date.now(), 60_000)).toEqual({ ok: true });
+    const refused = await call("POST", `/api/subscriptions/${sub.id}/renew`, { token: user.token });
+    expectError(refused, 402, "insufficient_balance");
+    expect(refused.json.error.message).toContain("$0.50");
+    expect((await store.pending(user.id)).reservedMicros).toBe(1_500_000);
+    await store.release("in-flight-request");
+    const renewed = await call("POST", `/api/subscriptions/${sub.id}/renew`, { token: user.token });
+    expect(renewed.status, renewed.text).toBe(200);
+    // The charge replaced its hold: nothing reserved, and the balance moved by the price once.
+    expect(await store.pending(user.id)).toEqual({ unflushedMicros: 0, reservedMicros: 0 });
+    expect(await balance(user)).toBe(1);
   });
 
   it("needs the seats free again to renew an ended subscription: 409 block_full when they were sold meanwhile", async () => {

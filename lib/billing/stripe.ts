@@ -5,6 +5,7 @@ import { isUniqueViolation, prisma } from "@/lib/db";
 import { env, publicOrigin, stripeSettings } from "@/lib/env";
 import { accountBalanceChanged } from "@/lib/gateway/limits";
 import { BadRequestError, HttpError, NotFoundError } from "@/lib/http/errors";
+import { logger } from "@/lib/ops/logger";
 
 /**
  * Card top-ups through Stripe Checkout. Keygate never sees a card: it opens
@@ -86,11 +87,11 @@ export async function createTopUpCheckout(req: Request, userId: string, amountUs
       cancel_url: `${billing}?topup=cancelled`,
     });
   } catch (err) {
-    console.error(`[stripe] creating a Checkout Session failed: ${err instanceof Error ? err.message : String(err)}`);
+    logger().error(`stripe: creating a Checkout Session failed: ${err instanceof Error ? err.message : String(err)}`);
     throw new HttpError(502, "stripe_error", "Stripe did not open a payment page. Nothing was charged; please try again in a moment.");
   }
   if (!session.url) {
-    console.error(`[stripe] Checkout Session ${session.id} came back without a URL`);
+    logger().error(`stripe: Checkout Session ${session.id} came back without a URL`);
     throw new HttpError(502, "stripe_error", "Stripe did not open a payment page. Nothing was charged; please try again in a moment.");
   }
   return { id: session.id, url: session.url };
@@ -128,7 +129,7 @@ export async function handleStripeEvent(event: Stripe.Event): Promise<WebhookOut
   const userId = session.metadata?.userId ?? session.client_reference_id;
   if (!userId || session.currency !== "usd" || !session.amount_total || session.amount_total <= 0) {
     // A session Keygate did not open (the Stripe account may serve other things too).
-    console.warn(`[stripe] ${event.type} ${event.id} for ${session.id} ignored: not a Keygate top-up`);
+    logger().warn(`stripe: ${event.type} ${event.id} for ${session.id} ignored: not a Keygate top-up`);
     return "ignored";
   }
   return creditTopUp({ userId, sessionId: session.id, cents: session.amount_total, eventId: event.id });
@@ -156,7 +157,7 @@ async function creditTopUp(input: { userId: string; sessionId: string; cents: nu
       return true;
     });
     if (!credited) {
-      console.error(
+      logger().error(
         `[stripe] paid Checkout Session ${input.sessionId} (event ${input.eventId}, ${input.cents} cents) names account ${input.userId}, which does not exist; nothing was credited. Refund it in Stripe or grant the credit by hand.`,
       );
       return "unknown_user";
@@ -167,6 +168,6 @@ async function creditTopUp(input: { userId: string; sessionId: string; cents: nu
     throw err;
   }
   await accountBalanceChanged(input.userId, amountMicros);
-  console.info(`[stripe] credited ${input.cents} cents to account ${input.userId} for Checkout Session ${input.sessionId}`);
+  logger().info(`stripe: credited ${input.cents} cents to account ${input.userId} for Checkout Session ${input.sessionId}`);
   return "credited";
 }

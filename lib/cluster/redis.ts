@@ -22,6 +22,15 @@ export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
 }
 
+/**
+ * Whether `err` says Redis is unreachable. By name, not instanceof: Next
+ * bundles its own copy of lib/, and the store on globalThis may have been
+ * made by the other copy, whose class is a different object.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  return err instanceof Error && err.name === "StoreUnavailableError";
+}
+
 interface RedisState {
   client: Redis;
   url: string;

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Agent, request as undiciRequest } from "undici";
 import { balanceMicros } from "@/lib/billing/ledger";
 import { catchUp, localRevision, sync } from "@/lib/cluster/coherence";
-import { redisEnabled, StoreUnavailableError } from "@/lib/cluster/redis";
+import { redisEnabled, StoreUnavailableError, isStoreUnavailable } from "@/lib/cluster/redis";
 import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import { activeModels, findModel, type CatalogueModel, type Protocol } from "@/lib/gateway/catalogue";
@@ -82,7 +82,7 @@ async function guard(req: IncomingMessage, res: ServerResponse, protocol: Protoc
   try {
     await work;
   } catch (err) {
-    if (err instanceof StoreUnavailableError) {
+    if (isStoreUnavailable(err)) {
       countLimitRejection("store_unavailable");
       // Fail closed: without the shared store no limit can be checked, so nothing is admitted.
       if (!res.headersSent) sendError(res, protocol, 503, "store_unavailable", "Keygate cannot check this key's limits right now (its Redis is unreachable), so the request was refused and nothing was charged. Retry in a few seconds.", { "retry-after": "1" });

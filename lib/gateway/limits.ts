@@ -59,6 +59,8 @@ export type Retry = { ok: false; reason: "stale"; revision: number } | { ok: fal
 
 export type AdmitResult = { ok: true; maxTokens: number; lowered: boolean; reservedMicros: number; rate: RateState } | Refused | Retry;
 
+export type HoldResult = { ok: true } | { ok: false; reason: "unseeded" } | { ok: false; reason: "short"; availableMicros: number };
+
 export type LeaseResult = { ok: true } | { ok: false; retryAfterMs: number } | { ok: false; reason: "stale"; revision: number };
 
 export interface Settlement {
@@ -86,6 +88,13 @@ export interface LimitsStore {
   seedKey(keyId: string, spentMicros: number, generation: number): Promise<boolean>;
   /** Checks rpm, tpm, the key's budget and the account's balance, and reserves all of them, or nothing. */
   admit(a: Admission): Promise<AdmitResult>;
+  /**
+   * Reserves `micros` of an account's balance for a charge about to be
+   * written (a subscription), in the same atomic step admissions take, so the
+   * charge and requests in flight can never together overdraw it. End it with
+   * release() after the charge is committed and credited (or abandoned).
+   */
+  hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number): Promise<HoldResult>;
   /** Ends a reservation at its real cost: the cost moves to unflushed, the tpm entry to the real token count. */
   settle(requestId: string, actual: Settlement): Promise<void>;
   /** Ends a reservation without cost (upstream refused the request before any output). */
@@ -261,6 +270,16 @@ export class MemoryFigures {
     return { ok: true, maxTokens, lowered, reservedMicros: micros, rate: rateState(key, a.rpmLimit, a.tpmLimit, a.now) };
   }
 
+  hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number): HoldResult {
+    const account = this.accounts.get(userId);
+    if (!account) return { ok: false, reason: "unseeded" };
+    const available = account.balance - account.unflushed - account.reserved;
+    if (available < micros) return { ok: false, reason: "short", availableMicros: Math.max(0, available) };
+    account.reserved += micros;
+    this.reservations.set(holdId, { userId, keyId: "", micros, expiresAt: now + ttlMs, hold: null });
+    return { ok: true };
+  }
+
   settle(requestId: string, actual: Settlement): void {
     const r = this.take(requestId);
     // A reservation swept before its holder settled (it stalled past the TTL): its cost still counts, once.
@@ -384,6 +403,9 @@ export class MemoryLimitsStore implements LimitsStore {
   }
   async admit(a: Admission) {
     return this.figures.admit(a);
+  }
+  async hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number) {
+    return this.figures.hold(userId, holdId, micros, now, ttlMs);
   }
   async settle(requestId: string, actual: Settlement) {
     this.figures.settle(requestId, actual);

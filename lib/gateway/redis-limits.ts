@@ -1,7 +1,7 @@
 import { logger } from "@/lib/ops/logger";
 import type Redis from "ioredis";
-import { call, redis, StoreUnavailableError } from "@/lib/cluster/redis";
-import type { Admission, AdmitResult, KeySnapshot, LeaseResult, LimitsStore, RateState, RefusalReason, Settlement } from "@/lib/gateway/limits";
+import { call, isStoreUnavailable, redis } from "@/lib/cluster/redis";
+import type { Admission, AdmitResult, HoldResult, KeySnapshot, LeaseResult, LimitsStore, RateState, RefusalReason, Settlement } from "@/lib/gateway/limits";
 import { redact } from "@/lib/log";
 
 /**
@@ -45,10 +45,11 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function num(v) return tonumber(v) or 0 end
--- Drops admissions and token holds that left the window; returns the key's token sum.
-local function trim(kkey, now)
+-- Drops admissions and token holds that left the window; returns the key's token sum (0 without a tpm limit: not read).
+local function trim(kkey, now, tpm)
   local cutoff = now - ${WINDOW_MS}
   redis.call('ZREMRANGEBYSCORE', kkey .. ':rpm', '-inf', cutoff)
+  if tpm < 0 then return 0 end
   local old = redis.call('ZRANGEBYSCORE', kkey .. ':tpm', '-inf', cutoff)
   local removed = 0
   local i = 1
@@ -64,10 +65,11 @@ local function trim(kkey, now)
   if removed ~= 0 then return redis.call('HINCRBY', kkey, 'tsum', 0 - removed) end
   return num(redis.call('HGET', kkey, 'tsum'))
 end
--- The window's raw figures: count and oldest of admissions, count and oldest of holds.
-local function window(kkey)
+-- The window's raw figures: count and oldest of admissions, count and oldest of holds (holds only with a tpm limit).
+local function window(kkey, tpm)
   local rc = redis.call('ZCARD', kkey .. ':rpm')
   local ro = redis.call('ZRANGE', kkey .. ':rpm', 0, 0, 'WITHSCORES')
+  if tpm < 0 then return rc, num(ro[2]), 0, 0 end
   local tc = redis.call('ZCARD', kkey .. ':tpm')
   local to = redis.call('ZRANGE', kkey .. ':tpm', 0, 0, 'WITHSCORES')
   return rc, num(ro[2]), tc, num(to[2])
@@ -129,8 +131,8 @@ local a = redis.call('HMGET', akey, 'balance', 'unflushed', 'reserved')
 local k = redis.call('HMGET', kkey, 'spent', 'unflushed', 'reserved')
 if not a[1] or not k[1] then return {'unseeded', a[1] and 0 or 1, k[1] and 0 or 1} end
 local now = now_ms()
-local tsum = trim(kkey, now)
-local rc, ro, tc, to = window(kkey)
+local tsum = trim(kkey, now, tpm)
+local rc, ro, tc, to = window(kkey, tpm)
 local accountAvail = num(a[1]) - num(a[2]) - num(a[3])
 local keyAvail = accountAvail + 1
 if budget >= 0 then keyAvail = budget - num(k[1]) - num(k[2]) - num(k[3]) end
@@ -184,7 +186,13 @@ redis.call('HINCRBY', akey, 'reserved', micros)
 redis.call('HINCRBY', kkey, 'reserved', micros)
 redis.call('HSET', 'kg:r:' .. rid, 'u', user, 'k', keyId, 'm', micros, 't', held)
 redis.call('ZADD', 'kg:res', now + ttl, rid)
-rc, ro, tc, to = window(kkey)
+-- The window now holds this admission too (no need to read it again).
+if rc == 0 then ro = now end
+rc = rc + 1
+if tpm >= 0 then
+  if tc == 0 then to = now end
+  tc = tc + 1
+end
 return {'ok', maxTokens, lowered, micros, rc, ro, tsum, tc, to, now}
 `;
 
@@ -192,6 +200,19 @@ return {'ok', maxTokens, lowered, micros, rc, ro, tsum, tc, to, now}
 const FINISH = `${PRELUDE}
 for i = 1, #ARGV, 3 do finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])) end
 return 1`;
+
+// ARGV: userId, holdId, micros, ttlMs
+const HOLD = `${PRELUDE}
+local akey = 'kg:a:' .. ARGV[1]
+local a = redis.call('HMGET', akey, 'balance', 'unflushed', 'reserved')
+if not a[1] then return {'unseeded'} end
+local micros = tonumber(ARGV[3])
+local avail = num(a[1]) - num(a[2]) - num(a[3])
+if avail < micros then return {'short', math.max(0, avail)} end
+redis.call('HINCRBY', akey, 'reserved', micros)
+redis.call('HSET', 'kg:r:' .. ARGV[2], 'u', ARGV[1], 'k', '', 'm', micros, 't', 0)
+redis.call('ZADD', 'kg:res', now_ms() + tonumber(ARGV[4]), ARGV[2])
+return {'ok'}`;
 
 // ARGV: requestId, ttlMs
 const RENEW = `${PRELUDE}
@@ -247,15 +268,16 @@ if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then return 
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 1`;
 
-// ARGV: userId, keyId
+// ARGV: userId, keyId, tpm (-1: none)
 const PEEK = `${PRELUDE}
 local akey, kkey = 'kg:a:' .. ARGV[1], 'kg:k:' .. ARGV[2]
 local a = redis.call('HMGET', akey, 'balance', 'unflushed', 'reserved')
 local k = redis.call('HMGET', kkey, 'spent', 'unflushed', 'reserved')
 if not a[1] or not k[1] then return {'unseeded'} end
 local now = now_ms()
-local tsum = trim(kkey, now)
-local rc, ro, tc, to = window(kkey)
+local tpm = tonumber(ARGV[3])
+local tsum = trim(kkey, now, tpm)
+local rc, ro, tc, to = window(kkey, tpm)
 return {'ok', num(a[1]) - num(a[2]) - num(a[3]), num(k[1]) + num(k[2]) + num(k[3]), rc, ro, tsum, tc, to, now}`;
 
 // ARGV: revision, keyId, holder, ttlMs
@@ -275,7 +297,7 @@ if redis.call('GET', lease) ~= ARGV[2] then return 0 end
 if tonumber(ARGV[3]) > 0 then redis.call('PEXPIRE', lease, tonumber(ARGV[3])) else redis.call('DEL', lease) end
 return 1`;
 
-const SCRIPTS = { kgAdmit: ADMIT, kgFinish: FINISH, kgRenew: RENEW, kgSweep: SWEEP, kgCredit: CREDIT, kgFlushed: FLUSHED, kgSeed: SEED, kgPeek: PEEK, kgAcquire: ACQUIRE, kgLeaseOwned: LEASE_OWNED };
+const SCRIPTS = { kgHold: HOLD, kgAdmit: ADMIT, kgFinish: FINISH, kgRenew: RENEW, kgSweep: SWEEP, kgCredit: CREDIT, kgFlushed: FLUSHED, kgSeed: SEED, kgPeek: PEEK, kgAcquire: ACQUIRE, kgLeaseOwned: LEASE_OWNED };
 type ScriptName = keyof typeof SCRIPTS;
 type Reply = Array<string | number>;
 
@@ -376,6 +398,14 @@ export class RedisLimitsStore implements LimitsStore {
    * refusing. Anything that reads or moves settled figures (flushed, credit,
    * peek, pending) sends them first, so the order of money moves is kept.
    */
+  async hold(userId: string, holdId: string, micros: number, _now: number, ttlMs: number): Promise<HoldResult> {
+    await this.sendFinishes();
+    const reply = (await run("kgHold", [], [userId, holdId, micros, ttlMs])) as Reply;
+    if (reply[0] === "unseeded") return { ok: false, reason: "unseeded" };
+    if (reply[0] === "short") return { ok: false, reason: "short", availableMicros: Number(reply[1]) };
+    return { ok: true };
+  }
+
   settle(requestId: string, actual: Settlement): Promise<void> {
     return this.queueFinish(requestId, actual.costMicros, actual.tokens);
   }
@@ -428,7 +458,7 @@ export class RedisLimitsStore implements LimitsStore {
 
   async peek(userId: string, keyId: string, limits: { rpmLimit: number | null; tpmLimit: number | null; maxBudgetMicros: number | null }): Promise<KeySnapshot | null> {
     await this.sendFinishes();
-    const reply = (await run("kgPeek", [], [userId, keyId])) as Reply;
+    const reply = (await run("kgPeek", [], [userId, keyId, orNone(limits.tpmLimit)])) as Reply;
     if (reply[0] !== "ok") return null;
     const accountAvailable = Number(reply[1]);
     const keyUsed = Number(reply[2]);
@@ -485,7 +515,7 @@ export class RedisLimitsStore implements LimitsStore {
       await op();
     } catch (err) {
       // Only an unreachable Redis is worth waiting for; a script error would block every later operation forever.
-      if (!(err instanceof StoreUnavailableError)) {
+      if (!isStoreUnavailable(err)) {
         logger().error(`a limits-store operation failed and was dropped: ${redact(err instanceof Error ? err.message : String(err))}`);
         return;
       }

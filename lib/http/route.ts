@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { StoreUnavailableError } from "@/lib/cluster/redis";
+import { isStoreUnavailable } from "@/lib/cluster/redis";
 import { z } from "zod";
 import { resolveCaller, type Caller } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
@@ -15,6 +15,7 @@ import {
 } from "@/lib/http/operation";
 import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBodyWithText, withDefault } from "@/lib/http/request";
 import { redact } from "@/lib/log";
+import { logger } from "@/lib/ops/logger";
 
 /**
  * One wrapper for every /api route handler, driven by the operation's
@@ -162,12 +163,12 @@ function withNoStore(res: Response): Response {
 }
 
 function internalError(err: unknown): Response {
-  if (err instanceof StoreUnavailableError) {
+  if (isStoreUnavailable(err)) {
     // With REDIS_URL, what reads live figures (a balance net of requests in flight) needs Redis: say so, not "internal error".
     return withNoStore(errorResponse(new HttpError(503, "store_unavailable", "Keygate's shared store (Redis) is unreachable, so this request was not completed. Retry in a few seconds.", undefined, { "Retry-After": "1" })));
   }
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  console.error(`[api] unhandled error: ${redact(detail)}`);
+  logger().error(`unhandled error: ${redact(detail)}`);
   const message =
     err instanceof ConfigError
       ? "The server is misconfigured; the operator has been told in the server log."

@@ -45,7 +45,8 @@ function createLogger(destination?: DestinationStream): { logger: Logger; config
         },
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    // Asynchronous writes: the hot path does not wait for stdout (pino flushes what is left at exit).
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
   return { logger, configured };
 }

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { prisma } from "@/lib/db";
 import type { Pool, Prisma, SubscriptionStatus } from "@/generated/prisma/client.ts";
 import { appendEntry } from "@/lib/billing/ledger";
@@ -87,35 +88,41 @@ export async function getSubscription(userId: string, id: string, now = Date.now
 /** Reserves `blocks` of the pool for one period from now, charged to the credit balance, in one transaction. */
 export async function subscribe(userId: string, poolId: string, blocks: number[], now = Date.now()): Promise<SubscriptionView> {
   const db = await prisma();
-  const { id, priceMicros } = await db.$transaction(async (tx) => {
-    const pool = await lockPool(tx, poolId);
-    if (!pool || !pool.active) throw poolNotFound();
-    assertBlocksInRange(blocks, pool);
-    await assertSeatsFree(tx, pool, blocks, now);
-    const priceMicros = priceOf(pool, blocks.length);
-    const available = await lockAvailableBalance(tx, userId);
-    if (available < priceMicros) {
-      throw new PaymentRequiredError(
-        `Reserving ${describeCount(blocks.length)} of "${pool.name}" costs ${formatUsd(priceMicros)} for ${PERIOD_DAYS} days, but your available credit is ${formatUsd(available)}. Top up your credits, or reserve fewer blocks.`,
-      );
-    }
-    const start = new Date(now);
-    const created = await tx.subscription.create({
-      data: {
-        userId,
-        poolId,
-        periodStart: start,
-        periodEnd: new Date(periodEndFrom(now)),
-        blocks: { create: [...blocks].sort((a, b) => a - b).map((blockIndex) => ({ blockIndex })) },
-      },
-      select: { id: true },
+  const holds: string[] = [];
+  try {
+    const { id, priceMicros } = await db.$transaction(async (tx) => {
+      const pool = await lockPool(tx, poolId);
+      if (!pool || !pool.active) throw poolNotFound();
+      assertBlocksInRange(blocks, pool);
+      await assertSeatsFree(tx, pool, blocks, now);
+      const priceMicros = priceOf(pool, blocks.length);
+      const available = await holdBalance(tx, userId, priceMicros, holds);
+      if (available !== null) {
+        throw new PaymentRequiredError(
+          `Reserving ${describeCount(blocks.length)} of "${pool.name}" costs ${formatUsd(priceMicros)} for ${PERIOD_DAYS} days, but your available credit is ${formatUsd(available)}. Top up your credits, or reserve fewer blocks.`,
+        );
+      }
+      const start = new Date(now);
+      const created = await tx.subscription.create({
+        data: {
+          userId,
+          poolId,
+          periodStart: start,
+          periodEnd: new Date(periodEndFrom(now)),
+          blocks: { create: [...blocks].sort((a, b) => a - b).map((blockIndex) => ({ blockIndex })) },
+        },
+        select: { id: true },
+      });
+      await charge(tx, { userId, subscriptionId: created.id, priceMicros, from: start, note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days` });
+      return { id: created.id, priceMicros };
     });
-    await charge(tx, { userId, subscriptionId: created.id, priceMicros, from: start, note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days` });
-    return { id: created.id, priceMicros };
-  });
-  await accountBalanceChanged(userId, -priceMicros);
-  await invalidateSubscription(id);
-  return getSubscription(userId, id, now);
+    await accountBalanceChanged(userId, -priceMicros);
+    await invalidateSubscription(id);
+    return getSubscription(userId, id, now);
+  } finally {
+    // After the credit above: the charge replaces the hold, never both gone at once.
+    await releaseHolds(holds);
+  }
 }
 
 /**
@@ -153,46 +160,51 @@ export async function renewSubscription(userId: string, id: string, now = Date.n
   const db = await prisma();
   const found = await db.subscription.findFirst({ where: { id, userId }, select: { poolId: true } });
   if (!found) throw subscriptionNotFound();
-  const { priceMicros } = await db.$transaction(async (tx) => {
-    const pool = await lockPool(tx, found.poolId);
-    await tx.$queryRaw`SELECT id FROM "Subscription" WHERE id = ${id} FOR UPDATE`;
-    const sub = await tx.subscription.findUnique({ where: { id }, include: { blocks: { select: { blockIndex: true } } } });
-    if (!pool || !sub) throw subscriptionNotFound();
-    if (sub.status === "cancelled") {
-      throw new ConflictError(`This subscription was cancelled and cannot be renewed: ${sub.endedReason ?? "subscribe again."}`, "subscription_cancelled");
-    }
-    if (!pool.active) {
-      throw new ConflictError(`The pool "${pool.name}" is no longer on sale, so its subscriptions cannot be renewed.`, "pool_inactive");
-    }
-    const blocks = sub.blocks.map((b) => b.blockIndex).sort((a, b) => a - b);
-    const lapsed = sub.status !== "active" || sub.periodEnd.getTime() <= now;
-    if (lapsed) {
-      assertBlocksInRange(blocks, pool);
-      await assertSeatsFree(tx, pool, blocks, now, id);
-    }
-    const priceMicros = priceOf(pool, blocks.length);
-    const available = await lockAvailableBalance(tx, userId);
-    if (available < priceMicros) {
-      throw new PaymentRequiredError(
-        `Renewing this subscription (${describeCount(blocks.length)} of "${pool.name}") costs ${formatUsd(priceMicros)} for ${PERIOD_DAYS} days, but your available credit is ${formatUsd(available)}. Top up your credits first.`,
-      );
-    }
-    const from = renewalStart(sub.periodEnd.getTime(), now);
-    await tx.subscription.update({
-      where: { id },
-      data: {
-        status: "active",
-        periodStart: lapsed ? new Date(from) : undefined,
-        periodEnd: new Date(periodEndFrom(from)),
-        endedReason: null,
-      },
+  const holds: string[] = [];
+  try {
+    const { priceMicros } = await db.$transaction(async (tx) => {
+      const pool = await lockPool(tx, found.poolId);
+      await tx.$queryRaw`SELECT id FROM "Subscription" WHERE id = ${id} FOR UPDATE`;
+      const sub = await tx.subscription.findUnique({ where: { id }, include: { blocks: { select: { blockIndex: true } } } });
+      if (!pool || !sub) throw subscriptionNotFound();
+      if (sub.status === "cancelled") {
+        throw new ConflictError(`This subscription was cancelled and cannot be renewed: ${sub.endedReason ?? "subscribe again."}`, "subscription_cancelled");
+      }
+      if (!pool.active) {
+        throw new ConflictError(`The pool "${pool.name}" is no longer on sale, so its subscriptions cannot be renewed.`, "pool_inactive");
+      }
+      const blocks = sub.blocks.map((b) => b.blockIndex).sort((a, b) => a - b);
+      const lapsed = sub.status !== "active" || sub.periodEnd.getTime() <= now;
+      if (lapsed) {
+        assertBlocksInRange(blocks, pool);
+        await assertSeatsFree(tx, pool, blocks, now, id);
+      }
+      const priceMicros = priceOf(pool, blocks.length);
+      const available = await holdBalance(tx, userId, priceMicros, holds);
+      if (available !== null) {
+        throw new PaymentRequiredError(
+          `Renewing this subscription (${describeCount(blocks.length)} of "${pool.name}") costs ${formatUsd(priceMicros)} for ${PERIOD_DAYS} days, but your available credit is ${formatUsd(available)}. Top up your credits first.`,
+        );
+      }
+      const from = renewalStart(sub.periodEnd.getTime(), now);
+      await tx.subscription.update({
+        where: { id },
+        data: {
+          status: "active",
+          periodStart: lapsed ? new Date(from) : undefined,
+          periodEnd: new Date(periodEndFrom(from)),
+          endedReason: null,
+        },
+      });
+      await charge(tx, { userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days` });
+      return { priceMicros };
     });
-    await charge(tx, { userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days` });
-    return { priceMicros };
-  });
-  await accountBalanceChanged(userId, -priceMicros);
-  await invalidateSubscription(id);
-  return getSubscription(userId, id, now);
+    await accountBalanceChanged(userId, -priceMicros);
+    await invalidateSubscription(id);
+    return getSubscription(userId, id, now);
+  } finally {
+    await releaseHolds(holds);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -202,17 +214,40 @@ export function priceOf(pool: Pick<Pool, "pricePerBlockMicros">, blockCount: num
   return pool.pricePerBlockMicros * BigInt(blockCount);
 }
 
+/** A hold lives this long at most if its holder never ends it (a crash mid-transaction). */
+const HOLD_TTL_MS = 60_000;
+
 /**
- * Locks the user's row for the rest of the transaction and returns what the
- * account can spend: the stored balance, less usage this process has settled
- * but not yet written and requests in flight, so a charge can never leave the
- * gateway's reservations unpaid.
+ * Locks the user's row for the rest of the transaction and takes
+ * `priceMicros` out of what the gateway may spend: a hold in the limits
+ * store, checked against the balance less unwritten usage and requests in
+ * flight in the same atomic step as admissions (on every instance with
+ * Redis), so the charge can never leave the gateway's reservations unpaid.
+ * Returns null when held (its id is pushed to `holds`; release it with
+ * releaseHolds after the charge is committed and credited), or what the
+ * account has available when the price does not fit.
  */
-export async function lockAvailableBalance(tx: Db, userId: string): Promise<bigint> {
-  const rows = await tx.$queryRaw<Array<{ balanceMicros: bigint }>>`SELECT "balanceMicros" FROM "User" WHERE id = ${userId} FOR UPDATE`;
-  const stored = BigInt(rows[0]?.balanceMicros ?? 0);
-  const pending = await limits().pending(userId);
-  return stored - BigInt(pending.unflushedMicros) - BigInt(pending.reservedMicros);
+export async function holdBalance(tx: Db, userId: string, priceMicros: bigint, holds: string[]): Promise<bigint | null> {
+  const store = limits();
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const generation = await store.accountGeneration(userId);
+    const rows = await tx.$queryRaw<Array<{ balanceMicros: bigint }>>`SELECT "balanceMicros" FROM "User" WHERE id = ${userId} FOR UPDATE`;
+    const stored = BigInt(rows[0]?.balanceMicros ?? 0);
+    const holdId = `hold_${crypto.randomUUID()}`;
+    const held = await store.hold(userId, holdId, Number(priceMicros), Date.now(), HOLD_TTL_MS);
+    if (held.ok) {
+      holds.push(holdId);
+      return null;
+    }
+    if (held.reason === "short") return BigInt(held.availableMicros);
+    // The store has not seen this account yet: seed it from the row we hold locked, then hold again.
+    await store.seedAccount(userId, Number(stored), generation);
+  }
+  throw new Error("the limits store would not take this account's balance");
+}
+
+export async function releaseHolds(holds: string[]): Promise<void> {
+  for (const id of holds.splice(0)) await limits().release(id);
 }
 
 /**

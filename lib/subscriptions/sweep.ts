@@ -3,7 +3,8 @@ import { formatUsd } from "@/lib/billing/money";
 import { accountBalanceChanged } from "@/lib/gateway/limits";
 import { invalidateSubscription } from "@/lib/gateway/subscriptions";
 import { autoRenewalStart, periodEndFrom } from "@/lib/pools/blocks";
-import { charge, lockAvailableBalance, priceOf } from "@/lib/subscriptions/service";
+import { charge, holdBalance, priceOf, releaseHolds } from "@/lib/subscriptions/service";
+import { logger } from "@/lib/ops/logger";
 
 /**
  * Period ends. The gateway checks periodEnd on every request, so a key stops
@@ -42,14 +43,17 @@ export async function sweepSubscriptions(now = Date.now()): Promise<SweepResult>
   const result: SweepResult = { renewed: [], expired: [] };
   for (const { id } of due) {
     let outcome: Outcome | null;
+    const holds: string[] = [];
     try {
-      outcome = await settle(id, now);
+      outcome = await settle(id, now, holds);
+      if (!outcome) continue;
+      if (outcome.kind === "renewed") await accountBalanceChanged(outcome.userId, -outcome.priceMicros);
     } catch (err) {
-      console.error(`[keygate] subscription sweep: could not settle ${id}: ${err instanceof Error ? err.message : String(err)}`);
+      logger().error(`subscription sweep: could not settle ${id}: ${err instanceof Error ? err.message : String(err)}`);
       continue;
+    } finally {
+      await releaseHolds(holds);
     }
-    if (!outcome) continue;
-    if (outcome.kind === "renewed") await accountBalanceChanged(outcome.userId, -outcome.priceMicros);
     await invalidateSubscription(id);
     result[outcome.kind].push(id);
   }
@@ -57,7 +61,7 @@ export async function sweepSubscriptions(now = Date.now()): Promise<SweepResult>
 }
 
 /** Renews or expires one subscription; null when another instance holds it or it no longer needs settling. */
-async function settle(id: string, now: number): Promise<Outcome | null> {
+async function settle(id: string, now: number, holds: string[]): Promise<Outcome | null> {
   const db = await prisma();
   return db.$transaction(async (tx): Promise<Outcome | null> => {
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Subscription" WHERE id = ${id} AND status = 'active' FOR UPDATE SKIP LOCKED`;
@@ -78,8 +82,8 @@ async function settle(id: string, now: number): Promise<Outcome | null> {
     if (!sub.autoRenew) return expire("The period ended and auto-renewal was off.");
     if (!sub.pool.active) return expire(`The pool "${sub.pool.name}" is no longer on sale, so the subscription could not be renewed.`);
     const priceMicros = priceOf(sub.pool, sub.blocks.length);
-    const available = await lockAvailableBalance(tx, sub.userId);
-    if (available < priceMicros) {
+    const available = await holdBalance(tx, sub.userId, priceMicros, holds);
+    if (available !== null) {
       // Inside the lead time this is only retried; the subscription expires when its period has really ended.
       return expire(
         `Auto-renewal needed ${formatUsd(priceMicros)} but the balance was ${formatUsd(available)}. Top up, then renew with POST /api/subscriptions/${id}/renew.`,
@@ -115,9 +119,9 @@ export function startSubscriptionSweep(): void {
     state.running = true;
     try {
       const { renewed, expired } = await sweepSubscriptions();
-      if (renewed.length || expired.length) console.log(`[keygate] subscriptions: ${renewed.length} renewed, ${expired.length} expired`);
+      if (renewed.length || expired.length) logger().info(`subscriptions: ${renewed.length} renewed, ${expired.length} expired`);
     } catch (err) {
-      console.error(`[keygate] subscription sweep failed: ${err instanceof Error ? err.message : String(err)}`);
+      logger().error(`subscription sweep failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       state.running = false;
     }
