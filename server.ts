@@ -2,6 +2,7 @@ import next from "next";
 import { closeDb } from "@/lib/db";
 import { env, listenHost } from "@/lib/env";
 import { drainGateway } from "@/lib/gateway/handler";
+import { limits } from "@/lib/gateway/limits";
 import { drainUsage } from "@/lib/gateway/usage";
 import { stopSubscriptionSweep } from "@/lib/subscriptions/sweep";
 import { createKeygateServer } from "@/lib/http/front";
@@ -66,6 +67,8 @@ async function main() {
           stopSubscriptionSweep();
           await drainGateway(10_000);
           await drainUsage();
+          // Settlements still waiting for Redis (with REDIS_URL) go now, not when a timer would have fired.
+          await limits().close();
           // PGlite writes to its data directory: close it cleanly.
           await closeDb();
         } catch (err) {

@@ -6,6 +6,7 @@ import { defineOperation, pathParamNames, successBodySchema } from "@/lib/http/o
 import { openApiDocument, responseSchema } from "@/lib/openapi";
 import { ADMIN_TOKEN, call, ROUTE_FILES, routeFileFor, type ApiResponse } from "@/test/api";
 import { z } from "zod";
+import { logger } from "@/lib/ops/logger";
 
 /** Fails unless the response's status is documented for the operation and its body matches the documented schema. */
 function expectDocumented(method: string, template: string, res: ApiResponse) {
@@ -83,7 +84,7 @@ describe("operation declarations", () => {
       examples: { response: { n: 1 } },
     });
     const drifting = handle(op, async () => ({ n: "one" }) as unknown as { n: number });
-    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const log = vi.spyOn(logger(), "error").mockImplementation(() => {});
     const res = await drifting.run(new Request("http://localhost:3000/api/drift-check"), {});
     expect(log.mock.calls.join(" ")).toContain("answered a body its declaration does not describe");
     log.mockRestore();

@@ -6,7 +6,7 @@ import { prisma } from "@/lib/db";
 import { newKey } from "@/lib/keys/format";
 import { createUser, type TestUser } from "./api";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
-import { createCreditKey, insertSubscription } from "./fixtures";
+import { createCreditKey, createManagementKey, insertSubscription } from "./fixtures";
 import { redisServerAvailable, startRedis, type TestRedis } from "./redis-server";
 
 /**
@@ -134,6 +134,20 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
     }
   }, 180_000);
 
+  it("refuses a management key deactivated through instance A on instance B's next management request, 100 times in a row", async () => {
+    const user = await createUser({ creditUsd: 1 });
+    const credit = await createCreditKey(user);
+    const mk = await createManagementKey(user);
+    for (let i = 0; i < 100; i++) {
+      const used = await b.put(`/api/keys/${credit.id}`, mk.apiKey, { name: `round-${i}` });
+      if (used.status !== 200) throw new Error(`round ${i}: B answered ${used.status} for an active management key`);
+      expect((await a.put(`/api/keys/management/${mk.id}`, user.token, { isActive: false })).status).toBe(200);
+      const refused = await b.put(`/api/keys/${credit.id}`, mk.apiKey, { name: "must-not-apply" });
+      if (refused.status !== 401) throw new Error(`round ${i}: B answered ${refused.status} for a management key deactivated through A`);
+      expect((await a.put(`/api/keys/management/${mk.id}`, user.token, { isActive: true })).status).toBe(200);
+    }
+  });
+
   it("holds an rpm limit of N across both instances together under parallel load: N pass, the rest get 429", async () => {
     const user = await createUser({ creditUsd: 50 });
     const key = await createCreditKey(user, { rpm: 20 });
@@ -225,6 +239,32 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
     } finally {
       Object.assign(up.options, { chunkDelayMs: 0, outputTokens: 5 });
       await c.stop("SIGKILL");
+    }
+  }, 30_000);
+
+  it("drains on SIGTERM: a stream in flight is settled and written, and nothing stays reserved in Redis after the exit", async () => {
+    const e = await startInstance(env);
+    try {
+      const user = await createUser({ creditUsd: 50 });
+      const credit = await createCreditKey(user);
+      Object.assign(up.options, { outputTokens: 100, chunkDelayMs: 100 });
+      const before = up.requests.length;
+      const streamed = (async () => {
+        for await (const x of await e.openai(credit.apiKey).chat.completions.create({ model: "cluster-model", messages: hello, stream: true, max_tokens: 100 })) void x;
+      })().catch(() => undefined);
+      await vi.waitFor(() => expect(up.requests.length).toBe(before + 1));
+      expect(Number(await redis.hget(`kg:a:${user.id}`, "reserved"))).toBeGreaterThan(0);
+      await e.stop("SIGTERM");
+      await streamed;
+      // Cut off by the drain (5 s grace, then abort) and settled at what it generated: written, and its reservation returned at once.
+      const db = await prisma();
+      const rows = await db.usageRecord.findMany({ where: { apiKeyId: credit.id } });
+      expect(rows).toHaveLength(1);
+      expect(rows[0].outputTokens).toBeGreaterThan(0);
+      expect(await redis.hmget(`kg:a:${user.id}`, "reserved", "unflushed")).toEqual(["0", "0"]);
+    } finally {
+      Object.assign(up.options, { chunkDelayMs: 0, outputTokens: 5 });
+      await e.stop("SIGKILL");
     }
   }, 30_000);
 

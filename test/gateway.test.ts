@@ -13,6 +13,7 @@ import { call, createUser, grant, type TestUser } from "./api";
 import { createCreditKey, createManagementKey, dumpTable } from "./fixtures";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
 import { setEnv, startGateway, type TestGateway } from "./gateway";
+import { resetLogger } from "@/lib/ops/logger";
 
 /**
  * The gateway against a fake upstream of our own, driven by the official
@@ -466,6 +467,9 @@ describe("the hot path in steady state", () => {
   it("never writes key material into usage records or logs", async () => {
     const logged: string[] = [];
     const spies = (["log", "error", "warn", "info"] as const).map((m) => vi.spyOn(console, m).mockImplementation((...args) => void logged.push(args.join(" "))));
+    // And every line the JSON logger writes, at every level (access lines, upstream failures).
+    const restoreLogLevel = setEnv({ LOG_LEVEL: "trace" });
+    resetLogger({ write: (line: string) => void logged.push(line) });
     try {
       const { user, key, openai } = await userWithKey();
       await openai.chat.completions.create({ model: "gpt-test", messages: hello });
@@ -478,9 +482,14 @@ describe("the hot path in steady state", () => {
       await usageOf(user);
       const dump = await dumpTable("UsageRecord");
       expect(dump).not.toMatch(KEY_MATERIAL_RE);
+      // The logs were written (access lines at least), and none holds the key.
+      expect(logged.length).toBeGreaterThan(0);
       expect(logged.join("\n")).not.toContain(key.apiKey);
+      expect(logged.join("\n")).not.toMatch(KEY_MATERIAL_RE);
     } finally {
       spies.forEach((s) => s.mockRestore());
+      restoreLogLevel();
+      resetLogger();
     }
   });
 });

@@ -1,8 +1,8 @@
 /**
  * One Keygate instance as its own process, for the multi-instance tests
  * (test/cluster.test.ts): the real front server and gateway, and the real
- * route handlers of /api/keys/{id} in place of Next (called as Next calls
- * them), on the PostgreSQL of DATABASE_URL and the Redis of REDIS_URL.
+ * route handlers of /api/keys/{id} and /api/keys/management/{id} in place of
+ * Next (called as Next calls them), on the PostgreSQL of DATABASE_URL and the Redis of REDIS_URL.
  * It prints "ready <port>" once listening; SIGTERM drains as server.ts does.
  *
  *   npx tsx test/instance.ts      (on a free port of 127.0.0.1)
@@ -10,8 +10,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as keyRoute from "@/app/api/keys/[id]/route";
+import * as managementKeyRoute from "@/app/api/keys/management/[id]/route";
 import { closeDb } from "@/lib/db";
 import { drainGateway } from "@/lib/gateway/handler";
+import { limits } from "@/lib/gateway/limits";
 import { drainUsage } from "@/lib/gateway/usage";
 import { createKeygateServer } from "@/lib/http/front";
 
@@ -19,8 +21,9 @@ type Method = "GET" | "PUT" | "PATCH" | "DELETE" | "POST";
 
 async function nextStandIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
-  const m = /^\/api\/keys\/([^/]+)$/.exec(url.pathname);
-  const handler = m ? keyRoute[(req.method ?? "GET") as Method] : undefined;
+  const mk = /^\/api\/keys\/management\/([^/]+)$/.exec(url.pathname);
+  const m = mk ?? /^\/api\/keys\/([^/]+)$/.exec(url.pathname);
+  const handler = m ? (mk ? managementKeyRoute : keyRoute)[(req.method ?? "GET") as Method] : undefined;
   if (!m || !handler) {
     res.writeHead(404, { "content-type": "application/json" }).end('{"success":false,"error":{"code":"not_found","message":"not served by the test instance"}}');
     return;
@@ -45,6 +48,7 @@ process.on("SIGTERM", () => {
   void (async () => {
     await drainGateway(5_000);
     await drainUsage();
+    await limits().close();
     await closeDb();
     process.exit(0);
   })();

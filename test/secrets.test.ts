@@ -3,6 +3,8 @@ import { hashKey } from "@/lib/keys/format";
 import { redact } from "@/lib/log";
 import { call, createUser, type ApiResponse, type TestUser } from "./api";
 import { dumpTable, sameOriginCookie } from "./fixtures";
+import { resetLogger } from "@/lib/ops/logger";
+import { setEnv } from "./gateway";
 
 /**
  * Secrets are shown once and stored hashed: after creation, no row, list,
@@ -62,16 +64,23 @@ beforeAll(async () => {
   );
 });
 
+let restoreLogLevel: () => void;
+
 beforeEach(() => {
   spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
       logged.push(args.map(String).join(" "));
     }),
   );
+  // Everything the JSON logger writes, at every level, is scanned too.
+  restoreLogLevel = setEnv({ LOG_LEVEL: "trace" });
+  resetLogger({ write: (line: string) => void logged.push(line) });
 });
 
 afterEach(() => {
   for (const spy of spies) spy.mockRestore();
+  restoreLogLevel();
+  resetLogger();
 });
 
 describe("secrets are shown once and stored hashed", () => {

@@ -2,6 +2,7 @@ import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import { ForbiddenError, UnauthorizedError } from "@/lib/http/errors";
 import { touchCachedManagementKey, verifyKey } from "@/lib/keys/verify";
+import { sync } from "@/lib/cluster/coherence";
 import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
 
 /**
@@ -68,6 +69,9 @@ async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<
 
 async function fromManagementKey(token: string): Promise<Caller> {
   const now = Date.now();
+  // With REDIS_URL, catch up with other instances' key writes first (one GET): a management key
+  // deactivated or deleted through another instance is refused here on the very next request.
+  await sync();
   const verdict = await verifyKey(token, now);
   switch (verdict.code) {
     case "malformed_key":

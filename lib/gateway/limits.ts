@@ -119,6 +119,8 @@ export interface LimitsStore {
   releaseLease(keyId: string, holder: string): Promise<void>;
   /** Reservations in flight in this store (metrics). */
   reservationsInFlight(): Promise<number>;
+  /** Shutdown: sends whatever is still waiting to be applied (settlements, retries). */
+  close(): Promise<void>;
 }
 
 interface AccountFigures {
@@ -443,6 +445,7 @@ export class MemoryLimitsStore implements LimitsStore {
   async reservationsInFlight() {
     return this.figures.reservationsInFlight();
   }
+  async close() {}
 }
 
 /** Drops what left the sliding window: admissions and token holds older than WINDOW_MS. */

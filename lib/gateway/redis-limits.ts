@@ -545,6 +545,12 @@ export class RedisLimitsStore implements LimitsStore {
     }
   }
 
+  async close(): Promise<void> {
+    await this.sendFinishes();
+    await this.drainBacklog();
+    // Nothing left to flush: one process's state is all in Redis.
+  }
+
   /** Operations waiting for Redis (tests, metrics). */
   backlogSize(): number {
     return this.backlog.length;
