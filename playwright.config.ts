@@ -87,6 +87,8 @@ export default defineConfig({
       NEXT_TELEMETRY_DISABLED: "1",
       // Always the embedded database, whatever the shell exports.
       DATABASE_URL: "",
+      // Warnings and errors only: an access line per request would bury a failure's output.
+      LOG_LEVEL: "warn",
     },
   },
 });

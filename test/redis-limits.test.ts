@@ -7,6 +7,7 @@ import { costMicros, MemoryLimitsStore, type Admission, type AdmitResult, type L
 import { RedisLimitsStore, redisForTests } from "@/lib/gateway/redis-limits";
 import { setEnv } from "@/test/gateway";
 import { redisServerAvailable, startRedis, type TestRedis } from "@/test/redis-server";
+import { ADMISSION_DEFAULTS } from "./admission";
 
 /**
  * The Redis limits store against a real redis-server (a private one on its
@@ -67,15 +68,7 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       revision: overrides.revision ?? (await revision()),
       requestId: `r-${randomUUID()}`,
       now: Date.now(),
-      ttlMs: 120_000,
-      rpmLimit: null,
-      tpmLimit: null,
-      maxBudgetMicros: null,
-      promptTokens: 100,
-      inputMicrosPerMTok: 1_000_000,
-      outputMicrosPerMTok: 1_000_000,
-      requestedMaxTokens: 100,
-      modelMaxTokens: 1000,
+      ...ADMISSION_DEFAULTS,
       ...who,
       ...overrides,
     };

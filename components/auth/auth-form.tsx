@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useState, useSyncExternalStore } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useForm, type Resolver } from "react-hook-form";
@@ -75,6 +75,8 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
   }
 
   const onSubmit = handleSubmit(send, () => setFormError(undefined));
+  // Until React has taken over the form, a click would submit it natively; the button waits.
+  const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
 
   const title = mode === "sign-in" ? "Sign in to Keygate" : "Create your Keygate account";
   return (
@@ -86,6 +88,8 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
         </div>
         <form
           ref={formRef}
+          // Never a GET: a submission before hydration must not put the password in the URL.
+          method="post"
           noValidate
           onSubmit={onSubmit}
           className="space-y-4 rounded-xl border border-zinc-200 bg-white p-6 shadow-sm dark:border-zinc-800 dark:bg-zinc-900"
@@ -114,7 +118,7 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
             error={capitalise(errors.password?.message)}
             {...register("password")}
           />
-          <Button type="submit" disabled={isSubmitting} className="w-full">
+          <Button type="submit" disabled={!hydrated || isSubmitting} className="w-full">
             {isSubmitting ? "Please wait…" : mode === "sign-in" ? "Sign in" : "Create account"}
           </Button>
         </form>
@@ -142,4 +146,8 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
 
 function capitalise(s: string | undefined): string | undefined {
   return s && s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function noSubscription(): () => void {
+  return () => {};
 }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { costMicros, MemoryFigures, WINDOW_MS, type Admission } from "@/lib/gateway/limits";
+import { ADMISSION_DEFAULTS } from "@/test/admission";
 
 /**
  * The limits store's promises, checked on the store alone with a controlled
@@ -23,15 +24,7 @@ function admission(overrides: Partial<Admission> = {}): Admission {
     userId: "u",
     keyId: "k",
     now: 1_000_000,
-    ttlMs: 120_000,
-    rpmLimit: null,
-    tpmLimit: null,
-    maxBudgetMicros: null,
-    promptTokens: 100,
-    inputMicrosPerMTok: 1_000_000,
-    outputMicrosPerMTok: 1_000_000,
-    requestedMaxTokens: 100,
-    modelMaxTokens: 1000,
+    ...ADMISSION_DEFAULTS,
     ...overrides,
   };
 }
