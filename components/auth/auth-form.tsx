@@ -11,6 +11,7 @@ import { Field } from "@/components/ui/field";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { KeygateMark } from "@/components/shell/logo";
 import { loadNextAuthClient } from "@/components/auth/next-auth-client";
+import { FormError } from "@/components/ui/form-footer";
 
 export interface AuthFormProps {
   mode: "sign-in" | "sign-up";
@@ -94,11 +95,7 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
           onSubmit={onSubmit}
           className="space-y-4 rounded-xl border border-zinc-200 bg-white p-6 shadow-sm dark:border-zinc-800 dark:bg-zinc-900"
         >
-          {formError && (
-            <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-300">
-              {formError}
-            </p>
-          )}
+          {formError && <FormError message={formError} />}
           {mode === "sign-up" && (
             <Field
               label="Name (optional)"

@@ -4,11 +4,11 @@ import { useMemo } from "react";
 import { useForm, useWatch } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
-import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { localInputToIso } from "@/components/ui/format";
 import { createManagementKeySchema, updateManagementKeySchema, type ManagementKeyView } from "@/lib/keys/schemas";
+import { FormFooter } from "@/components/ui/form-footer";
 
 /**
  * The schemas speak API ("name must not be empty", or just "must be in the
@@ -93,15 +93,7 @@ function CreateBillingKeyForm({ pending, error, existingNames, onClose, onCreate
         error={fieldMessage("Expiry", "expiresAt", errors.expiresAt?.message)}
         {...register("expiresAt")}
       />
-      {error && <InlineError message={error} />}
-      <div className="flex justify-end gap-2 pt-1">
-        <Button variant="secondary" onClick={onClose}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={pending}>
-          {pending ? "Creating…" : "Create key"}
-        </Button>
-      </div>
+      <FormFooter error={error} onCancel={onClose} pending={pending} submitLabel="Create key" pendingLabel="Creating…" />
     </form>
   );
 }
@@ -161,24 +153,7 @@ function RenameBillingKeyForm({
         warning={duplicateWarning(name ?? "", others)}
         {...register("name")}
       />
-      {error && <InlineError message={error} />}
-      <div className="flex justify-end gap-2 pt-1">
-        <Button variant="secondary" onClick={onClose}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={pending}>
-          {pending ? "Saving…" : "Save"}
-        </Button>
-      </div>
+      <FormFooter error={error} onCancel={onClose} pending={pending} submitLabel="Save" pendingLabel="Saving…" />
     </form>
-  );
-}
-
-/** Inside the dialog, where it is seen and announced; the page behind a modal is hidden from assistive tech. */
-function InlineError({ message }: { message: string }) {
-  return (
-    <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950/50 dark:text-red-300">
-      {message}
-    </p>
   );
 }

@@ -9,6 +9,7 @@ import { Field } from "@/components/ui/field";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { useCheckout } from "@/components/billing/use-billing";
 import { TOP_UP_MAX_USD, TOP_UP_MIN_USD, createCheckoutSchema } from "@/lib/billing/schemas";
+import { FormFooter } from "@/components/ui/form-footer";
 
 export interface TopUpDialogProps {
   open: boolean;
@@ -101,19 +102,7 @@ function TopUpForm({ pending, error, onCancel, onSubmit }: TopUpFormProps) {
           </Button>
         ))}
       </div>
-      {error && (
-        <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-300">
-          {error}
-        </p>
-      )}
-      <div className="flex flex-col-reverse gap-2 pt-1 sm:flex-row sm:justify-end">
-        <Button variant="secondary" onClick={onCancel}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={pending}>
-          {pending ? "Opening Stripe…" : "Continue to payment"}
-        </Button>
-      </div>
+      <FormFooter error={error} onCancel={onCancel} pending={pending} submitLabel="Continue to payment" pendingLabel="Opening Stripe…" />
     </form>
   );
 }

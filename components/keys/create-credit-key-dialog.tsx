@@ -3,13 +3,13 @@
 import { useForm, useWatch } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
-import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { localInputToIso } from "@/components/ui/format";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { createCreditKeySchema } from "@/lib/keys/schemas";
 import type { CreateCreditKeyBody } from "@/components/keys/use-keys";
+import { FormFooter } from "@/components/ui/form-footer";
 
 export interface CreateCreditKeyDialogProps {
   open: boolean;
@@ -155,19 +155,7 @@ function CreateCreditKeyForm({ pending, error, existingNames, onCancel, onCreate
           {...register("expiresAt")}
         />
       </div>
-      {error && (
-        <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-300">
-          {error}
-        </p>
-      )}
-      <div className="flex flex-col-reverse gap-2 pt-1 sm:flex-row sm:justify-end">
-        <Button variant="secondary" onClick={onCancel}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={pending}>
-          {pending ? "Creating…" : "Create key"}
-        </Button>
-      </div>
+      <FormFooter error={error} onCancel={onCancel} pending={pending} submitLabel="Create key" pendingLabel="Creating…" />
     </form>
   );
 }

@@ -4,12 +4,12 @@ import { useMemo } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
-import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { isoToLocalInput, localInputToIso } from "@/components/ui/format";
 import { updateKeySchema, type ApiKeyView } from "@/lib/keys/schemas";
 import type { UpdateKeyBody } from "@/components/keys/use-keys";
+import { FormFooter } from "@/components/ui/form-footer";
 
 export interface EditKeyDialogProps {
   /** The key being edited; null when the dialog is closed. */
@@ -138,19 +138,7 @@ function EditKeyForm({ apiKey, pending, error, onClose, onSave }: EditKeyDialogP
           <Field label="Expires" type="datetime-local" hint="Leave empty to never expire." error={message("expiresAt")} {...register("expiresAt")} />
         </div>
       )}
-      {error && (
-        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 dark:bg-red-950/50 dark:text-red-300">
-          {error}
-        </p>
-      )}
-      <div className="flex justify-end gap-2 pt-1">
-        <Button variant="secondary" onClick={onClose}>
-          Cancel
-        </Button>
-        <Button type="submit" disabled={pending}>
-          {pending ? "Saving…" : "Save changes"}
-        </Button>
-      </div>
+      <FormFooter error={error} onCancel={onClose} pending={pending} submitLabel="Save changes" pendingLabel="Saving…" />
     </form>
   );
 }

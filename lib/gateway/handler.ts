@@ -1,34 +1,30 @@
-import { logger } from "@/lib/ops/logger";
-import { countLimitRejection, decReservationsInFlight, incReservationsInFlight, observeGatewayOverhead, observeUpstreamLatency, type LimitRejectionReason } from "@/lib/ops/metrics";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Agent, request as undiciRequest } from "undici";
-import { balanceMicros } from "@/lib/billing/ledger";
 import { catchUp, localRevision, sync } from "@/lib/cluster/coherence";
-import { redisEnabled, StoreUnavailableError, isStoreUnavailable } from "@/lib/cluster/redis";
-import { prisma } from "@/lib/db";
+import { isStoreUnavailable, redisEnabled, StoreUnavailableError } from "@/lib/cluster/redis";
 import { env } from "@/lib/env";
 import { activeModels, findModel, type CatalogueModel, type Protocol } from "@/lib/gateway/catalogue";
 import { echoResponse, type UpstreamResponse } from "@/lib/gateway/echo";
+import { readJsonObject, sendError } from "@/lib/gateway/io";
+import { judgeSubscriptionKey, seedStore, type Refusal } from "@/lib/gateway/keys";
 import { costMicros, limits, type RateState, type Refused } from "@/lib/gateway/limits";
-import { errorBody, estimateTokens, promptTokenBound, renameModel, requestedMaxTokens, setMaxTokens, StreamMeter, usageFromBody, type GatewayErrorCode } from "@/lib/gateway/protocols";
+import { estimateTokens, promptTokenBound, renameModel, requestedMaxTokens, setMaxTokens, StreamMeter, usageFromBody, type GatewayErrorCode } from "@/lib/gateway/protocols";
 import { newUsageId, recordUsage } from "@/lib/gateway/usage";
 import { verifyKeyRequest } from "@/lib/gateway/verify-endpoint";
 import { sendJson, sendJsonError } from "@/lib/http/node-guards";
-import { redact } from "@/lib/log";
 import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
-import { subscriptionFor, type SubscriptionView } from "@/lib/gateway/subscriptions";
-import { blockIndexAt, nextBlockStart } from "@/lib/pools/blocks";
+import { redact } from "@/lib/log";
+import { logger } from "@/lib/ops/logger";
+import { countLimitRejection, decReservationsInFlight, incReservationsInFlight, observeGatewayOverhead, observeUpstreamLatency, type LimitRejectionReason } from "@/lib/ops/metrics";
 
 /**
  * The gateway's hot path, as a plain node:http handler (server.ts calls it
  * before Next): /v1/chat/completions, /v1/messages, /v1/models and
  * POST /api/keys/verify. Per request, in steady state: a checksum, a SHA-256,
- * Map lookups, one synchronous admission in the limits store, and the
- * upstream call. No database read: keys, balances and the catalogue are in
+ * Map lookups, one admission in the limits store (in memory, or one Redis
+ * script), and the upstream call. No database read: keys, balances and the catalogue are in
  * memory, and usage is written in batches (usage.ts).
  */
-
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 interface GatewayState {
   agent: Agent | null;
@@ -95,15 +91,6 @@ async function guard(req: IncomingMessage, res: ServerResponse, protocol: Protoc
   }
 }
 
-function sendError(res: ServerResponse, protocol: Protocol, status: number, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const extra = status === 401 ? { "www-authenticate": "Bearer", ...headers } : headers;
-  sendJson(res, status, errorBody(protocol, status, code, message), extra);
-}
-
 /** The key from `Authorization: Bearer …` or `x-api-key`. */
 export function credentialOf(req: IncomingMessage): string | null {
   const auth = req.headers.authorization;
@@ -144,28 +131,6 @@ export async function authorize(token: string | null, now: number): Promise<Auth
   return { ok: true, key };
 }
 
-/**
- * Seeds the limits store with what the database says the key has spent and
- * the account holds, for whichever the store does not have yet (first use,
- * or a Redis that lost its data). Each read is checked against the store's
- * generation, so a flush or a credit that lands between the read and the
- * seed makes it read again instead of counting that money twice or never.
- */
-export async function seedStore(key: ConsumptionKeyRecord, need: { account: boolean; key: boolean }): Promise<void> {
-  const store = limits();
-  const db = await prisma();
-  for (let i = 0; need.key && i < 10; i++) {
-    const generation = await store.keyGeneration(key.id);
-    const row = await db.apiKey.findUnique({ where: { id: key.id }, select: { spendMicros: true } });
-    if (await store.seedKey(key.id, Number(row?.spendMicros ?? key.spendMicros), generation)) break;
-  }
-  for (let i = 0; need.account && i < 10; i++) {
-    const generation = await store.accountGeneration(key.userId);
-    const balance = await balanceMicros(key.userId);
-    if (await store.seedAccount(key.userId, Number(balance), generation)) break;
-  }
-}
-
 function rateHeaders(rate: RateState): Record<string, string> {
   const h: Record<string, string> = {};
   if (rate.rpmLimit !== null) {
@@ -183,60 +148,6 @@ function rateHeaders(rate: RateState): Record<string, string> {
 
 function seconds(ms: number): string {
   return `${Math.round(ms) / 1000}s`;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_large" | "aborted"> {
-  return new Promise((resolve) => {
-    const declared = Number(req.headers["content-length"]);
-    if (declared > limit) {
-      resolve("too_large");
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve("too_large");
-        req.removeAllListeners("data");
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", () => resolve("aborted"));
-    req.on("aborted", () => resolve("aborted"));
-  });
-}
-
-/** The request body as a JSON object, or an answer already sent. */
-export async function readJsonObject(
-  req: IncomingMessage,
-  res: ServerResponse,
-  protocol: Protocol,
-  fail: (status: 400 | 413, message: string) => void = (status, message) =>
-    sendError(res, protocol, status, status === 413 ? "request_too_large" : "invalid_request", message, status === 413 ? { connection: "close" } : {}),
-): Promise<{ json: Record<string, unknown>; bytes: number } | null> {
-  const raw = await readBody(req, MAX_BODY_BYTES);
-  if (raw === "aborted") return null;
-  if (raw === "too_large") {
-    fail(413, `The request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`);
-    return null;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString("utf8"));
-  } catch {
-    fail(400, "The request body is not valid JSON.");
-    return null;
-  }
-  if (!json || typeof json !== "object" || Array.isArray(json)) {
-    fail(400, "The request body must be a JSON object.");
-    return null;
-  }
-  return { json: json as Record<string, unknown>, bytes: raw.length };
 }
 
 async function listModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -434,13 +345,6 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
   }
 }
 
-interface Refusal {
-  status: number;
-  code: GatewayErrorCode;
-  message: string;
-  headers?: Record<string, string>;
-}
-
 /**
  * A subscription key: valid while its subscription is active and now (UTC)
  * is inside one of its reserved blocks, for the pool's models only, with one
@@ -477,30 +381,6 @@ async function subscriptionAccounting(key: ConsumptionKeyRecord, model: Catalogu
       return 0;
     },
   };
-}
-
-/** Whether a subscription key may be used at `now`: its subscription active and now inside a reserved block. */
-export async function judgeSubscriptionKey(key: ConsumptionKeyRecord, now: number): Promise<{ ok: true; subscription: SubscriptionView } | { ok: false; code: "key_expired" | "outside_reserved_block"; refusal: Refusal }> {
-  const sub = key.subscriptionId ? await subscriptionFor(key.subscriptionId) : null;
-  if (!sub || sub.status !== "active" || sub.periodEnd <= now) {
-    const ended = sub ? ` It ended on ${new Date(Math.min(sub.periodEnd, now)).toISOString()}.` : "";
-    return { ok: false, code: "key_expired", refusal: { status: 401, code: "invalid_api_key", message: `This key's subscription is no longer active.${ended} Renew it with POST /api/subscriptions/:id/renew; the same keys work again.` } };
-  }
-  if (!sub.poolActive || !sub.blocks.includes(blockIndexAt(now, sub.blockHours))) {
-    const next = sub.poolActive ? nextBlockStart(now, sub.blocks, sub.blockHours, sub.periodEnd) : null;
-    const when = next === null ? "No reserved block starts again before the subscription's period ends." : `The next reserved block starts at ${new Date(next).toISOString()}.`;
-    return {
-      ok: false,
-      code: "outside_reserved_block",
-      refusal: {
-        status: 403,
-        code: "outside_reserved_block",
-        message: `This subscription key works only inside its reserved time blocks (UTC). ${when}`,
-        headers: next === null ? {} : { "x-keygate-next-block-at": new Date(next).toISOString() },
-      },
-    };
-  }
-  return { ok: true, subscription: sub };
 }
 
 /** How a request is paid for: a credit key's reservation, or a subscription key's lease. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { limits } from "@/lib/gateway/limits";
-import { judgeSubscriptionKey, readJsonObject, seedStore } from "@/lib/gateway/handler";
+import { readJsonObject } from "@/lib/gateway/io";
+import { judgeSubscriptionKey, seedStore } from "@/lib/gateway/keys";
 import { sync } from "@/lib/cluster/coherence";
 import { sendJson, sendJsonError } from "@/lib/http/node-guards";
 import { parseWith } from "@/lib/http/request";
