@@ -101,6 +101,14 @@ describe("OpenAI Chat Completions through the gateway", () => {
     expect(usage.inputMicrosPerMTok).toBe(BigInt(1_000_000));
   });
 
+  it("answers with the caller's X-Request-Id (the id in the logs) and the usage record's id in x-keygate-usage-id", async () => {
+    const { user, openai } = await userWithKey();
+    const { response } = await openai.chat.completions.create({ model: "gpt-test", messages: hello }, { headers: { "X-Request-Id": "trace-4711" } }).withResponse();
+    expect(response.headers.get("x-request-id")).toBe("trace-4711");
+    const [usage] = await usageOf(user);
+    expect(response.headers.get("x-keygate-usage-id")).toBe(usage.id);
+  });
+
   it("streams chunk by chunk, asks the upstream for usage, and hides the usage chunk from a client that did not ask", async () => {
     const { user, openai } = await userWithKey();
     const stream = await openai.chat.completions.create({ model: "gpt-test", messages: hello, stream: true });

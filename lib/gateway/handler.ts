@@ -284,7 +284,7 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
       }
       body.model = model.upstreamModel;
       if (requested === null) setMaxTokens(protocol, body, model.maxOutputTokens);
-      return forward({ ...common, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-request-id": requestId } });
+      return forward({ ...common, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-keygate-usage-id": requestId } });
     }
 
     // Renewed every third of it while the request lives, so a crashed instance's reservation is freed within this.
@@ -324,7 +324,8 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
     // Always send a cap upstream: the reservation holds exactly that many output tokens.
     setMaxTokens(protocol, body, admitted.maxTokens);
     if (admitted.lowered) headers["x-keygate-max-tokens"] = String(admitted.maxTokens);
-    headers["x-request-id"] = requestId;
+    // X-Request-Id (set by the front server) names the request in the logs; this names its usage record.
+    headers["x-keygate-usage-id"] = requestId;
     body.model = model.upstreamModel;
     const accounting: Accounting = {
       inputMicrosPerMTok: model.inputMicrosPerMTok,
