@@ -502,6 +502,36 @@ describe("the hot path in steady state", () => {
   });
 });
 
+describe("metrics", () => {
+  /** One sample's value from GET /metrics. */
+  async function sample(name: string, labels: string): Promise<number> {
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const line = text.split("\n").find((l) => (labels ? l.startsWith(`${name}{`) && l.includes(labels) : l.startsWith(`${name} `)));
+    if (!line) throw new Error(`GET /metrics has no ${name}{${labels}}:\n${text.slice(0, 2000)}`);
+    return Number(line.split(" ").pop());
+  }
+
+  it("counts the gateway's overhead and the upstream's latency per admitted request, and each refusal by its reason", async () => {
+    const { openai } = await userWithKey(10, { rpm: 1 });
+    const overhead = () => sample("keygate_gateway_overhead_seconds_count", 'route="/v1/chat/completions"');
+    const upstream = () => sample("keygate_upstream_latency_seconds_count", 'provider="openai",status="200"');
+    const rpm = () => sample("keygate_limit_rejections_total", 'reason="rpm"');
+    const invalid = () => sample("keygate_limit_rejections_total", 'reason="invalid_key"');
+    const orZero = (p: Promise<number>) => p.catch(() => 0);
+    const before = { overhead: await orZero(overhead()), upstream: await orZero(upstream()), rpm: await orZero(rpm()), invalid: await orZero(invalid()) };
+    await openai.chat.completions.create({ model: "gpt-test", messages: hello });
+    expect(await status(openai.chat.completions.create({ model: "gpt-test", messages: hello }))).toBe(429);
+    expect(await status(gw.openai("sk_live_not-a-real-key").chat.completions.create({ model: "gpt-test", messages: hello }))).toBe(401);
+    expect({ overhead: await overhead(), upstream: await upstream(), rpm: await rpm(), invalid: await invalid() }).toEqual({
+      overhead: before.overhead + 1,
+      upstream: before.upstream + 1,
+      rpm: before.rpm + 1,
+      invalid: before.invalid + 1,
+    });
+    expect(await sample("keygate_reservations_in_flight", "")).toBe(0);
+  });
+});
+
 describe("shutdown", () => {
   it("drains: a stream still open at shutdown is aborted, settled at what it generated, and its usage written", async () => {
     const { user, openai } = await userWithKey();
