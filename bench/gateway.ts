@@ -734,7 +734,7 @@ function report(runs: Run[]): void {
   }
   const redisRuns = runs.filter((r) => r.redis);
   if (redisRuns.length) {
-    console.log("Redis work per request (Keygate with REDIS_URL; target: one round trip, the admission script):\n");
+    console.log("\nRedis work per request (Keygate with REDIS_URL; target: one round trip, the admission script):\n");
     console.log("| Keygate run | conns | requests | script calls (round trips) | round trips/req | commands run inside Redis/req |\n|---|---:|---:|---:|---:|---:|");
     for (const r of redisRuns) console.log(`| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.redis!.scripts.toLocaleString("en-US")} | ${(r.redis!.scripts / r.sent).toFixed(3)} | ${(r.redis!.commands / r.sent).toFixed(1)} |`);
     console.log("\n- A request's admission is one script; its settlement rides along with the next admission (or goes within 5 ms, batched). The usage flush adds one script per batch, the sweep one every 5 s per instance. Commands inside a script cost Redis CPU, not a round trip.\n");

@@ -73,7 +73,6 @@ async function status(p: Promise<unknown>): Promise<number> {
   } catch (err) {
     const s = (err as { status?: number }).status;
     if (typeof s !== "number") throw err;
-    if (process.env.DEBUG_CLUSTER) console.log(s, (err as Error).message);
     return s;
   }
 }
