@@ -2,7 +2,6 @@ import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import { ForbiddenError, UnauthorizedError } from "@/lib/http/errors";
 import { touchCachedManagementKey, verifyKey } from "@/lib/keys/verify";
-import { sync } from "@/lib/cluster/coherence";
 import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
 
 /**
@@ -71,8 +70,7 @@ async function fromManagementKey(token: string): Promise<Caller> {
   const now = Date.now();
   // With REDIS_URL, catch up with other instances' key writes first (one GET): a management key
   // deactivated or deleted through another instance is refused here on the very next request.
-  await sync();
-  const verdict = await verifyKey(token, now);
+  const verdict = await verifyKey(token, now, { fresh: true });
   switch (verdict.code) {
     case "malformed_key":
       throw new UnauthorizedError("This is not a valid management key: its checksum does not match. Check that it was copied whole.", "invalid_key");

@@ -105,17 +105,12 @@ export function credentialOf(req: IncomingMessage): string | null {
 
 type Authorized = { ok: true; key: ConsumptionKeyRecord } | { ok: false; status: number; code: GatewayErrorCode; message: string; reason: LimitRejectionReason };
 
-/** A consumption key that may be used now, or why not. */
-export async function authorize(token: string | null, now: number): Promise<Authorized> {
+/** A consumption key that may be used now, or why not (`fresh`: see verifyKey). */
+export async function authorize(token: string | null, now: number, fresh = false): Promise<Authorized> {
   const refuse = (message: string, reason: LimitRejectionReason = "invalid_key"): Authorized => ({ ok: false, status: 401, code: "invalid_api_key", message, reason });
   if (!token) return refuse("No API key: send your Keygate key as 'Authorization: Bearer sk_…' or 'x-api-key: sk_…'.");
   if (token.startsWith("mk_")) return refuse("Management keys (mk_…) are for the management API, not for inference. Use a consumption key (sk_live_… or sk_pool_…).");
-  let verdict = await verifyKey(token, now);
-  if (!verdict.ok && verdict.code !== "malformed_key" && redisEnabled()) {
-    // A refusal from this instance's cache: another instance may have reactivated or created the key since. One GET to be sure.
-    await sync();
-    verdict = await verifyKey(token, now);
-  }
+  const verdict = await verifyKey(token, now, { fresh });
   switch (verdict.code) {
     case "malformed_key":
       return refuse("This is not a valid Keygate key: its checksum does not match. Check that it was copied whole.");
@@ -151,8 +146,8 @@ function seconds(ms: number): string {
 }
 
 async function listModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  await sync();
-  const auth = await authorize(credentialOf(req), Date.now());
+  // No admission follows to re-check the key: catch up with other instances first.
+  const auth = await authorize(credentialOf(req), Date.now(), true);
   if (!auth.ok) return sendError(res, "openai", auth.status, auth.code, auth.message);
   const models = await activeModels();
   sendJson(res, 200, {

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { limits } from "@/lib/gateway/limits";
 import { readJsonObject } from "@/lib/gateway/io";
 import { judgeSubscriptionKey, seedStore } from "@/lib/gateway/keys";
-import { sync } from "@/lib/cluster/coherence";
 import { sendJson, sendJsonError } from "@/lib/http/node-guards";
 import { parseWith } from "@/lib/http/request";
 import { HttpError } from "@/lib/http/errors";
@@ -40,8 +39,7 @@ export async function verifyKeyRequest(req: IncomingMessage, res: ServerResponse
 export async function verdictFor(token: string, now: number): Promise<KeyVerification> {
   if (token.startsWith("mk_")) return { valid: false, code: "not_a_consumption_key", ...NONE };
   // Another instance may have paused or changed this key: catch up first (one GET with Redis, nothing without).
-  await sync();
-  const verdict = await verifyKey(token, now);
+  const verdict = await verifyKey(token, now, { fresh: true });
   if (verdict.code === "malformed_key" || verdict.code === "unknown_key") return { valid: false, code: verdict.code, ...NONE };
   const key = verdict.key;
   if (!key || key.kind === "management") return { valid: false, code: "not_a_consumption_key", ...NONE };

@@ -1,4 +1,5 @@
-import { announce, onInvalidation } from "@/lib/cluster/coherence";
+import { announce, onInvalidation, sync } from "@/lib/cluster/coherence";
+import { redisEnabled } from "@/lib/cluster/redis";
 import { prisma } from "@/lib/db";
 import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
 
@@ -71,7 +72,24 @@ function cache(): KeyCache {
   return (globalForKeys.__keygateKeyCache ??= { byHash: new Map(), hashById: new Map(), unknown: new Map(), loading: new Map(), epoch: 0 });
 }
 
-export async function verifyKey(token: string, now = Date.now()): Promise<VerifyResult> {
+/**
+ * The verdict on a key. With REDIS_URL, other instances' key writes must be
+ * seen too (lib/cluster/coherence.ts): a refusal from this process's cache is
+ * checked once more after catching up (one GET), so a key created or
+ * reactivated elsewhere works at once; `fresh` catches up before any verdict,
+ * for callers whose acceptance no later step re-checks (management keys,
+ * POST /api/keys/verify, GET /v1/models). The gateway's inference path needs
+ * no `fresh`: its admission script refuses a stale revision itself.
+ */
+export async function verifyKey(token: string, now = Date.now(), opts: { fresh?: boolean } = {}): Promise<VerifyResult> {
+  if (opts.fresh) await sync();
+  const verdict = await verifyCached(token, now);
+  if (verdict.ok || verdict.code === "malformed_key" || opts.fresh || !redisEnabled()) return verdict;
+  await sync();
+  return verifyCached(token, now);
+}
+
+async function verifyCached(token: string, now: number): Promise<VerifyResult> {
   const kind = parseKey(token);
   if (!kind) return { ok: false, code: "malformed_key" };
   const hash = hashKey(token);
