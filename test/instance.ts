@@ -13,8 +13,8 @@ import * as keyRoute from "@/app/api/keys/[id]/route";
 import * as managementKeyRoute from "@/app/api/keys/management/[id]/route";
 import { closeDb } from "@/lib/db";
 import { drainGateway } from "@/lib/gateway/handler";
-import { limits } from "@/lib/gateway/limits";
-import { drainUsage } from "@/lib/gateway/usage";
+import { limits } from "@/lib/limits";
+import { drainUsage } from "@/lib/usage/writer";
 import { createKeygateServer } from "@/lib/http/front";
 
 type Method = "GET" | "PUT" | "PATCH" | "DELETE" | "POST";

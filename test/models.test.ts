@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
 import { resetEnvCache } from "@/lib/env";
-import { activeModels, findModel } from "@/lib/gateway/catalogue";
+import { activeModels, findModel } from "@/lib/models/catalogue";
 import { responseSchema } from "@/lib/openapi";
 import { ADMIN_TOKEN, call, createUser, expectError, type ApiResponse } from "./api";
 

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
-import { subscriptionFor } from "@/lib/gateway/subscriptions";
+import { subscriptionFor } from "@/lib/subscriptions/cache";
 import { responseSchema } from "@/lib/openapi";
 import { ADMIN_TOKEN, call, createUser, expectError, type ApiResponse, type TestUser } from "./api";
 import { createManagementKey, createPool, expectFieldError, subscribe } from "./fixtures";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
-import { limits } from "@/lib/gateway/limits";
-import { subscriptionFor } from "@/lib/gateway/subscriptions";
+import { limits } from "@/lib/limits";
+import { subscriptionFor } from "@/lib/subscriptions/cache";
 import { parseKey } from "@/lib/keys/format";
 import { responseSchema } from "@/lib/openapi";
 import { PERIOD_MS } from "@/lib/pools/blocks";

@@ -1,7 +1,7 @@
 import { prisma } from "@/lib/db";
 import type { LedgerKind, Prisma } from "@/generated/prisma/client.ts";
 import { NotFoundError } from "@/lib/http/errors";
-import { accountBalanceChanged } from "@/lib/gateway/limits";
+import { accountBalanceChanged } from "@/lib/limits";
 import { microsToUsd } from "@/lib/billing/money";
 import { LEDGER_PAGE_SIZE, type LedgerEntryView } from "@/lib/billing/schemas";
 

@@ -2,7 +2,7 @@ import { prisma } from "@/lib/db";
 import { balanceMicros } from "@/lib/billing/ledger";
 import { microsToUsd } from "@/lib/billing/money";
 import type { BillingStatus } from "@/lib/billing/schemas";
-import { limits } from "@/lib/gateway/limits";
+import { limits } from "@/lib/limits";
 import { activeSubscriptions } from "@/lib/subscriptions/service";
 
 /** Calendar months in UTC are the billing period. */

@@ -3,7 +3,7 @@ import { serverOrigin } from "@/lib/auth/caller";
 import { appendEntry } from "@/lib/billing/ledger";
 import { isUniqueViolation, prisma } from "@/lib/db";
 import { env, publicOrigin, stripeSettings } from "@/lib/env";
-import { accountBalanceChanged } from "@/lib/gateway/limits";
+import { accountBalanceChanged } from "@/lib/limits";
 import { BadRequestError, HttpError, NotFoundError } from "@/lib/http/errors";
 import { logger } from "@/lib/ops/logger";
 

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { Protocol } from "@/lib/gateway/catalogue";
+import type { Protocol } from "@/lib/models/catalogue";
 import { estimateTokens } from "@/lib/gateway/protocols";
 
 /**

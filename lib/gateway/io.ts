@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Protocol } from "@/lib/gateway/catalogue";
+import type { Protocol } from "@/lib/models/catalogue";
 import { errorBody, type GatewayErrorCode } from "@/lib/gateway/protocols";
 import { sendJson } from "@/lib/http/node-guards";
 

@@ -1,8 +1,8 @@
 import { balanceMicros } from "@/lib/billing/ledger";
 import { prisma } from "@/lib/db";
-import { limits } from "@/lib/gateway/limits";
+import { limits } from "@/lib/limits";
 import type { GatewayErrorCode } from "@/lib/gateway/protocols";
-import { subscriptionFor, type SubscriptionView } from "@/lib/gateway/subscriptions";
+import { subscriptionFor, type SubscriptionView } from "@/lib/subscriptions/cache";
 import type { ConsumptionKeyRecord } from "@/lib/keys/verify";
 import { blockIndexAt, nextBlockStart } from "@/lib/pools/blocks";
 

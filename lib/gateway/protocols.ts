@@ -1,4 +1,4 @@
-import type { Protocol } from "@/lib/gateway/catalogue";
+import type { Protocol } from "@/lib/models/catalogue";
 
 /**
  * What differs between the OpenAI Chat Completions and the Anthropic Messages

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { limits } from "@/lib/gateway/limits";
+import { limits } from "@/lib/limits";
 import { readJsonObject } from "@/lib/gateway/io";
 import { judgeSubscriptionKey, seedStore } from "@/lib/gateway/keys";
 import { sendJson, sendJsonError } from "@/lib/http/node-guards";

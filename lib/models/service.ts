@@ -1,7 +1,7 @@
 import { prisma } from "@/lib/db";
 import type { Model } from "@/generated/prisma/client.ts";
 import { microsToUsd, usdToMicros } from "@/lib/billing/money";
-import { invalidateCatalogue } from "@/lib/gateway/catalogue";
+import { invalidateCatalogue } from "@/lib/models/catalogue";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/http/errors";
 import { REQUIRED_ON_CREATE, RESERVED_MODEL_NAME, type ModelView, type UpsertModelInput } from "@/lib/models/schemas";
 

@@ -1,8 +1,8 @@
 import { prisma } from "@/lib/db";
 import type { Pool, Prisma } from "@/generated/prisma/client.ts";
 import { microsToUsd, usdToMicros } from "@/lib/billing/money";
-import { findModel } from "@/lib/gateway/catalogue";
-import { invalidatePool } from "@/lib/gateway/subscriptions";
+import { findModel } from "@/lib/models/catalogue";
+import { invalidatePool } from "@/lib/subscriptions/cache";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/http/errors";
 import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
 import { dayBlocks, PERIOD_DAYS } from "@/lib/pools/blocks";

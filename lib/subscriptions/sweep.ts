@@ -1,7 +1,7 @@
 import { prisma } from "@/lib/db";
 import { formatUsd } from "@/lib/billing/money";
-import { accountBalanceChanged } from "@/lib/gateway/limits";
-import { invalidateSubscription } from "@/lib/gateway/subscriptions";
+import { accountBalanceChanged } from "@/lib/limits";
+import { invalidateSubscription } from "@/lib/subscriptions/cache";
 import { autoRenewalStart, periodEndFrom } from "@/lib/pools/blocks";
 import { charge, holdBalance, priceOf, releaseHolds } from "@/lib/subscriptions/service";
 import { logger } from "@/lib/ops/logger";

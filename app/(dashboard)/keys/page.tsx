@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { requireUser } from "@/app/(dashboard)/require-user";
 import { browsingOrigin } from "@/app/(dashboard)/browsing-origin";
 import { KeysPage } from "@/components/keys/keys-page";
-import { activeModels, DEMO_MODEL } from "@/lib/gateway/catalogue";
+import { activeModels, DEMO_MODEL } from "@/lib/models/catalogue";
 
 export const metadata: Metadata = { title: "API Keys" };
 

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { requireUser } from "@/app/(dashboard)/require-user";
 import { browsingOrigin } from "@/app/(dashboard)/browsing-origin";
 import { MICROS_PER_USD } from "@/lib/billing/money";
-import { activeModels, DEMO_MODEL, type CatalogueModel } from "@/lib/gateway/catalogue";
+import { activeModels, DEMO_MODEL, type CatalogueModel } from "@/lib/models/catalogue";
 import { cn } from "@/components/ui/cn";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Cell, Row } from "@/components/ui/data-table";

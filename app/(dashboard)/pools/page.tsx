@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { requireUser } from "@/app/(dashboard)/require-user";
 import { browsingOrigin } from "@/app/(dashboard)/browsing-origin";
 import { PoolsPage } from "@/components/pools/pools-page";
-import { activeModels, DEMO_MODEL } from "@/lib/gateway/catalogue";
+import { activeModels, DEMO_MODEL } from "@/lib/models/catalogue";
 
 export const metadata: Metadata = { title: "Pools" };
 

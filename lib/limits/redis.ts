@@ -1,7 +1,7 @@
 import { logger } from "@/lib/ops/logger";
 import type Redis from "ioredis";
 import { call, isStoreUnavailable, redis } from "@/lib/cluster/redis";
-import type { Admission, AdmitResult, HoldResult, KeySnapshot, LeaseResult, LimitsStore, RateState, RefusalReason, Settlement } from "@/lib/gateway/limits";
+import type { Admission, AdmitResult, HoldResult, KeySnapshot, LeaseResult, LimitsStore, RateState, RefusalReason, Settlement } from "@/lib/limits";
 import { redact } from "@/lib/log";
 
 /**

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { costMicros, MemoryFigures, WINDOW_MS, type Admission } from "@/lib/gateway/limits";
+import { costMicros, MemoryFigures, WINDOW_MS, type Admission } from "@/lib/limits";
 import { ADMISSION_DEFAULTS } from "@/test/admission";
 
 /**

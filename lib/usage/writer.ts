@@ -2,7 +2,7 @@ import { logger } from "@/lib/ops/logger";
 import { setUsageFlushLag } from "@/lib/ops/metrics";
 import crypto from "node:crypto";
 import { prisma } from "@/lib/db";
-import { limits } from "@/lib/gateway/limits";
+import { limits } from "@/lib/limits";
 import { redact } from "@/lib/log";
 
 /**

@@ -15,7 +15,7 @@
  */
 
 import { redisEnabled } from "@/lib/cluster/redis";
-import { RedisLimitsStore } from "@/lib/gateway/redis-limits";
+import { RedisLimitsStore } from "@/lib/limits/redis";
 
 export const WINDOW_MS = 60_000;
 
