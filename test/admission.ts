@@ -7,6 +7,7 @@ export const ADMISSION_DEFAULTS: Omit<Admission, "revision" | "requestId" | "use
   tpmLimit: null,
   maxBudgetMicros: null,
   promptTokens: 100,
+  promptTokensEstimate: 100,
   inputMicrosPerMTok: 1_000_000,
   outputMicrosPerMTok: 1_000_000,
   requestedMaxTokens: 100,

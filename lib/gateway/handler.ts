@@ -296,6 +296,7 @@ async function inference(req: IncomingMessage, res: ServerResponse, protocol: Pr
       tpmLimit: key.tpmLimit,
       maxBudgetMicros: key.maxBudgetMicros,
       promptTokens,
+      promptTokensEstimate: estimateTokens(parsed.bytes),
       inputMicrosPerMTok: model.inputMicrosPerMTok,
       outputMicrosPerMTok: model.outputMicrosPerMTok,
       requestedMaxTokens: requested,

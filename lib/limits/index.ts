@@ -31,8 +31,10 @@ export interface Admission {
   rpmLimit: number | null;
   tpmLimit: number | null;
   maxBudgetMicros: number | null;
-  /** An upper bound on the prompt's tokens (its UTF-8 bytes are one). */
+  /** An upper bound on the prompt's tokens (its UTF-8 bytes are one): what the money reservation holds. */
   promptTokens: number;
+  /** An estimate of the prompt's tokens (its text at about 4 bytes a token): what the tpm window holds until settled. */
+  promptTokensEstimate: number;
   inputMicrosPerMTok: number;
   outputMicrosPerMTok: number;
   /** The client's own max_tokens, which must fit whole; null lets the store lower the model's maximum to what fits. */
