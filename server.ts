@@ -1,7 +1,7 @@
 import next from "next";
 import { closeDb } from "@/lib/db";
 import { env, listenHost } from "@/lib/env";
-import { drainGateway } from "@/lib/gateway/handler";
+import { drainGateway } from "@/lib/gateway/proxy";
 import { limits } from "@/lib/limits";
 import { drainUsage } from "@/lib/usage/writer";
 import { stopSubscriptionSweep } from "@/lib/subscriptions/sweep";

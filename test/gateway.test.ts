@@ -6,7 +6,7 @@ import { getDb, prisma } from "@/lib/db";
 import { resetEnvCache } from "@/lib/env";
 import { invalidateCatalogue } from "@/lib/models/catalogue";
 import { limits } from "@/lib/limits";
-import { drainGateway } from "@/lib/gateway/handler";
+import { drainGateway } from "@/lib/gateway/proxy";
 import { drainUsage, flushUsage } from "@/lib/usage/writer";
 import { KEY_MATERIAL_RE } from "@/lib/keys/format";
 import { call, createUser, grant, type TestUser } from "./api";

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import * as keyRoute from "@/app/api/keys/[id]/route";
 import * as managementKeyRoute from "@/app/api/keys/management/[id]/route";
 import { closeDb } from "@/lib/db";
-import { drainGateway } from "@/lib/gateway/handler";
+import { drainGateway } from "@/lib/gateway/proxy";
 import { limits } from "@/lib/limits";
 import { drainUsage } from "@/lib/usage/writer";
 import { createKeygateServer } from "@/lib/http/front";

@@ -1,24 +1,24 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Protocol } from "@/lib/models/catalogue";
-import { errorBody, type GatewayErrorCode } from "@/lib/gateway/protocols";
+import type { GatewayErrorCode, ProtocolAdapter } from "@/lib/gateway/protocols";
 import { sendJson } from "@/lib/http/node-guards";
 
 /**
  * Reading a gateway request and answering it with an error, in the
- * protocol's shape: shared by the inference handler and POST /api/keys/verify.
+ * protocol's shape: shared by the router, admission, the proxy and
+ * POST /api/keys/verify.
  */
 
-/** Inference bodies above this get 413 (images travel inline, base64). */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Inference bodies above this get 413 (images travel inline, base64). The management API's limit is lib/http/request.ts's. */
+export const MAX_INFERENCE_BODY_BYTES = 4 * 1024 * 1024;
 
 /** An error in the protocol's shape (a 401 with `WWW-Authenticate`); once the answer has started, the connection is cut instead. */
-export function sendError(res: ServerResponse, protocol: Protocol, status: number, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {
+export function sendError(res: ServerResponse, adapter: ProtocolAdapter, status: number, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const extra = status === 401 ? { "www-authenticate": "Bearer", ...headers } : headers;
-  sendJson(res, status, errorBody(protocol, status, code, message), extra);
+  sendJson(res, status, adapter.errorBody(status, code, message), extra);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_large" | "aborted"> {
@@ -47,18 +47,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_la
   });
 }
 
-/** The request body as a JSON object, or an answer already sent. */
-export async function readJsonObject(
-  req: IncomingMessage,
-  res: ServerResponse,
-  protocol: Protocol,
-  fail: (status: 400 | 413, message: string) => void = (status, message) =>
-    sendError(res, protocol, status, status === 413 ? "request_too_large" : "invalid_request", message, status === 413 ? { connection: "close" } : {}),
-): Promise<{ json: Record<string, unknown>; bytes: number } | null> {
-  const raw = await readBody(req, MAX_BODY_BYTES);
+/** The request body as a JSON object, or null once `fail` has answered (nothing is sent for a client that went away). */
+export async function readJsonObject(req: IncomingMessage, fail: (status: 400 | 413, message: string) => void): Promise<{ json: Record<string, unknown>; bytes: number } | null> {
+  const raw = await readBody(req, MAX_INFERENCE_BODY_BYTES);
   if (raw === "aborted") return null;
   if (raw === "too_large") {
-    fail(413, `The request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`);
+    fail(413, `The request body is larger than ${MAX_INFERENCE_BODY_BYTES / 1024 / 1024} MB.`);
     return null;
   }
   let json: unknown;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { limits } from "@/lib/limits";
+import { judgeSubscriptionKey, seedStore } from "@/lib/gateway/admission";
 import { readJsonObject } from "@/lib/gateway/io";
-import { judgeSubscriptionKey, seedStore } from "@/lib/gateway/keys";
 import { sendJson, sendJsonError } from "@/lib/http/node-guards";
 import { parseWith } from "@/lib/http/request";
 import { HttpError } from "@/lib/http/errors";
@@ -11,7 +11,7 @@ import { verifyKey } from "@/lib/keys/verify";
 /**
  * POST /api/keys/verify {key}: the gateway's own verdict on a key, for an
  * external gateway that wants to ask without sending traffic. Answered by the
- * gateway's handler from memory for any key it has seen; only a malformed
+ * gateway's router from memory for any key it has seen; only a malformed
  * request is a 4xx.
  */
 
@@ -23,7 +23,7 @@ export async function verifyKeyRequest(req: IncomingMessage, res: ServerResponse
     req.resume();
     return sendJsonError(res, 415, "unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json': {\"key\": \"sk_…\"}.");
   }
-  const parsed = await readJsonObject(req, res, "openai", (status, message) => sendJsonError(res, status, status === 413 ? "payload_too_large" : "invalid_json", message));
+  const parsed = await readJsonObject(req, (status, message) => sendJsonError(res, status, status === 413 ? "payload_too_large" : "invalid_json", message));
   if (!parsed) return;
   let body: { key: string };
   try {

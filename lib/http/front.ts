@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { redisEnabled, redisReady } from "@/lib/cluster/redis";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
-import { handleGateway } from "@/lib/gateway/handler";
+import { handleGateway } from "@/lib/gateway/router";
 import { rejectDuplicateCredentials, resolveForwardedHeaders, sendJson, sendJsonError, TrustedProxies } from "@/lib/http/node-guards";
 import { pendingMigrations } from "@/lib/migrate";
 import { redact } from "@/lib/log";

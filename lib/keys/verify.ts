@@ -1,5 +1,6 @@
 import { announce, onInvalidation, sync } from "@/lib/cluster/coherence";
 import { redisEnabled } from "@/lib/cluster/redis";
+import { sharedCache } from "@/lib/cache/epoch-cache";
 import { prisma } from "@/lib/db";
 import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
 
@@ -16,9 +17,9 @@ import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
  * Revocation: every write to a key (pause, delete, limit or expiry change)
  * calls invalidateKey() before it answers: this process drops the entry at
  * once, and with REDIS_URL the change is announced to every other instance
- * (lib/cluster/coherence.ts), whose next admission sees it. The cache lives on globalThis because Next
- * bundles its own copy of lib/ for the dashboard's route handlers: both
- * copies must see one cache. Expiry is checked on every request against the
+ * (lib/cluster/coherence.ts), whose next admission sees it. The cache is
+ * lib/cache/epoch-cache.ts (one per process, whichever copy of lib/ asks).
+ * Expiry is checked on every request against the
  * cached expiresAt, so it needs no invalidation.
  */
 
@@ -57,19 +58,18 @@ export type VerifyResult =
 const NEGATIVE_CAPACITY = 10_000;
 const NEGATIVE_TTL_MS = 10 * 60_000;
 
-interface KeyCache {
-  byHash: Map<string, KeyRecord>;
+interface KeyIndex {
+  /** Key id → hash of the cached record, so a write to a row by id finds its entry. */
   hashById: Map<string, string>;
+  /** Hashes of well-formed keys that do not exist → until when that is believed. */
   unknown: Map<string, number>;
-  loading: Map<string, { epoch: number; promise: Promise<KeyRecord | null> }>;
-  /** Bumped by every invalidation: a read that raced a write is not cached, and later requests do not join it. */
-  epoch: number;
 }
 
-const globalForKeys = globalThis as unknown as { __keygateKeyCache?: KeyCache };
+const records = () => sharedCache<string, KeyRecord | null>("keys");
+const globalForKeys = globalThis as unknown as { __keygateKeyIndex?: KeyIndex };
 
-function cache(): KeyCache {
-  return (globalForKeys.__keygateKeyCache ??= { byHash: new Map(), hashById: new Map(), unknown: new Map(), loading: new Map(), epoch: 0 });
+function index(): KeyIndex {
+  return (globalForKeys.__keygateKeyIndex ??= { hashById: new Map(), unknown: new Map() });
 }
 
 /**
@@ -93,12 +93,11 @@ async function verifyCached(token: string, now: number): Promise<VerifyResult> {
   const kind = parseKey(token);
   if (!kind) return { ok: false, code: "malformed_key" };
   const hash = hashKey(token);
-  const c = cache();
-  let key: KeyRecord | null | undefined = c.byHash.get(hash);
+  let key: KeyRecord | null | undefined = records().peek(hash);
   if (!key) {
-    const unknownUntil = c.unknown.get(hash);
+    const unknownUntil = index().unknown.get(hash);
     if (unknownUntil !== undefined && unknownUntil > now) return { ok: false, code: "unknown_key", kind };
-    key = await load(hash, kind);
+    key = await records().get(hash, () => read(hash, kind), (record) => remember(hash, record));
   }
   if (!key) return { ok: false, code: "unknown_key", kind };
   return judge(key, now);
@@ -109,23 +108,6 @@ export function judge(key: KeyRecord, now: number): VerifyResult {
   if (!key.isActive) return { ok: false, code: "key_inactive", key };
   if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, code: "key_expired", key };
   return { ok: true, code: "valid", key };
-}
-
-function load(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
-  const c = cache();
-  const pending = c.loading.get(hash);
-  if (pending && pending.epoch === c.epoch) return pending.promise;
-  const epoch = c.epoch;
-  const promise = read(hash, kind).then((record) => {
-    if (c.epoch === epoch) remember(hash, record);
-    return record;
-  });
-  c.loading.set(hash, { epoch, promise });
-  const done = () => {
-    if (c.loading.get(hash)?.promise === promise) c.loading.delete(hash);
-  };
-  promise.then(done, done);
-  return promise;
 }
 
 async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
@@ -156,18 +138,18 @@ async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
 }
 
 function remember(hash: string, record: KeyRecord | null): void {
-  const c = cache();
+  const { hashById, unknown } = index();
   if (record) {
-    c.byHash.set(hash, record);
-    c.hashById.set(record.id, hash);
-    c.unknown.delete(hash);
+    records().set(hash, record);
+    hashById.set(record.id, hash);
+    unknown.delete(hash);
     return;
   }
-  if (c.unknown.size >= NEGATIVE_CAPACITY) {
-    const oldest = c.unknown.keys().next();
-    if (!oldest.done) c.unknown.delete(oldest.value);
+  if (unknown.size >= NEGATIVE_CAPACITY) {
+    const oldest = unknown.keys().next();
+    if (!oldest.done) unknown.delete(oldest.value);
   }
-  c.unknown.set(hash, Date.now() + NEGATIVE_TTL_MS);
+  unknown.set(hash, Date.now() + NEGATIVE_TTL_MS);
 }
 
 /**
@@ -181,13 +163,9 @@ export async function invalidateKey(id: string): Promise<void> {
 }
 
 function forgetKey(id: string): void {
-  const c = cache();
-  c.epoch++;
-  const hash = c.hashById.get(id);
-  if (hash) {
-    c.byHash.delete(hash);
-    c.hashById.delete(id);
-  }
+  const hash = index().hashById.get(id);
+  index().hashById.delete(id);
+  records().forget(hash);
 }
 
 /** Call when a key is created: an earlier guess of exactly this key must not stay "unknown", here or on another instance. */
@@ -197,17 +175,14 @@ export async function keyCreated(hash: string): Promise<void> {
 }
 
 function forgetUnknown(hash: string): void {
-  const c = cache();
-  c.epoch++;
-  c.unknown.delete(hash);
+  records().forget(undefined);
+  index().unknown.delete(hash);
 }
 
 function forgetAll(): void {
-  const c = cache();
-  c.epoch++;
-  c.byHash.clear();
-  c.hashById.clear();
-  c.unknown.clear();
+  records().clear();
+  index().hashById.clear();
+  index().unknown.clear();
 }
 
 onInvalidation("key", forgetKey, forgetAll);
@@ -215,8 +190,7 @@ onInvalidation("keyHash", forgetUnknown, forgetAll);
 
 /** Records a management key's lastUsedAt in the cached row (the row itself is written at most once a minute). */
 export function touchCachedManagementKey(id: string, at: number): void {
-  const c = cache();
-  const hash = c.hashById.get(id);
-  const record = hash ? c.byHash.get(hash) : undefined;
+  const hash = index().hashById.get(id);
+  const record = hash ? records().peek(hash) : undefined;
   if (record?.kind === "management") record.lastUsedAt = at;
 }

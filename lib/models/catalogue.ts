@@ -1,4 +1,5 @@
 import { announce, onInvalidation } from "@/lib/cluster/coherence";
+import { sharedCache } from "@/lib/cache/epoch-cache";
 import { prisma } from "@/lib/db";
 import { demoUpstreamEnabled } from "@/lib/env";
 import type { Model } from "@/generated/prisma/client.ts";
@@ -6,8 +7,7 @@ import type { Model } from "@/generated/prisma/client.ts";
 /**
  * The model catalogue is the price book. The gateway reads it from memory:
  * it is loaded once and reloaded after every admin write (invalidateCatalogue),
- * so no request reads the database for it. The state lives on globalThis
- * because Next bundles its own copy of lib/ for the admin route handlers.
+ * so no request reads the database for it (lib/cache/epoch-cache.ts).
  */
 
 export type Protocol = "openai" | "anthropic";
@@ -37,18 +37,7 @@ export const DEMO_MODEL: CatalogueModel = {
   active: true,
 };
 
-interface CatalogueState {
-  models: Map<string, CatalogueModel> | null;
-  loading: Promise<Map<string, CatalogueModel>> | null;
-  /** Bumped by every invalidation, so a load that raced a write is not kept. */
-  generation: number;
-}
-
-const globalForCatalogue = globalThis as unknown as { __keygateCatalogue?: CatalogueState };
-
-function state(): CatalogueState {
-  return (globalForCatalogue.__keygateCatalogue ??= { models: null, loading: null, generation: 0 });
-}
+const cache = () => sharedCache<"all", Map<string, CatalogueModel>>("catalogue");
 
 export function toCatalogueModel(row: Model): CatalogueModel {
   return {
@@ -62,37 +51,32 @@ export function toCatalogueModel(row: Model): CatalogueModel {
   };
 }
 
-async function load(): Promise<Map<string, CatalogueModel>> {
-  const s = state();
-  if (s.models) return s.models;
-  if (s.loading) return s.loading;
-  const generation = s.generation;
-  const loading = (async () => {
+function load(): Promise<Map<string, CatalogueModel>> {
+  const cached = cache().peek("all");
+  if (cached) return Promise.resolve(cached);
+  return cache().get("all", async () => {
     const db = await prisma();
     const rows = await db.model.findMany();
     const map = new Map<string, CatalogueModel>();
     if (demoUpstreamEnabled()) map.set(DEMO_MODEL.model, DEMO_MODEL);
     for (const row of rows) map.set(row.model, toCatalogueModel(row));
-    if (s.generation === generation) s.models = map;
     return map;
-  })();
-  s.loading = loading;
-  loading.finally(() => {
-    if (s.loading === loading) s.loading = null;
-  }).catch(() => {});
-  return loading;
+  });
 }
 
 /** The catalogue entry for a public model name (active or not), or undefined. */
 export async function findModel(name: string): Promise<CatalogueModel | undefined> {
-  const cached = state().models;
-  return (cached ?? (await load())).get(name);
+  return (cache().peek("all") ?? (await load())).get(name);
 }
 
 /** Every active model, for GET /v1/models. */
 export async function activeModels(): Promise<CatalogueModel[]> {
-  const cached = state().models;
-  return [...(cached ?? (await load())).values()].filter((m) => m.active);
+  return [...(cache().peek("all") ?? (await load())).values()].filter((m) => m.active);
+}
+
+/** Whether a request in `protocol` may use this model: its provider speaks it, or it is the in-process demo model (both). */
+export function servedOn(model: CatalogueModel, protocol: Protocol): boolean {
+  return model.provider === protocol || model.provider === "keygate";
 }
 
 /** Call after every write to the Model table, and await it before answering: the next request, on any instance, reloads. */
@@ -102,10 +86,7 @@ export async function invalidateCatalogue(): Promise<void> {
 }
 
 function forgetCatalogue(): void {
-  const s = state();
-  s.generation++;
-  s.models = null;
-  s.loading = null;
+  cache().clear();
 }
 
 onInvalidation("catalogue", forgetCatalogue, forgetCatalogue);

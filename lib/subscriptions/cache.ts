@@ -1,4 +1,5 @@
 import { announce, onInvalidation } from "@/lib/cluster/coherence";
+import { sharedCache } from "@/lib/cache/epoch-cache";
 import { prisma } from "@/lib/db";
 
 /**
@@ -6,8 +7,8 @@ import { prisma } from "@/lib/db";
  * judged against its subscription (active, period end, reserved blocks) and
  * its pool (block length, models) on every request without a database read.
  * Every write to a subscription or a pool calls invalidateSubscription() or
- * invalidatePool() in the same process before it answers. State lives on
- * globalThis, like the key cache (Next bundles its own copy of lib/).
+ * invalidatePool() in the same process before it answers
+ * (lib/cache/epoch-cache.ts).
  */
 
 export interface SubscriptionView {
@@ -23,40 +24,28 @@ export interface SubscriptionView {
   poolActive: boolean;
 }
 
-interface SubscriptionCache {
-  byId: Map<string, SubscriptionView | null>;
-  epoch: number;
-}
-
-const globalForSubs = globalThis as unknown as { __keygateSubscriptions?: SubscriptionCache };
-
-function cache(): SubscriptionCache {
-  return (globalForSubs.__keygateSubscriptions ??= { byId: new Map(), epoch: 0 });
-}
+const cache = () => sharedCache<string, SubscriptionView | null>("subscriptions");
 
 export async function subscriptionFor(id: string): Promise<SubscriptionView | null> {
-  const c = cache();
-  const hit = c.byId.get(id);
+  const hit = cache().peek(id);
   if (hit !== undefined) return hit;
-  const epoch = c.epoch;
-  const db = await prisma();
-  const row = await db.subscription.findUnique({ where: { id }, include: { pool: true, blocks: true } });
-  const view: SubscriptionView | null = row
-    ? {
-        id: row.id,
-        userId: row.userId,
-        poolId: row.poolId,
-        status: row.status,
-        periodStart: row.periodStart.getTime(),
-        periodEnd: row.periodEnd.getTime(),
-        blocks: row.blocks.map((b) => b.blockIndex).sort((a, b) => a - b),
-        blockHours: row.pool.blockHours,
-        models: Array.isArray(row.pool.models) ? row.pool.models.filter((m): m is string => typeof m === "string") : [],
-        poolActive: row.pool.active,
-      }
-    : null;
-  if (c.epoch === epoch) c.byId.set(id, view);
-  return view;
+  return cache().get(id, async () => {
+    const db = await prisma();
+    const row = await db.subscription.findUnique({ where: { id }, include: { pool: true, blocks: true } });
+    if (!row) return null;
+    return {
+      id: row.id,
+      userId: row.userId,
+      poolId: row.poolId,
+      status: row.status,
+      periodStart: row.periodStart.getTime(),
+      periodEnd: row.periodEnd.getTime(),
+      blocks: row.blocks.map((b) => b.blockIndex).sort((a, b) => a - b),
+      blockHours: row.pool.blockHours,
+      models: Array.isArray(row.pool.models) ? row.pool.models.filter((m): m is string => typeof m === "string") : [],
+      poolActive: row.pool.active,
+    };
+  });
 }
 
 /** Call after every write to a subscription (renewal, expiry, autoRenew, cancel), and await it before answering. */
@@ -72,21 +61,15 @@ export async function invalidatePool(poolId: string): Promise<void> {
 }
 
 function forgetSubscription(id: string): void {
-  const c = cache();
-  c.epoch++;
-  c.byId.delete(id);
+  cache().forget(id);
 }
 
 function forgetPool(poolId: string): void {
-  const c = cache();
-  c.epoch++;
-  for (const [id, view] of c.byId) if (!view || view.poolId === poolId) c.byId.delete(id);
+  cache().forgetWhere((view) => !view || view.poolId === poolId);
 }
 
 function forgetAll(): void {
-  const c = cache();
-  c.epoch++;
-  c.byId.clear();
+  cache().clear();
 }
 
 onInvalidation("subscription", forgetSubscription, forgetAll);

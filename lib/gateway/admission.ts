@@ -1,0 +1,335 @@
+import type { IncomingMessage } from "node:http";
+import { balanceMicros } from "@/lib/billing/ledger";
+import { catchUp, localRevision, sync } from "@/lib/cluster/coherence";
+import { redisEnabled, StoreUnavailableError } from "@/lib/cluster/redis";
+import { prisma } from "@/lib/db";
+import { env } from "@/lib/env";
+import type { GatewayErrorCode, Json, ProtocolAdapter } from "@/lib/gateway/protocols";
+import { upstreamFor, type Upstream } from "@/lib/gateway/upstreams";
+import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
+import { costMicros, limits, type RateState, type Refused } from "@/lib/limits";
+import { findModel, servedOn, type CatalogueModel } from "@/lib/models/catalogue";
+import type { LimitRejectionReason } from "@/lib/ops/metrics";
+import { blockIndexAt, nextBlockStart } from "@/lib/pools/blocks";
+import { subscriptionFor, type SubscriptionView } from "@/lib/subscriptions/cache";
+
+/**
+ * Whether a request may go upstream, decided once per request from memory:
+ * the key's verdict (lib/keys/verify.ts), the model (the catalogue), then one
+ * atomic step in the limits store: a credit key's rpm, tpm, budget and
+ * balance reservation, or a subscription key's reserved block and lease.
+ * Either a refusal to send, or what the proxy needs to relay and settle.
+ */
+
+/** Why a request is not admitted, in the gateway's vocabulary; the router sends it in the protocol's shape. */
+export interface Refusal {
+  status: number;
+  code: GatewayErrorCode;
+  message: string;
+  headers?: Record<string, string>;
+  /** How the refusal is counted in the metrics (limit and key refusals only). */
+  reason?: LimitRejectionReason;
+}
+
+/** How a request is paid for: a credit key's reservation, or a subscription key's lease. */
+export interface Accounting {
+  inputMicrosPerMTok: number;
+  outputMicrosPerMTok: number;
+  renewEveryMs: number;
+  renew(now: number): void;
+  /** Ends the request: settles `usage` (null: nothing was generated) and returns its cost. */
+  end(usage: { inputTokens: number; outputTokens: number } | null): number;
+}
+
+export interface Admitted {
+  key: ConsumptionKeyRecord;
+  model: CatalogueModel;
+  upstream: Upstream;
+  accounting: Accounting;
+  /** The output cap sent upstream (the reservation holds exactly this many output tokens). */
+  maxTokens: number;
+  /** Response headers: rate-limit state, the usage record's id, a lowered max_tokens. */
+  headers: Record<string, string>;
+}
+
+/** The key from `Authorization: Bearer …` or `x-api-key`. */
+export function credentialOf(req: IncomingMessage): string | null {
+  const auth = req.headers.authorization;
+  if (auth) {
+    if (/^Bearer\s*$/i.test(auth.trim())) return null;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return m ? m[1] : auth.trim();
+  }
+  const key = req.headers["x-api-key"];
+  return typeof key === "string" && key.trim() ? key.trim() : null;
+}
+
+type Authorized = { ok: true; key: ConsumptionKeyRecord } | ({ ok: false } & Refusal & { reason: LimitRejectionReason });
+
+/** A consumption key that may be used now, or why not (`fresh`: see verifyKey). */
+export async function authorize(token: string | null, now: number, fresh = false): Promise<Authorized> {
+  const refuse = (message: string, reason: LimitRejectionReason = "invalid_key"): Authorized => ({ ok: false, status: 401, code: "invalid_api_key", message, reason });
+  if (!token) return refuse("No API key: send your Keygate key as 'Authorization: Bearer sk_…' or 'x-api-key: sk_…'.");
+  if (token.startsWith("mk_")) return refuse("Management keys (mk_…) are for the management API, not for inference. Use a consumption key (sk_live_… or sk_pool_…).");
+  const verdict = await verifyKey(token, now, { fresh });
+  switch (verdict.code) {
+    case "malformed_key":
+      return refuse("This is not a valid Keygate key: its checksum does not match. Check that it was copied whole.");
+    case "unknown_key":
+      return refuse("This key does not exist or has been deleted.");
+    case "key_inactive":
+      return refuse("This key is paused. Reactivate it in the dashboard or with PUT /api/keys/:id.", "inactive_key");
+    case "key_expired":
+      return refuse("This key has expired.", "expired_key");
+  }
+  const key = verdict.key;
+  if (key.kind === "management") return refuse("Management keys (mk_…) are for the management API, not for inference.");
+  return { ok: true, key };
+}
+
+/**
+ * Seeds the limits store with what the database says the key has spent and
+ * the account holds, for whichever the store does not have yet (first use,
+ * or a Redis that lost its data). Each read is checked against the store's
+ * generation, so a flush or a credit that lands between the read and the
+ * seed makes it read again instead of counting that money twice or never.
+ */
+export async function seedStore(key: ConsumptionKeyRecord, need: { account: boolean; key: boolean }): Promise<void> {
+  const store = limits();
+  const db = await prisma();
+  for (let i = 0; need.key && i < 10; i++) {
+    const generation = await store.keyGeneration(key.id);
+    const row = await db.apiKey.findUnique({ where: { id: key.id }, select: { spendMicros: true } });
+    if (await store.seedKey(key.id, Number(row?.spendMicros ?? key.spendMicros), generation)) break;
+  }
+  for (let i = 0; need.account && i < 10; i++) {
+    const generation = await store.accountGeneration(key.userId);
+    const balance = await balanceMicros(key.userId);
+    if (await store.seedAccount(key.userId, Number(balance), generation)) break;
+  }
+}
+
+/** Whether a subscription key may be used at `now`: its subscription active and now inside a reserved block. */
+export async function judgeSubscriptionKey(
+  key: ConsumptionKeyRecord,
+  now: number,
+): Promise<{ ok: true; subscription: SubscriptionView } | { ok: false; code: "key_expired" | "outside_reserved_block"; refusal: Refusal }> {
+  const sub = key.subscriptionId ? await subscriptionFor(key.subscriptionId) : null;
+  if (!sub || sub.status !== "active" || sub.periodEnd <= now) {
+    const ended = sub ? ` It ended on ${new Date(Math.min(sub.periodEnd, now)).toISOString()}.` : "";
+    const message = `This key's subscription is no longer active.${ended} Renew it with POST /api/subscriptions/:id/renew; the same keys work again.`;
+    return { ok: false, code: "key_expired", refusal: { status: 401, code: "invalid_api_key", message, reason: "expired_key" } };
+  }
+  if (!sub.poolActive || !sub.blocks.includes(blockIndexAt(now, sub.blockHours))) {
+    const next = sub.poolActive ? nextBlockStart(now, sub.blocks, sub.blockHours, sub.periodEnd) : null;
+    const when = next === null ? "No reserved block starts again before the subscription's period ends." : `The next reserved block starts at ${new Date(next).toISOString()}.`;
+    return {
+      ok: false,
+      code: "outside_reserved_block",
+      refusal: {
+        status: 403,
+        code: "outside_reserved_block",
+        message: `This subscription key works only inside its reserved time blocks (UTC). ${when}`,
+        headers: next === null ? {} : { "x-keygate-next-block-at": new Date(next).toISOString() },
+        reason: "outside_reserved_block",
+      },
+    };
+  }
+  return { ok: true, subscription: sub };
+}
+
+function rateHeaders(rate: RateState): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (rate.rpmLimit !== null) {
+    h["x-ratelimit-limit-requests"] = String(rate.rpmLimit);
+    h["x-ratelimit-remaining-requests"] = String(rate.rpmRemaining);
+    h["x-ratelimit-reset-requests"] = seconds(rate.rpmResetMs);
+  }
+  if (rate.tpmLimit !== null) {
+    h["x-ratelimit-limit-tokens"] = String(rate.tpmLimit);
+    h["x-ratelimit-remaining-tokens"] = String(rate.tpmRemaining);
+    h["x-ratelimit-reset-tokens"] = seconds(rate.tpmResetMs);
+  }
+  return h;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms) / 1000}s`;
+}
+
+function limitRefusal(result: Refused, key: ConsumptionKeyRecord, headers: Record<string, string>): Refusal {
+  const dollars = `$${(result.availableMicros / 1e6).toFixed(6)}`;
+  switch (result.reason) {
+    case "rpm":
+      return { status: 429, code: "rate_limit_exceeded", reason: "rpm", headers, message: `This key allows ${key.rpmLimit} requests per minute; try again in ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s.` };
+    case "tpm":
+      return { status: 429, code: "rate_limit_exceeded", reason: "tpm", headers, message: `This key allows ${key.tpmLimit} tokens per minute, and this request could use more than is left in the current minute.` };
+    case "budget":
+      return { status: 402, code: "budget_exceeded", reason: "budget", headers, message: `This key's budget cannot pay for this request: ${dollars} of its maxBudget is left after requests in flight. Raise maxBudget, or send a smaller prompt or max_tokens.` };
+    case "balance":
+      return { status: 402, code: "insufficient_balance", reason: "balance", headers, message: `Your credit balance cannot pay for this request: ${dollars} is available after requests in flight. Top up your credits, or send a smaller prompt or max_tokens.` };
+  }
+}
+
+/** Decisions retried after a "stale" or "unseeded" answer before giving up with 503 (each retry makes progress, so this is never reached in practice). */
+const MAX_DECISION_ATTEMPTS = 5;
+
+export interface Candidate {
+  adapter: ProtocolAdapter;
+  token: string | null;
+  key: ConsumptionKeyRecord;
+  /** The request body; admission writes the upstream model's name and the granted max_tokens into it. */
+  body: Json;
+  /** The prompt's token bound (money) and estimate (tpm). */
+  prompt: { bound: number; estimate: number };
+  usageId: string;
+}
+
+/**
+ * Decides the request: the model, then one atomic step in the store. "stale"
+ * means another instance changed a key, subscription, pool or price since
+ * this one last looked: catch up and decide again with fresh data.
+ */
+export async function admit(c: Candidate): Promise<Admitted | Refusal> {
+  const { adapter, body } = c;
+  const modelName = body.model as string;
+  const requested = adapter.requestedMaxTokens(body);
+  let key = c.key;
+  let synced = false;
+  for (let attempt = 1; ; attempt++) {
+    if (attempt > MAX_DECISION_ATTEMPTS) throw new StoreUnavailableError("the limits store kept answering 'decide again'");
+    if (attempt > 1) {
+      const auth = await authorize(c.token, Date.now());
+      if (!auth.ok) return auth;
+      key = auth.key;
+    }
+    const model = await findModel(modelName);
+    if ((!model || !model.active) && !synced && redisEnabled()) {
+      // Perhaps added or re-enabled through another instance: catch up once before refusing.
+      synced = true;
+      await sync();
+      continue;
+    }
+    if (!model || !model.active || !servedOn(model, adapter.protocol)) {
+      const message = `The model '${modelName}' does not exist or is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
+      return { status: 404, code: "model_not_found", message };
+    }
+    const upstream = upstreamFor(model, adapter);
+    if ("missing" in upstream) return { status: 502, code: "upstream_error", message: upstream.missing };
+
+    if (key.kind === "subscription") {
+      const accounting = await subscriptionAccounting(key, model, c.usageId, Date.now());
+      if ("stale" in accounting) {
+        await catchUp(accounting.stale);
+        continue;
+      }
+      if ("refusal" in accounting && !synced && redisEnabled() && accounting.refusal.code !== "concurrency_limit") {
+        // The subscription or its pool may have changed through another instance (a renewal): catch up once before refusing.
+        synced = true;
+        await sync();
+        continue;
+      }
+      if ("refusal" in accounting) return accounting.refusal;
+      body.model = model.upstreamModel;
+      if (requested === null) adapter.setMaxTokens(body, model.maxOutputTokens);
+      return { key, model, upstream, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-keygate-usage-id": c.usageId } };
+    }
+
+    // Renewed every third of it while the request lives, so a crashed instance's reservation is freed within this.
+    const ttlMs = env().KEYGATE_LEASE_TTL_S * 1000;
+    const store = limits();
+    const admitted = await store.admit({
+      revision: localRevision(),
+      requestId: c.usageId,
+      userId: key.userId,
+      keyId: key.id,
+      now: Date.now(),
+      ttlMs,
+      rpmLimit: key.rpmLimit,
+      tpmLimit: key.tpmLimit,
+      maxBudgetMicros: key.maxBudgetMicros,
+      promptTokens: c.prompt.bound,
+      promptTokensEstimate: c.prompt.estimate,
+      inputMicrosPerMTok: model.inputMicrosPerMTok,
+      outputMicrosPerMTok: model.outputMicrosPerMTok,
+      requestedMaxTokens: requested,
+      modelMaxTokens: model.maxOutputTokens,
+    });
+    if (!admitted.ok && admitted.reason === "stale") {
+      await catchUp(admitted.revision);
+      continue;
+    }
+    if (!admitted.ok && admitted.reason === "unseeded") {
+      await seedStore(key, admitted);
+      continue;
+    }
+    const headers = rateHeaders(admitted.rate);
+    if (!admitted.ok) {
+      if (admitted.retryAfterMs !== null) headers["retry-after"] = String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000)));
+      return limitRefusal(admitted, key, headers);
+    }
+    // Always send a cap upstream: the reservation holds exactly that many output tokens.
+    adapter.setMaxTokens(body, admitted.maxTokens);
+    if (admitted.lowered) headers["x-keygate-max-tokens"] = String(admitted.maxTokens);
+    // X-Request-Id (set by the front server) names the request in the logs; this names its usage record.
+    headers["x-keygate-usage-id"] = c.usageId;
+    body.model = model.upstreamModel;
+    const requestId = c.usageId;
+    const accounting: Accounting = {
+      inputMicrosPerMTok: model.inputMicrosPerMTok,
+      outputMicrosPerMTok: model.outputMicrosPerMTok,
+      renewEveryMs: ttlMs / 3,
+      renew: (at) => void store.renew(requestId, at, ttlMs).catch(() => undefined),
+      end: (usage) => {
+        if (!usage) {
+          void store.release(requestId);
+          return 0;
+        }
+        const cost = costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok);
+        void store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens });
+        return cost;
+      },
+    };
+    return { key, model, upstream, accounting, maxTokens: admitted.maxTokens, headers };
+  }
+}
+
+/**
+ * A subscription key: valid while its subscription is active and now (UTC)
+ * is inside one of its reserved blocks, for the pool's models only, with one
+ * request in flight (a lease with a TTL, renewed while the request lives).
+ * It costs nothing; its usage is recorded at $0.
+ */
+async function subscriptionAccounting(key: ConsumptionKeyRecord, model: CatalogueModel, requestId: string, now: number): Promise<Accounting | { refusal: Refusal } | { stale: number }> {
+  const verdict = await judgeSubscriptionKey(key, now);
+  if (!verdict.ok) return { refusal: verdict.refusal };
+  if (!verdict.subscription.models.includes(model.model)) {
+    const message = `This subscription's pool does not serve '${model.model}'. It serves: ${verdict.subscription.models.join(", ")}.`;
+    return { refusal: { status: 403, code: "model_not_allowed", message, reason: "model_not_allowed" } };
+  }
+  const store = limits();
+  const ttlMs = env().KEYGATE_LEASE_TTL_S * 1000;
+  const lease = await store.acquireLease(key.id, requestId, now, ttlMs, localRevision());
+  if (!lease.ok && "reason" in lease) return { stale: lease.revision };
+  if (!lease.ok) {
+    return {
+      refusal: {
+        status: 429,
+        code: "concurrency_limit",
+        message: "This subscription key already has a request in flight; subscription keys allow one at a time. Retry when it finishes.",
+        headers: { "retry-after": String(Math.max(1, Math.ceil(lease.retryAfterMs / 1000))) },
+        reason: "concurrency",
+      },
+    };
+  }
+  return {
+    inputMicrosPerMTok: 0,
+    outputMicrosPerMTok: 0,
+    renewEveryMs: ttlMs / 3,
+    renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs).catch(() => undefined),
+    end: () => {
+      void store.releaseLease(key.id, requestId);
+      return 0;
+    },
+  };
+}

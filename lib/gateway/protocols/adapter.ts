@@ -1,0 +1,115 @@
+import type { IncomingMessage } from "node:http";
+import type { Env } from "@/lib/env";
+import type { Protocol } from "@/lib/models/catalogue";
+
+/**
+ * What differs between the inference protocols Keygate speaks, behind one
+ * interface: everything outside lib/gateway/protocols/ asks the request's
+ * adapter instead of branching on the protocol's name. An adapter reads a
+ * request (its model, its output cap), writes the cap Keygate grants, finds
+ * the usage in an answer (a whole body or a stream's events), and speaks the
+ * protocol's error shape. It knows nothing of keys, limits or money.
+ */
+
+export type Json = Record<string, unknown>;
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Our reasons, mapped to each protocol's error vocabulary. */
+export type GatewayErrorCode =
+  | "invalid_request"
+  | "invalid_api_key"
+  | "insufficient_balance"
+  | "budget_exceeded"
+  | "outside_reserved_block"
+  | "model_not_allowed"
+  | "model_not_found"
+  | "rate_limit_exceeded"
+  | "concurrency_limit"
+  | "request_too_large"
+  | "upstream_error"
+  | "upstream_timeout"
+  | "store_unavailable"
+  | "internal_error";
+
+/** Where an upstream is and the credentials it wants (never the client's key). */
+export interface UpstreamTarget {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** What a stream has shown so far, as the adapter reads it event by event. */
+export interface StreamReading {
+  usage: { inputTokens: number | null; outputTokens: number | null };
+  /** Output deltas seen (each is at least one token). */
+  deltas: number;
+  firstTokenAt: number | null;
+}
+
+/** The demo model's answer, rendered in the protocol's shape (lib/gateway/echo.ts). */
+export interface EchoAnswer {
+  model: string;
+  id: string;
+  text: string;
+  words: string[];
+  truncated: boolean;
+  inputTokens: number;
+}
+
+export interface ProtocolAdapter {
+  readonly protocol: Protocol;
+  /** Its name for people, e.g. "OpenAI". */
+  readonly label: string;
+  /** The path its clients POST to, e.g. /v1/chat/completions. */
+  readonly path: string;
+  /** Whether an unserved /v1 path is this protocol's (its 404 then comes in this shape). */
+  owns(path: string): boolean;
+
+  /** The upstream the environment configures for this protocol, or null (no URL and no key set). */
+  envUpstream(env: Env): UpstreamTarget | null;
+  /** How an operator configures that upstream, for a message. */
+  readonly upstreamSettings: string;
+  /** Client headers passed on upstream (protocol versions and features). */
+  forwardedHeaders(req: IncomingMessage): Record<string, string>;
+
+  /** A sentence for a 400 when the body is not a request of this protocol, or null. */
+  invalid(body: Json): string | null;
+  /** The client's own output cap, or null when it set none. */
+  requestedMaxTokens(body: Json): number | null;
+  /** Sets the output cap sent upstream (in the field the client used, if any). */
+  setMaxTokens(body: Json, n: number): void;
+  /**
+   * For a streamed request: asks the upstream to report usage in the stream
+   * if the protocol needs asking, and returns whether the client itself asked
+   * (otherwise the usage Keygate asked for is not passed on).
+   */
+  askForStreamUsage(body: Json): boolean;
+
+  /** Usage from a complete (non-streamed) answer, or null when it has none. */
+  usageFromBody(json: Json): Usage | null;
+  /**
+   * Reads one stream event's JSON into `reading`; returns false to drop the
+   * event (the usage-only event Keygate asked for on the client's behalf).
+   */
+  readStreamEvent(json: Json, reading: StreamReading, clientWantsUsage: boolean): boolean;
+  /** Writes the public model name over the upstream's, in a body or a stream event; false if the JSON names none. */
+  renameModel(json: Json, publicModel: string): boolean;
+
+  /** The protocol's error body. */
+  errorBody(status: number, code: GatewayErrorCode, message: string): unknown;
+  /** The demo model's answer: a JSON body, or a stream's events (each a complete SSE event). */
+  echo(answer: EchoAnswer, stream: boolean, wantsUsage: boolean): { json: unknown } | { events: string[] };
+}
+
+/** One SSE event, as written on the wire. */
+export function sseEvent(data: unknown, event?: string): string {
+  return `${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`;
+}
+
+/** A positive whole number of tokens. */
+export function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v > 0;
+}

@@ -1,0 +1,87 @@
+import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
+import type { Json, ProtocolAdapter, StreamReading } from "@/lib/gateway/protocols/adapter";
+
+/**
+ * Reads an upstream's server-sent events as they pass through to the client:
+ * the protocol's adapter finds the usage and counts output deltas in each
+ * event (for a stream cut short, or an upstream that sends no usage), and
+ * may drop the usage event Keygate asked for on the client's behalf; the
+ * public model name is written over the upstream's. Framing (CRLF, several
+ * `data:` lines, comments, a last event without its blank line) is
+ * eventsource-parser's; events are written back in the canonical form.
+ */
+
+/** An upstream event larger than this (without a line break) ends the stream as broken, instead of growing the buffer. */
+const MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
+export class StreamMeter implements StreamReading {
+  usage: StreamReading["usage"] = { inputTokens: null, outputTokens: null };
+  deltas = 0;
+  firstTokenAt: number | null = null;
+  /** Set when the upstream's framing could not be read (an oversized event). */
+  broken = false;
+  private out = "";
+  private readonly decoder = new TextDecoder();
+  private readonly parser: EventSourceParser;
+
+  constructor(
+    private readonly adapter: ProtocolAdapter,
+    /** Forward the usage event (the client asked for it). */
+    private readonly clientWantsUsage: boolean,
+    /** The public model name, written over the upstream's name when they differ. */
+    private readonly publicModel: string,
+    private readonly upstreamModel: string,
+  ) {
+    this.parser = createParser({
+      onEvent: (event) => this.onEvent(event),
+      onComment: (comment) => {
+        this.out += `:${comment}\n\n`;
+      },
+      onRetry: (ms) => {
+        this.out += `retry: ${ms}\n\n`;
+      },
+      onError: (err) => {
+        if (err.type === "max-buffer-size-exceeded") this.broken = true;
+      },
+      maxBufferSize: MAX_EVENT_CHARS,
+    });
+  }
+
+  /** Takes a chunk of the upstream's bytes and returns what to send the client now. */
+  push(chunk: Uint8Array): string {
+    if (!this.broken) this.parser.feed(this.decoder.decode(chunk, { stream: true }));
+    return this.take();
+  }
+
+  /** What is left at the end of the stream (a last event that lacked its blank line). */
+  end(): string {
+    if (!this.broken) this.parser.feed(this.decoder.decode() + "\n\n");
+    return this.take();
+  }
+
+  private take(): string {
+    const out = this.out;
+    this.out = "";
+    return out;
+  }
+
+  private onEvent(event: EventSourceMessage): void {
+    let data = event.data;
+    if (data.startsWith("{")) {
+      let json: Json | null = null;
+      try {
+        json = JSON.parse(data) as Json;
+      } catch {
+        json = null;
+      }
+      if (json) {
+        if (!this.adapter.readStreamEvent(json, this, this.clientWantsUsage)) return;
+        if (this.publicModel !== this.upstreamModel && this.adapter.renameModel(json, this.publicModel)) data = JSON.stringify(json);
+      }
+    }
+    let text = event.event ? `event: ${event.event}\n` : "";
+    if (event.id !== undefined) text += `id: ${event.id}\n`;
+    for (const line of data.split("\n")) text += `data: ${line}\n`;
+    this.out += text + "\n";
+  }
+}
