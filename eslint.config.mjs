@@ -7,27 +7,56 @@ import nextTs from "eslint-config-next/typescript";
  * cannot erode one convenient import at a time. lib/import-boundaries.test.ts
  * checks that these rules still fire.
  */
+const NO_NEXT = {
+  regex: "^next(/.*)?$",
+  message: "lib/ must run without Next (the custom server and the tests import it in plain Node); keep Next-specific code under app/.",
+};
+const NO_APP = {
+  regex: "^(@/|(\\.\\./)+)(app|components)(/.*)?$",
+  message: "lib/ never imports app/ or components/: the imports run app → components → lib, never back.",
+};
+const NO_GATEWAY = {
+  regex: "^(@/|(\\.\\./)+)lib/gateway(/.*)?$",
+  message: "Domains never import the gateway: what both need (limits, caches, the catalogue, usage) lives below them, in lib/limits, lib/cache, lib/models, lib/subscriptions/cache, lib/usage.",
+};
+const NO_DOMAINS = {
+  regex: "^(@/|(\\.\\./)+)lib/(gateway|keys|billing|pools|subscriptions|models|auth|usage|api)(/.*)?$",
+  message: "Shared runtime state (lib/limits, lib/cache, lib/cluster) sits below the domains and never imports them.",
+};
+const restrict = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
+
+/** Files that hold the gateway's own code, and the front server that dispatches to it. */
+const GATEWAY_FILES = ["lib/gateway/**", "lib/http/front.ts"];
+const SHARED_STATE_FILES = ["lib/limits/**", "lib/cache/**", "lib/cluster/**"];
+// Tests beside the code may drive a route handler in process.
+const TESTS = ["lib/**/*.test.ts"];
+
 const importBoundaries = [
   {
     // Domain code runs in plain Node too: the custom server's hot path and the
     // tests import it without Next. next-auth is a library, not Next itself.
     files: ["lib/**/*.{ts,tsx}"],
-    // Tests beside the code may drive a route handler in process.
-    ignores: ["lib/**/*.test.ts"],
+    ignores: [...TESTS, ...GATEWAY_FILES, ...SHARED_STATE_FILES],
+    rules: restrict(NO_NEXT, NO_APP, NO_GATEWAY),
+  },
+  { files: GATEWAY_FILES, ignores: TESTS, rules: restrict(NO_NEXT, NO_APP) },
+  { files: SHARED_STATE_FILES, ignores: TESTS, rules: restrict(NO_NEXT, NO_APP, NO_DOMAINS) },
+  {
+    // lib/ has no import cycles (a module's dependencies load before it, in Next's bundles as in plain Node).
+    files: ["lib/**/*.ts", "server.ts"],
+    settings: { "import/ignore": ["node_modules"] },
+    rules: { "import/no-cycle": ["error", { ignoreExternal: true }] },
+  },
+  {
+    // One adapter per protocol (lib/gateway/protocols/) says what differs between them; nothing else branches on a protocol's name.
+    files: ["lib/**/*.{ts,tsx}", "app/**/*.{ts,tsx}", "components/**/*.{ts,tsx}", "server.ts"],
+    ignores: ["lib/gateway/protocols/**", ...TESTS],
     rules: {
-      "no-restricted-imports": [
+      "no-restricted-syntax": [
         "error",
         {
-          patterns: [
-            {
-              regex: "^next(/.*)?$",
-              message: "lib/ must run without Next (the custom server and the tests import it in plain Node); keep Next-specific code under app/.",
-            },
-            {
-              regex: "^(@/|(\\.\\./)+)(app|components)(/.*)?$",
-              message: "lib/ never imports app/ or components/: the imports run app → components → lib, never back.",
-            },
-          ],
+          selector: "BinaryExpression[operator=/^[!=]==?$/] > Literal[value=/^(openai|anthropic)$/]",
+          message: "Ask the protocol's adapter (lib/gateway/protocols/) or servedOn() (lib/models/catalogue.ts) instead of comparing with a protocol's name.",
         },
       ],
     },

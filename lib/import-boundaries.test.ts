@@ -12,12 +12,13 @@ const root = path.resolve(import.meta.dirname, "..");
 let eslint: ESLint;
 
 beforeAll(() => {
-  eslint = new ESLint({ cwd: root });
+  // import/no-cycle reads the files it follows from disk, so it is off for these in-memory probes (the last test checks it is on).
+  eslint = new ESLint({ cwd: root, overrideConfig: { rules: { "import/no-cycle": "off" } } });
 });
 
-async function restrictedImports(file: string, code: string): Promise<string[]> {
+async function restrictedImports(file: string, code: string, rule = "no-restricted-imports"): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
-  return result.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === rule).map((m) => m.message);
 }
 
 describe("import boundaries", () => {
@@ -45,5 +46,29 @@ describe("import boundaries", () => {
       "export const all = [keyNameSchema, signInSchema, apiFetch, formatUsd];",
     ].join("\n");
     expect(await restrictedImports(file, allowed)).toEqual([]);
+  }, 30_000);
+
+  it("forbids the domains from importing the gateway, and shared state from importing the domains", async () => {
+    const gatewayImport = 'import { handleGateway } from "@/lib/gateway/router";\nexport const h = handleGateway;\n';
+    for (const file of ["lib/billing/probe.ts", "lib/pools/probe.ts", "lib/subscriptions/probe.ts", "lib/keys/probe.ts", "lib/usage/probe.ts", "lib/limits/probe.ts"]) {
+      expect(await restrictedImports(file, gatewayImport), file).not.toEqual([]);
+    }
+    expect(await restrictedImports("lib/http/front-probe.ts", gatewayImport)).toEqual(expect.arrayContaining([expect.stringMatching(/never import the gateway/)]));
+    expect(await restrictedImports("lib/http/front.ts", gatewayImport)).toEqual([]);
+    expect(await restrictedImports("lib/gateway/probe.ts", 'import { admit } from "@/lib/gateway/admission";\nexport const a = admit;\n')).toEqual([]);
+    const domainImport = 'import { verifyKey } from "@/lib/keys/verify";\nexport const v = verifyKey;\n';
+    for (const file of ["lib/limits/probe.ts", "lib/cache/probe.ts", "lib/cluster/probe.ts"]) {
+      expect(await restrictedImports(file, domainImport), file).toEqual([expect.stringMatching(/below the domains/)]);
+    }
+    expect(await restrictedImports("lib/gateway/probe.ts", domainImport)).toEqual([]);
+  }, 30_000);
+
+  it("lets only the protocol adapters branch on a protocol's name, and checks lib/ for import cycles", async () => {
+    const branch = 'export const isOpenAi = (p: string) => p === "openai";\n';
+    expect(await restrictedImports("lib/gateway/probe.ts", branch, "no-restricted-syntax")).toHaveLength(1);
+    expect(await restrictedImports("app/probe.ts", 'export const f = (p: string) => p !== "anthropic";\n', "no-restricted-syntax")).toHaveLength(1);
+    expect(await restrictedImports("lib/gateway/protocols/probe.ts", branch, "no-restricted-syntax")).toEqual([]);
+    const config = await new ESLint({ cwd: root }).calculateConfigForFile(path.join(root, "lib/keys/service.ts"));
+    expect(config.rules["import/no-cycle"]?.[0]).toBe(2);
   }, 30_000);
 });

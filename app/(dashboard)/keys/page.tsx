@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { requireUser } from "@/app/(dashboard)/require-user";
 import { browsingOrigin } from "@/app/(dashboard)/browsing-origin";
 import { KeysPage } from "@/components/keys/keys-page";
-import { activeModels, DEMO_MODEL } from "@/lib/models/catalogue";
+import { activeModels, DEMO_MODEL, servedOn } from "@/lib/models/catalogue";
 
 export const metadata: Metadata = { title: "API Keys" };
 
@@ -20,7 +20,7 @@ export default async function Page() {
 async function snippetModel(): Promise<string> {
   try {
     const models = await activeModels();
-    return models.find((m) => m.provider === "keygate" || m.provider === "openai")?.model ?? DEMO_MODEL.model;
+    return models.find((m) => servedOn(m, "openai"))?.model ?? DEMO_MODEL.model;
   } catch (err) {
     console.error("keys page: could not read the model catalogue for the snippets", err);
     return DEMO_MODEL.model;

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { requireUser } from "@/app/(dashboard)/require-user";
 import { browsingOrigin } from "@/app/(dashboard)/browsing-origin";
 import { PoolsPage } from "@/components/pools/pools-page";
-import { activeModels, DEMO_MODEL } from "@/lib/models/catalogue";
+import { activeModels, DEMO_MODEL, servedOn } from "@/lib/models/catalogue";
 
 export const metadata: Metadata = { title: "Pools" };
 
@@ -21,7 +21,7 @@ export default async function Page() {
 async function chatCompletionModels(): Promise<string[]> {
   try {
     const models = await activeModels();
-    return models.filter((m) => m.provider === "keygate" || m.provider === "openai").map((m) => m.model);
+    return models.filter((m) => servedOn(m, "openai")).map((m) => m.model);
   } catch (err) {
     console.error("pools page: could not read the model catalogue for the snippets", err);
     return [DEMO_MODEL.model];

@@ -35,7 +35,7 @@ export class StreamMeter implements StreamReading {
     this.parser = createParser({
       onEvent: (event) => this.onEvent(event),
       onComment: (comment) => {
-        this.out += `:${comment}\n\n`;
+        this.out += `: ${comment}\n\n`;
       },
       onRetry: (ms) => {
         this.out += `retry: ${ms}\n\n`;
