@@ -11,8 +11,8 @@ import { logger } from "@/lib/ops/logger";
 /**
  * Keygate's one process: a node:http server that checks every raw request,
  * answers the gateway's hot path (/v1/*, POST /api/keys/verify) with plain
- * handlers, because Next's routing costs ~40x a plain handler (see the
- * README's benchmarks), and hands everything else to Next (pages, /api route
+ * handlers, because Next's routing costs ~40x a plain handler (see
+ * docs/benchmarks.md), and hands everything else to Next (pages, /api route
  * handlers). Run through tsx (scripts/start.mjs).
  * Shared state lives on globalThis: Next bundles its own copy of lib/.
  */

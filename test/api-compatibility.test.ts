@@ -7,7 +7,7 @@ import { createCreditKey, createManagementKey, FUTURE, FUTURE_ISO, insertSubscri
  * Every curl example of the CheapestInference API Keys documentation and the
  * ModelSwitch key management documentation, translated to in-process calls
  * with our key formats (sk_live_, mk_). Where an example's date has passed, a
- * future one stands in. Shapes follow the README's API compatibility table:
+ * future one stands in. Shapes follow the API compatibility table in docs/api.md:
  * the native envelope everywhere, except the ModelSwitch-only endpoints.
  */
 

@@ -7,8 +7,8 @@ import { SUBSCRIPTION_STATUSES } from "@/lib/subscriptions/schemas";
  * handlers, the dashboard's forms and the OpenAPI document. View types are
  * `z.infer` of these schemas, so the services, the client and the reference
  * cannot disagree. Both APIs' spellings are accepted where their endpoints
- * overlap (isActive/active, expiresAt/expires_at; see the README's API
- * compatibility table); unknown fields are refused, because silently
+ * overlap (isActive/active, expiresAt/expires_at; see the API
+ * compatibility table in docs/api.md); unknown fields are refused, because silently
  * accepting them invites mass assignment.
  */
 
