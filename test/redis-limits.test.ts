@@ -11,7 +11,7 @@ import { ADMISSION_DEFAULTS } from "./admission";
 
 /**
  * The Redis limits store against a real redis-server (a private one on its
- * own port): the memory store's promises (lib/gateway/limits.test.ts) hold
+ * own port): the memory store's promises (lib/limits/memory.test.ts) hold
  * when the figures live in Redis, under concurrent calls, and the store fails
  * closed when Redis goes away and recovers by itself when it comes back.
  * Every test uses its own users, keys and requests, so none sees another's

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { costMicros, MemoryFigures, WINDOW_MS, type Admission } from "@/lib/limits";
+import { MemoryFigures } from "@/lib/limits/memory";
+import { costMicros, WINDOW_MS, type Admission } from "@/lib/limits/store";
 import { ADMISSION_DEFAULTS } from "@/test/admission";
 
 /**
