@@ -5,7 +5,7 @@
  * (scripts/*.lua), and test/redis-limits.test.ts checks that both decide alike.
  */
 
-import { costMicros, rateState, WINDOW_MS, type Admission, type AdmitResult, type FlushedEntry, type HoldResult, type KeyLimits, type KeySnapshot, type LeaseResult, type LimitsStore, type RefusalReason, type Settlement } from "@/lib/limits/store";
+import { costMicros, rateState, tpmHold, WINDOW_MS, type Admission, type AdmitResult, type FlushedEntry, type HoldResult, type KeyLimits, type KeySnapshot, type LeaseResult, type LimitsStore, type RefusalReason, type Settlement } from "@/lib/limits/store";
 
 interface AccountFigures {
   balance: number;
@@ -109,7 +109,8 @@ export class MemoryFigures {
     if (a.rpmLimit !== null && key.requests.length >= a.rpmLimit) return refuse("rpm", rate.rpmResetMs);
 
     // The output tokens this request may produce: the client's max_tokens whole,
-    // or else the model's maximum lowered to what the money and tpm can pay for.
+    // or else the model's maximum lowered to what the money and the tpm window allow.
+    // Money counts the prompt's bound (promptTokens); the window, its estimate.
     const promptCost = costMicros(a.promptTokens, 0, a.inputMicrosPerMTok, a.outputMicrosPerMTok);
     let maxTokens = a.requestedMaxTokens ?? a.modelMaxTokens;
     let lowered = false;
@@ -122,17 +123,16 @@ export class MemoryFigures {
         }
       }
       if (a.tpmLimit !== null) {
-        const room = a.tpmLimit - key.tokenSum - a.promptTokens;
+        // Never below 1 for the window's sake: tpmHold's cap lets a request larger than the room run once the window is empty.
+        const room = a.tpmLimit - key.tokenSum - a.promptTokensEstimate;
         if (room < maxTokens && room >= 1) {
           maxTokens = room;
           lowered = true;
         }
       }
     }
-    if (a.tpmLimit !== null && key.tokenSum + a.promptTokens + Math.max(1, maxTokens) > a.tpmLimit) {
-      // An empty window cannot hold it either: waiting will not help, but the answer is still a rate limit.
-      return refuse("tpm", key.tokens.length ? rate.tpmResetMs : WINDOW_MS);
-    }
+    const tokens = a.tpmLimit === null ? 0 : tpmHold(a.promptTokensEstimate, maxTokens, a.tpmLimit);
+    if (a.tpmLimit !== null && key.tokenSum + tokens > a.tpmLimit) return refuse("tpm", rate.tpmResetMs);
     if (maxTokens < 1) return refuse(moneyReason, null);
     const micros = costMicros(a.promptTokens, maxTokens, a.inputMicrosPerMTok, a.outputMicrosPerMTok);
     if (micros > available) return refuse(moneyReason, null);
@@ -141,9 +141,9 @@ export class MemoryFigures {
     key.requests.push(a.now);
     let hold: TokenHold | null = null;
     if (a.tpmLimit !== null) {
-      hold = { at: a.now, tokens: a.promptTokens + maxTokens };
+      hold = { at: a.now, tokens };
       key.tokens.push(hold);
-      key.tokenSum += hold.tokens;
+      key.tokenSum += tokens;
     }
     account.reserved += micros;
     key.reserved += micros;

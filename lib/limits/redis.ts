@@ -153,6 +153,7 @@ export class RedisLimitsStore implements LimitsStore {
       orNone(a.tpmLimit),
       orNone(a.maxBudgetMicros),
       a.promptTokens,
+      a.promptTokensEstimate,
       a.inputMicrosPerMTok,
       a.outputMicrosPerMTok,
       orNone(a.requestedMaxTokens),

@@ -144,6 +144,19 @@ export function costMicros(inputTokens: number, outputTokens: number, inputMicro
   return Math.ceil((inputTokens * inputMicrosPerMTok + outputTokens * outputMicrosPerMTok) / 1_000_000);
 }
 
+/**
+ * The tokens an admission holds in its key's tpm window until it settles to
+ * the real count: an estimate (the prompt's, plus the output cap; at least one
+ * output token), never more than the whole limit. A rate limit is not money,
+ * so the window never holds the prompt's byte bound; and a request estimated
+ * above the whole limit still runs, alone in an otherwise empty window,
+ * instead of being refused forever. Admitted iff tokens in the window + this
+ * hold ≤ tpmLimit. scripts/admit.lua computes the same.
+ */
+export function tpmHold(promptTokensEstimate: number, maxTokens: number, tpmLimit: number): number {
+  return Math.min(promptTokensEstimate + Math.max(1, maxTokens), tpmLimit);
+}
+
 /** A key's window as both stores count it: admissions and token holds in the last WINDOW_MS. */
 export interface WindowFigures {
   requests: number;

@@ -1,14 +1,16 @@
 -- Admission: checks rpm, tpm, the key's budget and the account's balance, and reserves all of them, or nothing.
 -- The same rules as MemoryFigures.admit (memory.ts).
--- ARGV: revision, requestId, userId, keyId, ttlMs, rpm, tpm, maxBudget (-1: none), promptTokens, inMicros, outMicros, requestedMax (-1: none), modelMax,
--- then (requestId, cost, tokens) triples: earlier requests' settlements, applied first (they ride along instead of costing a round trip each).
-for i = 14, #ARGV, 3 do finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])) end
+-- ARGV: revision, requestId, userId, keyId, ttlMs, rpm, tpm, maxBudget (-1: none), promptTokens, promptTokensEstimate, inMicros, outMicros,
+-- requestedMax (-1: none), modelMax, then (requestId, cost, tokens) triples: earlier requests' settlements, applied first (they ride along
+-- instead of costing a round trip each).
+for i = 15, #ARGV, 3 do finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])) end
 local rev = tonumber(ARGV[1])
 local current = num(redis.call('GET', 'kg:rev'))
 if current ~= rev then return {'stale', current} end
 local rid, user, keyId = ARGV[2], ARGV[3], ARGV[4]
 local ttl, rpm, tpm, budget = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local prompt, inP, outP, requested, modelMax = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local prompt, estimate = tonumber(ARGV[9]), tonumber(ARGV[10])
+local inP, outP, requested, modelMax = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local akey, kkey = 'kg:a:' .. user, 'kg:k:' .. keyId
 local a = redis.call('HMGET', akey, 'balance', 'unflushed', 'reserved')
 local k = redis.call('HMGET', kkey, 'spent', 'unflushed', 'reserved')
@@ -26,6 +28,7 @@ local function refuse(reason, retry)
   return {'refuse', reason, retry, avail, rc, ro, tsum, tc, to, now}
 end
 if rpm >= 0 and rc >= rpm then return refuse('rpm', ro + WINDOW_MS - now) end
+-- Money counts the prompt's bound (prompt); the tpm window, its estimate.
 local function cost(i, o) return math.ceil((i * inP + o * outP) / 1000000) end
 local promptCost = cost(prompt, 0)
 local maxTokens = modelMax
@@ -40,25 +43,26 @@ if requested < 0 then
     end
   end
   if tpm >= 0 then
-    local room = tpm - tsum - prompt
+    -- Never below 1 for the window's sake: the hold's cap below lets a request larger than the room run once the window is empty.
+    local room = tpm - tsum - estimate
     if room < maxTokens and room >= 1 then
       maxTokens = room
       lowered = 1
     end
   end
 end
-if tpm >= 0 and tsum + prompt + math.max(1, maxTokens) > tpm then
-  if tc > 0 then return refuse('tpm', to + WINDOW_MS - now) end
-  return refuse('tpm', WINDOW_MS)
+-- The window holds the estimate, never more than the whole limit (tpmHold in store.ts).
+local held = 0
+if tpm >= 0 then
+  held = math.min(estimate + math.max(1, maxTokens), tpm)
+  if tsum + held > tpm then return refuse('tpm', to + WINDOW_MS - now) end
 end
 if maxTokens < 1 then return refuse(moneyReason, -1) end
 local micros = cost(prompt, maxTokens)
 if micros > avail then return refuse(moneyReason, -1) end
 redis.call('ZADD', kkey .. ':rpm', now, rid)
 redis.call('PEXPIRE', kkey .. ':rpm', WINDOW_MS * 2)
-local held = 0
 if tpm >= 0 then
-  held = prompt + maxTokens
   redis.call('ZADD', kkey .. ':tpm', now, rid)
   redis.call('HSET', kkey .. ':tpmv', rid, held)
   redis.call('PEXPIRE', kkey .. ':tpm', WINDOW_MS * 2)
