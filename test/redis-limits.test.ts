@@ -265,6 +265,17 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       expect(await store.admit(await admission(who, open))).toMatchObject({ ok: true, lowered: true, maxTokens: 40, rate: { tpmRemaining: 0 } });
       expect(await store.admit(await admission(await seeded(1e12), { ...open, promptTokensEstimate: 100 }))).toMatchObject({ ok: true, lowered: false, maxTokens: 1000, rate: { tpmRemaining: 0 } });
     });
+
+    it("forgets the holds of a key idle past its window sets' expiry (the token sum does not keep them forever)", async () => {
+      const who = await seeded(1e12);
+      expect(await store.admit(await admission(who, big))).toMatchObject({ ok: true, rate: { tpmRemaining: 54 } });
+      // What two idle windows do (the sets' PEXPIRE), without waiting two minutes: the holds expire untrimmed.
+      const sets = [`kg:k:${who.keyId}:tpm`, `kg:k:${who.keyId}:tpmv`];
+      for (const k of sets) await redisForTests().pexpire(k, 1);
+      await vi.waitFor(async () => expect(await redisForTests().exists(...sets)).toBe(0), { timeout: 5_000, interval: 10 });
+      expect((await store.peek(who.userId, who.keyId, tpmOnly, Date.now()))?.rate.tpmRemaining).toBe(100);
+      expect(await store.admit(await admission(who, big))).toMatchObject({ ok: true, rate: { tpmRemaining: 54 } });
+    });
   });
 
   describe("settlement and flushing", () => {

@@ -14,6 +14,12 @@ local function trim(kkey, now, tpm)
   local cutoff = now - WINDOW_MS
   redis.call('ZREMRANGEBYSCORE', kkey .. ':rpm', '-inf', cutoff)
   if tpm < 0 then return 0 end
+  if redis.call('EXISTS', kkey .. ':tpm') == 0 then
+    -- No hold in the window. Also when the sets expired (two idle windows after the last admission) before any
+    -- call trimmed them: their tokens went with them, so the sum must not keep them forever.
+    if num(redis.call('HGET', kkey, 'tsum')) ~= 0 then redis.call('HSET', kkey, 'tsum', 0) end
+    return 0
+  end
   local old = redis.call('ZRANGEBYSCORE', kkey .. ':tpm', '-inf', cutoff)
   local removed = 0
   local i = 1
