@@ -267,7 +267,7 @@ export class MemoryFigures {
 /** The store for one process: the figures above, behind the (asynchronous) store interface. */
 export class MemoryLimitsStore implements LimitsStore {
   readonly shared = false;
-  readonly figures = new MemoryFigures();
+  private readonly figures = new MemoryFigures();
 
   async accountGeneration(userId: string) {
     return this.figures.accountGeneration(userId);
