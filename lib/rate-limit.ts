@@ -14,7 +14,7 @@ import { TooManyRequestsError } from "@/lib/http/errors";
  * insurance limiter, same points and duration). These limits protect
  * against password guessing, not money: falling back to a per-process limit
  * beats locking everyone out of sign-in. (The gateway's limits, which guard
- * money, fail closed instead: lib/gateway/redis-limits.ts.)
+ * money, fail closed instead: lib/limits/redis.ts.)
  */
 
 interface LimitSpec {

@@ -1,4 +1,4 @@
-import type { Admission } from "@/lib/limits";
+import type { Admission } from "@/lib/limits/store";
 
 /** An ordinary admission's numbers, shared by the memory and the Redis store's tests: no limits, a 100-token prompt and max_tokens at $1/M each way. */
 export const ADMISSION_DEFAULTS: Omit<Admission, "revision" | "requestId" | "userId" | "keyId" | "now"> = {

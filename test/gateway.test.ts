@@ -343,17 +343,57 @@ describe("rate limits", () => {
     expect(Number(second.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThan(5000);
   });
 
-  it("holds the worst case against tpmLimit and settles it to the real count", async () => {
-    // The prompt bound is the body's bytes (~70) plus max_tokens 50: about 120 tokens held per request.
+  it("holds an estimate against tpmLimit and settles it to the real count", async () => {
+    // Each request holds about its prompt's tokens plus max_tokens 100 (over 100 of the 300), never the body's bytes.
     const { openai } = await userWithKey(10, { tpm: 300 });
     // Slow answers, so no request of the burst settles (and frees its hold) before the others are decided.
     up.options.latencyMs = 200;
-    const burst = await Promise.all(Array.from({ length: 5 }, () => status(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 50 }))));
+    const burst = await Promise.all(Array.from({ length: 5 }, () => status(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 100 }))));
     expect(burst.filter((s) => s === 200).length).toBeLessThanOrEqual(2);
     expect(burst.filter((s) => s === 429).length).toBeGreaterThanOrEqual(3);
     // Settled to the real counts (a few tokens each), the window has room again.
     up.options.latencyMs = 0;
-    expect(await status(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 50 }))).toBe(200);
+    expect(await status(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 100 }))).toBe(200);
+  });
+
+  it("a key with tpmLimit 100 serves a request that really uses 46 tokens although its body's byte bound is several times 100", async () => {
+    const { user, openai } = await userWithKey(10, { tpm: 100 });
+    up.options.outputTokens = 20;
+    // 103 bytes of text: 26 prompt tokens by the upstream's count, 46 with max_tokens 20. A tool's schema makes the
+    // body several hundred bytes: the bound that money holds, which alone would be over the limit, forever.
+    const messages = [{ role: "user" as const, content: "Say hello in a few words. ".repeat(4).trim() }];
+    const tools = [
+      {
+        type: "function" as const,
+        function: {
+          name: "lookup_weather",
+          description: "Looks up the current weather for a city, with the temperature in degrees Celsius and a one-line summary.",
+          parameters: { type: "object", properties: { city: { type: "string", description: "The city's name, in English." }, country: { type: "string", description: "ISO 3166 code." } }, required: ["city"] },
+        },
+      },
+    ];
+    expect(Buffer.byteLength(JSON.stringify({ model: "gpt-test", messages, tools, max_tokens: 20 }))).toBeGreaterThan(400);
+    const { data, response } = await openai.chat.completions.create({ model: "gpt-test", messages, tools, max_tokens: 20 }).withResponse();
+    expect(response.status).toBe(200);
+    expect(data.usage).toMatchObject({ prompt_tokens: 26, completion_tokens: 20, total_tokens: 46 });
+    expect(up.requests[0].body.max_tokens).toBe(20);
+    expect((await usageOf(user))[0]).toMatchObject({ inputTokens: 26, outputTokens: 20 });
+
+    // The window now holds the real 46, not the estimate: a request that cannot fit in the 54 left is told so, and waits.
+    const wait = await openai.chat.completions.create({ model: "gpt-test", messages, max_tokens: 60 }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(wait).toBeInstanceOf(OpenAI.APIError);
+    const refused = wait as InstanceType<typeof OpenAI.APIError>;
+    expect(refused.status).toBe(429);
+    expect(refused.headers?.get("x-ratelimit-limit-tokens")).toBe("100");
+    expect(refused.headers?.get("x-ratelimit-remaining-tokens")).toBe("54");
+    expect(Number(refused.headers?.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // One that fits in them is served.
+    const small = await openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 5 }).withResponse();
+    expect(Number(small.response.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThan(54);
+    expect(up.requests).toHaveLength(2);
   });
 });
 

@@ -11,7 +11,7 @@ import { ADMISSION_DEFAULTS } from "./admission";
 
 /**
  * The Redis limits store against a real redis-server (a private one on its
- * own port): the memory store's promises (lib/gateway/limits.test.ts) hold
+ * own port): the memory store's promises (lib/limits/memory.test.ts) hold
  * when the figures live in Redis, under concurrent calls, and the store fails
  * closed when Redis goes away and recovers by itself when it comes back.
  * Every test uses its own users, keys and requests, so none sees another's
@@ -212,15 +212,69 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       }
     });
 
-    it("holds the tpm worst case at admission and frees the unused part when settled to the real count", async () => {
+  });
+
+  describe("tpm: an estimate is held, never more than the limit, then settled to the real count (as in memory)", () => {
+    // A prompt of 300 bytes (the money's bound) that is about 26 tokens (the window's estimate), with max_tokens 20.
+    const big = { tpmLimit: 100, promptTokens: 300, promptTokensEstimate: 26, requestedMaxTokens: 20 };
+    const tpmOnly = { rpmLimit: null, tpmLimit: 100, maxBudgetMicros: null };
+
+    it("a key with tpmLimit 100 admits a request whose estimate fits although its byte bound does not", async () => {
       const who = await seeded(1e12);
-      const first = await admission(who, { tpmLimit: 500, promptTokens: 100, requestedMaxTokens: 200 });
-      expect(await store.admit(first)).toMatchObject({ ok: true, rate: { tpmRemaining: 200 } });
-      const refused = await store.admit(await admission(who, { tpmLimit: 500, promptTokens: 100, requestedMaxTokens: 200 }));
-      expect(refused).toMatchObject({ ok: false, reason: "tpm" });
-      expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
-      await store.settle(first.requestId, { costMicros: 10, tokens: 120 });
-      expect(await store.admit(await admission(who, { tpmLimit: 500, promptTokens: 100, requestedMaxTokens: 200 }))).toMatchObject({ ok: true, rate: { tpmRemaining: 80 } });
+      expect(await store.admit(await admission(who, big))).toMatchObject({ ok: true, maxTokens: 20, reservedMicros: costMicros(300, 20, 1_000_000, 1_000_000), rate: { tpmLimit: 100, tpmRemaining: 54 } });
+    });
+
+    it("a request estimated above the whole tpmLimit runs in an empty window and waits otherwise", async () => {
+      const who = await seeded(1e12);
+      const huge = { tpmLimit: 100, promptTokens: 800, promptTokensEstimate: 200, requestedMaxTokens: 50 };
+      const first = await admission(who, huge);
+      expect(await store.admit(first)).toMatchObject({ ok: true, maxTokens: 50, rate: { tpmRemaining: 0 } });
+      const waits = await store.admit(await admission(who, big));
+      expect(waits).toMatchObject({ ok: false, reason: "tpm" });
+      const retry = (waits as { retryAfterMs: number }).retryAfterMs;
+      expect(retry).toBeGreaterThan(0);
+      expect(retry).toBeLessThanOrEqual(60_000);
+      await store.settle(first.requestId, { costMicros: 0, tokens: 230 });
+      expect(await store.admit(await admission(who, huge))).toMatchObject({ ok: false, reason: "tpm" });
+    });
+
+    it("settle replaces the estimate with the real count", async () => {
+      const who = await seeded(1e12);
+      const first = await admission(who, big);
+      expect(await store.admit(first)).toMatchObject({ ok: true, rate: { tpmRemaining: 54 } });
+      await store.settle(first.requestId, { costMicros: 10, tokens: 30 });
+      expect((await store.peek(who.userId, who.keyId, tpmOnly, Date.now()))?.rate.tpmRemaining).toBe(70);
+      // A real count above the estimate is counted whole: the window waits for it.
+      const second = await admission(who, big);
+      expect(await store.admit(second)).toMatchObject({ ok: true, rate: { tpmRemaining: 70 - 46 } });
+      await store.settle(second.requestId, { costMicros: 10, tokens: 90 });
+      expect((await store.peek(who.userId, who.keyId, tpmOnly, Date.now()))?.rate.tpmRemaining).toBe(0);
+      expect(await store.admit(await admission(who, big))).toMatchObject({ ok: false, reason: "tpm" });
+      // Released (nothing generated), a hold counts nothing.
+      const other = await seeded(1e12);
+      const released = await admission(other, big);
+      expect(await store.admit(released)).toMatchObject({ ok: true });
+      await store.release(released.requestId);
+      expect((await store.peek(other.userId, other.keyId, tpmOnly, Date.now()))?.rate.tpmRemaining).toBe(100);
+    });
+
+    it("lowers a missing max_tokens to the window's room after the estimate (not the bound), like the memory store", async () => {
+      const who = await seeded(1e12);
+      const open = { tpmLimit: 100, promptTokens: 300, promptTokensEstimate: 20, requestedMaxTokens: null, modelMaxTokens: 1000 };
+      expect(await store.admit(await admission(who, { ...open, promptTokensEstimate: 10, requestedMaxTokens: 30 }))).toMatchObject({ ok: true, rate: { tpmRemaining: 60 } });
+      expect(await store.admit(await admission(who, open))).toMatchObject({ ok: true, lowered: true, maxTokens: 40, rate: { tpmRemaining: 0 } });
+      expect(await store.admit(await admission(await seeded(1e12), { ...open, promptTokensEstimate: 100 }))).toMatchObject({ ok: true, lowered: false, maxTokens: 1000, rate: { tpmRemaining: 0 } });
+    });
+
+    it("forgets the holds of a key idle past its window sets' expiry (the token sum does not keep them forever)", async () => {
+      const who = await seeded(1e12);
+      expect(await store.admit(await admission(who, big))).toMatchObject({ ok: true, rate: { tpmRemaining: 54 } });
+      // What two idle windows do (the sets' PEXPIRE), without waiting two minutes: the holds expire untrimmed.
+      const sets = [`kg:k:${who.keyId}:tpm`, `kg:k:${who.keyId}:tpmv`];
+      for (const k of sets) await redisForTests().pexpire(k, 1);
+      await vi.waitFor(async () => expect(await redisForTests().exists(...sets)).toBe(0), { timeout: 5_000, interval: 10 });
+      expect((await store.peek(who.userId, who.keyId, tpmOnly, Date.now()))?.rate.tpmRemaining).toBe(100);
+      expect(await store.admit(await admission(who, big))).toMatchObject({ ok: true, rate: { tpmRemaining: 54 } });
     });
   });
 
@@ -417,15 +471,15 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
   });
 
   describe("equivalence with the memory store", () => {
-    it("decides every admission of a random sequence of admits, settlements, releases and flushes as the memory store does (property)", async () => {
+    it("decides every admission of a random sequence of admits, settlements, releases and flushes as the memory store does, tpm included (property)", async () => {
       const op = fc.oneof(
-        fc.record({ kind: fc.constant("admit" as const), prompt: fc.integer({ min: 1, max: 500 }), max: fc.option(fc.integer({ min: 1, max: 500 })) }),
-        fc.record({ kind: fc.constant("settle" as const), pick: fc.nat(), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
+        fc.record({ kind: fc.constant("admit" as const), prompt: fc.integer({ min: 1, max: 500 }), estimateShare: fc.double({ min: 0, max: 1, noNaN: true }), max: fc.option(fc.integer({ min: 1, max: 500 })) }),
+        fc.record({ kind: fc.constant("settle" as const), pick: fc.nat(), fraction: fc.double({ min: 0, max: 1, noNaN: true }), tokens: fc.integer({ min: 0, max: 1_500 }) }),
         fc.record({ kind: fc.constant("release" as const), pick: fc.nat() }),
         fc.record({ kind: fc.constant("flush" as const) }),
       );
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 5_000 }), fc.array(op, { maxLength: 40 }), async (balance, budget, spent, ops) => {
+        fc.asyncProperty(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 5_000 }), fc.option(fc.integer({ min: 1, max: 2_000 })), fc.array(op, { maxLength: 40 }), async (balance, budget, spent, tpmLimit, ops) => {
           const memory = new MemoryLimitsStore();
           // Its own store: a backlog left by one run must not blur the next run's counterexample.
           const redisStore = new RedisLimitsStore();
@@ -439,10 +493,16 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
           let flushed = 0;
           for (const o of ops) {
             if (o.kind === "admit") {
-              const a = await admission({ userId, keyId }, { promptTokens: o.prompt, requestedMaxTokens: o.max, maxBudgetMicros: budget, inputMicrosPerMTok: 50_000_000, outputMicrosPerMTok: 50_000_000 });
+              const promptTokensEstimate = Math.max(1, Math.floor(o.prompt * o.estimateShare));
+              const a = await admission({ userId, keyId }, { promptTokens: o.prompt, promptTokensEstimate, requestedMaxTokens: o.max, tpmLimit, maxBudgetMicros: budget, inputMicrosPerMTok: 50_000_000, outputMicrosPerMTok: 50_000_000 });
               const [m, r] = [await memory.admit(a), await redisStore.admit(a)];
-              // Rate state aside (Redis keeps its own clock), the decision and what it took must match.
-              const decision = (x: AdmitResult) => (x.ok ? { ok: true, maxTokens: x.maxTokens, lowered: x.lowered, reservedMicros: x.reservedMicros } : x.reason === "stale" || x.reason === "unseeded" ? x : { ok: false, reason: x.reason, availableMicros: x.availableMicros });
+              // Times aside (Redis keeps its own clock), the decision, what it took and the tokens left must match.
+              const decision = (x: AdmitResult) =>
+                x.ok
+                  ? { ok: true, maxTokens: x.maxTokens, lowered: x.lowered, reservedMicros: x.reservedMicros, tpmRemaining: x.rate.tpmRemaining }
+                  : x.reason === "stale" || x.reason === "unseeded"
+                    ? x
+                    : { ok: false, reason: x.reason, availableMicros: x.availableMicros, tpmRemaining: x.rate.tpmRemaining };
               expect(decision(r)).toEqual(decision(m));
               if (r.ok) open.push({ id: a.requestId, micros: r.reservedMicros });
             } else if (o.kind === "flush") {
@@ -453,7 +513,7 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
               const [r] = open.splice(o.pick % open.length, 1);
               if (o.kind === "settle") {
                 const cost = Math.floor(r.micros * o.fraction);
-                for (const s of [memory, redisStore]) await s.settle(r.id, { costMicros: cost, tokens: 0 });
+                for (const s of [memory, redisStore]) await s.settle(r.id, { costMicros: cost, tokens: o.tokens });
                 settled += cost;
               } else for (const s of [memory, redisStore]) await s.release(r.id);
             }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { costMicros, MemoryFigures, WINDOW_MS, type Admission } from "@/lib/limits";
+import { MemoryFigures } from "@/lib/limits/memory";
+import { costMicros, WINDOW_MS, type Admission } from "@/lib/limits/store";
 import { ADMISSION_DEFAULTS } from "@/test/admission";
 
 /**
@@ -77,7 +78,7 @@ describe("money: reservations can never overdraw", () => {
 
   it("keeps reserved + settled within the balance and the budget under any mix of admissions, settlements and releases (property)", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("admit" as const), prompt: fc.integer({ min: 1, max: 500 }), max: fc.option(fc.integer({ min: 1, max: 500 })) }),
+      fc.record({ kind: fc.constant("admit" as const), prompt: fc.integer({ min: 1, max: 500 }), estimateShare: fc.double({ min: 0, max: 1, noNaN: true }), max: fc.option(fc.integer({ min: 1, max: 500 })) }),
       fc.record({ kind: fc.constant("settle" as const), pick: fc.nat(), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
       fc.record({ kind: fc.constant("release" as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant("flush" as const) }),
@@ -90,7 +91,9 @@ describe("money: reservations can never overdraw", () => {
         let flushed = 0;
         for (const o of ops) {
           if (o.kind === "admit") {
-            const a = admission({ promptTokens: o.prompt, requestedMaxTokens: o.max, maxBudgetMicros: budget, inputMicrosPerMTok: 50_000_000, outputMicrosPerMTok: 50_000_000 });
+            // The estimate never changes what money holds: the bound does.
+            const promptTokensEstimate = Math.max(1, Math.floor(o.prompt * o.estimateShare));
+            const a = admission({ promptTokens: o.prompt, promptTokensEstimate, requestedMaxTokens: o.max, maxBudgetMicros: budget, inputMicrosPerMTok: 50_000_000, outputMicrosPerMTok: 50_000_000 });
             const r = s.admit(a);
             if (r.ok) open.push({ id: a.requestId, micros: r.reservedMicros });
           } else if (o.kind === "flush") {
@@ -130,13 +133,118 @@ describe("money: reservations can never overdraw", () => {
   });
 });
 
-describe("tpm: the worst case is held, then settled to the real count", () => {
-  it("refuses what would pass the tpm limit, and frees the unused part at settlement", () => {
+describe("tpm: an estimate is held, never more than the limit, then settled to the real count", () => {
+  // A prompt of 300 bytes (the money's bound) that is about 26 tokens (the window's estimate), with max_tokens 20.
+  const big = { tpmLimit: 100, promptTokens: 300, promptTokensEstimate: 26, requestedMaxTokens: 20 };
+
+  it("a key with tpmLimit 100 admits a request whose estimate fits although its byte bound does not", () => {
     const s = store(1e12);
-    const first = admission({ tpmLimit: 500, promptTokens: 100, requestedMaxTokens: 200 });
+    const r = s.admit(admission(big));
+    expect(r).toMatchObject({ ok: true, maxTokens: 20, rate: { tpmLimit: 100, tpmRemaining: 100 - 46 } });
+    // Money still holds the safe bound.
+    expect(r).toMatchObject({ reservedMicros: costMicros(300, 20, 1_000_000, 1_000_000) });
+  });
+
+  it("refuses what would pass the limit, and frees the unused part at settlement", () => {
+    const s = store(1e12);
+    const tpm = { tpmLimit: 500, promptTokens: 400, promptTokensEstimate: 100, requestedMaxTokens: 200 };
+    const first = admission(tpm);
     expect(s.admit(first)).toMatchObject({ ok: true, rate: { tpmRemaining: 200 } });
-    expect(s.admit(admission({ tpmLimit: 500, promptTokens: 100, requestedMaxTokens: 200 }))).toMatchObject({ ok: false, reason: "tpm" });
+    expect(s.admit(admission(tpm))).toMatchObject({ ok: false, reason: "tpm", retryAfterMs: WINDOW_MS });
     s.settle(first.requestId, { costMicros: 10, tokens: 120 });
-    expect(s.admit(admission({ tpmLimit: 500, promptTokens: 100, requestedMaxTokens: 200 })).ok).toBe(true);
+    expect(s.admit(admission(tpm))).toMatchObject({ ok: true, rate: { tpmRemaining: 80 } });
+  });
+
+  it("a request estimated above the whole tpmLimit runs in an empty window and waits otherwise", () => {
+    const s = store(1e12);
+    const t0 = 1_000_000;
+    const huge = { tpmLimit: 100, promptTokens: 800, promptTokensEstimate: 200, requestedMaxTokens: 50 };
+    const first = admission({ ...huge, now: t0 });
+    // Alone in the window it runs, holding the whole limit (not refused forever).
+    expect(s.admit(first)).toMatchObject({ ok: true, maxTokens: 50, rate: { tpmRemaining: 0 } });
+    // Not beside anything else: even one more token waits for the window.
+    expect(s.admit(admission({ ...big, now: t0 + 1_000 }))).toMatchObject({ ok: false, reason: "tpm", retryAfterMs: WINDOW_MS - 1_000 });
+    s.settle(first.requestId, { costMicros: 0, tokens: 230 });
+    expect(s.admit(admission({ ...huge, now: t0 + 2_000 }))).toMatchObject({ ok: false, reason: "tpm", retryAfterMs: WINDOW_MS - 2_000 });
+    // Once its real count left the window, the next one runs.
+    expect(s.admit(admission({ ...huge, now: t0 + WINDOW_MS }))).toMatchObject({ ok: true, rate: { tpmRemaining: 0 } });
+  });
+
+  it("settle replaces the estimate with the real count", () => {
+    const s = store(1e12);
+    const limits = { rpmLimit: null, tpmLimit: 100, maxBudgetMicros: null };
+    const first = admission(big);
+    expect(s.admit(first)).toMatchObject({ ok: true, rate: { tpmRemaining: 54 } });
+    s.settle(first.requestId, { costMicros: 10, tokens: 30 });
+    expect(s.peek("u", "k", limits, 1_000_000)?.rate.tpmRemaining).toBe(70);
+    // A real count above the estimate is counted whole: the window waits for it.
+    const second = admission(big);
+    expect(s.admit(second)).toMatchObject({ ok: true, rate: { tpmRemaining: 70 - 46 } });
+    s.settle(second.requestId, { costMicros: 10, tokens: 90 });
+    expect(s.peek("u", "k", limits, 1_000_000)?.rate.tpmRemaining).toBe(0);
+    expect(s.admit(admission(big))).toMatchObject({ ok: false, reason: "tpm" });
+    // Released (nothing generated), a hold counts nothing.
+    const s2 = store(1e12);
+    const released = admission(big);
+    expect(s2.admit(released).ok).toBe(true);
+    s2.release(released.requestId);
+    expect(s2.peek("u", "k", limits, 1_000_000)?.rate.tpmRemaining).toBe(100);
+  });
+
+  it("lowers a missing max_tokens to the window's room after the estimate (not the bound), and never below 1 for the window", () => {
+    const s = store(1e12);
+    const open = { tpmLimit: 100, promptTokens: 300, promptTokensEstimate: 20, requestedMaxTokens: null, modelMaxTokens: 1000 };
+    expect(s.admit(admission({ ...open, promptTokensEstimate: 10, requestedMaxTokens: 30 }))).toMatchObject({ ok: true, rate: { tpmRemaining: 60 } });
+    expect(s.admit(admission(open))).toMatchObject({ ok: true, lowered: true, maxTokens: 100 - 40 - 20, rate: { tpmRemaining: 0 } });
+    // No room at all: not lowered to nothing, but refused until the window has room.
+    expect(s.admit(admission(open))).toMatchObject({ ok: false, reason: "tpm" });
+    // An estimate that fills the whole limit: not lowered for the window; it runs alone in an empty one.
+    expect(store(1e12).admit(admission({ ...open, promptTokensEstimate: 100 }))).toMatchObject({ ok: true, lowered: false, maxTokens: 1000, rate: { tpmRemaining: 0 } });
+  });
+
+  it("decides every admission by the estimate: admitted iff the window's tokens plus min(estimate + max_tokens, tpmLimit) fit, so an empty window always admits (property)", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("admit" as const), prompt: fc.integer({ min: 1, max: 500 }), estimateShare: fc.double({ min: 0, max: 1, noNaN: true }), max: fc.option(fc.integer({ min: 1, max: 300 })) }),
+      fc.record({ kind: fc.constant("settle" as const), pick: fc.nat(), tokens: fc.integer({ min: 0, max: 400 }) }),
+      fc.record({ kind: fc.constant("release" as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000 }), fc.array(op, { maxLength: 60 }), (tpmLimit, ops) => {
+        const s = store(1e12);
+        // The window as the key should count it (every call at one instant: nothing leaves it).
+        const held = new Map<string, number>();
+        const sum = () => [...held.values()].reduce((n, t) => n + t, 0);
+        const open: string[] = [];
+        for (const o of ops) {
+          if (o.kind === "admit") {
+            const a = admission({ tpmLimit, promptTokens: o.prompt, promptTokensEstimate: Math.max(1, Math.floor(o.prompt * o.estimateShare)), requestedMaxTokens: o.max, modelMaxTokens: 300 });
+            const before = sum();
+            const r = s.admit(a);
+            if (r.ok) {
+              const hold = Math.min(a.promptTokensEstimate + r.maxTokens, tpmLimit);
+              expect(before + hold).toBeLessThanOrEqual(tpmLimit);
+              held.set(a.requestId, hold);
+              open.push(a.requestId);
+            } else {
+              expect(r).toMatchObject({ reason: "tpm" });
+              expect(before).toBeGreaterThan(0);
+              const room = tpmLimit - before - a.promptTokensEstimate;
+              const maxTokens = o.max ?? (room >= 1 && room < 300 ? room : 300);
+              expect(before + Math.min(a.promptTokensEstimate + maxTokens, tpmLimit)).toBeGreaterThan(tpmLimit);
+            }
+          } else if (open.length) {
+            const [id] = open.splice(o.pick % open.length, 1);
+            if (o.kind === "settle") {
+              s.settle(id, { costMicros: 0, tokens: o.tokens });
+              held.set(id, o.tokens);
+            } else {
+              s.release(id);
+              held.delete(id);
+            }
+          }
+          expect(s.peek("u", "k", { rpmLimit: null, tpmLimit, maxBudgetMicros: null }, 1_000_000)?.rate.tpmRemaining).toBe(Math.max(0, tpmLimit - sum()));
+        }
+      }),
+    );
   });
 });

@@ -1,0 +1,348 @@
+/**
+ * The limits store for one process: each operation is one synchronous step
+ * with no await inside, which JavaScript runs without interleaving. It is also
+ * the reference for the rules: redis.ts runs the same ones in Lua
+ * (scripts/*.lua), and test/redis-limits.test.ts checks that both decide alike.
+ */
+
+import { costMicros, rateState, tpmHold, WINDOW_MS, type Admission, type AdmitResult, type FlushedEntry, type HoldResult, type KeyLimits, type KeySnapshot, type LeaseResult, type LimitsStore, type RefusalReason, type Settlement } from "@/lib/limits/store";
+
+interface AccountFigures {
+  balance: number;
+  unflushed: number;
+  reserved: number;
+}
+
+interface KeyFigures {
+  spent: number;
+  unflushed: number;
+  reserved: number;
+  /** Admission times in the last WINDOW_MS, oldest first. */
+  requests: number[];
+  /** Token holds in the last WINDOW_MS, oldest first. */
+  tokens: TokenHold[];
+  tokenSum: number;
+}
+
+interface TokenHold {
+  at: number;
+  tokens: number;
+  /** Set when the hold leaves the window: settling it then changes nothing. */
+  expired?: boolean;
+}
+
+interface Reservation {
+  userId: string;
+  keyId: string;
+  micros: number;
+  expiresAt: number;
+  hold: TokenHold | null;
+}
+
+/**
+ * The in-memory figures, with synchronous operations (one step each, no
+ * await): MemoryLimitsStore wraps them in the store interface, and the unit
+ * tests drive them directly with a controlled clock.
+ */
+export class MemoryFigures {
+  private accounts = new Map<string, AccountFigures>();
+  private generations = new Map<string, number>();
+  private keys = new Map<string, KeyFigures>();
+  private reservations = new Map<string, Reservation>();
+  private leases = new Map<string, { holder: string; expiresAt: number }>();
+  private keyGenerations = new Map<string, number>();
+  /** Reservations the sweep dropped, by request: whose cost a late settle still counts. */
+  private swept = new Map<string, { userId: string; keyId: string }>();
+
+  acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true } | { ok: false; retryAfterMs: number } {
+    const held = this.leases.get(keyId);
+    if (held && held.holder !== holder && held.expiresAt > now) return { ok: false, retryAfterMs: held.expiresAt - now };
+    this.leases.set(keyId, { holder, expiresAt: now + ttlMs });
+    return { ok: true };
+  }
+
+  renewLease(keyId: string, holder: string, now: number, ttlMs: number): boolean {
+    const held = this.leases.get(keyId);
+    if (!held || held.holder !== holder) return false;
+    held.expiresAt = now + ttlMs;
+    return true;
+  }
+
+  releaseLease(keyId: string, holder: string): void {
+    if (this.leases.get(keyId)?.holder === holder) this.leases.delete(keyId);
+  }
+
+  accountGeneration(userId: string): number {
+    return this.generations.get(userId) ?? 0;
+  }
+
+  seedAccount(userId: string, balanceMicros: number, generation: number): boolean {
+    if (this.accounts.has(userId)) return true;
+    if ((this.generations.get(userId) ?? 0) !== generation) return false;
+    this.accounts.set(userId, { balance: balanceMicros, unflushed: 0, reserved: 0 });
+    return true;
+  }
+
+  keyGeneration(keyId: string): number {
+    return this.keyGenerations.get(keyId) ?? 0;
+  }
+
+  seedKey(keyId: string, spentMicros: number, generation: number): boolean {
+    if (this.keys.has(keyId)) return true;
+    if ((this.keyGenerations.get(keyId) ?? 0) !== generation) return false;
+    this.keys.set(keyId, { spent: spentMicros, unflushed: 0, reserved: 0, requests: [], tokens: [], tokenSum: 0 });
+    return true;
+  }
+
+  admit(a: Admission): AdmitResult {
+    const account = this.accounts.get(a.userId);
+    const key = this.keys.get(a.keyId);
+    if (!account || !key) return { ok: false, reason: "unseeded", account: !account, key: !key };
+    trim(key, a.now);
+    const rate = rateOf(key, a.rpmLimit, a.tpmLimit, a.now);
+    const accountAvailable = account.balance - account.unflushed - account.reserved;
+    const keyAvailable = a.maxBudgetMicros === null ? Infinity : a.maxBudgetMicros - key.spent - key.unflushed - key.reserved;
+    const available = Math.max(0, Math.min(accountAvailable, keyAvailable));
+    const moneyReason: RefusalReason = keyAvailable < accountAvailable ? "budget" : "balance";
+    const refuse = (reason: RefusalReason, retryAfterMs: number | null): AdmitResult => ({ ok: false, reason, retryAfterMs, availableMicros: available, rate });
+
+    if (a.rpmLimit !== null && key.requests.length >= a.rpmLimit) return refuse("rpm", rate.rpmResetMs);
+
+    // The output tokens this request may produce: the client's max_tokens whole,
+    // or else the model's maximum lowered to what the money and the tpm window allow.
+    // Money counts the prompt's bound (promptTokens); the window, its estimate.
+    const promptCost = costMicros(a.promptTokens, 0, a.inputMicrosPerMTok, a.outputMicrosPerMTok);
+    let maxTokens = a.requestedMaxTokens ?? a.modelMaxTokens;
+    let lowered = false;
+    if (a.requestedMaxTokens === null) {
+      if (a.outputMicrosPerMTok > 0) {
+        const affordable = Math.floor(((available - promptCost) * 1_000_000) / a.outputMicrosPerMTok);
+        if (affordable < maxTokens) {
+          maxTokens = Math.max(0, affordable);
+          lowered = true;
+        }
+      }
+      if (a.tpmLimit !== null) {
+        // Never below 1 for the window's sake: tpmHold's cap lets a request larger than the room run once the window is empty.
+        const room = a.tpmLimit - key.tokenSum - a.promptTokensEstimate;
+        if (room < maxTokens && room >= 1) {
+          maxTokens = room;
+          lowered = true;
+        }
+      }
+    }
+    const tokens = a.tpmLimit === null ? 0 : tpmHold(a.promptTokensEstimate, maxTokens, a.tpmLimit);
+    if (a.tpmLimit !== null && key.tokenSum + tokens > a.tpmLimit) return refuse("tpm", rate.tpmResetMs);
+    if (maxTokens < 1) return refuse(moneyReason, null);
+    const micros = costMicros(a.promptTokens, maxTokens, a.inputMicrosPerMTok, a.outputMicrosPerMTok);
+    if (micros > available) return refuse(moneyReason, null);
+
+    // Every check passed: take everything in the same step.
+    key.requests.push(a.now);
+    let hold: TokenHold | null = null;
+    if (a.tpmLimit !== null) {
+      hold = { at: a.now, tokens };
+      key.tokens.push(hold);
+      key.tokenSum += tokens;
+    }
+    account.reserved += micros;
+    key.reserved += micros;
+    this.reservations.set(a.requestId, { userId: a.userId, keyId: a.keyId, micros, expiresAt: a.now + a.ttlMs, hold });
+    return { ok: true, maxTokens, lowered, reservedMicros: micros, rate: rateOf(key, a.rpmLimit, a.tpmLimit, a.now) };
+  }
+
+  hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number): HoldResult {
+    const account = this.accounts.get(userId);
+    if (!account) return { ok: false, reason: "unseeded" };
+    const available = account.balance - account.unflushed - account.reserved;
+    if (available < micros) return { ok: false, reason: "short", availableMicros: Math.max(0, available) };
+    account.reserved += micros;
+    this.reservations.set(holdId, { userId, keyId: "", micros, expiresAt: now + ttlMs, hold: null });
+    return { ok: true };
+  }
+
+  settle(requestId: string, actual: Settlement): void {
+    const r = this.take(requestId);
+    // A reservation swept before its holder settled (it stalled past the TTL): its cost still counts, once.
+    const owner = r ?? this.swept.get(requestId);
+    this.swept.delete(requestId);
+    if (!owner) return;
+    const account = this.accounts.get(owner.userId);
+    const key = this.keys.get(owner.keyId);
+    if (account) account.unflushed += actual.costMicros;
+    if (key) {
+      key.unflushed += actual.costMicros;
+      if (r?.hold && !r.hold.expired) {
+        key.tokenSum += actual.tokens - r.hold.tokens;
+        r.hold.tokens = actual.tokens;
+      }
+    }
+  }
+
+  release(requestId: string): void {
+    const r = this.take(requestId);
+    const key = r && this.keys.get(r.keyId);
+    if (r?.hold && key && !r.hold.expired) {
+      key.tokenSum -= r.hold.tokens;
+      r.hold.tokens = 0;
+    }
+  }
+
+  renew(requestId: string, now: number, ttlMs: number): void {
+    const r = this.reservations.get(requestId);
+    if (r) r.expiresAt = Math.max(r.expiresAt, now + ttlMs);
+  }
+
+  credit(userId: string, deltaMicros: number): void {
+    this.generations.set(userId, (this.generations.get(userId) ?? 0) + 1);
+    const account = this.accounts.get(userId);
+    if (account) account.balance += deltaMicros;
+  }
+
+  flushed(_batchId: string, entries: FlushedEntry[]): void {
+    for (const e of entries) {
+      this.generations.set(e.userId, (this.generations.get(e.userId) ?? 0) + 1);
+      this.keyGenerations.set(e.keyId, (this.keyGenerations.get(e.keyId) ?? 0) + 1);
+      const account = this.accounts.get(e.userId);
+      if (account) {
+        account.unflushed -= e.costMicros;
+        account.balance -= e.costMicros;
+      }
+      const key = this.keys.get(e.keyId);
+      if (key) {
+        key.unflushed -= e.costMicros;
+        key.spent += e.costMicros;
+      }
+    }
+  }
+
+  peek(userId: string, keyId: string, limits: KeyLimits, now: number): KeySnapshot | null {
+    const account = this.accounts.get(userId);
+    const key = this.keys.get(keyId);
+    if (!account || !key) return null;
+    trim(key, now);
+    const accountAvailable = account.balance - account.unflushed - account.reserved;
+    const keyAvailable = limits.maxBudgetMicros === null ? null : limits.maxBudgetMicros - key.spent - key.unflushed - key.reserved;
+    return {
+      rate: rateOf(key, limits.rpmLimit, limits.tpmLimit, now),
+      accountAvailableMicros: Math.max(0, accountAvailable),
+      keyAvailableMicros: keyAvailable === null ? null : Math.max(0, keyAvailable),
+    };
+  }
+
+  pending(userId: string): { unflushedMicros: number; reservedMicros: number } {
+    const account = this.accounts.get(userId);
+    return { unflushedMicros: account?.unflushed ?? 0, reservedMicros: account?.reserved ?? 0 };
+  }
+
+  reservationsInFlight(): number {
+    return this.reservations.size;
+  }
+
+  sweep(now: number): void {
+    for (const [id, r] of this.reservations) {
+      if (r.expiresAt <= now) {
+        this.release(id);
+        if (this.swept.size >= 100_000) this.swept.clear();
+        this.swept.set(id, { userId: r.userId, keyId: r.keyId });
+      }
+    }
+    for (const [keyId, lease] of this.leases) {
+      if (lease.expiresAt <= now) this.leases.delete(keyId);
+    }
+  }
+
+  private take(requestId: string): Reservation | undefined {
+    const r = this.reservations.get(requestId);
+    if (!r) return undefined;
+    this.reservations.delete(requestId);
+    const account = this.accounts.get(r.userId);
+    const key = this.keys.get(r.keyId);
+    if (account) account.reserved -= r.micros;
+    if (key) key.reserved -= r.micros;
+    return r;
+  }
+}
+
+/** The store for one process: the figures above, behind the (asynchronous) store interface. */
+export class MemoryLimitsStore implements LimitsStore {
+  readonly shared = false;
+  private readonly figures = new MemoryFigures();
+
+  async accountGeneration(userId: string) {
+    return this.figures.accountGeneration(userId);
+  }
+  async seedAccount(userId: string, balanceMicros: number, generation: number) {
+    return this.figures.seedAccount(userId, balanceMicros, generation);
+  }
+  async keyGeneration(keyId: string) {
+    return this.figures.keyGeneration(keyId);
+  }
+  async seedKey(keyId: string, spentMicros: number, generation: number) {
+    return this.figures.seedKey(keyId, spentMicros, generation);
+  }
+  async admit(a: Admission) {
+    return this.figures.admit(a);
+  }
+  async hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number) {
+    return this.figures.hold(userId, holdId, micros, now, ttlMs);
+  }
+  async settle(requestId: string, actual: Settlement) {
+    this.figures.settle(requestId, actual);
+  }
+  async release(requestId: string) {
+    this.figures.release(requestId);
+  }
+  async renew(requestId: string, now: number, ttlMs: number) {
+    this.figures.renew(requestId, now, ttlMs);
+  }
+  async credit(userId: string, deltaMicros: number) {
+    this.figures.credit(userId, deltaMicros);
+  }
+  async flushed(batchId: string, entries: FlushedEntry[]) {
+    this.figures.flushed(batchId, entries);
+  }
+  async peek(userId: string, keyId: string, limits: KeyLimits, now: number) {
+    return this.figures.peek(userId, keyId, limits, now);
+  }
+  async pending(userId: string) {
+    return this.figures.pending(userId);
+  }
+  async sweep(now: number) {
+    this.figures.sweep(now);
+  }
+  async acquireLease(keyId: string, holder: string, now: number, ttlMs: number): Promise<LeaseResult> {
+    return this.figures.acquireLease(keyId, holder, now, ttlMs);
+  }
+  async renewLease(keyId: string, holder: string, now: number, ttlMs: number) {
+    return this.figures.renewLease(keyId, holder, now, ttlMs);
+  }
+  async releaseLease(keyId: string, holder: string) {
+    this.figures.releaseLease(keyId, holder);
+  }
+  async reservationsInFlight() {
+    return this.figures.reservationsInFlight();
+  }
+  async close() {}
+}
+
+/** Drops what left the sliding window: admissions and token holds older than WINDOW_MS. */
+function trim(key: KeyFigures, now: number): void {
+  const cutoff = now - WINDOW_MS;
+  let drop = 0;
+  while (drop < key.requests.length && key.requests[drop] <= cutoff) drop++;
+  if (drop) key.requests.splice(0, drop);
+  drop = 0;
+  while (drop < key.tokens.length && key.tokens[drop].at <= cutoff) {
+    key.tokenSum -= key.tokens[drop].tokens;
+    key.tokens[drop].expired = true;
+    drop++;
+  }
+  if (drop) key.tokens.splice(0, drop);
+}
+
+/** The rate-limit state of a trimmed window. */
+function rateOf(key: KeyFigures, rpmLimit: number | null, tpmLimit: number | null, now: number) {
+  const w = { requests: key.requests.length, oldestRequestAt: key.requests[0] ?? 0, tokenSum: key.tokenSum, holds: key.tokens.length, oldestHoldAt: key.tokens[0]?.at ?? 0 };
+  return rateState(w, rpmLimit, tpmLimit, now);
+}

@@ -1,0 +1,17 @@
+-- Usage written to the database: it leaves unflushed and joins the settled balance and spend, once per batch.
+-- ARGV: batchId, then (userId, keyId, cost) triples
+if not redis.call('SET', 'kg:fl:' .. ARGV[1], '1', 'NX', 'PX', 3600000) then return 0 end
+for i = 2, #ARGV, 3 do
+  local akey, kkey, c = 'kg:a:' .. ARGV[i], 'kg:k:' .. ARGV[i + 1], tonumber(ARGV[i + 2])
+  redis.call('INCR', 'kg:ag:' .. ARGV[i])
+  redis.call('INCR', 'kg:kg:' .. ARGV[i + 1])
+  if redis.call('HEXISTS', akey, 'balance') == 1 then
+    redis.call('HINCRBY', akey, 'unflushed', 0 - c)
+    redis.call('HINCRBY', akey, 'balance', 0 - c)
+  end
+  if redis.call('HEXISTS', kkey, 'spent') == 1 then
+    redis.call('HINCRBY', kkey, 'unflushed', 0 - c)
+    redis.call('HINCRBY', kkey, 'spent', c)
+  end
+end
+return 1

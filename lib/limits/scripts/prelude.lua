@@ -1,0 +1,88 @@
+-- Shared by the scripts that keep a window or end a reservation (redis.ts
+-- puts it, after `local WINDOW_MS = …`, in front of each of them at load).
+
+-- Redis's clock, so instances with drifting clocks still share one window.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function num(v) return tonumber(v) or 0 end
+
+-- Drops admissions and token holds that left the window; returns the key's token sum (0 without a tpm limit: not read).
+local function trim(kkey, now, tpm)
+  local cutoff = now - WINDOW_MS
+  redis.call('ZREMRANGEBYSCORE', kkey .. ':rpm', '-inf', cutoff)
+  if tpm < 0 then return 0 end
+  if redis.call('EXISTS', kkey .. ':tpm') == 0 then
+    -- No hold in the window. Also when the sets expired (two idle windows after the last admission) before any
+    -- call trimmed them: their tokens went with them, so the sum must not keep them forever.
+    if num(redis.call('HGET', kkey, 'tsum')) ~= 0 then redis.call('HSET', kkey, 'tsum', 0) end
+    return 0
+  end
+  local old = redis.call('ZRANGEBYSCORE', kkey .. ':tpm', '-inf', cutoff)
+  local removed = 0
+  local i = 1
+  while i <= #old do
+    local chunk = {}
+    for j = i, math.min(i + 499, #old) do chunk[#chunk + 1] = old[j] end
+    local vals = redis.call('HMGET', kkey .. ':tpmv', unpack(chunk))
+    for _, v in ipairs(vals) do removed = removed + num(v) end
+    redis.call('HDEL', kkey .. ':tpmv', unpack(chunk))
+    redis.call('ZREM', kkey .. ':tpm', unpack(chunk))
+    i = i + 500
+  end
+  if removed ~= 0 then return redis.call('HINCRBY', kkey, 'tsum', 0 - removed) end
+  return num(redis.call('HGET', kkey, 'tsum'))
+end
+
+-- The window's raw figures: count and oldest of admissions, count and oldest of holds (holds only with a tpm limit).
+local function window(kkey, tpm)
+  local rc = redis.call('ZCARD', kkey .. ':rpm')
+  local ro = redis.call('ZRANGE', kkey .. ':rpm', 0, 0, 'WITHSCORES')
+  if tpm < 0 then return rc, num(ro[2]), 0, 0 end
+  local tc = redis.call('ZCARD', kkey .. ':tpm')
+  local to = redis.call('ZRANGE', kkey .. ':tpm', 0, 0, 'WITHSCORES')
+  return rc, num(ro[2]), tc, num(to[2])
+end
+
+-- Ends reservation rid: gives back its money; its token hold becomes 'tokens' (0 drops it). cost < 0: release.
+-- A reservation already swept (its holder stalled past the TTL) left a marker: its cost is still counted, once.
+-- Amounts are negated as 0 - x: Lua's -0 reaches Redis as "-0", which HINCRBY refuses.
+local function finish(rid, cost, tokens)
+  local r = redis.call('HMGET', 'kg:r:' .. rid, 'u', 'k', 'm', 't')
+  if not r[1] then
+    local swept = redis.call('HMGET', 'kg:rs:' .. rid, 'u', 'k')
+    if not swept[1] then return 0 end
+    redis.call('DEL', 'kg:rs:' .. rid)
+    if cost > 0 then
+      if redis.call('HEXISTS', 'kg:a:' .. swept[1], 'balance') == 1 then redis.call('HINCRBY', 'kg:a:' .. swept[1], 'unflushed', cost) end
+      if redis.call('HEXISTS', 'kg:k:' .. swept[2], 'spent') == 1 then redis.call('HINCRBY', 'kg:k:' .. swept[2], 'unflushed', cost) end
+    end
+    return 0
+  end
+  redis.call('DEL', 'kg:r:' .. rid)
+  redis.call('ZREM', 'kg:res', rid)
+  local akey = 'kg:a:' .. r[1]
+  local kkey = 'kg:k:' .. r[2]
+  local m = num(r[3])
+  if redis.call('HEXISTS', akey, 'balance') == 1 then
+    redis.call('HINCRBY', akey, 'reserved', 0 - m)
+    if cost > 0 then redis.call('HINCRBY', akey, 'unflushed', cost) end
+  end
+  if redis.call('HEXISTS', kkey, 'spent') == 1 then
+    redis.call('HINCRBY', kkey, 'reserved', 0 - m)
+    if cost > 0 then redis.call('HINCRBY', kkey, 'unflushed', cost) end
+    local held = num(r[4])
+    if held > 0 and redis.call('ZSCORE', kkey .. ':tpm', rid) then
+      if tokens > 0 then
+        redis.call('HSET', kkey .. ':tpmv', rid, tokens)
+      else
+        redis.call('HDEL', kkey .. ':tpmv', rid)
+        redis.call('ZREM', kkey .. ':tpm', rid)
+      end
+      redis.call('HINCRBY', kkey, 'tsum', tokens - held)
+    end
+  end
+  return 1
+end
