@@ -163,7 +163,7 @@ function limitRefusal(result: Refused, key: ConsumptionKeyRecord, headers: Recor
     case "rpm":
       return { status: 429, code: "rate_limit_exceeded", reason: "rpm", headers, message: `This key allows ${key.rpmLimit} requests per minute; try again in ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s.` };
     case "tpm":
-      return { status: 429, code: "rate_limit_exceeded", reason: "tpm", headers, message: `This key allows ${key.tpmLimit} tokens per minute, and this request could use more than is left in the current minute.` };
+      return { status: 429, code: "rate_limit_exceeded", reason: "tpm", headers, message: `This key allows ${key.tpmLimit} tokens per minute, and this request's estimate does not fit in what is left of the current minute (a request estimated above the whole limit runs once the window is empty). Retry after the Retry-After header's seconds.` };
     case "budget":
       return { status: 402, code: "budget_exceeded", reason: "budget", headers, message: `This key's budget cannot pay for this request: ${dollars} of its maxBudget is left after requests in flight. Raise maxBudget, or send a smaller prompt or max_tokens.` };
     case "balance":
