@@ -10,9 +10,8 @@ import { SUMMARY_STYLE, summaryHtml, TAKEOVER_SCRIPT } from "./summary";
  * sends requests to this instance (the document's server is `/`).
  *
  * The first response already holds the document's content (./summary.ts),
- * so a reader does not wait for Scalar's bundle: it is loaded with `defer`
- * (it no longer holds up the first paint) and Scalar's page replaces the
- * summary once it has rendered.
+ * so a reader does not wait for Scalar's bundle: it runs after the first
+ * frame, and Scalar's page replaces the summary once it has rendered.
  *
  * Everything it loads comes from this origin: the bundle (/docs/scalar.js),
  * the document, and the requests a user tries. The options below switch off
@@ -124,12 +123,25 @@ export async function GET(): Promise<Response> {
       '<div id="app"></div>',
       () => `${BAR}\n    ${summaryHtml(openApiDocument())}\n    <div id="app" hidden></div>\n    <script nonce="${nonce}">${TAKEOVER_SCRIPT}</script>`,
     )
-    // Deferred, the bundle no longer holds up parsing and the first paint;
-    // DOMContentLoaded fires after deferred scripts have run.
-    .replace(bundleTag, bundleTag.replace("></script>", " defer></script>"))
+    // The bundle is fetched at once (preload) but run only after the first
+    // frame: run as soon as it arrives (as a plain or deferred script is on
+    // localhost), its seconds of work on the main thread would hold up the
+    // summary's first paint.
+    .replace(
+      "</head>",
+      () => `<link rel="preload" href="${SCALAR_BUNDLE_PATH}?v=${hash}" as="script">\n  </head>`,
+    )
+    .replace(bundleTag, "")
     .replace(
       init[0],
-      () => `<script nonce="${nonce}">\n      document.addEventListener("DOMContentLoaded", () => Scalar.createApiReference(${init[1]}));\n    </script>`,
+      () => `<script nonce="${nonce}">
+      requestAnimationFrame(() => setTimeout(() => {
+        const bundle = document.createElement("script");
+        bundle.src = "${SCALAR_BUNDLE_PATH}?v=${hash}";
+        bundle.onload = () => Scalar.createApiReference(${init[1]});
+        document.body.append(bundle);
+      }));
+    </script>`,
     );
   return new Response(page, {
     headers: {
