@@ -831,7 +831,9 @@ test.describe("shell and sessions", () => {
 
     await page.getByRole("link", { name: "Read the API reference" }).click();
     await expect(page).toHaveURL("/docs");
-    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+    // The reference's title is in /docs's first response (Scalar's interactive
+    // page comes later, see e2e/docs.spec.ts); 15 s is for a busy machine.
+    await expect(page.getByRole("heading", { level: 1, name: /^Keygate API/ })).toBeVisible({ timeout: 15_000 });
     await page.goBack();
     await page.getByRole("link", { name: "API docs" }).click();
     await expect(page).toHaveURL("/docs");

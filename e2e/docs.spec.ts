@@ -4,9 +4,19 @@ import { expect, test } from "./fixtures";
 
 /**
  * /docs is Scalar's API reference over /api/openapi.json, with its bundle
- * served by Keygate itself (app/docs). These tests hold it to working with no
- * internet access, and to its "Test Request" client talking to this server.
+ * served by Keygate itself (app/docs). Its first response already holds the
+ * document's content (title, description, operations by tag), and Scalar's
+ * interactive page replaces that once its bundle has run. These tests hold it
+ * to working with no internet access, and to its "Test Request" client
+ * talking to this server.
  */
+
+/**
+ * Scalar's bundle is over 4 MB of JavaScript: on a busy 2-core machine it
+ * takes seconds to run (a 9 s median at load average 15, `npm run bench:docs`).
+ * A wait for Scalar's own page gets this long, not expect's 5 s.
+ */
+const SCALAR_READY = { timeout: 60_000 };
 
 /** Operation summaries as the sidebar links show them ("Create a credit key", not "… (ModelSwitch shape)"). */
 function sidebarLink(page: Page, summary: string) {
@@ -41,6 +51,24 @@ function recordTraffic(page: Page) {
 }
 
 test.describe("API reference (/docs)", () => {
+  // Room for SCALAR_READY and what follows it.
+  test.describe.configure({ timeout: 90_000 });
+
+  test("shows the document's content in its first response, before any script has run", async ({ browser, baseURL }) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${baseURL}/docs`);
+    await expect(page.getByRole("heading", { level: 1, name: /^Keygate API/ })).toBeVisible();
+    await expect(page.getByText(/^Keygate manages API keys for LLM inference/)).toBeVisible();
+    // Every tag, and every operation as method, path and summary.
+    for (const name of ["Accounts", "Consumption keys", "Management keys", "Pools"]) {
+      await expect(page.getByRole("heading", { level: 2, name })).toBeVisible();
+    }
+    const credit = page.getByRole("listitem").filter({ hasText: "Create a credit key" }).filter({ hasNotText: "ModelSwitch" });
+    await expect(credit).toHaveText("POST /api/keys/credit Create a credit key");
+    await context.close();
+  });
+
   test("renders the OpenAPI document from /api/openapi.json, and every request it makes goes to this server", async ({
     page,
     baseURL,
@@ -53,8 +81,10 @@ test.describe("API reference (/docs)", () => {
     expect(res?.headers()["content-security-policy"]).toContain("connect-src 'self'");
     await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
     await expect(page.getByRole("link", { name: "KEYGATE" })).toHaveAttribute("href", "/");
-    // "This Keygate instance": the document's only server, `/`, resolved against this page.
-    await expect(page.getByText("This Keygate instance")).toBeVisible();
+    // "This Keygate instance": the document's only server, `/`, resolved
+    // against this page, in Scalar's page once it has replaced the summary.
+    await expect(page.getByText("This Keygate instance")).toBeVisible(SCALAR_READY);
+    await expect(page.locator("#keygate-summary")).toHaveCount(0);
     await viewportScreenshot(page, testInfo, "light-top");
 
     await sidebarLink(page, "Create a credit key").click();
@@ -70,7 +100,8 @@ test.describe("API reference (/docs)", () => {
 
   test("the Scalar bundle comes from this server, cached for a year under its content hash", async ({ request }) => {
     const html = await (await request.get("/docs")).text();
-    const src = /<script src="([^"]+)"/.exec(html)?.[1];
+    // Preloaded at once, run by a script after the first frame (app/docs/route.ts).
+    const src = /<link rel="preload" href="([^"]+)" as="script">/.exec(html)?.[1];
     expect(src).toMatch(/^\/docs\/scalar\.js\?v=[0-9a-f]{16}$/);
     expect(html).not.toMatch(/cdn\.jsdelivr|fonts\.scalar|proxy\.scalar/);
 

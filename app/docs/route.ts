@@ -1,12 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { ApiReference } from "@scalar/nextjs-api-reference";
-import { SESSION_TOKEN_SCHEME } from "@/lib/openapi";
+import { openApiDocument, SESSION_TOKEN_SCHEME } from "@/lib/openapi";
 import { SCALAR_BUNDLE_PATH, scalarBundle } from "./scalar-bundle";
+import { SUMMARY_STYLE, summaryHtml, TAKEOVER_SCRIPT } from "./summary";
 
 /**
  * GET /docs: the API reference, rendered in the browser by Scalar from the
  * OpenAPI document at /api/openapi.json, with a "Test Request" client that
  * sends requests to this instance (the document's server is `/`).
+ *
+ * The first response already holds the document's content (./summary.ts),
+ * so a reader does not wait for Scalar's bundle: it runs after the first
+ * frame, and Scalar's page replaces the summary once it has rendered.
  *
  * Everything it loads comes from this origin: the bundle (/docs/scalar.js),
  * the document, and the requests a user tries. The options below switch off
@@ -80,12 +85,12 @@ const BAR_STYLE = `
   position: sticky; top: 0; z-index: 100; box-sizing: border-box; height: 44px;
   display: flex; align-items: center; gap: 10px; padding: 0 16px;
   font: 14px/1 system-ui, -apple-system, "Segoe UI", sans-serif;
-  background: var(--scalar-background-1); color: var(--scalar-color-2);
-  border-bottom: 1px solid var(--scalar-border-color);
+  background: var(--scalar-background-1, Canvas); color: var(--scalar-color-2, GrayText);
+  border-bottom: 1px solid var(--scalar-border-color, color-mix(in srgb, CanvasText 12%, transparent));
 }
 .keygate-bar a { color: inherit; text-decoration: none; }
 .keygate-bar a:hover { text-decoration: underline; }
-.keygate-bar .home { color: var(--scalar-color-1); font-weight: 700; letter-spacing: 0.08em; }
+.keygate-bar .home { color: var(--scalar-color-1, CanvasText); font-weight: 700; letter-spacing: 0.08em; }
 .keygate-bar .raw { margin-left: auto; font-family: ui-monospace, monospace; font-size: 13px; }
 `;
 
@@ -103,10 +108,41 @@ export async function GET(): Promise<Response> {
     cdn: `${SCALAR_BUNDLE_PATH}?v=${hash}`,
     nonce,
   })().text();
+  // Scalar's page ends with its bundle and an inline script that starts it at once.
+  const bundleTag = `<script src="${SCALAR_BUNDLE_PATH}?v=${hash}" nonce="${nonce}"></script>`;
+  const init = /<script type="text\/javascript" nonce="[^"]+">\s*Scalar\.createApiReference\(([\s\S]*?)\)\s*<\/script>/.exec(scalarPage);
+  if (!scalarPage.includes(bundleTag) || !init || !scalarPage.includes('<div id="app"></div>')) {
+    // A new @scalar/nextjs-api-reference changed its page: fail loudly rather than serve a broken one.
+    throw new Error("/docs: Scalar's page no longer has the shape app/docs/route.ts rewrites");
+  }
   const page = scalarPage
     .replace("<html>", '<html lang="en">')
-    .replace("</head>", `<style nonce="${nonce}">${BAR_STYLE}</style>\n  </head>`)
-    .replace('<div id="app"></div>', `${BAR}\n    <div id="app"></div>`);
+    .replace("</head>", `<style nonce="${nonce}">${BAR_STYLE}${SUMMARY_STYLE}</style>\n  </head>`)
+    // Functions as replacements, so a `$` in the document's text is not a pattern.
+    .replace(
+      '<div id="app"></div>',
+      () => `${BAR}\n    ${summaryHtml(openApiDocument())}\n    <div id="app" hidden></div>\n    <script nonce="${nonce}">${TAKEOVER_SCRIPT}</script>`,
+    )
+    // The bundle is fetched at once (preload) but run only after the first
+    // frame: run as soon as it arrives (as a plain or deferred script is on
+    // localhost), its seconds of work on the main thread would hold up the
+    // summary's first paint.
+    .replace(
+      "</head>",
+      () => `<link rel="preload" href="${SCALAR_BUNDLE_PATH}?v=${hash}" as="script">\n  </head>`,
+    )
+    .replace(bundleTag, "")
+    .replace(
+      init[0],
+      () => `<script nonce="${nonce}">
+      requestAnimationFrame(() => setTimeout(() => {
+        const bundle = document.createElement("script");
+        bundle.src = "${SCALAR_BUNDLE_PATH}?v=${hash}";
+        bundle.onload = () => Scalar.createApiReference(${init[1]});
+        document.body.append(bundle);
+      }));
+    </script>`,
+    );
   return new Response(page, {
     headers: {
       "Content-Type": "text/html; charset=utf-8",
