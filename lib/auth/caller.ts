@@ -1,5 +1,6 @@
 import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
+import { bearerToken } from "@/lib/http/bearer";
 import { ForbiddenError, UnauthorizedError } from "@/lib/http/errors";
 import { touchCachedManagementKey, verifyKey } from "@/lib/keys/verify";
 import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
@@ -38,11 +39,10 @@ export async function resolveCaller(req: Request, mode: AuthMode): Promise<Calle
 }
 
 async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<Caller> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) {
+  const token = bearerToken(header);
+  if (!token) {
     throw new UnauthorizedError("The Authorization header must be 'Bearer <token>'.");
   }
-  const token = match[1];
 
   if (token.startsWith("sk_")) {
     throw new ForbiddenError(

@@ -15,11 +15,6 @@ import { logger } from "@/lib/ops/logger";
 
 const MICROS_PER_CENT = BigInt(10_000);
 
-/** Card top-ups are on only when both Stripe variables are set. */
-export function stripeEnabled(): boolean {
-  return stripeSettings() !== null;
-}
-
 function requireStripe() {
   const settings = stripeSettings();
   if (!settings) {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { resolveCaller, type Caller } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
 import { operations } from "@/lib/api/operations";
+import { bearerToken } from "@/lib/http/bearer";
 import { errorResponse, HttpError, NotFoundError, UnauthorizedError } from "@/lib/http/errors";
 import {
   opaqueIdSchema,
@@ -190,9 +191,9 @@ function assertAdmin(req: Request): void {
   if (!expected) {
     throw new NotFoundError("The admin API is disabled. Set ADMIN_API_TOKEN on the server to enable it.", "admin_disabled");
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+  const token = bearerToken(req.headers.get("authorization"));
   const digest = (s: string) => crypto.createHash("sha256").update(s).digest();
-  if (!match || !crypto.timingSafeEqual(digest(match[1]), digest(expected))) {
+  if (token === null || !crypto.timingSafeEqual(digest(token), digest(expected))) {
     throw new UnauthorizedError("The admin API needs 'Authorization: Bearer <ADMIN_API_TOKEN>'.");
   }
 }
