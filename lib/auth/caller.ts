@@ -1,3 +1,4 @@
+import type { Identity } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import { bearerToken } from "@/lib/http/bearer";
@@ -13,11 +14,8 @@ import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token
 
 export type AuthMode = "session" | "session-or-mk";
 
-export interface Caller {
-  userId: string;
-  via: "cookie" | "session-token" | "management-key";
-  managementKeyId?: string;
-}
+/** Who a request's credential proves it is: a user, by session (cookie or token) or by management key. */
+export type Caller = Extract<Identity, { userId: string }>;
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** lastUsedAt is a hint, not an audit log: write it at most once a minute per key. */
@@ -35,7 +33,7 @@ export async function resolveCaller(req: Request, mode: AuthMode): Promise<Calle
   }
   if (!SAFE_METHODS.has(req.method)) assertSameOrigin(req);
   const userId = await userFromSessionToken(cookieToken);
-  return { userId, via: "cookie" };
+  return { userId, via: "session", session: "cookie" };
 }
 
 async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<Caller> {
@@ -63,7 +61,7 @@ async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<
     return caller;
   }
   const userId = await userFromSessionToken(token);
-  return { userId, via: "session-token" };
+  return { userId, via: "session", session: "session-token" };
 }
 
 async function fromManagementKey(token: string): Promise<Caller> {

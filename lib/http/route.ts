@@ -1,7 +1,8 @@
 import crypto from "node:crypto";
 import { isStoreUnavailable } from "@/lib/cluster/redis";
 import { z } from "zod";
-import { resolveCaller, type Caller } from "@/lib/auth/caller";
+import { requestActor, type Actor, type Identity, type UserActor } from "@/lib/auth/actor";
+import { resolveCaller } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
 import { operations } from "@/lib/api/operations";
 import { bearerToken } from "@/lib/http/bearer";
@@ -20,7 +21,9 @@ import { logger } from "@/lib/ops/logger";
 
 /**
  * One wrapper for every /api route handler, driven by the operation's
- * declaration: resolve the caller once, parse path, query and body with the
+ * declaration: resolve the caller once and make it the request's actor
+ * (lib/auth/actor.ts: a user for session and session-or-mk operations, the
+ * operator for admin ones, anonymous for the rest), parse path, query and body with the
  * declared schemas, send the declared success shape, map typed errors to the
  * envelope, and log (never send) the cause of anything unexpected.
  */
@@ -29,7 +32,8 @@ const NO_STORE = { "Cache-Control": "no-store" };
 
 export interface HandlerContext<S extends OperationSpec> {
   req: Request;
-  caller: S["auth"] extends "session" | "session-or-mk" ? Caller : null;
+  /** Who is acting: pass it to the services, which scope and record their writes by it. */
+  actor: S["auth"] extends "session" | "session-or-mk" ? UserActor : Actor;
   body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
   /** The body's exact text ("" when none was sent), for operations declared with `rawBody: true`. */
   rawBody: S["rawBody"] extends true ? string : undefined;
@@ -49,16 +53,20 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
   const run = async (req: Request, rawParams: Record<string, string>): Promise<Response> => {
     try {
       assertSingleCredentialHeaders(req);
-      let caller: Caller | null = null;
-      if (op.auth === "session" || op.auth === "session-or-mk") caller = await resolveCaller(req, op.auth);
-      else if (op.auth === "admin") assertAdmin(req);
+      let identity: Identity = { userId: null, via: "anonymous" };
+      if (op.auth === "session" || op.auth === "session-or-mk") identity = await resolveCaller(req, op.auth);
+      else if (op.auth === "admin") {
+        assertAdmin(req);
+        identity = { userId: null, via: "admin" };
+      }
+      const actor = requestActor(req, identity);
       const params = pathParams(op, rawParams);
       const query = op.query ? parseWith(op.query, queryObject(req), "query") : undefined;
       const read = op.body ? await readJsonBodyWithText(req, op.maxBodyBytes) : undefined;
       // Only an absent body means "no fields"; a JSON `null` is a non-object body like any other.
       const body = op.body ? parseWith(op.body, withDefault(read?.value), "body") : undefined;
       const rawBody = op.rawBody ? (read?.text ?? "") : undefined;
-      const value = await handler({ req, caller, body, rawBody, query, params } as HandlerContext<S>);
+      const value = await handler({ req, actor, body, rawBody, query, params } as HandlerContext<S>);
       const payload = op.response.shape === "envelope" ? { success: true, data: value } : value;
       if (env().NODE_ENV !== "production") assertDocumented(op, payload);
       return Response.json(payload, { status: op.response.status, headers: NO_STORE });
