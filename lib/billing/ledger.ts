@@ -2,6 +2,7 @@ import { prisma } from "@/lib/db";
 import type { LedgerKind } from "@/generated/prisma/client.ts";
 import type { Actor, UserActor } from "@/lib/auth/actor";
 import { NotFoundError } from "@/lib/http/errors";
+import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import { write, type After, type Tx } from "@/lib/writes/unit";
 import { microsToUsd } from "@/lib/billing/money";
 import { LEDGER_PAGE_SIZE, type LedgerEntryView } from "@/lib/billing/schemas";
@@ -54,32 +55,24 @@ export async function grantCredit(actor: Actor, input: { email: string; amountMi
 }
 
 /** The caller's ledger, newest first, a page at a time (GET /api/billing/ledger). */
-export async function listLedger(actor: UserActor, page: { limit?: number; cursor?: string }) {
+export async function listLedger(actor: UserActor, page: PageRequest) {
   const { userId } = actor;
   const db = await prisma();
-  const take = page.limit ?? LEDGER_PAGE_SIZE;
-  let cursorFilter = {};
-  if (page.cursor) {
-    // Scoped by owner: another account's entry ID is as unknown as a made-up one.
-    const anchor = await db.ledgerEntry.findFirst({ where: { id: page.cursor, userId }, select: { id: true, createdAt: true } });
-    if (!anchor) throw new NotFoundError("The cursor does not match any of your ledger entries; start again without it.", "invalid_cursor");
-    cursorFilter = {
-      OR: [{ createdAt: { lt: anchor.createdAt } }, { createdAt: anchor.createdAt, id: { lt: anchor.id } }],
-    };
-  }
-  const rows = await db.ledgerEntry.findMany({
-    where: { userId, ...cursorFilter },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: take + 1,
-  });
-  const hasMore = rows.length > take;
-  const items = hasMore ? rows.slice(0, take) : rows;
-  const view = (e: (typeof rows)[number]): LedgerEntryView => ({
+  const { items, nextCursor } = await keysetPage(
+    { limit: page.limit ?? LEDGER_PAGE_SIZE, cursor: page.cursor },
+    {
+      // Scoped by owner: another account's entry ID is as unknown as a made-up one.
+      anchor: (id) => db.ledgerEntry.findFirst({ where: { id, userId }, select: { id: true, createdAt: true } }),
+      rows: (after, take) => db.ledgerEntry.findMany({ where: { userId, ...after }, orderBy: [...NEWEST_FIRST], take }),
+    },
+    "The cursor does not match any of your ledger entries; start again without it.",
+  );
+  const view = (e: (typeof items)[number]): LedgerEntryView => ({
     id: e.id,
     kind: e.kind,
     amount: microsToUsd(e.amountMicros),
     note: e.note,
     createdAt: e.createdAt.toISOString(),
   });
-  return { items: items.map(view), nextCursor: hasMore ? items[items.length - 1].id : null };
+  return { items: items.map(view), nextCursor };
 }

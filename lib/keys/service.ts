@@ -5,6 +5,7 @@ import { balanceMicros } from "@/lib/billing/ledger";
 import { formatUsd, microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
+import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import type { ApiKeyView, CreateCreditKeyInput, CreateSubscriptionKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
 import { effectiveStatus } from "@/lib/subscriptions/service";
 import { write, type Tx } from "@/lib/writes/unit";
@@ -45,28 +46,19 @@ export function toApiKeyView(k: ApiKeyRow, now = Date.now()): ApiKeyView {
   };
 }
 
-export async function listKeys(actor: UserActor, page: { limit?: number; cursor?: string }) {
+export async function listKeys(actor: UserActor, page: PageRequest) {
   const { userId } = actor;
   const db = await prisma();
-  const take = page.limit;
-  let cursorFilter = {};
-  if (page.cursor) {
-    const anchor = await db.apiKey.findFirst({ where: { id: page.cursor, userId }, select: { id: true, createdAt: true } });
-    if (!anchor) throw new NotFoundError("The cursor does not match any of your keys; start again without it.", "invalid_cursor");
-    cursorFilter = {
-      OR: [{ createdAt: { lt: anchor.createdAt } }, { createdAt: anchor.createdAt, id: { lt: anchor.id } }],
-    };
-  }
-  const rows = await db.apiKey.findMany({
-    where: { userId, ...cursorFilter },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: take === undefined ? undefined : take + 1,
-    include: withSubscription,
-  });
-  const hasMore = take !== undefined && rows.length > take;
-  const items = hasMore ? rows.slice(0, take) : rows;
+  const { items, nextCursor } = await keysetPage(
+    page,
+    {
+      anchor: (id) => db.apiKey.findFirst({ where: { id, userId }, select: { id: true, createdAt: true } }),
+      rows: (after, take) => db.apiKey.findMany({ where: { userId, ...after }, orderBy: [...NEWEST_FIRST], take, include: withSubscription }),
+    },
+    "The cursor does not match any of your keys; start again without it.",
+  );
   const now = Date.now();
-  return { items: items.map((k) => toApiKeyView(k, now)), nextCursor: hasMore ? items[items.length - 1].id : null };
+  return { items: items.map((k) => toApiKeyView(k, now)), nextCursor };
 }
 
 export async function createCreditKey(actor: UserActor, input: CreateCreditKeyInput, outer?: Tx) {
