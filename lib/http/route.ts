@@ -53,12 +53,12 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
   const run = async (req: Request, rawParams: Record<string, string>): Promise<Response> => {
     try {
       assertSingleCredentialHeaders(req);
-      let identity: Identity = { userId: null, via: "anonymous" };
-      if (op.auth === "session" || op.auth === "session-or-mk") identity = await resolveCaller(req, op.auth);
-      else if (op.auth === "admin") {
-        assertAdmin(req);
-        identity = { userId: null, via: "admin" };
-      }
+      const identity: Identity =
+        op.auth === "session" || op.auth === "session-or-mk"
+          ? await resolveCaller(req, op.auth)
+          : op.auth === "admin"
+            ? operator(req)
+            : { userId: null, via: "anonymous" };
       const actor = requestActor(req, identity);
       const params = pathParams(op, rawParams);
       const query = op.query ? parseWith(op.query, queryObject(req), "query") : undefined;
@@ -194,7 +194,8 @@ function flattenParams(params: Record<string, string | string[] | undefined> | u
   return out;
 }
 
-function assertAdmin(req: Request): void {
+/** The operator, when the request carries the admin token; otherwise refused. */
+function operator(req: Request): Identity {
   const expected = env().ADMIN_API_TOKEN;
   if (!expected) {
     throw new NotFoundError("The admin API is disabled. Set ADMIN_API_TOKEN on the server to enable it.", "admin_disabled");
@@ -204,4 +205,5 @@ function assertAdmin(req: Request): void {
   if (token === null || !crypto.timingSafeEqual(digest(token), digest(expected))) {
     throw new UnauthorizedError("The admin API needs 'Authorization: Bearer <ADMIN_API_TOKEN>'.");
   }
+  return { userId: null, via: "admin" };
 }
