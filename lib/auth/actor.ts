@@ -1,9 +1,7 @@
-import { clientIp } from "@/lib/rate-limit";
-
 /**
  * Who is acting, for every write: the account (if any), how they proved it,
  * and where the request came from. lib/http/route.ts builds one per request
- * and hands it to the handler; services take it as their first parameter, and
+ * (requestActor) and hands it to the handler; services take it first, and
  * what follows a committed write (lib/writes/unit.ts) receives it, so the
  * audit log and webhooks can say who did what from where.
  *
@@ -44,17 +42,6 @@ export type Identity =
   | { userId: string; via: "session"; session: "cookie" | "session-token" }
   | { userId: string; via: "management-key"; managementKeyId: string }
   | { userId: null; via: "admin" | "anonymous" };
-
-/** The actor of one HTTP request. */
-export function requestActor(req: Request, identity: Identity): Actor {
-  const address = clientIp(req);
-  return {
-    ...identity,
-    clientAddress: address === "unknown" ? null : address,
-    userAgent: req.headers.get("user-agent"),
-    requestId: req.headers.get("x-request-id"),
-  };
-}
 
 /** Keygate acting on its own behalf, outside any request. */
 export function systemActor(process: string): Actor {

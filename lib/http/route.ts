@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { isStoreUnavailable } from "@/lib/cluster/redis";
 import { z } from "zod";
-import { requestActor, type Actor, type Identity, type UserActor } from "@/lib/auth/actor";
+import type { Actor, Identity, UserActor } from "@/lib/auth/actor";
 import { resolveCaller } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
 import { operations } from "@/lib/api/operations";
@@ -17,6 +17,7 @@ import {
 } from "@/lib/http/operation";
 import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBodyWithText, withDefault } from "@/lib/http/request";
 import { redact } from "@/lib/log";
+import { clientIp } from "@/lib/rate-limit";
 import { logger } from "@/lib/ops/logger";
 
 /**
@@ -183,6 +184,22 @@ function internalError(err: unknown): Response {
       ? "The server is misconfigured; the operator has been told in the server log."
       : "Something went wrong on our side. The request was not completed; please try again.";
   return withNoStore(errorResponse(new HttpError(500, "internal_error", message)));
+}
+
+/**
+ * The actor of one request: its identity, plus the client's address (the
+ * first X-Forwarded-For hop, which the front server has already reduced to
+ * the one address the trusted-proxy rules vouch for), its user agent and the
+ * X-Request-Id the front server gave it.
+ */
+export function requestActor(req: Request, identity: Identity): Actor {
+  const address = clientIp(req);
+  return {
+    ...identity,
+    clientAddress: address === "unknown" ? null : address,
+    userAgent: req.headers.get("user-agent"),
+    requestId: req.headers.get("x-request-id"),
+  };
 }
 
 function flattenParams(params: Record<string, string | string[] | undefined> | undefined): Record<string, string> {
