@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
+import { systemActor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import { authSecret, dataDir, demoAccountEnabled, env, publicOrigin, usesEmbeddedDatabase } from "@/lib/env";
 import { migrate } from "@/lib/migrate";
@@ -10,6 +11,7 @@ import { hashPassword } from "@/lib/auth/password";
 import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
 import { startSubscriptionSweep } from "@/lib/subscriptions/sweep";
 import { logger } from "@/lib/ops/logger";
+import { write } from "@/lib/writes/unit";
 
 /**
  * Start-up: validate configuration, apply migrations, and on an empty embedded
@@ -40,11 +42,10 @@ async function ensureDemoAccount(): Promise<void> {
   const db = await prisma();
   if ((await db.user.count()) === 0) {
     const password = crypto.randomBytes(12).toString("base64url");
-    await db.$transaction(async (tx) => {
-      const user = await tx.user.create({
-        data: { email: DEMO_EMAIL, name: "Demo", passwordHash: await hashPassword(password) },
-      });
-      await appendEntry(tx, { userId: user.id, kind: "grant", amountMicros: usdToMicros(DEMO_CREDIT_USD), note: "Demo credit" });
+    const passwordHash = await hashPassword(password);
+    await write(systemActor("boot"), async (tx, after) => {
+      const user = await tx.user.create({ data: { email: DEMO_EMAIL, name: "Demo", passwordHash } });
+      await appendEntry(tx, after, { userId: user.id, kind: "grant", amountMicros: usdToMicros(DEMO_CREDIT_USD), note: "Demo credit" });
     });
     // Kept beside the database so later starts can print it again; the
     // database itself holds only the argon2 hash.

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
 import { appendEntry } from "@/lib/billing/ledger";
 import { resetEnvCache } from "@/lib/env";
+import { write } from "@/lib/writes/unit";
 import { ADMIN_TOKEN, call, createUser, expectError, grant } from "./api";
-import { createCreditKey, createManagementKey } from "./fixtures";
+import { createCreditKey, createManagementKey, testActor } from "./fixtures";
 
 async function balance(token: string): Promise<number> {
   const res = await call("GET", "/api/billing/status", { token });
@@ -123,7 +124,7 @@ describe("billing status (GET /api/billing/status)", () => {
 
   it("counts usage debits of this period as spend and subtracts them from the balance", async () => {
     const user = await createUser({ creditUsd: 10 });
-    await (await prisma()).$transaction((tx) => appendEntry(tx, { userId: user.id, kind: "usage", amountMicros: BigInt(-1_234_567) }));
+    await write(testActor(user.id), (tx, after) => appendEntry(tx, after, { userId: user.id, kind: "usage", amountMicros: BigInt(-1_234_567) }));
     const res = await call("GET", "/api/billing/status", { token: user.token });
     expect(res.json.data.balance).toBe(8.765433);
     expect(res.json.data.spendThisPeriod).toBe(1.234567);

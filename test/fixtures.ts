@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type { UserActor } from "@/lib/auth/actor";
 import { getDb, prisma } from "@/lib/db";
 import { newKey } from "@/lib/keys/format";
 import { ADMIN_TOKEN, call, ORIGIN, type ApiResponse, type TestUser } from "./api";
@@ -12,6 +13,11 @@ import { ADMIN_TOKEN, call, ORIGIN, type ApiResponse, type TestUser } from "./ap
 /** A date the API accepts as "in the future" for decades (the example dates in the CheapestInference and ModelSwitch documentation have passed). */
 export const FUTURE = "2099-12-31T00:00:00Z";
 export const FUTURE_ISO = "2099-12-31T00:00:00.000Z";
+
+/** The actor of a test that calls a service directly, as if the user sent a session token. */
+export function testActor(userId: string): UserActor {
+  return { userId, via: "session", session: "session-token", clientAddress: "127.0.0.1", userAgent: "vitest", requestId: null };
+}
 
 /** Headers of a browser request from the dashboard: the session cookie, sent from our own origin. */
 export function sameOriginCookie(user: TestUser): Record<string, string> {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { prisma } from "@/lib/db";
 import { appendEntry } from "@/lib/billing/ledger";
+import { prisma } from "@/lib/db";
+import { write } from "@/lib/writes/unit";
 import { responseSchema } from "@/lib/openapi";
 import { call, createUser, expectError, grant, type ApiResponse, type TestUser } from "./api";
-import { createCreditKey, createManagementKey } from "./fixtures";
+import { createCreditKey, createManagementKey, testActor } from "./fixtures";
 
 /** GET /api/billing/ledger: the caller's credit ledger, newest first, a page at a time. */
 
@@ -22,10 +23,9 @@ async function page(token: string, query = "") {
 
 /** Entries written straight into the ledger at chosen times, as the gateway and subscriptions would. */
 async function seed(user: TestUser, entries: Array<{ kind: "grant" | "topup" | "usage" | "subscription"; micros: number; note?: string; at: string }>) {
-  const db = await prisma();
   for (const e of entries) {
-    await db.$transaction(async (tx) => {
-      const row = await appendEntry(tx, { userId: user.id, kind: e.kind, amountMicros: BigInt(e.micros), note: e.note });
+    await write(testActor(user.id), async (tx, after) => {
+      const row = await appendEntry(tx, after, { userId: user.id, kind: e.kind, amountMicros: BigInt(e.micros), note: e.note });
       await tx.ledgerEntry.update({ where: { id: row.id }, data: { createdAt: new Date(e.at) } });
     });
   }

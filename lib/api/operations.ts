@@ -77,8 +77,3 @@ export const operations: readonly OperationSpec[] = [
   ...Object.values(models),
   getOpenApiDocument,
 ];
-
-/** The operations served at one path template, e.g. `/api/keys/{id}`. */
-export function operationsAt(path: string): OperationSpec[] {
-  return operations.filter((o) => o.path === path);
-}

@@ -1,5 +1,7 @@
+import type { Identity } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
+import { bearerToken } from "@/lib/http/bearer";
 import { ForbiddenError, UnauthorizedError } from "@/lib/http/errors";
 import { touchCachedManagementKey, verifyKey } from "@/lib/keys/verify";
 import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
@@ -12,11 +14,8 @@ import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token
 
 export type AuthMode = "session" | "session-or-mk";
 
-export interface Caller {
-  userId: string;
-  via: "cookie" | "session-token" | "management-key";
-  managementKeyId?: string;
-}
+/** Who a request's credential proves it is: a user, by session (cookie or token) or by management key. */
+export type Caller = Extract<Identity, { userId: string }>;
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** lastUsedAt is a hint, not an audit log: write it at most once a minute per key. */
@@ -34,15 +33,14 @@ export async function resolveCaller(req: Request, mode: AuthMode): Promise<Calle
   }
   if (!SAFE_METHODS.has(req.method)) assertSameOrigin(req);
   const userId = await userFromSessionToken(cookieToken);
-  return { userId, via: "cookie" };
+  return { userId, via: "session", session: "cookie" };
 }
 
 async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<Caller> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) {
+  const token = bearerToken(header);
+  if (!token) {
     throw new UnauthorizedError("The Authorization header must be 'Bearer <token>'.");
   }
-  const token = match[1];
 
   if (token.startsWith("sk_")) {
     throw new ForbiddenError(
@@ -63,7 +61,7 @@ async function fromAuthorizationHeader(header: string, mode: AuthMode): Promise<
     return caller;
   }
   const userId = await userFromSessionToken(token);
-  return { userId, via: "session-token" };
+  return { userId, via: "session", session: "session-token" };
 }
 
 async function fromManagementKey(token: string): Promise<Caller> {

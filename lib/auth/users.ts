@@ -1,15 +1,14 @@
+import type { Actor, UserActor } from "@/lib/auth/actor";
 import { isUniqueViolation, prisma } from "@/lib/db";
 import { ConflictError, NotFoundError } from "@/lib/http/errors";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import type { PublicUser, SignUpInput } from "@/lib/auth/schemas";
+import { write, type Tx } from "@/lib/writes/unit";
 
-export async function signUp(input: SignUpInput): Promise<PublicUser> {
-  const db = await prisma();
+export async function signUp(actor: Actor, input: SignUpInput, outer?: Tx): Promise<PublicUser> {
   const passwordHash = await hashPassword(input.password);
   try {
-    const user = await db.user.create({
-      data: { email: input.email, name: input.name ?? null, passwordHash },
-    });
+    const user = await write(actor, (tx) => tx.user.create({ data: { email: input.email, name: input.name ?? null, passwordHash } }), outer);
     return toPublicUser(user);
   } catch (err) {
     if (isUniqueViolation(err)) {
@@ -32,9 +31,9 @@ export function toPublicUser(user: { id: string; email: string; name: string | n
 }
 
 /** The caller's own account. */
-export async function getAccount(userId: string): Promise<PublicUser> {
+export async function getAccount(actor: UserActor): Promise<PublicUser> {
   const db = await prisma();
-  const user = await db.user.findUnique({ where: { id: userId }, select: { id: true, email: true, name: true, createdAt: true } });
+  const user = await db.user.findUnique({ where: { id: actor.userId }, select: { id: true, email: true, name: true, createdAt: true } });
   if (!user) throw new NotFoundError("This account no longer exists.");
   return toPublicUser(user);
 }

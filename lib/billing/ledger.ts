@@ -1,7 +1,9 @@
 import { prisma } from "@/lib/db";
-import type { LedgerKind, Prisma } from "@/generated/prisma/client.ts";
+import type { LedgerKind } from "@/generated/prisma/client.ts";
+import type { Actor, UserActor } from "@/lib/auth/actor";
 import { NotFoundError } from "@/lib/http/errors";
-import { accountBalanceChanged } from "@/lib/limits";
+import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
+import { write, type After, type Tx } from "@/lib/writes/unit";
 import { microsToUsd } from "@/lib/billing/money";
 import { LEDGER_PAGE_SIZE, type LedgerEntryView } from "@/lib/billing/schemas";
 
@@ -12,8 +14,6 @@ import { LEDGER_PAGE_SIZE, type LedgerEntryView } from "@/lib/billing/schemas";
  * never sums the ledger.
  */
 
-type Tx = Prisma.TransactionClient;
-
 export async function balanceMicros(userId: string, tx?: Tx): Promise<bigint> {
   const db = tx ?? (await prisma());
   const user = await db.user.findUnique({ where: { id: userId }, select: { balanceMicros: true } });
@@ -21,63 +21,58 @@ export async function balanceMicros(userId: string, tx?: Tx): Promise<bigint> {
 }
 
 /**
- * Appends an entry and moves the balance row with it. The caller must call
- * accountBalanceChanged(userId, amount) after its transaction commits, so the
- * gateway's cached balance follows (appendAndCommit does both).
+ * Appends an entry and moves the balance row with it, inside a write: once
+ * that write commits, the gateway's view of the balance follows.
  */
 export async function appendEntry(
   tx: Tx,
+  after: After,
   entry: { userId: string; kind: LedgerKind; amountMicros: bigint; note?: string | null; apiKeyId?: string | null; idempotencyKey?: string | null },
 ) {
   const row = await tx.ledgerEntry.create({ data: { ...entry, note: entry.note ?? null } });
   await tx.user.update({ where: { id: entry.userId }, data: { balanceMicros: { increment: entry.amountMicros } } });
+  after.balanceChanged(entry.userId, entry.amountMicros);
   return row;
 }
 
 /** An operator's grant (POST /api/admin/credits). Returns the new balance. */
-export async function grantCredit(input: { email: string; amountMicros: bigint; note?: string }) {
-  const db = await prisma();
-  const result = await db.$transaction(async (tx) => {
-    const user = await tx.user.findUnique({ where: { email: input.email }, select: { id: true, email: true } });
-    if (!user) throw new NotFoundError(`No account uses the email ${input.email}. Check the spelling, or ask them to sign up first.`);
-    const entry = await appendEntry(tx, {
-      userId: user.id,
-      kind: "grant",
-      amountMicros: input.amountMicros,
-      note: input.note ?? "Operator grant",
-    });
-    return { user, entry, balance: await balanceMicros(user.id, tx) };
-  });
-  await accountBalanceChanged(result.user.id, input.amountMicros);
-  return result;
+export async function grantCredit(actor: Actor, input: { email: string; amountMicros: bigint; note?: string }, outer?: Tx) {
+  return write(
+    actor,
+    async (tx, after) => {
+      const user = await tx.user.findUnique({ where: { email: input.email }, select: { id: true, email: true } });
+      if (!user) throw new NotFoundError(`No account uses the email ${input.email}. Check the spelling, or ask them to sign up first.`);
+      const entry = await appendEntry(tx, after, {
+        userId: user.id,
+        kind: "grant",
+        amountMicros: input.amountMicros,
+        note: input.note ?? "Operator grant",
+      });
+      return { user, entry, balance: await balanceMicros(user.id, tx) };
+    },
+    outer,
+  );
 }
 
 /** The caller's ledger, newest first, a page at a time (GET /api/billing/ledger). */
-export async function listLedger(userId: string, page: { limit?: number; cursor?: string }) {
+export async function listLedger(actor: UserActor, page: PageRequest) {
+  const { userId } = actor;
   const db = await prisma();
-  const take = page.limit ?? LEDGER_PAGE_SIZE;
-  let cursorFilter = {};
-  if (page.cursor) {
-    // Scoped by owner: another account's entry ID is as unknown as a made-up one.
-    const anchor = await db.ledgerEntry.findFirst({ where: { id: page.cursor, userId }, select: { id: true, createdAt: true } });
-    if (!anchor) throw new NotFoundError("The cursor does not match any of your ledger entries; start again without it.", "invalid_cursor");
-    cursorFilter = {
-      OR: [{ createdAt: { lt: anchor.createdAt } }, { createdAt: anchor.createdAt, id: { lt: anchor.id } }],
-    };
-  }
-  const rows = await db.ledgerEntry.findMany({
-    where: { userId, ...cursorFilter },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: take + 1,
-  });
-  const hasMore = rows.length > take;
-  const items = hasMore ? rows.slice(0, take) : rows;
-  const view = (e: (typeof rows)[number]): LedgerEntryView => ({
+  const { items, nextCursor } = await keysetPage(
+    { limit: page.limit ?? LEDGER_PAGE_SIZE, cursor: page.cursor },
+    {
+      // Scoped by owner: another account's entry ID is as unknown as a made-up one.
+      anchor: (id) => db.ledgerEntry.findFirst({ where: { id, userId }, select: { id: true, createdAt: true } }),
+      rows: (after, take) => db.ledgerEntry.findMany({ where: { userId, ...after }, orderBy: [...NEWEST_FIRST], take }),
+    },
+    "The cursor does not match any of your ledger entries; start again without it.",
+  );
+  const view = (e: (typeof items)[number]): LedgerEntryView => ({
     id: e.id,
     kind: e.kind,
     amount: microsToUsd(e.amountMicros),
     note: e.note,
     createdAt: e.createdAt.toISOString(),
   });
-  return { items: items.map(view), nextCursor: hasMore ? items[items.length - 1].id : null };
+  return { items: items.map(view), nextCursor };
 }

@@ -1,3 +1,4 @@
+import type { UserActor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import { balanceMicros } from "@/lib/billing/ledger";
 import { microsToUsd } from "@/lib/billing/money";
@@ -12,7 +13,8 @@ export function currentPeriod(now = new Date()) {
   return { start, end };
 }
 
-export async function billingStatus(userId: string): Promise<BillingStatus> {
+export async function billingStatus(actor: UserActor): Promise<BillingStatus> {
+  const { userId } = actor;
   const db = await prisma();
   const period = currentPeriod();
   const [balance, periodDebits, keyGroups, mgmtTotal, mgmtActive, subscriptions] = await Promise.all([
@@ -24,7 +26,7 @@ export async function billingStatus(userId: string): Promise<BillingStatus> {
     db.apiKey.groupBy({ by: ["keyType", "isActive"], where: { userId }, _count: { _all: true } }),
     db.managementKey.count({ where: { userId } }),
     db.managementKey.count({ where: { userId, isActive: true } }),
-    activeSubscriptions(userId),
+    activeSubscriptions(actor),
   ]);
   const count = (type: "credit" | "subscription", active?: boolean) =>
     keyGroups

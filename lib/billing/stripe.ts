@@ -1,9 +1,10 @@
 import Stripe from "stripe";
+import type { Actor, UserActor } from "@/lib/auth/actor";
 import { serverOrigin } from "@/lib/auth/caller";
 import { appendEntry } from "@/lib/billing/ledger";
 import { isUniqueViolation, prisma } from "@/lib/db";
 import { env, publicOrigin, stripeSettings } from "@/lib/env";
-import { accountBalanceChanged } from "@/lib/limits";
+import { write } from "@/lib/writes/unit";
 import { BadRequestError, HttpError, NotFoundError } from "@/lib/http/errors";
 import { logger } from "@/lib/ops/logger";
 
@@ -14,11 +15,6 @@ import { logger } from "@/lib/ops/logger";
  */
 
 const MICROS_PER_CENT = BigInt(10_000);
-
-/** Card top-ups are on only when both Stripe variables are set. */
-export function stripeEnabled(): boolean {
-  return stripeSettings() !== null;
-}
 
 function requireStripe() {
   const settings = stripeSettings();
@@ -60,7 +56,8 @@ function billingPageUrl(req: Request): string {
   return `${origin}/billing`;
 }
 
-export async function createTopUpCheckout(req: Request, userId: string, amountUsd: number): Promise<{ id: string; url: string }> {
+export async function createTopUpCheckout(actor: UserActor, req: Request, amountUsd: number): Promise<{ id: string; url: string }> {
+  const { userId } = actor;
   const settings = requireStripe();
   const db = await prisma();
   const user = await db.user.findUnique({ where: { id: userId }, select: { email: true } });
@@ -121,7 +118,7 @@ export type WebhookOutcome = "credited" | "duplicate" | "ignored" | "unknown_use
  * a non-2xx makes Stripe retry for days, which helps only when retrying can
  * succeed (a database outage, answered 500).
  */
-export async function handleStripeEvent(event: Stripe.Event): Promise<WebhookOutcome> {
+export async function handleStripeEvent(actor: Actor, event: Stripe.Event): Promise<WebhookOutcome> {
   // Delayed payment methods (bank debits) complete unpaid and succeed later.
   if (event.type !== "checkout.session.completed" && event.type !== "checkout.session.async_payment_succeeded") return "ignored";
   const session = event.data.object;
@@ -132,10 +129,10 @@ export async function handleStripeEvent(event: Stripe.Event): Promise<WebhookOut
     logger().warn(`stripe: ${event.type} ${event.id} for ${session.id} ignored: not a Keygate top-up`);
     return "ignored";
   }
-  return creditTopUp({ userId, sessionId: session.id, cents: session.amount_total, eventId: event.id });
+  return creditTopUp(actor, { userId, sessionId: session.id, cents: session.amount_total, eventId: event.id });
 }
 
-async function creditTopUp(input: { userId: string; sessionId: string; cents: number; eventId: string }): Promise<WebhookOutcome> {
+async function creditTopUp(actor: Actor, input: { userId: string; sessionId: string; cents: number; eventId: string }): Promise<WebhookOutcome> {
   const amountMicros = BigInt(input.cents) * MICROS_PER_CENT;
   // Keyed by Checkout Session rather than by event: a redelivered event
   // carries the same session, and so would the second of the two event types
@@ -144,10 +141,10 @@ async function creditTopUp(input: { userId: string; sessionId: string; cents: nu
   const db = await prisma();
   if (await db.ledgerEntry.findUnique({ where: { idempotencyKey }, select: { id: true } })) return "duplicate";
   try {
-    const credited = await db.$transaction(async (tx) => {
+    const credited = await write(actor, async (tx, after) => {
       const user = await tx.user.findUnique({ where: { id: input.userId }, select: { id: true } });
       if (!user) return false;
-      await appendEntry(tx, {
+      await appendEntry(tx, after, {
         userId: user.id,
         kind: "topup",
         amountMicros,
@@ -167,7 +164,6 @@ async function creditTopUp(input: { userId: string; sessionId: string; cents: nu
     if (isUniqueViolation(err)) return "duplicate";
     throw err;
   }
-  await accountBalanceChanged(input.userId, amountMicros);
   logger().info(`stripe: credited ${input.cents} cents to account ${input.userId} for Checkout Session ${input.sessionId}`);
   return "credited";
 }

@@ -6,6 +6,7 @@ import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import type { GatewayErrorCode, Json, ProtocolAdapter } from "@/lib/gateway/protocols";
 import { upstreamFor, type Upstream } from "@/lib/gateway/upstreams";
+import { bearerToken } from "@/lib/http/bearer";
 import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
 import { costMicros, limits, type RateState, type Refused } from "@/lib/limits";
 import { findModel, servedOn, type CatalogueModel } from "@/lib/models/catalogue";
@@ -54,11 +55,11 @@ export interface Admitted {
 
 /** The key from `Authorization: Bearer …` or `x-api-key`. */
 export function credentialOf(req: IncomingMessage): string | null {
-  const auth = req.headers.authorization;
+  const auth = req.headers.authorization?.trim();
   if (auth) {
-    if (/^Bearer\s*$/i.test(auth.trim())) return null;
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    return m ? m[1] : auth.trim();
+    if (/^Bearer$/i.test(auth)) return null;
+    // A bare key without the scheme is taken as sent (and refused by its checksum if it is not one).
+    return bearerToken(auth) ?? auth;
   }
   const key = req.headers["x-api-key"];
   return typeof key === "string" && key.trim() ? key.trim() : null;

@@ -5,6 +5,7 @@ import { redisEnabled, redisReady } from "@/lib/cluster/redis";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { handleGateway } from "@/lib/gateway/router";
+import { bearerToken } from "@/lib/http/bearer";
 import { rejectDuplicateCredentials, resolveForwardedHeaders, sendJson, sendJsonError, TrustedProxies } from "@/lib/http/node-guards";
 import { pendingMigrations } from "@/lib/migrate";
 import { redact } from "@/lib/log";
@@ -164,7 +165,7 @@ function serveMetrics(req: IncomingMessage, res: ServerResponse): void {
 
 /** Compares digests, so the time taken says nothing about how much of the token matched, nor its length. */
 function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1] ?? "";
+  const given = bearerToken(header) ?? "";
   const digest = (s: string) => crypto.createHash("sha256").update(s).digest();
   return crypto.timingSafeEqual(digest(given), digest(token));
 }

@@ -1,9 +1,11 @@
 import crypto from "node:crypto";
 import { isStoreUnavailable } from "@/lib/cluster/redis";
 import { z } from "zod";
-import { resolveCaller, type Caller } from "@/lib/auth/caller";
+import type { Actor, Identity, UserActor } from "@/lib/auth/actor";
+import { resolveCaller } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
 import { operations } from "@/lib/api/operations";
+import { bearerToken } from "@/lib/http/bearer";
 import { errorResponse, HttpError, NotFoundError, UnauthorizedError } from "@/lib/http/errors";
 import {
   opaqueIdSchema,
@@ -15,11 +17,14 @@ import {
 } from "@/lib/http/operation";
 import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBodyWithText, withDefault } from "@/lib/http/request";
 import { redact } from "@/lib/log";
+import { clientIp } from "@/lib/rate-limit";
 import { logger } from "@/lib/ops/logger";
 
 /**
  * One wrapper for every /api route handler, driven by the operation's
- * declaration: resolve the caller once, parse path, query and body with the
+ * declaration: resolve the caller once and make it the request's actor
+ * (lib/auth/actor.ts: a user for session and session-or-mk operations, the
+ * operator for admin ones, anonymous for the rest), parse path, query and body with the
  * declared schemas, send the declared success shape, map typed errors to the
  * envelope, and log (never send) the cause of anything unexpected.
  */
@@ -28,7 +33,8 @@ const NO_STORE = { "Cache-Control": "no-store" };
 
 export interface HandlerContext<S extends OperationSpec> {
   req: Request;
-  caller: S["auth"] extends "session" | "session-or-mk" ? Caller : null;
+  /** Who is acting: pass it to the services, which scope and record their writes by it. */
+  actor: S["auth"] extends "session" | "session-or-mk" ? UserActor : Actor;
   body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
   /** The body's exact text ("" when none was sent), for operations declared with `rawBody: true`. */
   rawBody: S["rawBody"] extends true ? string : undefined;
@@ -48,16 +54,20 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
   const run = async (req: Request, rawParams: Record<string, string>): Promise<Response> => {
     try {
       assertSingleCredentialHeaders(req);
-      let caller: Caller | null = null;
-      if (op.auth === "session" || op.auth === "session-or-mk") caller = await resolveCaller(req, op.auth);
-      else if (op.auth === "admin") assertAdmin(req);
+      const identity: Identity =
+        op.auth === "session" || op.auth === "session-or-mk"
+          ? await resolveCaller(req, op.auth)
+          : op.auth === "admin"
+            ? operator(req)
+            : { userId: null, via: "anonymous" };
+      const actor = requestActor(req, identity);
       const params = pathParams(op, rawParams);
       const query = op.query ? parseWith(op.query, queryObject(req), "query") : undefined;
       const read = op.body ? await readJsonBodyWithText(req, op.maxBodyBytes) : undefined;
       // Only an absent body means "no fields"; a JSON `null` is a non-object body like any other.
       const body = op.body ? parseWith(op.body, withDefault(read?.value), "body") : undefined;
       const rawBody = op.rawBody ? (read?.text ?? "") : undefined;
-      const value = await handler({ req, caller, body, rawBody, query, params } as HandlerContext<S>);
+      const value = await handler({ req, actor, body, rawBody, query, params } as HandlerContext<S>);
       const payload = op.response.shape === "envelope" ? { success: true, data: value } : value;
       if (env().NODE_ENV !== "production") assertDocumented(op, payload);
       return Response.json(payload, { status: op.response.status, headers: NO_STORE });
@@ -176,6 +186,22 @@ function internalError(err: unknown): Response {
   return withNoStore(errorResponse(new HttpError(500, "internal_error", message)));
 }
 
+/**
+ * The actor of one request: its identity, plus the client's address (the
+ * first X-Forwarded-For hop, which the front server has already reduced to
+ * the one address the trusted-proxy rules vouch for), its user agent and the
+ * X-Request-Id the front server gave it.
+ */
+export function requestActor(req: Request, identity: Identity): Actor {
+  const address = clientIp(req);
+  return {
+    ...identity,
+    clientAddress: address === "unknown" ? null : address,
+    userAgent: req.headers.get("user-agent"),
+    requestId: req.headers.get("x-request-id"),
+  };
+}
+
 function flattenParams(params: Record<string, string | string[] | undefined> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(params ?? {})) {
@@ -185,14 +211,16 @@ function flattenParams(params: Record<string, string | string[] | undefined> | u
   return out;
 }
 
-function assertAdmin(req: Request): void {
+/** The operator, when the request carries the admin token; otherwise refused. */
+function operator(req: Request): Identity {
   const expected = env().ADMIN_API_TOKEN;
   if (!expected) {
     throw new NotFoundError("The admin API is disabled. Set ADMIN_API_TOKEN on the server to enable it.", "admin_disabled");
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+  const token = bearerToken(req.headers.get("authorization"));
   const digest = (s: string) => crypto.createHash("sha256").update(s).digest();
-  if (!match || !crypto.timingSafeEqual(digest(match[1]), digest(expected))) {
+  if (token === null || !crypto.timingSafeEqual(digest(token), digest(expected))) {
     throw new UnauthorizedError("The admin API needs 'Authorization: Bearer <ADMIN_API_TOKEN>'.");
   }
+  return { userId: null, via: "admin" };
 }

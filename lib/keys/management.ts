@@ -1,8 +1,9 @@
+import type { UserActor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import type { ManagementKey } from "@/generated/prisma/client.ts";
 import { NotFoundError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
-import { invalidateKey, keyCreated } from "@/lib/keys/verify";
+import { write, type Tx } from "@/lib/writes/unit";
 import type { BillingKeyView, CreateManagementKeyInput, ManagementKeyView, UpdateManagementKeyInput } from "@/lib/keys/schemas";
 
 /** Management keys (mk_…). Only a signed-in session reaches these functions. */
@@ -31,44 +32,60 @@ export function toBillingKeyView(k: ManagementKey): BillingKeyView {
   };
 }
 
-export async function listManagementKeys(userId: string): Promise<ManagementKey[]> {
+export async function listManagementKeys(actor: UserActor): Promise<ManagementKey[]> {
   const db = await prisma();
-  return db.managementKey.findMany({ where: { userId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+  return db.managementKey.findMany({ where: { userId: actor.userId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
 }
 
-export async function createManagementKey(userId: string, input: CreateManagementKeyInput) {
-  const db = await prisma();
-  const material = newKey("management");
-  const record = await db.managementKey.create({
-    data: {
-      userId,
-      name: input.name,
-      keyHash: material.hash,
-      keyPrefix: material.prefix,
-      expiresAt: input.expiresAt ?? null,
+export async function createManagementKey(actor: UserActor, input: CreateManagementKeyInput, outer?: Tx) {
+  return write(
+    actor,
+    async (tx, after) => {
+      const material = newKey("management");
+      const record = await tx.managementKey.create({
+        data: {
+          userId: actor.userId,
+          name: input.name,
+          keyHash: material.hash,
+          keyPrefix: material.prefix,
+          expiresAt: input.expiresAt ?? null,
+        },
+      });
+      after.keyCreated(record.id, material.hash);
+      return { record, apiKey: material.key };
     },
-  });
-  await keyCreated(material.hash);
-  return { record, apiKey: material.key };
+    outer,
+  );
 }
 
-/** Renames or pauses a key. A paused key is refused from its next request on: the key cache is invalidated before this returns. */
-export async function updateManagementKey(userId: string, id: string, patch: UpdateManagementKeyInput): Promise<ManagementKeyView> {
-  const db = await prisma();
-  // The owner is in the filter: the ownership check and the write are one statement.
-  const { count } = await db.managementKey.updateMany({ where: { id, userId }, data: { name: patch.name, isActive: patch.isActive } });
-  await invalidateKey(id);
-  if (count === 0) throw managementKeyNotFound();
-  const updated = await db.managementKey.findFirst({ where: { id, userId } });
-  if (!updated) throw managementKeyNotFound();
-  return toManagementKeyView(updated);
+/** Renames or pauses a key. A paused key is refused from its next request on: the key cache follows before this returns. */
+export async function updateManagementKey(actor: UserActor, id: string, patch: UpdateManagementKeyInput, outer?: Tx): Promise<ManagementKeyView> {
+  const where = { id, userId: actor.userId };
+  return write(
+    actor,
+    async (tx, after) => {
+      // The owner is in the filter: the ownership check and the write are one statement.
+      const { count } = await tx.managementKey.updateMany({ where, data: { name: patch.name, isActive: patch.isActive } });
+      if (count === 0) throw managementKeyNotFound();
+      after.keyChanged(id);
+      const updated = await tx.managementKey.findFirst({ where });
+      if (!updated) throw managementKeyNotFound();
+      return toManagementKeyView(updated);
+    },
+    outer,
+  );
 }
 
-export async function deleteManagementKey(userId: string, id: string): Promise<void> {
-  const db = await prisma();
-  const { count } = await db.managementKey.deleteMany({ where: { id, userId } });
-  await invalidateKey(id);
-  if (count === 0) throw managementKeyNotFound();
+export async function deleteManagementKey(actor: UserActor, id: string, outer?: Tx): Promise<void> {
+  await write(
+    actor,
+    async (tx, after) => {
+      const { count } = await tx.managementKey.deleteMany({ where: { id, userId: actor.userId } });
+      if (count === 0) throw managementKeyNotFound();
+      after.keyDeleted(id);
+    },
+    outer,
+  );
 }
 
 function managementKeyNotFound() {

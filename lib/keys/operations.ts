@@ -28,6 +28,10 @@ import {
 
 /** Consumption keys (sk_…), management keys (mk_…), and the same management keys as ModelSwitch billing keys. */
 
+/** What every delete of a key says: the key stops working from the next request on. */
+const REVOKED_AT_ONCE = "The key is refused (401) from the next request on.";
+const deleted = { status: 200, description: "The key was deleted.", schema: deletedSchema, shape: "envelope" } as const;
+
 // Example values only: these keys are made up and their checksums do not match.
 const EXAMPLE_SK = "sk_live_4eC39HqLyjWDarjtT1zdp7dcExAmPL";
 const EXAMPLE_MK = "mk_9fQ2rT7uWx3yZ1aB5cD8eF0gHiJkLm3ExAmPL";
@@ -183,9 +187,9 @@ export const deleteKey = defineOperation({
   path: "/api/keys/{id}",
   tag: "Consumption keys",
   summary: "Delete a consumption key",
-  description: "The key is refused (401) from the next request on.",
+  description: REVOKED_AT_ONCE,
   auth: "session-or-mk",
-  response: { status: 200, description: "The key was deleted.", schema: deletedSchema, shape: "envelope" },
+  response: deleted,
   examples: { params: keyId, response: { deleted: true } },
 });
 
@@ -239,9 +243,9 @@ export const deleteManagementKey = defineOperation({
   path: "/api/keys/management/{id}",
   tag: "Management keys",
   summary: "Delete a management key",
-  description: "The key is refused (401) from the next request on.",
+  description: REVOKED_AT_ONCE,
   auth: "session",
-  response: { status: 200, description: "The key was deleted.", schema: deletedSchema, shape: "envelope" },
+  response: deleted,
   examples: { params: managementKeyId, response: { deleted: true } },
 });
 
@@ -292,7 +296,7 @@ export const deleteBillingKey = defineOperation({
   path: "/api/billing-keys/{id}",
   tag: "Billing keys (ModelSwitch)",
   summary: "Delete a billing key",
-  description: "The key is refused (401) from the next request on.",
+  description: REVOKED_AT_ONCE,
   auth: "session",
   response: { status: 200, description: "The key was deleted.", schema: deletedBillingKeySchema, shape: "as-is" },
   examples: { params: managementKeyId, response: { status: "deleted" } },

@@ -1,12 +1,14 @@
 import { prisma } from "@/lib/db";
 import type { ApiKey, Subscription } from "@/generated/prisma/client.ts";
+import type { UserActor } from "@/lib/auth/actor";
 import { balanceMicros } from "@/lib/billing/ledger";
 import { formatUsd, microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
-import { invalidateKey, keyCreated } from "@/lib/keys/verify";
+import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import type { ApiKeyView, CreateCreditKeyInput, CreateSubscriptionKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
 import { effectiveStatus } from "@/lib/subscriptions/service";
+import { write, type Tx } from "@/lib/writes/unit";
 
 /**
  * Consumption keys (sk_live_… credit, sk_pool_… subscription). Every query is
@@ -44,53 +46,49 @@ export function toApiKeyView(k: ApiKeyRow, now = Date.now()): ApiKeyView {
   };
 }
 
-export async function listKeys(userId: string, page: { limit?: number; cursor?: string }) {
+export async function listKeys(actor: UserActor, page: PageRequest) {
+  const { userId } = actor;
   const db = await prisma();
-  const take = page.limit;
-  let cursorFilter = {};
-  if (page.cursor) {
-    const anchor = await db.apiKey.findFirst({ where: { id: page.cursor, userId }, select: { id: true, createdAt: true } });
-    if (!anchor) throw new NotFoundError("The cursor does not match any of your keys; start again without it.", "invalid_cursor");
-    cursorFilter = {
-      OR: [{ createdAt: { lt: anchor.createdAt } }, { createdAt: anchor.createdAt, id: { lt: anchor.id } }],
-    };
-  }
-  const rows = await db.apiKey.findMany({
-    where: { userId, ...cursorFilter },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: take === undefined ? undefined : take + 1,
-    include: withSubscription,
-  });
-  const hasMore = take !== undefined && rows.length > take;
-  const items = hasMore ? rows.slice(0, take) : rows;
+  const { items, nextCursor } = await keysetPage(
+    page,
+    {
+      anchor: (id) => db.apiKey.findFirst({ where: { id, userId }, select: { id: true, createdAt: true } }),
+      rows: (after, take) => db.apiKey.findMany({ where: { userId, ...after }, orderBy: [...NEWEST_FIRST], take, include: withSubscription }),
+    },
+    "The cursor does not match any of your keys; start again without it.",
+  );
   const now = Date.now();
-  return { items: items.map((k) => toApiKeyView(k, now)), nextCursor: hasMore ? items[items.length - 1].id : null };
+  return { items: items.map((k) => toApiKeyView(k, now)), nextCursor };
 }
 
-export async function createCreditKey(userId: string, input: CreateCreditKeyInput) {
-  const db = await prisma();
-  const balance = await balanceMicros(userId);
-  if (balance <= BigInt(0)) {
-    throw new PaymentRequiredError(
-      `Your credit balance is ${formatUsd(balance)}. Top up your credits before creating a credit key.`,
-    );
-  }
-  const material = newKey("credit");
-  const record = await db.apiKey.create({
-    data: {
-      userId,
-      name: input.name,
-      keyType: "credit",
-      keyHash: material.hash,
-      keyPrefix: material.prefix,
-      maxBudgetMicros: input.maxBudget === undefined ? null : usdToMicros(input.maxBudget),
-      rpmLimit: input.rpm,
-      tpmLimit: input.tpm ?? null,
-      expiresAt: input.expiresAt ?? null,
+export async function createCreditKey(actor: UserActor, input: CreateCreditKeyInput, outer?: Tx) {
+  const { userId } = actor;
+  return write(
+    actor,
+    async (tx, after) => {
+      const balance = await balanceMicros(userId, tx);
+      if (balance <= BigInt(0)) {
+        throw new PaymentRequiredError(`Your credit balance is ${formatUsd(balance)}. Top up your credits before creating a credit key.`);
+      }
+      const material = newKey("credit");
+      const record = await tx.apiKey.create({
+        data: {
+          userId,
+          name: input.name,
+          keyType: "credit",
+          keyHash: material.hash,
+          keyPrefix: material.prefix,
+          maxBudgetMicros: input.maxBudget === undefined ? null : usdToMicros(input.maxBudget),
+          rpmLimit: input.rpm,
+          tpmLimit: input.tpm ?? null,
+          expiresAt: input.expiresAt ?? null,
+        },
+      });
+      after.keyCreated(record.id, material.hash);
+      return { record, apiKey: material.key };
     },
-  });
-  await keyCreated(material.hash);
-  return { record, apiKey: material.key };
+    outer,
+  );
 }
 
 /**
@@ -99,78 +97,94 @@ export async function createCreditKey(userId: string, input: CreateCreditKeyInpu
  * works while its subscription does, inside its reserved blocks, and stops at
  * the period end with it.
  */
-export async function createSubscriptionKey(userId: string, input: CreateSubscriptionKeyInput, now = Date.now()) {
-  const db = await prisma();
-  const subscription = await db.subscription.findFirst({
-    where: { userId, status: "active", periodEnd: { gt: new Date(now) }, ...(input.subscriptionId ? { id: input.subscriptionId } : {}) },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    select: { id: true, pool: { select: { name: true } } },
-  });
-  if (!subscription) {
-    throw new ConflictError(
-      input.subscriptionId
-        ? "That subscription is not an active subscription of yours. GET /api/subscriptions lists yours; renew an expired one with POST /api/subscriptions/:id/renew, or subscribe to a pool with POST /api/pools/:id/subscribe."
-        : "You have no active subscription. Reserve time blocks with POST /api/pools/:id/subscribe, then create a key.",
-      "no_active_subscription",
-    );
-  }
-  const material = newKey("subscription");
-  const record = await db.apiKey.create({
-    data: {
-      userId,
-      name: input.name ?? `${subscription.pool.name} key`.slice(0, 100),
-      keyType: "subscription",
-      keyHash: material.hash,
-      keyPrefix: material.prefix,
-      rpmLimit: null,
-      expiresAt: null,
-      subscriptionId: subscription.id,
+export async function createSubscriptionKey(actor: UserActor, input: CreateSubscriptionKeyInput, now = Date.now(), outer?: Tx) {
+  const { userId } = actor;
+  return write(
+    actor,
+    async (tx, after) => {
+      const subscription = await tx.subscription.findFirst({
+        where: { userId, status: "active", periodEnd: { gt: new Date(now) }, ...(input.subscriptionId ? { id: input.subscriptionId } : {}) },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        select: { id: true, pool: { select: { name: true } } },
+      });
+      if (!subscription) {
+        throw new ConflictError(
+          input.subscriptionId
+            ? "That subscription is not an active subscription of yours. GET /api/subscriptions lists yours; renew an expired one with POST /api/subscriptions/:id/renew, or subscribe to a pool with POST /api/pools/:id/subscribe."
+            : "You have no active subscription. Reserve time blocks with POST /api/pools/:id/subscribe, then create a key.",
+          "no_active_subscription",
+        );
+      }
+      const material = newKey("subscription");
+      const record = await tx.apiKey.create({
+        data: {
+          userId,
+          name: input.name ?? `${subscription.pool.name} key`.slice(0, 100),
+          keyType: "subscription",
+          keyHash: material.hash,
+          keyPrefix: material.prefix,
+          rpmLimit: null,
+          expiresAt: null,
+          subscriptionId: subscription.id,
+        },
+      });
+      after.keyCreated(record.id, material.hash);
+      return { id: record.id, apiKey: material.key, isActive: record.isActive };
     },
-  });
-  await keyCreated(material.hash);
-  return { id: record.id, apiKey: material.key, isActive: record.isActive };
+    outer,
+  );
 }
 
-export async function updateKey(userId: string, id: string, patch: UpdateKeyInput) {
-  const db = await prisma();
-  const existing = await db.apiKey.findFirst({ where: { id, userId } });
-  if (!existing) throw keyNotFound();
-  if (existing.keyType === "subscription") {
-    const notForPool = (["maxBudget", "rpm", "tpm", "expiresAt"] as const).filter((f) => patch[f] !== undefined);
-    if (notForPool.length) {
-      throw new UnprocessableError(
-        `Subscription keys have no ${notForPool.join(", ")}: they are unlimited during reserved blocks and expire with their subscription. Only name and isActive can change.`,
-        "not_applicable",
-      );
-    }
-  }
-  // updateMany with the owner in the filter: the ownership check and the write
-  // are one statement, so nothing can slip between them.
-  const { count } = await db.apiKey.updateMany({
-    where: { id, userId },
-    data: {
-      name: patch.name,
-      isActive: patch.isActive,
-      maxBudgetMicros:
-        patch.maxBudget === undefined ? undefined : patch.maxBudget === null ? null : usdToMicros(patch.maxBudget),
-      rpmLimit: patch.rpm,
-      tpmLimit: patch.tpm,
-      expiresAt: patch.expiresAt,
+/** Changes the fields sent. A paused key is refused from its next request on: the key cache follows before this returns. */
+export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyInput, outer?: Tx) {
+  const { userId } = actor;
+  return write(
+    actor,
+    async (tx, after) => {
+      const existing = await tx.apiKey.findFirst({ where: { id, userId } });
+      if (!existing) throw keyNotFound();
+      if (existing.keyType === "subscription") {
+        const notForPool = (["maxBudget", "rpm", "tpm", "expiresAt"] as const).filter((f) => patch[f] !== undefined);
+        if (notForPool.length) {
+          throw new UnprocessableError(
+            `Subscription keys have no ${notForPool.join(", ")}: they are unlimited during reserved blocks and expire with their subscription. Only name and isActive can change.`,
+            "not_applicable",
+          );
+        }
+      }
+      // updateMany with the owner in the filter: the ownership check and the write
+      // are one statement, so nothing can slip between them.
+      const { count } = await tx.apiKey.updateMany({
+        where: { id, userId },
+        data: {
+          name: patch.name,
+          isActive: patch.isActive,
+          maxBudgetMicros: patch.maxBudget === undefined ? undefined : patch.maxBudget === null ? null : usdToMicros(patch.maxBudget),
+          rpmLimit: patch.rpm,
+          tpmLimit: patch.tpm,
+          expiresAt: patch.expiresAt,
+        },
+      });
+      if (count === 0) throw keyNotFound();
+      after.keyChanged(id);
+      const updated = await tx.apiKey.findFirst({ where: { id, userId }, include: withSubscription });
+      if (!updated) throw keyNotFound();
+      return toApiKeyView(updated);
     },
-  });
-  // Before answering: the gateway refuses a paused key from its very next request.
-  await invalidateKey(id);
-  if (count === 0) throw keyNotFound();
-  const updated = await db.apiKey.findFirst({ where: { id, userId }, include: withSubscription });
-  if (!updated) throw keyNotFound();
-  return toApiKeyView(updated);
+    outer,
+  );
 }
 
-export async function deleteKey(userId: string, id: string): Promise<void> {
-  const db = await prisma();
-  const { count } = await db.apiKey.deleteMany({ where: { id, userId } });
-  await invalidateKey(id);
-  if (count === 0) throw keyNotFound();
+export async function deleteKey(actor: UserActor, id: string, outer?: Tx): Promise<void> {
+  await write(
+    actor,
+    async (tx, after) => {
+      const { count } = await tx.apiKey.deleteMany({ where: { id, userId: actor.userId } });
+      if (count === 0) throw keyNotFound();
+      after.keyDeleted(id);
+    },
+    outer,
+  );
 }
 
 function keyNotFound() {

@@ -1,15 +1,16 @@
+import type { Actor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import type { Model } from "@/generated/prisma/client.ts";
 import { microsToUsd, usdToMicros } from "@/lib/billing/money";
-import { invalidateCatalogue } from "@/lib/models/catalogue";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/http/errors";
 import { REQUIRED_ON_CREATE, RESERVED_MODEL_NAME, type ModelView, type UpsertModelInput } from "@/lib/models/schemas";
+import { write, type Tx } from "@/lib/writes/unit";
 
 /**
  * The model catalogue, the gateway's price book, as operators edit it. The
- * gateway reads it from memory (lib/gateway/catalogue.ts), so every write here
- * is followed by invalidateCatalogue(): a new price applies from the next
- * request on, and a deleted model is not found from the next request on.
+ * gateway reads it from memory (lib/models/catalogue.ts), so every write here
+ * declares the model changed (lib/writes/unit.ts): once it commits, a new
+ * price applies from the next request on, and a deleted model is not found.
  */
 
 export function toModelView(row: Model): ModelView {
@@ -37,9 +38,8 @@ export async function listModels(): Promise<ModelView[]> {
  * Creates the row, or changes the fields sent on an existing one. A create
  * needs every field of REQUIRED_ON_CREATE; an update keeps what it omits.
  */
-export async function upsertModel(input: UpsertModelInput): Promise<ModelView> {
+export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?: Tx): Promise<ModelView> {
   assertNotReserved(input.model);
-  const db = await prisma();
   // Prisma skips undefined fields, so these are exactly the fields sent.
   const changes = {
     provider: input.provider,
@@ -51,47 +51,57 @@ export async function upsertModel(input: UpsertModelInput): Promise<ModelView> {
   };
   const missing = REQUIRED_ON_CREATE.filter((field) => input[field] === undefined);
 
-  if (missing.length === 0) {
-    // One statement (INSERT … ON CONFLICT), so two operators adding the same model at once both succeed.
-    const row = await db.model.upsert({
-      where: { model: input.model },
-      create: {
-        model: input.model,
-        provider: input.provider!,
-        upstreamModel: input.upstreamModel ?? null,
-        inputMicrosPerMTok: changes.inputMicrosPerMTok!,
-        outputMicrosPerMTok: changes.outputMicrosPerMTok!,
-        maxOutputTokens: input.maxOutputTokens!,
-        active: input.active ?? true,
-      },
-      update: changes,
-    });
-    await invalidateCatalogue();
-    return toModelView(row);
-  }
+  return write(
+    actor,
+    async (tx, after) => {
+      if (missing.length === 0) {
+        // One statement (INSERT … ON CONFLICT), so two operators adding the same model at once both succeed.
+        const row = await tx.model.upsert({
+          where: { model: input.model },
+          create: {
+            model: input.model,
+            provider: input.provider!,
+            upstreamModel: input.upstreamModel ?? null,
+            inputMicrosPerMTok: changes.inputMicrosPerMTok!,
+            outputMicrosPerMTok: changes.outputMicrosPerMTok!,
+            maxOutputTokens: input.maxOutputTokens!,
+            active: input.active ?? true,
+          },
+          update: changes,
+        });
+        after.modelChanged(row.model);
+        return toModelView(row);
+      }
 
-  // Without every required field this can only be an update. updateMany
-  // changes nothing when the row is missing (or was deleted meanwhile), so a
-  // half-described model is never created. (Prisma skips an updateMany with
-  // no fields at all, so the name alone only reads the row.)
-  let exists = true;
-  if (Object.values(changes).some((v) => v !== undefined)) {
-    const { count } = await db.model.updateMany({ where: { model: input.model }, data: changes });
-    exists = count > 0;
-    if (exists) await invalidateCatalogue();
-  }
-  const row = exists ? await db.model.findUnique({ where: { model: input.model } }) : null;
-  if (!row) throw missingOnCreate(input.model, missing);
-  return toModelView(row);
+      // Without every required field this can only be an update. updateMany
+      // changes nothing when the row is missing (or was deleted meanwhile), so a
+      // half-described model is never created. (Prisma skips an updateMany with
+      // no fields at all, so the name alone only reads the row.)
+      if (Object.values(changes).some((v) => v !== undefined)) {
+        const { count } = await tx.model.updateMany({ where: { model: input.model }, data: changes });
+        if (count === 0) throw missingOnCreate(input.model, missing);
+        after.modelChanged(input.model);
+      }
+      const row = await tx.model.findUnique({ where: { model: input.model } });
+      if (!row) throw missingOnCreate(input.model, missing);
+      return toModelView(row);
+    },
+    outer,
+  );
 }
 
 /** Removes the row; the gateway answers 404 model_not_found for it from the next request on. */
-export async function deleteModel(model: string): Promise<void> {
+export async function deleteModel(actor: Actor, model: string, outer?: Tx): Promise<void> {
   assertNotReserved(model);
-  const db = await prisma();
-  const { count } = await db.model.deleteMany({ where: { model } });
-  if (count === 0) throw new NotFoundError(`No model named "${model}" is in the catalogue; GET /api/admin/models lists them.`);
-  await invalidateCatalogue();
+  await write(
+    actor,
+    async (tx, after) => {
+      const { count } = await tx.model.deleteMany({ where: { model } });
+      if (count === 0) throw new NotFoundError(`No model named "${model}" is in the catalogue; GET /api/admin/models lists them.`);
+      after.modelChanged(model);
+    },
+    outer,
+  );
 }
 
 function assertNotReserved(model: string): void {

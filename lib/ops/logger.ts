@@ -79,9 +79,3 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
   res.setHeader("X-Request-Id", id);
   return id;
 }
-
-/** The id the front server gave this request ("" for one that did not pass through it). */
-export function requestIdOf(req: IncomingMessage | Request): string {
-  const id = req.headers instanceof Headers ? req.headers.get("x-request-id") : (req as IncomingMessage).headers["x-request-id"];
-  return typeof id === "string" ? id : "";
-}

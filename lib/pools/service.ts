@@ -1,24 +1,25 @@
+import type { Actor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import type { Pool, Prisma } from "@/generated/prisma/client.ts";
 import { microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { findModel } from "@/lib/models/catalogue";
-import { invalidatePool } from "@/lib/subscriptions/cache";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/http/errors";
 import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
 import { dayBlocks, PERIOD_DAYS } from "@/lib/pools/blocks";
 import type { CreatePoolInput, PoolView, UpdatePoolInput } from "@/lib/pools/schemas";
+import { write, type Tx } from "@/lib/writes/unit";
 
 /**
  * Pools: operators create and change them (admin token); everyone signed in
  * sees the active ones with the seats left in each block. A seat is held by
  * a subscription that is active and either still inside its period or set to
  * renew itself (the sweep is about to charge it): exactly the subscriptions
- * whose seats nobody else may take. Every pool write calls invalidatePool()
- * before answering, so the gateway judges the pool's keys by the new rules
- * from the next request on.
+ * whose seats nobody else may take. Every pool write declares the pool
+ * changed (lib/writes/unit.ts), so once it commits the gateway judges the
+ * pool's keys by the new rules from the next request on.
  */
 
-export type Db = Prisma.TransactionClient;
+export type Db = Tx;
 
 /** Seats held per block, by pool: `taken.get(poolId)?.get(block)`. */
 export type SeatsTaken = Map<string, Map<number, number>>;
@@ -103,20 +104,25 @@ export async function getPool(id: string, now = Date.now()): Promise<PoolView> {
   return view;
 }
 
-export async function createPool(input: CreatePoolInput): Promise<PoolView> {
+export async function createPool(actor: Actor, input: CreatePoolInput, outer?: Tx): Promise<PoolView> {
   await assertModelsExist(input.models);
-  const db = await prisma();
-  const pool = await db.pool.create({
-    data: {
-      name: input.name,
-      models: input.models,
-      blockHours: input.blockHours,
-      capacity: input.capacity,
-      pricePerBlockMicros: usdToMicros(input.pricePerBlockUsd),
+  return write(
+    actor,
+    async (tx, after) => {
+      const pool = await tx.pool.create({
+        data: {
+          name: input.name,
+          models: input.models,
+          blockHours: input.blockHours,
+          capacity: input.capacity,
+          pricePerBlockMicros: usdToMicros(input.pricePerBlockUsd),
+        },
+      });
+      after.poolChanged(pool.id);
+      return toPoolView(pool, undefined);
     },
-  });
-  await invalidatePool(pool.id);
-  return toPoolView(pool, undefined);
+    outer,
+  );
 }
 
 /**
@@ -127,10 +133,9 @@ export async function createPool(input: CreatePoolInput): Promise<PoolView> {
  * cancelled by the change for the same reason (they could otherwise be
  * renewed into different hours).
  */
-export async function updatePool(id: string, patch: UpdatePoolInput, now = Date.now()): Promise<PoolView> {
+export async function updatePool(actor: Actor, id: string, patch: UpdatePoolInput, now = Date.now(), outer?: Tx): Promise<PoolView> {
   if (patch.models) await assertModelsExist(patch.models);
-  const db = await prisma();
-  const pool = await db.$transaction(async (tx) => {
+  return write(actor, async (tx, after) => {
     const current = await lockPool(tx, id);
     if (!current) throw new NotFoundError("No pool with that ID exists; GET /api/admin/pools lists them.");
     if (patch.blockHours !== undefined && patch.blockHours !== current.blockHours) {
@@ -149,7 +154,7 @@ export async function updatePool(id: string, patch: UpdatePoolInput, now = Date.
         },
       });
     }
-    return tx.pool.update({
+    const updated = await tx.pool.update({
       where: { id },
       data: {
         name: patch.name,
@@ -160,10 +165,10 @@ export async function updatePool(id: string, patch: UpdatePoolInput, now = Date.
         active: patch.active,
       },
     });
-  });
-  await invalidatePool(id);
-  const taken = await seatsTaken(db, [id], now);
-  return toPoolView(pool, taken.get(id));
+    after.poolChanged(id);
+    const taken = await seatsTaken(tx, [id], now);
+    return toPoolView(updated, taken.get(id));
+  }, outer);
 }
 
 /** Every model a pool serves must be one the gateway knows: a catalogue row, or the built-in demo model. */

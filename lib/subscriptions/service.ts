@@ -1,14 +1,15 @@
 import crypto from "node:crypto";
+import type { UserActor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import type { Pool, Prisma, SubscriptionStatus } from "@/generated/prisma/client.ts";
 import { appendEntry } from "@/lib/billing/ledger";
 import { formatUsd, microsToUsd } from "@/lib/billing/money";
-import { accountBalanceChanged, limits } from "@/lib/limits";
-import { invalidateSubscription } from "@/lib/subscriptions/cache";
+import { limits } from "@/lib/limits";
 import { BadRequestError, ConflictError, NotFoundError, PaymentRequiredError } from "@/lib/http/errors";
 import { blockHoursUtc, blocksOutOfRange, periodEndFrom, PERIOD_DAYS, renewalStart } from "@/lib/pools/blocks";
 import { lockPool, poolNotFound, seatsTaken, type Db } from "@/lib/pools/service";
 import type { SubscriptionStatusName, SubscriptionView, UpdateSubscriptionInput } from "@/lib/subscriptions/schemas";
+import { write, type After, type Tx } from "@/lib/writes/unit";
 
 /**
  * Pool subscriptions: reserved blocks of one pool for a 30-day period, paid
@@ -21,9 +22,9 @@ import type { SubscriptionStatusName, SubscriptionView, UpdateSubscriptionInput 
  * between. Two callers racing for the last seat are serialised by the pool
  * lock: one wins, and the other sees the block full and is not charged. One
  * lock order everywhere (the sweep takes the subscription, then the user)
- * means no deadlock. After commit the gateway hears of the charge
- * (accountBalanceChanged) and of the subscription (invalidateSubscription)
- * before we answer.
+ * means no deadlock. Each write declares the charge and the subscription
+ * changed (lib/writes/unit.ts): after commit, and before we answer, the
+ * gateway hears of both; only then is the balance hold released.
  */
 
 const viewInclude = {
@@ -61,36 +62,37 @@ export function toSubscriptionView(row: SubscriptionRow, now = Date.now()): Subs
 }
 
 /** The caller's subscriptions, newest first. */
-export async function listSubscriptions(userId: string, now = Date.now()): Promise<SubscriptionView[]> {
+export async function listSubscriptions(actor: UserActor, now = Date.now()): Promise<SubscriptionView[]> {
   const db = await prisma();
-  const rows = await db.subscription.findMany({ where: { userId }, include: viewInclude, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+  const rows = await db.subscription.findMany({ where: { userId: actor.userId }, include: viewInclude, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
   return rows.map((r) => toSubscriptionView(r, now));
 }
 
 /** The caller's subscriptions whose period is running, newest first. */
-export async function activeSubscriptions(userId: string, now = Date.now()): Promise<SubscriptionView[]> {
+export async function activeSubscriptions(actor: UserActor, now = Date.now()): Promise<SubscriptionView[]> {
   const db = await prisma();
   const rows = await db.subscription.findMany({
-    where: { userId, status: "active", periodEnd: { gt: new Date(now) } },
+    where: { userId: actor.userId, status: "active", periodEnd: { gt: new Date(now) } },
     include: viewInclude,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
   });
   return rows.map((r) => toSubscriptionView(r, now));
 }
 
-export async function getSubscription(userId: string, id: string, now = Date.now()): Promise<SubscriptionView> {
-  const db = await prisma();
-  const row = await db.subscription.findFirst({ where: { id, userId }, include: viewInclude });
+export async function getSubscription(actor: UserActor, id: string, now = Date.now(), tx?: Tx): Promise<SubscriptionView> {
+  const db = tx ?? (await prisma());
+  const row = await db.subscription.findFirst({ where: { id, userId: actor.userId }, include: viewInclude });
   if (!row) throw subscriptionNotFound();
   return toSubscriptionView(row, now);
 }
 
 /** Reserves `blocks` of the pool for one period from now, charged to the credit balance, in one transaction. */
-export async function subscribe(userId: string, poolId: string, blocks: number[], now = Date.now()): Promise<SubscriptionView> {
-  const db = await prisma();
-  const holds: string[] = [];
-  try {
-    const { id, priceMicros } = await db.$transaction(async (tx) => {
+export async function subscribe(actor: UserActor, poolId: string, blocks: number[], now = Date.now(), outer?: Tx): Promise<SubscriptionView> {
+  const { userId } = actor;
+  return write(
+    actor,
+    async (tx, after) => {
+      const holds = holdsUntilSettled(after);
       const pool = await lockPool(tx, poolId);
       if (!pool || !pool.active) throw poolNotFound();
       assertBlocksInRange(blocks, pool);
@@ -113,16 +115,12 @@ export async function subscribe(userId: string, poolId: string, blocks: number[]
         },
         select: { id: true },
       });
-      await charge(tx, { userId, subscriptionId: created.id, priceMicros, from: start, note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days` });
-      return { id: created.id, priceMicros };
-    });
-    await accountBalanceChanged(userId, -priceMicros);
-    await invalidateSubscription(id);
-    return getSubscription(userId, id, now);
-  } finally {
-    // After the credit above: the charge replaces the hold, never both gone at once.
-    await releaseHolds(holds);
-  }
+      await charge(tx, after, { userId, subscriptionId: created.id, priceMicros, from: start, note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days` });
+      after.subscriptionChanged(created.id);
+      return getSubscription(actor, created.id, now, tx);
+    },
+    outer,
+  );
 }
 
 /**
@@ -130,23 +128,29 @@ export async function subscribe(userId: string, poolId: string, blocks: number[]
  * whose period has ended holds no seats, and must be renewed (with a seat
  * check) through POST /api/subscriptions/{id}/renew instead.
  */
-export async function updateSubscription(userId: string, id: string, input: UpdateSubscriptionInput, now = Date.now()): Promise<SubscriptionView> {
-  const db = await prisma();
+export async function updateSubscription(actor: UserActor, id: string, input: UpdateSubscriptionInput, now = Date.now(), outer?: Tx): Promise<SubscriptionView> {
+  const { userId } = actor;
   const where: Prisma.SubscriptionWhereInput = input.autoRenew
     ? { id, userId, status: "active", periodEnd: { gt: new Date(now) } }
     : { id, userId };
-  // One conditional statement, so the sweep cannot end the period between a check and the write.
-  const { count } = await db.subscription.updateMany({ where, data: { autoRenew: input.autoRenew } });
-  await invalidateSubscription(id);
-  if (count === 0) {
-    const exists = await db.subscription.findFirst({ where: { id, userId }, select: { id: true } });
-    if (!exists) throw subscriptionNotFound();
-    throw new ConflictError(
-      `This subscription's period has ended, so it cannot renew itself. Renew it now with POST /api/subscriptions/${id}/renew; autoRenew can be turned on after that.`,
-      "subscription_ended",
-    );
-  }
-  return getSubscription(userId, id, now);
+  return write(
+    actor,
+    async (tx, after) => {
+      // One conditional statement, so the sweep cannot end the period between a check and the write.
+      const { count } = await tx.subscription.updateMany({ where, data: { autoRenew: input.autoRenew } });
+      if (count === 0) {
+        const exists = await tx.subscription.findFirst({ where: { id, userId }, select: { id: true } });
+        if (!exists) throw subscriptionNotFound();
+        throw new ConflictError(
+          `This subscription's period has ended, so it cannot renew itself. Renew it now with POST /api/subscriptions/${id}/renew; autoRenew can be turned on after that.`,
+          "subscription_ended",
+        );
+      }
+      after.subscriptionChanged(id);
+      return getSubscription(actor, id, now, tx);
+    },
+    outer,
+  );
 }
 
 /**
@@ -156,13 +160,14 @@ export async function updateSubscription(userId: string, id: string, input: Upda
  * subscription whose period has ended gave up its seats, so it needs them
  * free again.
  */
-export async function renewSubscription(userId: string, id: string, now = Date.now()): Promise<SubscriptionView> {
-  const db = await prisma();
-  const found = await db.subscription.findFirst({ where: { id, userId }, select: { poolId: true } });
-  if (!found) throw subscriptionNotFound();
-  const holds: string[] = [];
-  try {
-    const { priceMicros } = await db.$transaction(async (tx) => {
+export async function renewSubscription(actor: UserActor, id: string, now = Date.now(), outer?: Tx): Promise<SubscriptionView> {
+  const { userId } = actor;
+  return write(
+    actor,
+    async (tx, after) => {
+      const found = await tx.subscription.findFirst({ where: { id, userId }, select: { poolId: true } });
+      if (!found) throw subscriptionNotFound();
+      const holds = holdsUntilSettled(after);
       const pool = await lockPool(tx, found.poolId);
       await tx.$queryRaw`SELECT id FROM "Subscription" WHERE id = ${id} FOR UPDATE`;
       const sub = await tx.subscription.findUnique({ where: { id }, include: { blocks: { select: { blockIndex: true } } } });
@@ -196,15 +201,12 @@ export async function renewSubscription(userId: string, id: string, now = Date.n
           endedReason: null,
         },
       });
-      await charge(tx, { userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days` });
-      return { priceMicros };
-    });
-    await accountBalanceChanged(userId, -priceMicros);
-    await invalidateSubscription(id);
-    return getSubscription(userId, id, now);
-  } finally {
-    await releaseHolds(holds);
-  }
+      await charge(tx, after, { userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days` });
+      after.subscriptionChanged(id);
+      return getSubscription(actor, id, now, tx);
+    },
+    outer,
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -223,8 +225,8 @@ const HOLD_TTL_MS = 60_000;
  * store, checked against the balance less unwritten usage and requests in
  * flight in the same atomic step as admissions (on every instance with
  * Redis), so the charge can never leave the gateway's reservations unpaid.
- * Returns null when held (its id is pushed to `holds`; release it with
- * releaseHolds after the charge is committed and credited), or what the
+ * Returns null when held (its id is pushed to `holds`, from
+ * holdsUntilSettled, which releases it when the write ends), or what the
  * account has available when the price does not fit.
  */
 export async function holdBalance(tx: Db, userId: string, priceMicros: bigint, holds: string[]): Promise<bigint | null> {
@@ -246,16 +248,25 @@ export async function holdBalance(tx: Db, userId: string, priceMicros: bigint, h
   throw new Error("the limits store would not take this account's balance");
 }
 
-export async function releaseHolds(holds: string[]): Promise<void> {
-  for (const id of holds.splice(0)) await limits().release(id);
+/**
+ * A list for holdBalance's holds, released when the write has ended: after
+ * its commit has credited the charge (the charge replaces the hold, never
+ * both gone at once), or on rollback.
+ */
+export function holdsUntilSettled(after: After): string[] {
+  const holds: string[] = [];
+  after.settled(async () => {
+    for (const id of holds.splice(0)) await limits().release(id);
+  });
+  return holds;
 }
 
 /**
  * The ledger entry of one period's charge. Its idempotency key names the
  * subscription and the period it pays for, so no period is ever charged twice.
  */
-export async function charge(tx: Db, c: { userId: string; subscriptionId: string; priceMicros: bigint; from: Date; note: string }): Promise<void> {
-  await appendEntry(tx, {
+export async function charge(tx: Db, after: After, c: { userId: string; subscriptionId: string; priceMicros: bigint; from: Date; note: string }): Promise<void> {
+  await appendEntry(tx, after, {
     userId: c.userId,
     kind: "subscription",
     amountMicros: -c.priceMicros,

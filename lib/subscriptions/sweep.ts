@@ -1,10 +1,10 @@
+import { systemActor, type Actor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import { formatUsd } from "@/lib/billing/money";
-import { accountBalanceChanged } from "@/lib/limits";
-import { invalidateSubscription } from "@/lib/subscriptions/cache";
 import { autoRenewalStart, periodEndFrom } from "@/lib/pools/blocks";
-import { charge, holdBalance, priceOf, releaseHolds } from "@/lib/subscriptions/service";
+import { charge, holdBalance, holdsUntilSettled, priceOf } from "@/lib/subscriptions/service";
 import { logger } from "@/lib/ops/logger";
+import { write } from "@/lib/writes/unit";
 
 /**
  * Period ends. The gateway checks periodEnd on every request, so a key stops
@@ -30,7 +30,10 @@ export interface SweepResult {
   expired: string[];
 }
 
-type Outcome = { kind: "renewed"; userId: string; priceMicros: bigint } | { kind: "expired" };
+type Outcome = "renewed" | "expired";
+
+/** The sweep acts as Keygate itself. */
+const SWEEP_ACTOR: Actor = systemActor("subscription-sweep");
 
 export async function sweepSubscriptions(now = Date.now()): Promise<SweepResult> {
   const db = await prisma();
@@ -43,27 +46,20 @@ export async function sweepSubscriptions(now = Date.now()): Promise<SweepResult>
   const result: SweepResult = { renewed: [], expired: [] };
   for (const { id } of due) {
     let outcome: Outcome | null;
-    const holds: string[] = [];
     try {
-      outcome = await settle(id, now, holds);
-      if (!outcome) continue;
-      if (outcome.kind === "renewed") await accountBalanceChanged(outcome.userId, -outcome.priceMicros);
+      outcome = await settle(id, now);
     } catch (err) {
       logger().error(`subscription sweep: could not settle ${id}: ${err instanceof Error ? err.message : String(err)}`);
       continue;
-    } finally {
-      await releaseHolds(holds);
     }
-    await invalidateSubscription(id);
-    result[outcome.kind].push(id);
+    if (outcome) result[outcome].push(id);
   }
   return result;
 }
 
 /** Renews or expires one subscription; null when another instance holds it or it no longer needs settling. */
-async function settle(id: string, now: number, holds: string[]): Promise<Outcome | null> {
-  const db = await prisma();
-  return db.$transaction(async (tx): Promise<Outcome | null> => {
+async function settle(id: string, now: number): Promise<Outcome | null> {
+  return write(SWEEP_ACTOR, async (tx, after): Promise<Outcome | null> => {
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Subscription" WHERE id = ${id} AND status = 'active' FOR UPDATE SKIP LOCKED`;
     if (!locked.length) return null;
     const sub = await tx.subscription.findUnique({ where: { id }, include: { pool: true, blocks: { select: { blockIndex: true } } } });
@@ -76,13 +72,14 @@ async function settle(id: string, now: number, holds: string[]): Promise<Outcome
     const expire = async (endedReason: string): Promise<Outcome | null> => {
       if (!ended) return null;
       await tx.subscription.update({ where: { id }, data: { status: "expired", endedReason } });
-      return { kind: "expired" };
+      after.subscriptionChanged(id);
+      return "expired";
     };
 
     if (!sub.autoRenew) return expire("The period ended and auto-renewal was off.");
     if (!sub.pool.active) return expire(`The pool "${sub.pool.name}" is no longer on sale, so the subscription could not be renewed.`);
     const priceMicros = priceOf(sub.pool, sub.blocks.length);
-    const available = await holdBalance(tx, sub.userId, priceMicros, holds);
+    const available = await holdBalance(tx, sub.userId, priceMicros, holdsUntilSettled(after));
     if (available !== null) {
       // Inside the lead time this is only retried; the subscription expires when its period has really ended.
       return expire(
@@ -99,8 +96,9 @@ async function settle(id: string, now: number, holds: string[]): Promise<Outcome
         endedReason: null,
       },
     });
-    await charge(tx, { userId: sub.userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${sub.pool.name}": auto-renewed for 30 days` });
-    return { kind: "renewed", userId: sub.userId, priceMicros };
+    await charge(tx, after, { userId: sub.userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${sub.pool.name}": auto-renewed for 30 days` });
+    after.subscriptionChanged(id);
+    return "renewed";
   });
 }
 

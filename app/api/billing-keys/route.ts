@@ -4,9 +4,9 @@ import { createBillingKey, listBillingKeys } from "@/lib/keys/operations";
 
 /** ModelSwitch billing keys: our management keys in that API's documented shapes. */
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(listBillingKeys, async ({ caller }) => ({ keys: (await listManagementKeys(caller.userId)).map(toBillingKeyView) })),
-  handle(createBillingKey, async ({ caller, body }) => {
-    const { record, apiKey } = await createManagementKey(caller.userId, body);
+  handle(listBillingKeys, async ({ actor }) => ({ keys: (await listManagementKeys(actor)).map(toBillingKeyView) })),
+  handle(createBillingKey, async ({ actor, body }) => {
+    const { record, apiKey } = await createManagementKey(actor, body);
     return { id: record.id, key: apiKey, prefix: record.keyPrefix };
   }),
 );

@@ -2,4 +2,4 @@ import { handle, nextRoutes } from "@/lib/http/route";
 import { listSubscriptions } from "@/lib/subscriptions/operations";
 import { listSubscriptions as findSubscriptions } from "@/lib/subscriptions/service";
 
-export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(handle(listSubscriptions, async ({ caller }) => findSubscriptions(caller.userId)));
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(handle(listSubscriptions, async ({ actor }) => findSubscriptions(actor)));

@@ -4,9 +4,9 @@ import { deleteModel as removeModel, listModels as findModels, upsertModel as sa
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
   handle(listModels, async () => findModels()),
-  handle(upsertModel, async ({ body }) => saveModel(body)),
-  handle(deleteModel, async ({ query }) => {
-    await removeModel(query.model);
+  handle(upsertModel, async ({ actor, body }) => saveModel(actor, body)),
+  handle(deleteModel, async ({ actor, query }) => {
+    await removeModel(actor, query.model);
     return { deleted: true as const };
   }),
 );

@@ -4,5 +4,5 @@ import { createPool as addPool, listAllPools as findAllPools } from "@/lib/pools
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
   handle(listAllPools, async () => findAllPools()),
-  handle(createPool, async ({ body }) => addPool(body)),
+  handle(createPool, async ({ actor, body }) => addPool(actor, body)),
 );

@@ -4,8 +4,8 @@ import { handle, nextRoutes } from "@/lib/http/route";
 import { clientIp, consume, signupPerIp } from "@/lib/rate-limit";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(signUpOperation, async ({ req, body }) => {
+  handle(signUpOperation, async ({ req, actor, body }) => {
     await consume("signup-ip", clientIp(req), signupPerIp(), "Too many sign-ups from your address. Try again in an hour.");
-    return signUp(body);
+    return signUp(actor, body);
   }),
 );

@@ -3,5 +3,5 @@ import { createTopUpCheckout } from "@/lib/billing/stripe";
 import { handle, nextRoutes } from "@/lib/http/route";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(createCheckout, async ({ req, caller, body }) => createTopUpCheckout(req, caller.userId, body.amountUsd)),
+  handle(createCheckout, async ({ req, actor, body }) => createTopUpCheckout(actor, req, body.amountUsd)),
 );

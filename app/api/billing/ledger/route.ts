@@ -3,8 +3,8 @@ import { listLedger } from "@/lib/billing/operations";
 import { handle, nextRoutes } from "@/lib/http/route";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(listLedger, async ({ caller, query }) => {
-    const { items, nextCursor } = await findLedger(caller.userId, query);
+  handle(listLedger, async ({ actor, query }) => {
+    const { items, nextCursor } = await findLedger(actor, query);
     return { success: true as const, data: items, nextCursor };
   }),
 );

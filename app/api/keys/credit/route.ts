@@ -3,8 +3,8 @@ import { createCreditKey } from "@/lib/keys/operations";
 import { createCreditKey as issueCreditKey, toApiKeyView } from "@/lib/keys/service";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(createCreditKey, async ({ caller, body }) => {
-    const { record, apiKey } = await issueCreditKey(caller.userId, body);
+  handle(createCreditKey, async ({ actor, body }) => {
+    const { record, apiKey } = await issueCreditKey(actor, body);
     return { ...toApiKeyView(record), apiKey };
   }),
 );

@@ -3,9 +3,9 @@ import { createManagementKey as issueManagementKey, listManagementKeys as findMa
 import { createManagementKey, listManagementKeys } from "@/lib/keys/operations";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(listManagementKeys, async ({ caller }) => (await findManagementKeys(caller.userId)).map(toManagementKeyView)),
-  handle(createManagementKey, async ({ caller, body }) => {
-    const { record, apiKey } = await issueManagementKey(caller.userId, body);
+  handle(listManagementKeys, async ({ actor }) => (await findManagementKeys(actor)).map(toManagementKeyView)),
+  handle(createManagementKey, async ({ actor, body }) => {
+    const { record, apiKey } = await issueManagementKey(actor, body);
     return { id: record.id, name: record.name, keyPrefix: record.keyPrefix, expiresAt: record.expiresAt?.toISOString() ?? null, apiKey };
   }),
 );

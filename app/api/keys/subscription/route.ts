@@ -3,5 +3,5 @@ import { createSubscriptionKey } from "@/lib/keys/operations";
 import { createSubscriptionKey as issueSubscriptionKey } from "@/lib/keys/service";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(createSubscriptionKey, async ({ caller, body }) => issueSubscriptionKey(caller.userId, body)),
+  handle(createSubscriptionKey, async ({ actor, body }) => issueSubscriptionKey(actor, body)),
 );

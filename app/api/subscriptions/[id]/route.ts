@@ -3,6 +3,6 @@ import { getSubscription, updateSubscription } from "@/lib/subscriptions/operati
 import { getSubscription as findSubscription, updateSubscription as changeSubscription } from "@/lib/subscriptions/service";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(getSubscription, async ({ caller, params }) => findSubscription(caller.userId, params.id)),
-  handle(updateSubscription, async ({ caller, body, params }) => changeSubscription(caller.userId, params.id, body)),
+  handle(getSubscription, async ({ actor, params }) => findSubscription(actor, params.id)),
+  handle(updateSubscription, async ({ actor, body, params }) => changeSubscription(actor, params.id, body)),
 );

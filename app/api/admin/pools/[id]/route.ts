@@ -2,4 +2,4 @@ import { handle, nextRoutes } from "@/lib/http/route";
 import { updatePool } from "@/lib/pools/operations";
 import { updatePool as changePool } from "@/lib/pools/service";
 
-export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(handle(updatePool, async ({ body, params }) => changePool(params.id, body)));
+export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(handle(updatePool, async ({ actor, body, params }) => changePool(actor, params.id, body)));

@@ -3,9 +3,9 @@ import { deleteManagementKey as removeManagementKey, updateManagementKey as chan
 import { deleteManagementKey, updateManagementKey } from "@/lib/keys/operations";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(updateManagementKey, async ({ caller, body, params }) => changeManagementKey(caller.userId, params.id, body)),
-  handle(deleteManagementKey, async ({ caller, params }) => {
-    await removeManagementKey(caller.userId, params.id);
+  handle(updateManagementKey, async ({ actor, body, params }) => changeManagementKey(actor, params.id, body)),
+  handle(deleteManagementKey, async ({ actor, params }) => {
+    await removeManagementKey(actor, params.id);
     return { deleted: true as const };
   }),
 );

@@ -3,5 +3,5 @@ import { subscribeToPool } from "@/lib/pools/operations";
 import { subscribe } from "@/lib/subscriptions/service";
 
 export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
-  handle(subscribeToPool, async ({ caller, body, params }) => subscribe(caller.userId, params.id, body.blocks)),
+  handle(subscribeToPool, async ({ actor, body, params }) => subscribe(actor, params.id, body.blocks)),
 );
