@@ -40,6 +40,10 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   reporter: "list",
   timeout: 30_000,
+  // Assertions wait for what a user waits for (a heading, a row, a toast); on
+  // a busy 2-core machine that can take longer than Playwright's 5 s default.
+  // A condition that never comes still fails, just later.
+  expect: { timeout: 15_000 },
   use: {
     baseURL,
     trace: "retain-on-failure",
