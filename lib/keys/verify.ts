@@ -15,7 +15,8 @@ import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
  * unknown (a bounded list), so random keys cannot hammer the database.
  *
  * Revocation: every write to a key (pause, delete, limit or expiry change)
- * calls invalidateKey() before it answers: this process drops the entry at
+ * declares it to its unit of work (lib/writes/unit.ts), which calls
+ * invalidateKey() after commit and before the API answers: this process drops the entry at
  * once, and with REDIS_URL the change is announced to every other instance
  * (lib/cluster/coherence.ts), whose next admission sees it. The cache is
  * lib/cache/epoch-cache.ts (one per process, whichever copy of lib/ asks).

@@ -6,7 +6,8 @@ import type { Model } from "@/generated/prisma/client.ts";
 
 /**
  * The model catalogue is the price book. The gateway reads it from memory:
- * it is loaded once and reloaded after every admin write (invalidateCatalogue),
+ * it is loaded once and reloaded after every admin write (the unit of work
+ * calls invalidateCatalogue after commit),
  * so no request reads the database for it (lib/cache/epoch-cache.ts).
  */
 

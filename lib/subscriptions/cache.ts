@@ -6,8 +6,9 @@ import { prisma } from "@/lib/db";
  * The gateway's view of pool subscriptions, in memory: a subscription key is
  * judged against its subscription (active, period end, reserved blocks) and
  * its pool (block length, models) on every request without a database read.
- * Every write to a subscription or a pool calls invalidateSubscription() or
- * invalidatePool() in the same process before it answers
+ * Every write to a subscription or a pool declares it to its unit of work
+ * (lib/writes/unit.ts), which calls invalidateSubscription() or
+ * invalidatePool() after commit, before the API answers
  * (lib/cache/epoch-cache.ts).
  */
 
