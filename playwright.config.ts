@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
-import { E2E_ADMIN_API_TOKEN, E2E_NEXTAUTH_SECRET } from "./e2e/test-env";
+import { CHROMIUM_ARGS, E2E_ADMIN_API_TOKEN, E2E_NEXTAUTH_SECRET } from "./e2e/test-env";
 
 /**
  * Browser tests against a production build (`npm start`) on its own port,
@@ -56,15 +56,7 @@ export default defineConfig({
         ...devices["Desktop Chrome"],
         launchOptions: {
           executablePath,
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-          ],
+          args: CHROMIUM_ARGS,
         },
       },
     },

@@ -25,25 +25,17 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "@playwright/test";
+import { freePort } from "../test/free-port";
+import { CHROMIUM_ARGS } from "../e2e/test-env";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RUNS = Number(process.env.BENCH_DOCS_RUNS ?? 7);
 /** Past this, a load counts as "never" (and is reported as such). */
 const GIVE_UP_MS = 30_000;
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
 
 /**
  * Runs in the page before any of its scripts: stamps the first frame with a
@@ -60,16 +52,6 @@ const PROBE = `(() => {
   requestAnimationFrame(check);
 })();`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(): Promise<{ base: string; stop: () => void }> {
   const port = await freePort();

@@ -56,6 +56,7 @@ import pg from "pg";
 import { Pool, type Dispatcher } from "undici";
 import Redis from "ioredis";
 import { startRedis, type TestRedis } from "../test/redis-server";
+import { freePort } from "../test/free-port";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -156,17 +157,6 @@ async function stopChildren(): Promise<void> {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = http.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // ---------- (d) the bare pass-through proxy, run as a child: `gateway.ts --serve-proxy <origin>` ----------
 

@@ -4,3 +4,18 @@
  */
 export const E2E_NEXTAUTH_SECRET = "e2e-nextauth-secret-not-for-production-0123456789";
 export const E2E_ADMIN_API_TOKEN = "e2e-admin-token-not-for-production-0123456789";
+
+/**
+ * How Chromium is started here (Playwright and bench:docs): no sandbox (root
+ * in CI), and none of the background connections this machine's closed
+ * network would refuse.
+ */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
