@@ -3,7 +3,8 @@
 import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
-import { formatUsd, formatUtcDay } from "@/components/ui/format";
+import { formatUtcDay } from "@/components/ui/format";
+import { formatDollars } from "@/lib/billing/money";
 import { ErrorState, LoadingRows } from "@/components/ui/states";
 import { useBillingStatus } from "@/components/keys/use-keys";
 import { LedgerTable } from "@/components/billing/ledger-table";
@@ -46,8 +47,8 @@ export function BillingPage({ topUps, returnedFromCheckout }: BillingPageProps) 
       ) : (
         <>
           <dl className="grid grid-cols-1 gap-4 sm:grid-cols-3">
-            <Stat label="Credit balance" value={formatUsd(status.data.balance)} testId="balance" />
-            <Stat label="Spent this period" value={formatUsd(status.data.spendThisPeriod)} />
+            <Stat label="Credit balance" value={formatDollars(status.data.balance)} testId="balance" />
+            <Stat label="Spent this period" value={formatDollars(status.data.spendThisPeriod)} />
             <Stat
               label="Active keys"
               value={`${status.data.keys.credit.active + status.data.keys.subscription.active} of ${status.data.keys.credit.total + status.data.keys.subscription.total}`}

@@ -6,14 +6,15 @@ import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Card, CardFact, Cell, CopyableId, KeyCardActions, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
 import { ActionMenu } from "@/components/ui/dropdown-menu";
-import { formatCount, formatExact, formatRelative, formatUsd, formatUsdShort } from "@/components/ui/format";
+import { formatCount, formatExact, formatRelative } from "@/components/ui/format";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
 import { EditKeyDialog } from "@/components/keys/edit-key-dialog";
 import { KeySnippets } from "@/components/keys/key-snippets";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useBillingStatus, useCreateCreditKey, useDeleteKey, useKeys, useUpdateKey } from "@/components/keys/use-keys";
-import { formatSpend } from "@/lib/client/money";
+import { formatDollars } from "@/lib/billing/money";
+import { formatSpend, formatUsdShort } from "@/lib/client/money";
 import type { ApiKeyView } from "@/lib/keys/schemas";
 
 const COLUMNS = [
@@ -221,7 +222,7 @@ function CreditNotice({ balance, linkRef }: { balance: number; linkRef: React.Re
           Add credit before you create a key
         </h2>
         <p id="credit-notice-body" className="text-amber-900 dark:text-amber-200/90">
-          Your balance is {formatUsd(balance)}, and credit keys draw on it. Top up by card on the Billing page where card top-ups are enabled, or
+          Your balance is {formatDollars(balance)}, and credit keys draw on it. Top up by card on the Billing page where card top-ups are enabled, or
           ask your operator to grant credit (<code className="font-mono text-xs">POST /api/admin/credits</code>).
         </p>
         <Link
@@ -294,7 +295,7 @@ function KeyCard({ k, edit, toggle, remove }: { k: ApiKeyView; edit: () => void;
 
 /** Small enough to read ("$0.000123"), with the exact amount in the title. */
 function Spend({ usd }: { usd: number }) {
-  return <span title={formatUsd(usd)}>{formatSpend(usd)}</span>;
+  return <span title={formatDollars(usd)}>{formatSpend(usd)}</span>;
 }
 
 /**

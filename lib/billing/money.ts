@@ -12,8 +12,19 @@ export function microsToUsd(micros: bigint): number {
   return Number(micros) / MICROS_PER_USD;
 }
 
+/**
+ * Dollars as people read them: "$1,234.50", "-$2.00", "$0.000125". The one
+ * USD formatter, for the server's messages and the dashboard alike (this
+ * module is one the browser may import). Between `min` and `max` decimals;
+ * six is the micro-dollar the ledger counts in.
+ */
+export function formatDollars(usd: number, { min = 2, max = 6 }: { min?: number; max?: number } = {}): string {
+  return usd.toLocaleString("en-US", { style: "currency", currency: "USD", minimumFractionDigits: min, maximumFractionDigits: max });
+}
+
+/** Micro-dollars to the cent, as refusals and reasons say them: "$3.22". */
 export function formatUsd(micros: bigint): string {
-  return `$${microsToUsd(micros).toFixed(2)}`;
+  return formatDollars(microsToUsd(micros), { max: 2 });
 }
 
 /** A positive USD amount with at most 6 decimals (one micro-dollar). */
