@@ -3,6 +3,7 @@
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import type { ActionMenuItem } from "@/components/ui/dropdown-menu";
+import { PageHeader } from "@/components/ui/headings";
 import { Cell, QueryTable, Row } from "@/components/ui/data-table";
 import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/billing-keys/billing-key-dialogs";
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
@@ -36,17 +37,11 @@ export function BillingKeysPage({ origin }: { origin: string }) {
 
   return (
     <div className="space-y-6">
-      <div className="flex flex-wrap items-start justify-between gap-4">
-        <div className="max-w-2xl">
-          <h1 className="text-2xl font-semibold tracking-tight">Billing keys</h1>
-          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Billing keys are management keys (<code className="font-mono text-xs">mk_…</code>) for scripts and CI: they list and create your API
-            keys and check billing. They cannot be used for inference, and they cannot create, change or delete other billing keys; only you,
-            signed in, can.
-          </p>
-        </div>
-        <Button onClick={create.start}>Create billing key</Button>
-      </div>
+      <PageHeader title="Billing keys" action={<Button onClick={create.start}>Create billing key</Button>}>
+        Billing keys are management keys (<code className="font-mono text-xs">mk_…</code>) for scripts and CI: they list and create your API keys
+        and check billing. They cannot be used for inference, and they cannot create, change or delete other billing keys; only you, signed in,
+        can.
+      </PageHeader>
 
       <section aria-label="Your billing keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
         <QueryTable

@@ -4,6 +4,7 @@ import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
 import { formatUtcDay } from "@/components/ui/format";
+import { SectionHeader } from "@/components/ui/headings";
 import { formatDollars } from "@/lib/billing/money";
 import { ErrorState, LoadingRows } from "@/components/ui/states";
 import { useBillingStatus } from "@/components/keys/use-keys";
@@ -73,14 +74,9 @@ export function BillingPage({ topUps, returnedFromCheckout }: BillingPageProps) 
       )}
 
       <section aria-labelledby="ledger-heading" className="space-y-3">
-        <div>
-          <h2 id="ledger-heading" className="text-lg font-semibold tracking-tight">
-            Credit history
-          </h2>
-          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Every change to your balance, newest first. Usage is charged a second&apos;s requests at a time.
-          </p>
-        </div>
+        <SectionHeader id="ledger-heading" title="Credit history">
+          Every change to your balance, newest first. Usage is charged a second&apos;s requests at a time.
+        </SectionHeader>
         <LedgerTable refetchInterval={watching ? TOP_UP_POLL_MS : false} />
       </section>
 

@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { CardFact, Cell, QueryTable, Row } from "@/components/ui/data-table";
 import type { ActionMenuItem } from "@/components/ui/dropdown-menu";
 import { formatCount, formatExact, formatRelative } from "@/components/ui/format";
+import { PageHeader } from "@/components/ui/headings";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
 import { EditKeyDialog } from "@/components/keys/edit-key-dialog";
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
@@ -50,23 +51,22 @@ export function KeysPage({ origin, model }: KeysPageProps) {
 
   return (
     <div className="space-y-6">
-      <div className="flex flex-wrap items-start justify-between gap-4">
-        <div className="max-w-2xl">
-          <h1 className="text-2xl font-semibold tracking-tight">API keys</h1>
-          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Keys your apps use to call the inference API. Credit keys draw on your balance; subscription keys come from pool subscriptions.
-          </p>
-        </div>
-        <Button
-          onClick={() => (noCredit ? billingLink.current?.focus() : create.start())}
-          // aria-disabled, not disabled: the button stays focusable, and says why it does nothing.
-          aria-disabled={noCredit || undefined}
-          aria-describedby={noCredit ? "credit-notice-body" : undefined}
-          className="aria-disabled:cursor-not-allowed aria-disabled:opacity-60"
-        >
-          Create credit key
-        </Button>
-      </div>
+      <PageHeader
+        title="API keys"
+        action={
+          <Button
+            onClick={() => (noCredit ? billingLink.current?.focus() : create.start())}
+            // aria-disabled, not disabled: the button stays focusable, and says why it does nothing.
+            aria-disabled={noCredit || undefined}
+            aria-describedby={noCredit ? "credit-notice-body" : undefined}
+            className="aria-disabled:cursor-not-allowed aria-disabled:opacity-60"
+          >
+            Create credit key
+          </Button>
+        }
+      >
+        Keys your apps use to call the inference API. Credit keys draw on your balance; subscription keys come from pool subscriptions.
+      </PageHeader>
 
       {noCredit && <CreditNotice balance={billing.data.balance} linkRef={billingLink} />}
 
