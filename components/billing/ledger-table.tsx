@@ -5,8 +5,7 @@ import { cn } from "@/components/ui/cn";
 import { Card, Cell, QueryTable, Row } from "@/components/ui/data-table";
 import { formatDate, formatExact } from "@/components/ui/format";
 import { useLedger } from "@/components/billing/use-billing";
-import { formatDollars } from "@/lib/billing/money";
-import { formatSpend } from "@/lib/client/money";
+import { formatDollars, formatSpend } from "@/lib/client/money";
 import type { LedgerEntryView } from "@/lib/billing/schemas";
 
 const COLUMNS = [{ label: "Date" }, { label: "Kind" }, { label: "Note" }, { label: "Amount", className: "text-right" }];

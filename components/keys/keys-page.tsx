@@ -14,8 +14,7 @@ import { KeySnippets } from "@/components/keys/key-snippets";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useCreateKeyFlow, useEditKeyDialog, useKeyActions } from "@/components/keys/use-key-actions";
 import { useBillingStatus, useCreateCreditKey, useDeleteKey, useKeys, useUpdateKey } from "@/components/keys/use-keys";
-import { formatDollars } from "@/lib/billing/money";
-import { formatSpend, formatUsdShort } from "@/lib/client/money";
+import { formatDollars, formatSpend, formatUsdShort } from "@/lib/client/money";
 import type { ApiKeyView } from "@/lib/keys/schemas";
 
 const COLUMNS = [

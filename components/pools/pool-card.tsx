@@ -3,8 +3,7 @@
 import { useId, useState } from "react";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
-import { formatDollars } from "@/lib/billing/money";
-import { formatUsdShort } from "@/lib/client/money";
+import { formatDollars, formatUsdShort } from "@/lib/client/money";
 import { BlockStrip, type BlockState } from "@/components/pools/block-strip";
 import { useSubscribe } from "@/components/pools/use-pools";
 import { ApiError } from "@/lib/client/api";

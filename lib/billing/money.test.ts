@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatDollars, formatUsd } from "@/lib/billing/money";
+import { formatUsd } from "@/lib/billing/money";
+import { formatDollars } from "@/lib/client/money";
 
 describe("formatDollars", () => {
   it("shows an amount in full, to the micro-dollar, the way the dashboard's balance and titles read", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatDollars } from "@/lib/client/money";
 
 /** USD amounts live as integer micro-dollars (BigInt) in storage and arithmetic. */
 export const MICROS_PER_USD = 1_000_000;
@@ -12,17 +13,7 @@ export function microsToUsd(micros: bigint): number {
   return Number(micros) / MICROS_PER_USD;
 }
 
-/**
- * Dollars as people read them: "$1,234.50", "-$2.00", "$0.000125". The one
- * USD formatter, for the server's messages and the dashboard alike (this
- * module is one the browser may import). Between `min` and `max` decimals;
- * six is the micro-dollar the ledger counts in.
- */
-export function formatDollars(usd: number, { min = 2, max = 6 }: { min?: number; max?: number } = {}): string {
-  return usd.toLocaleString("en-US", { style: "currency", currency: "USD", minimumFractionDigits: min, maximumFractionDigits: max });
-}
-
-/** Micro-dollars to the cent, as refusals and reasons say them: "$3.22". */
+/** Micro-dollars to the cent, as refusals and reasons say them: "$3.22" (the dashboard's own formatter). */
 export function formatUsd(micros: bigint): string {
   return formatDollars(microsToUsd(micros), { max: 2 });
 }

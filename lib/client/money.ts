@@ -1,10 +1,17 @@
 /**
- * Money as the dashboard shows it. Runs in the browser: no server imports.
- * Both are lib/billing/money's one formatter with the digits their place
- * needs; an amount shown in full is `formatDollars` itself.
+ * Money as people read it: the one USD formatter (`formatDollars`), and the
+ * dashboard's shorter forms of it. Runs in the browser and imports nothing,
+ * so the server's messages use it too (lib/billing/money's `formatUsd`)
+ * without putting zod in every page that shows a price.
  */
 
-import { formatDollars } from "@/lib/billing/money";
+/**
+ * "$1,234.50", "-$2.00", "$0.000125": between `min` and `max` decimals; six
+ * is the micro-dollar the ledger counts in.
+ */
+export function formatDollars(usd: number, { min = 2, max = 6 }: { min?: number; max?: number } = {}): string {
+  return usd.toLocaleString("en-US", { style: "currency", currency: "USD", minimumFractionDigits: min, maximumFractionDigits: max });
+}
 
 /**
  * A key's spend: cents from a dollar up ("$3.22"), three significant digits
