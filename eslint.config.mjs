@@ -81,6 +81,29 @@ const importBoundaries = [
       ],
     },
   },
+  {
+    // The browser-side helpers are bundled with the client components, so they
+    // may import no more than those may, plus the pure block arithmetic the
+    // gateway admits by (lib/pools/blocks.ts, which imports nothing).
+    // This block replaces the lib/ one for these files, so it says "no Next" again.
+    files: ["lib/client/**/*.{ts,tsx}"],
+    ignores: ["lib/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^next(/.*)?$", message: "lib/ must run without Next; keep Next-specific code under app/." },
+            {
+              regex: "^(@/(?!lib/)|(@/lib/|\\.\\./)(?!(client/[^/]+|[^/]+/schemas|billing/money|pools/blocks)$))",
+              message:
+                "lib/client/ runs in the browser: it imports only lib/client/*, lib/*/schemas, lib/billing/money and the pure lib/pools/blocks.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 ];
 
 export default defineConfig([

@@ -71,4 +71,23 @@ describe("import boundaries", () => {
     const config = await new ESLint({ cwd: root }).calculateConfigForFile(path.join(root, "lib/keys/service.ts"));
     expect(config.rules["import/no-cycle"]?.[0]).toBe(2);
   }, 30_000);
+
+  it("lets the browser-side helpers in lib/client/ import the pure block arithmetic, and nothing that reaches the database or Next", async () => {
+    const file = "lib/client/boundary-probe.ts";
+    expect(await restrictedImports(file, 'import { prisma } from "@/lib/db";\nexport const p = prisma;\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import { listPools } from "@/lib/pools/service";\nexport const l = listPools;\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import { prisma } from "../db";\nexport const p = prisma;\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import { redirect } from "next/navigation";\nexport const r = redirect;\n')).not.toEqual([]);
+    expect(await restrictedImports(file, 'import { cn } from "@/components/ui/cn";\nexport const c = cn;\n')).not.toEqual([]);
+    const allowed = [
+      'import { blockIndexAt } from "@/lib/pools/blocks";',
+      'import { dayBlocks } from "../pools/blocks";',
+      'import { createPoolSchema } from "@/lib/pools/schemas";',
+      'import { formatUsd } from "@/lib/billing/money";',
+      'import { apiFetch } from "@/lib/client/api";',
+      'import { ApiError } from "./api";',
+      "export const all = [blockIndexAt, dayBlocks, createPoolSchema, formatUsd, apiFetch, ApiError];",
+    ].join("\n");
+    expect(await restrictedImports(file, allowed)).toEqual([]);
+  }, 30_000);
 });

@@ -3,7 +3,9 @@
 import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
-import { formatUsd, formatUtcDay } from "@/components/ui/format";
+import { formatUtcDay } from "@/components/ui/format";
+import { formatDollars } from "@/lib/client/money";
+import { SectionHeader } from "@/components/ui/headings";
 import { ErrorState, LoadingRows } from "@/components/ui/states";
 import { useBillingStatus } from "@/components/keys/use-keys";
 import { LedgerTable } from "@/components/billing/ledger-table";
@@ -46,8 +48,8 @@ export function BillingPage({ topUps, returnedFromCheckout }: BillingPageProps) 
       ) : (
         <>
           <dl className="grid grid-cols-1 gap-4 sm:grid-cols-3">
-            <Stat label="Credit balance" value={formatUsd(status.data.balance)} testId="balance" />
-            <Stat label="Spent this period" value={formatUsd(status.data.spendThisPeriod)} />
+            <Stat label="Credit balance" value={formatDollars(status.data.balance)} testId="balance" />
+            <Stat label="Spent this period" value={formatDollars(status.data.spendThisPeriod)} />
             <Stat
               label="Active keys"
               value={`${status.data.keys.credit.active + status.data.keys.subscription.active} of ${status.data.keys.credit.total + status.data.keys.subscription.total}`}
@@ -72,14 +74,9 @@ export function BillingPage({ topUps, returnedFromCheckout }: BillingPageProps) 
       )}
 
       <section aria-labelledby="ledger-heading" className="space-y-3">
-        <div>
-          <h2 id="ledger-heading" className="text-lg font-semibold tracking-tight">
-            Credit history
-          </h2>
-          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Every change to your balance, newest first. Usage is charged a second&apos;s requests at a time.
-          </p>
-        </div>
+        <SectionHeader id="ledger-heading" title="Credit history">
+          Every change to your balance, newest first. Usage is charged a second&apos;s requests at a time.
+        </SectionHeader>
         <LedgerTable refetchInterval={watching ? TOP_UP_POLL_MS : false} />
       </section>
 

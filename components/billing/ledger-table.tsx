@@ -3,9 +3,9 @@
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { Card, Cell, QueryTable, Row } from "@/components/ui/data-table";
-import { formatDate, formatExact, formatUsd } from "@/components/ui/format";
+import { formatDate, formatExact } from "@/components/ui/format";
 import { useLedger } from "@/components/billing/use-billing";
-import { formatSpend } from "@/lib/client/money";
+import { formatDollars, formatSpend } from "@/lib/client/money";
 import type { LedgerEntryView } from "@/lib/billing/schemas";
 
 const COLUMNS = [{ label: "Date" }, { label: "Kind" }, { label: "Note" }, { label: "Amount", className: "text-right" }];
@@ -29,7 +29,7 @@ export function signedUsd(amount: number): string {
 function Amount({ amount }: { amount: number }) {
   return (
     <span
-      title={formatUsd(amount)}
+      title={formatDollars(amount)}
       className={cn("font-medium tabular-nums", amount > 0 ? "text-emerald-700 dark:text-emerald-400" : amount < 0 ? "text-red-700 dark:text-red-400" : undefined)}
     >
       {signedUsd(amount)}

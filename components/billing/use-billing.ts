@@ -1,7 +1,7 @@
 "use client";
 
 import { useInfiniteQuery, useMutation } from "@tanstack/react-query";
-import { apiFetch, apiFetchPage } from "@/lib/client/api";
+import { apiFetch, apiRequest } from "@/lib/client/api";
 import type { LedgerEntryView } from "@/lib/billing/schemas";
 
 export const ledgerQueries = {
@@ -20,7 +20,7 @@ export function useLedger(options: { refetchInterval?: number | false } = {}) {
   return useInfiniteQuery({
     queryKey: ledgerQueries.list(),
     queryFn: ({ pageParam }) =>
-      apiFetchPage<LedgerEntryView>(`/api/billing/ledger?limit=${LEDGER_PAGE}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ""}`),
+      apiRequest<LedgerEntryView[]>(`/api/billing/ledger?limit=${LEDGER_PAGE}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ""}`),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     select: (data) => data.pages.flatMap((p) => p.data),

@@ -3,17 +3,18 @@
 import { useRef, useState } from "react";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
-import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { Card, CardFact, Cell, CopyableId, KeyCardActions, QueryTable, Row, StatusBadge, keyStatus } from "@/components/ui/data-table";
-import { ActionMenu } from "@/components/ui/dropdown-menu";
-import { formatCount, formatExact, formatRelative, formatUsd, formatUsdShort } from "@/components/ui/format";
-import { RelativeTime } from "@/components/ui/relative-time";
+import { CardFact, Cell, QueryTable, Row } from "@/components/ui/data-table";
+import type { ActionMenuItem } from "@/components/ui/dropdown-menu";
+import { formatCount, formatExact, formatRelative } from "@/components/ui/format";
+import { PageHeader } from "@/components/ui/headings";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
 import { EditKeyDialog } from "@/components/keys/edit-key-dialog";
+import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
 import { KeySnippets } from "@/components/keys/key-snippets";
 import { SecretModal } from "@/components/keys/secret-modal";
+import { useCreateKeyFlow, useEditKeyDialog, useKeyActions } from "@/components/keys/use-key-actions";
 import { useBillingStatus, useCreateCreditKey, useDeleteKey, useKeys, useUpdateKey } from "@/components/keys/use-keys";
-import { formatSpend } from "@/lib/client/money";
+import { formatDollars, formatSpend, formatUsdShort } from "@/lib/client/money";
 import type { ApiKeyView } from "@/lib/keys/schemas";
 
 const COLUMNS = [
@@ -37,46 +38,34 @@ export interface KeysPageProps {
 export function KeysPage({ origin, model }: KeysPageProps) {
   const keys = useKeys();
   const billing = useBillingStatus();
-  const create = useCreateCreditKey();
-  const toggle = useUpdateKey();
-  const edit = useUpdateKey({ inlineErrors: true });
-  const remove = useDeleteKey();
-
-  const [creating, setCreating] = useState(false);
-  const [secret, setSecret] = useState<string | null>(null);
-  const [editing, setEditing] = useState<ApiKeyView | null>(null);
-  const [deleting, setDeleting] = useState<ApiKeyView | null>(null);
+  const create = useCreateKeyFlow(useCreateCreditKey());
+  const edit = useEditKeyDialog(useUpdateKey({ inlineErrors: true }));
+  const row = useKeyActions<ApiKeyView>({ first: { label: "Edit", onSelect: edit.start }, toggle: useUpdateKey(), remove: useDeleteKey() });
   const billingLink = useRef<HTMLAnchorElement>(null);
+  const { secret } = create.secretModal;
 
   // Said before any form: a new account learns it needs credit here, not from a refused create.
   // While the balance is unknown (loading, or its request failed) nothing is blocked.
   const noCredit = billing.data !== undefined && billing.data.balance <= 0;
 
-  const actions = (k: ApiKeyView) => ({
-    edit: () => setEditing(k),
-    toggle: () => toggle.mutate({ id: k.id, patch: { isActive: !k.isActive } }),
-    remove: () => setDeleting(k),
-  });
-
   return (
     <div className="space-y-6">
-      <div className="flex flex-wrap items-start justify-between gap-4">
-        <div className="max-w-2xl">
-          <h1 className="text-2xl font-semibold tracking-tight">API keys</h1>
-          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Keys your apps use to call the inference API. Credit keys draw on your balance; subscription keys come from pool subscriptions.
-          </p>
-        </div>
-        <Button
-          onClick={() => (noCredit ? billingLink.current?.focus() : setCreating(true))}
-          // aria-disabled, not disabled: the button stays focusable, and says why it does nothing.
-          aria-disabled={noCredit || undefined}
-          aria-describedby={noCredit ? "credit-notice-body" : undefined}
-          className="aria-disabled:cursor-not-allowed aria-disabled:opacity-60"
-        >
-          Create credit key
-        </Button>
-      </div>
+      <PageHeader
+        title="API keys"
+        action={
+          <Button
+            onClick={() => (noCredit ? billingLink.current?.focus() : create.start())}
+            // aria-disabled, not disabled: the button stays focusable, and says why it does nothing.
+            aria-disabled={noCredit || undefined}
+            aria-describedby={noCredit ? "credit-notice-body" : undefined}
+            className="aria-disabled:cursor-not-allowed aria-disabled:opacity-60"
+          >
+            Create credit key
+          </Button>
+        }
+      >
+        Keys your apps use to call the inference API. Credit keys draw on your balance; subscription keys come from pool subscriptions.
+      </PageHeader>
 
       {noCredit && <CreditNotice balance={billing.data.balance} linkRef={billingLink} />}
 
@@ -92,111 +81,37 @@ export function KeysPage({ origin, model }: KeysPageProps) {
               ? "Add credit first, then create a credit key to call the inference API."
               : "Create a credit key to call the inference API. You will see its secret once.",
           }}
-          cards={(rows) =>
-            rows.map((k) => (
-              <KeyCard key={k.id} k={k} {...actions(k)} />
-            ))
-          }
+          cards={(rows) => rows.map((k) => <CreditKeyCard key={k.id} k={k} items={row.items(k)} />)}
         >
           {(rows) =>
-            rows.map((k) => {
-              const a = actions(k);
-              return (
-                <Row key={k.id} data-testid="key-row" data-key-name={k.name}>
-                  <Cell className="max-w-[16rem]">
-                    <p className="truncate font-medium leading-5" title={k.name}>
-                      {k.name}
-                    </p>
-                    <CopyableId id={k.id} name={k.name} />
-                  </Cell>
-                  <Cell>
-                    <code className="block font-mono text-xs leading-5">{k.keyPrefix}…</code>
-                    <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">{keyTypeLabel(k)}</span>
-                  </Cell>
-                  <Cell>
-                    <StatusBadge status={keyStatus(k)} />
-                    {k.expiresAt && <Expiry iso={k.expiresAt} />}
-                  </Cell>
-                  <Cell className="text-zinc-700 dark:text-zinc-300">{limitsText(k)}</Cell>
-                  <Cell className="text-right tabular-nums" data-testid="key-spend">
-                    <Spend usd={k.spend} />
-                  </Cell>
-                  <Cell className="text-zinc-600 dark:text-zinc-400" data-testid="key-last-used">
-                    <LastUsed iso={k.lastUsedAt} />
-                  </Cell>
-                  <Cell className="text-zinc-600 dark:text-zinc-400">
-                    <RelativeTime iso={k.createdAt} />
-                  </Cell>
-                  <Cell className="py-0 text-right">
-                    <ActionMenu
-                      label={`Actions for ${k.name}`}
-                      items={[
-                        { label: "Edit", onSelect: a.edit },
-                        { label: k.isActive ? "Pause" : "Resume", onSelect: a.toggle },
-                        { label: "Delete", onSelect: a.remove, destructive: true },
-                      ]}
-                    />
-                  </Cell>
-                </Row>
-              );
-            })
+            rows.map((k) => (
+              <Row key={k.id} data-testid="key-row" data-key-name={k.name}>
+                <KeyNameCell k={k} className="max-w-[16rem]" />
+                <Cell>
+                  <code className="block font-mono text-xs leading-5">{k.keyPrefix}…</code>
+                  <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">{keyTypeLabel(k)}</span>
+                </Cell>
+                <KeyStatusCell k={k} />
+                <Cell className="text-zinc-700 dark:text-zinc-300">{limitsText(k)}</Cell>
+                <Cell className="text-right tabular-nums" data-testid="key-spend">
+                  <Spend usd={k.spend} />
+                </Cell>
+                <KeyRowTail k={k} items={row.items(k)} lastUsed={<LastUsed iso={k.lastUsedAt} />} />
+              </Row>
+            ))
           }
         </QueryTable>
       </section>
 
-      <CreateCreditKeyDialog
-        open={creating}
-        pending={create.isPending}
-        error={create.error?.message}
-        existingNames={keys.data?.map((k) => k.name)}
-        onClose={() => {
-          setCreating(false);
-          create.reset();
-        }}
-        onCreate={(body) =>
-          create.mutate(body, {
-            onSuccess: (key) => {
-              setCreating(false);
-              setSecret(key.apiKey);
-              create.reset();
-            },
-          })
-        }
-      />
-      <SecretModal secret={secret} title="Your new credit key" onClose={() => setSecret(null)} className="sm:max-w-2xl">
+      <CreateCreditKeyDialog {...create.dialog} existingNames={keys.data?.map((k) => k.name)} />
+      <SecretModal {...create.secretModal} title="Your new credit key" className="sm:max-w-2xl">
         {(reportCopy) => secret && <KeySnippets origin={origin} model={model} apiKey={secret} onCopy={reportCopy} />}
       </SecretModal>
-      <EditKeyDialog
-        apiKey={editing}
-        pending={edit.isPending}
-        error={edit.error?.message}
-        onClose={() => {
-          setEditing(null);
-          edit.reset();
-        }}
-        onSave={(patch) => {
-          if (!editing) return;
-          edit.mutate(
-            { id: editing.id, patch },
-            {
-              onSuccess: () => {
-                setEditing(null);
-                edit.reset();
-              },
-            },
-          );
-        }}
-      />
-      <ConfirmDialog
-        open={deleting !== null}
-        title={deleting ? `Delete “${deleting.name}” (${deleting.keyPrefix}…)?` : ""}
+      <EditKeyDialog apiKey={edit.editing} pending={edit.pending} error={edit.error} onClose={edit.onClose} onSave={edit.save} />
+      <DeleteKeyDialog
+        {...row.deleteDialog}
         description="Apps using it stop working at once. This cannot be undone; to stop it for a while instead, pause it."
         confirmLabel="Delete key"
-        pending={remove.isPending}
-        onClose={() => setDeleting(null)}
-        onConfirm={() => {
-          if (deleting) remove.mutate(deleting, { onSettled: () => setDeleting(null) });
-        }}
       />
     </div>
   );
@@ -221,7 +136,7 @@ function CreditNotice({ balance, linkRef }: { balance: number; linkRef: React.Re
           Add credit before you create a key
         </h2>
         <p id="credit-notice-body" className="text-amber-900 dark:text-amber-200/90">
-          Your balance is {formatUsd(balance)}, and credit keys draw on it. Top up by card on the Billing page where card top-ups are enabled, or
+          Your balance is {formatDollars(balance)}, and credit keys draw on it. Top up by card on the Billing page where card top-ups are enabled, or
           ask your operator to grant credit (<code className="font-mono text-xs">POST /api/admin/credits</code>).
         </p>
         <Link
@@ -251,50 +166,30 @@ export function limitsText(k: ApiKeyView): string {
   return parts.length ? parts.join(" · ") : "unlimited";
 }
 
-function Expiry({ iso }: { iso: string }) {
-  const [now] = useState(() => Date.now());
-  const past = new Date(iso).getTime() <= now;
+function CreditKeyCard({ k, items }: { k: ApiKeyView; items: ActionMenuItem[] }) {
   return (
-    <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">
-      {past ? "Expired " : "Expires "}
-      <RelativeTime iso={iso} />
-    </span>
-  );
-}
-
-function KeyCard({ k, edit, toggle, remove }: { k: ApiKeyView; edit: () => void; toggle: () => void; remove: () => void }) {
-  return (
-    <Card data-testid="key-row" data-key-name={k.name}>
-      <div className="flex items-start justify-between gap-3">
-        <div className="min-w-0">
-          <p className="truncate font-medium">{k.name}</p>
-          <p className="text-xs text-zinc-500 dark:text-zinc-400">
-            <code className="font-mono">{k.keyPrefix}…</code> · {keyTypeLabel(k)}
-          </p>
-        </div>
-        <StatusBadge status={keyStatus(k)} />
-      </div>
-      <dl className="grid grid-cols-2 gap-x-4 gap-y-1.5 text-xs">
-        <CardFact term="Limits">{limitsText(k)}</CardFact>
-        <CardFact term="Spend">
-          <Spend usd={k.spend} />
-        </CardFact>
-        <CardFact term="Last used">
-          <LastUsed iso={k.lastUsedAt} />
-        </CardFact>
-        <CardFact term={k.expiresAt ? "Expires" : "Created"}>
-          <RelativeTime iso={k.expiresAt ?? k.createdAt} />
-        </CardFact>
-      </dl>
-      <CopyableId id={k.id} name={k.name} />
-      <KeyCardActions k={k} first={{ label: "Edit", onClick: edit }} toggle={toggle} remove={remove} />
-    </Card>
+    <KeyCard
+      k={k}
+      testId="key-row"
+      items={items}
+      subtitle={
+        <p className="text-xs text-zinc-500 dark:text-zinc-400">
+          <code className="font-mono">{k.keyPrefix}…</code> · {keyTypeLabel(k)}
+        </p>
+      }
+    >
+      <CardFact term="Limits">{limitsText(k)}</CardFact>
+      <CardFact term="Spend">
+        <Spend usd={k.spend} />
+      </CardFact>
+      <KeyTimeFacts k={k} lastUsed={<LastUsed iso={k.lastUsedAt} />} />
+    </KeyCard>
   );
 }
 
 /** Small enough to read ("$0.000123"), with the exact amount in the title. */
 function Spend({ usd }: { usd: number }) {
-  return <span title={formatUsd(usd)}>{formatSpend(usd)}</span>;
+  return <span title={formatDollars(usd)}>{formatSpend(usd)}</span>;
 }
 
 /**

@@ -2,6 +2,7 @@
 
 import { useIsMutating, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, apiFetch } from "@/lib/client/api";
+import { patchCachedRow, restoreCachedList } from "@/lib/client/query-client";
 import { useToast } from "@/components/ui/toast";
 import type { BillingStatus } from "@/lib/billing/schemas";
 import type { ApiKeyView, ManagementKeyView } from "@/lib/keys/schemas";
@@ -120,14 +121,9 @@ export function useUpdateKey({ inlineErrors = false }: MutationErrorOptions = {}
     mutationFn: ({ id, patch }: { id: string; patch: UpdateKeyBody }) =>
       apiFetch<ApiKeyView>(`/api/keys/${encodeURIComponent(id)}`, { method: "PUT", body: patch }),
     // Optimistic: the switch flips at once and rolls back if the server refuses.
-    onMutate: async ({ id, patch }) => {
-      await qc.cancelQueries({ queryKey: keyQueries.list() });
-      const previous = qc.getQueryData<ApiKeyView[]>(keyQueries.list());
-      qc.setQueryData<ApiKeyView[]>(keyQueries.list(), (keys) => keys?.map((k) => (k.id === id ? applyKeyPatch(k, patch) : k)));
-      return { previous };
-    },
-    onError: (err, _vars, ctx) => {
-      if (ctx?.previous) qc.setQueryData(keyQueries.list(), ctx.previous);
+    onMutate: ({ id, patch }) => patchCachedRow<ApiKeyView>(qc, keyQueries.list(), id, (k) => applyKeyPatch(k, patch)),
+    onError: (err, _vars, saved) => {
+      restoreCachedList(qc, keyQueries.list(), saved);
       if (!inlineErrors) toast.error(err.message);
     },
     onSuccess: (key, { patch }) => toast.success(updatedMessage(key.name, patch, "")),
@@ -196,14 +192,9 @@ export function useUpdateManagementKey({ inlineErrors = false }: MutationErrorOp
   return useMutation({
     mutationFn: ({ id, patch }: { id: string; patch: { name?: string; isActive?: boolean } }) =>
       apiFetch<ManagementKeyView>(`/api/keys/management/${encodeURIComponent(id)}`, { method: "PUT", body: patch }),
-    onMutate: async ({ id, patch }) => {
-      await qc.cancelQueries({ queryKey: managementKeyQueries.list() });
-      const previous = qc.getQueryData<ManagementKeyView[]>(managementKeyQueries.list());
-      qc.setQueryData<ManagementKeyView[]>(managementKeyQueries.list(), (keys) => keys?.map((k) => (k.id === id ? { ...k, ...patch } : k)));
-      return { previous };
-    },
-    onError: (err, _vars, ctx) => {
-      if (ctx?.previous) qc.setQueryData(managementKeyQueries.list(), ctx.previous);
+    onMutate: ({ id, patch }) => patchCachedRow<ManagementKeyView>(qc, managementKeyQueries.list(), id, (k) => ({ ...k, ...patch })),
+    onError: (err, _vars, saved) => {
+      restoreCachedList(qc, managementKeyQueries.list(), saved);
       if (!inlineErrors) toast.error(err.message);
     },
     onSuccess: (key, { patch }) =>

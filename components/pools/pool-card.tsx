@@ -3,7 +3,7 @@
 import { useId, useState } from "react";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
-import { formatUsd, formatUsdShort } from "@/components/ui/format";
+import { formatDollars, formatUsdShort } from "@/lib/client/money";
 import { BlockStrip, type BlockState } from "@/components/pools/block-strip";
 import { useSubscribe } from "@/components/pools/use-pools";
 import { ApiError } from "@/lib/client/api";
@@ -147,7 +147,7 @@ export function PoolCard({ pool, yours, balance, timeZone }: PoolCardProps) {
               <p className="text-xs text-zinc-600 dark:text-zinc-400">{localHours(pickedBlocks, timeZone)}</p>
               {balance !== undefined && (
                 <p className={short ? "text-xs font-medium text-amber-800 dark:text-amber-300" : "text-xs text-zinc-600 dark:text-zinc-400"}>
-                  Charged now to your credit balance ({formatUsd(balance)}).
+                  Charged now to your credit balance ({formatDollars(balance)}).
                 </p>
               )}
             </>

@@ -2,7 +2,8 @@
 
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
-import { formatDate, formatUsdShort } from "@/components/ui/format";
+import { formatDate } from "@/components/ui/format";
+import { formatUsdShort } from "@/lib/client/money";
 import { hoursCovered } from "@/lib/client/blocks";
 import type { PoolView } from "@/lib/pools/schemas";
 import type { SubscriptionView } from "@/lib/subscriptions/schemas";

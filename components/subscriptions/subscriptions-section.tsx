@@ -7,6 +7,7 @@ import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { Card, CardFact, Cell, QueryTable, Row, StatusBadge } from "@/components/ui/data-table";
 import { formatDate } from "@/components/ui/format";
+import { SectionHeader } from "@/components/ui/headings";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { KeySnippets } from "@/components/keys/key-snippets";
 import { SecretModal } from "@/components/keys/secret-modal";
@@ -72,15 +73,10 @@ export function SubscriptionsSection({ subscriptions, pools, origin, chatModels 
 
   return (
     <section aria-labelledby="subscriptions-heading" className="space-y-4">
-      <div>
-        <h2 id="subscriptions-heading" className="text-lg font-semibold tracking-tight">
-          Your subscriptions
-        </h2>
-        <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-          A subscription&apos;s keys work during its hours until its period ends. Renewing charges the next period now; auto-renew charges it
-          from your credit balance when the period ends.
-        </p>
-      </div>
+      <SectionHeader id="subscriptions-heading" title="Your subscriptions">
+        A subscription&apos;s keys work during its hours until its period ends. Renewing charges the next period now; auto-renew charges it from
+        your credit balance when the period ends.
+      </SectionHeader>
       <div className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
         <QueryTable
           query={subscriptions}

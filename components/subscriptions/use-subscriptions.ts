@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, apiFetch } from "@/lib/client/api";
+import { patchCachedRow, restoreCachedList } from "@/lib/client/query-client";
 import { useToast } from "@/components/ui/toast";
 import { formatDate } from "@/components/ui/format";
 import { keyQueries } from "@/components/keys/use-keys";
@@ -26,14 +27,9 @@ export function useSetAutoRenew() {
   return useMutation({
     mutationFn: ({ id, autoRenew }: { id: string; autoRenew: boolean }) =>
       apiFetch<SubscriptionView>(`/api/subscriptions/${encodeURIComponent(id)}`, { method: "PUT", body: { autoRenew } }),
-    onMutate: async ({ id, autoRenew }) => {
-      await qc.cancelQueries({ queryKey: subscriptionQueries.list() });
-      const previous = qc.getQueryData<SubscriptionView[]>(subscriptionQueries.list());
-      qc.setQueryData<SubscriptionView[]>(subscriptionQueries.list(), (subs) => subs?.map((s) => (s.id === id ? { ...s, autoRenew } : s)));
-      return { previous };
-    },
-    onError: (err, _vars, ctx) => {
-      if (ctx?.previous) qc.setQueryData(subscriptionQueries.list(), ctx.previous);
+    onMutate: ({ id, autoRenew }) => patchCachedRow<SubscriptionView>(qc, subscriptionQueries.list(), id, (s) => ({ ...s, autoRenew })),
+    onError: (err, _vars, saved) => {
+      restoreCachedList(qc, subscriptionQueries.list(), saved);
       toast.error(err.message);
     },
     onSuccess: (sub) =>

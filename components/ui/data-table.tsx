@@ -3,10 +3,6 @@
 import { useSyncExternalStore } from "react";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { cn } from "@/components/ui/cn";
-import { Button } from "@/components/ui/button";
-import { CopyButton } from "@/components/ui/copy-button";
-import { ActionMenu, type ActionMenuItem } from "@/components/ui/dropdown-menu";
-import { RelativeTime } from "@/components/ui/relative-time";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/ui/states";
 
 export interface Column {
@@ -98,64 +94,6 @@ export function Cell({ className, ...props }: React.TdHTMLAttributes<HTMLTableCe
 }
 
 /** A card on a phone: the same data as a row, with its actions in view. */
-/** The cells every key table ends with: last used, created, and the row's action menu. */
-export function KeyRowTail({ k, actions }: { k: { name: string; lastUsedAt: string | null; createdAt: string }; actions: ActionMenuItem[] }) {
-  return (
-    <>
-      <Cell className="text-zinc-600 dark:text-zinc-400">
-        <RelativeTime iso={k.lastUsedAt} />
-      </Cell>
-      <Cell className="text-zinc-600 dark:text-zinc-400">
-        <RelativeTime iso={k.createdAt} />
-      </Cell>
-      <Cell className="py-0 text-right">
-        <ActionMenu label={`Actions for ${k.name}`} items={actions} />
-      </Cell>
-    </>
-  );
-}
-
-/** The facts every key card ends with: last used, and when it expires (or was created). */
-export function KeyTimeFacts({ k }: { k: { lastUsedAt: string | null; createdAt: string; expiresAt: string | null } }) {
-  return (
-    <>
-      <CardFact term="Last used">
-        <RelativeTime iso={k.lastUsedAt} />
-      </CardFact>
-      <CardFact term={k.expiresAt ? "Expires" : "Created"}>
-        <RelativeTime iso={k.expiresAt ?? k.createdAt} />
-      </CardFact>
-    </>
-  );
-}
-
-/** A key card's buttons, in view on a phone: the screen's own first action, Pause/Resume, Delete. */
-export function KeyCardActions({
-  k,
-  first,
-  toggle,
-  remove,
-}: {
-  k: { name: string; isActive: boolean };
-  first: { label: string; onClick: () => void };
-  toggle: () => void;
-  remove: () => void;
-}) {
-  return (
-    <div className="flex gap-2 pt-1">
-      <Button size="sm" variant="secondary" onClick={first.onClick} aria-label={`${first.label} ${k.name}`}>
-        {first.label}
-      </Button>
-      <Button size="sm" variant="secondary" onClick={toggle} aria-label={`${k.isActive ? "Pause" : "Resume"} ${k.name}`}>
-        {k.isActive ? "Pause" : "Resume"}
-      </Button>
-      <Button size="sm" variant="ghost-danger" onClick={remove} aria-label={`Delete ${k.name}`} className="ml-auto">
-        Delete
-      </Button>
-    </div>
-  );
-}
-
 export function Card({ className, ...props }: React.LiHTMLAttributes<HTMLLIElement>) {
   return <li className={cn("space-y-2 px-4 py-4", className)} {...props} />;
 }
@@ -170,32 +108,8 @@ export function CardFact({ term, children }: { term: string; children: React.Rea
   );
 }
 
-/** A row's ID: monospace, truncated, the full value in `title`, with a copy button (API calls take it). */
-export function CopyableId({ id, name }: { id: string; name: string }) {
-  return (
-    <div className="flex h-5 min-w-0 items-center gap-1 text-xs text-zinc-500 dark:text-zinc-400">
-      <code data-testid="key-id" title={id} className="min-w-0 max-w-[8rem] truncate font-mono">
-        {id}
-      </code>
-      <CopyButton
-        text={id}
-        label={`Copy ID of ${name}`}
-        copiedMessage="ID copied."
-        variant="ghost"
-        size="sm"
-        className="h-5 px-1.5 text-[11px] font-normal text-zinc-600 dark:text-zinc-400"
-      />
-    </div>
-  );
-}
-
+/** A key's status (see `keyStatus` in components/keys/key-list.tsx). */
 export type RowStatus = "active" | "paused" | "expired";
-
-/** Expired wins over paused: an expired key stays refused whatever its switch says. */
-export function keyStatus(k: { isActive: boolean; expiresAt: string | null }, now = Date.now()): RowStatus {
-  if (k.expiresAt !== null && new Date(k.expiresAt).getTime() <= now) return "expired";
-  return k.isActive ? "active" : "paused";
-}
 
 /** What a badge can say: a key's status, or a pool subscription's (which can also be cancelled). */
 export type BadgeStatus = RowStatus | "cancelled";

@@ -3,11 +3,6 @@ export function formatDate(iso: string | null, empty = "—"): string {
   return new Date(iso).toLocaleString("en-US", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
-export function formatUsd(n: number | null, empty = "—"): string {
-  if (n === null) return empty;
-  return n.toLocaleString("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 6 });
-}
-
 /**
  * A UTC calendar day, e.g. "Nov 30, 2026". For periods defined in UTC: the
  * viewer's own time zone would move a month's first midnight to the last
@@ -50,17 +45,6 @@ export function formatRelative(iso: string, now: number): string {
     if (abs >= size) return RELATIVE.format(Math.round(seconds / size), unit);
   }
   return RELATIVE.format(Math.round(seconds / 60), "minute");
-}
-
-/** "$25", "$2.50", "$0.000125": no trailing ".00" where the amount is whole. */
-export function formatUsdShort(n: number): string {
-  const whole = Number.isInteger(n);
-  return n.toLocaleString("en-US", {
-    style: "currency",
-    currency: "USD",
-    minimumFractionDigits: whole ? 0 : 2,
-    maximumFractionDigits: 6,
-  });
 }
 
 /** 1200 → "1,200"; 50000 → "50K"; 2000000 → "2M". Compact above 10,000, where digits stop being read. */

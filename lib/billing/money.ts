@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatDollars } from "@/lib/client/money";
 
 /** USD amounts live as integer micro-dollars (BigInt) in storage and arithmetic. */
 export const MICROS_PER_USD = 1_000_000;
@@ -12,8 +13,9 @@ export function microsToUsd(micros: bigint): number {
   return Number(micros) / MICROS_PER_USD;
 }
 
+/** Micro-dollars to the cent, as refusals and reasons say them: "$3.22" (the dashboard's own formatter). */
 export function formatUsd(micros: bigint): string {
-  return `$${microsToUsd(micros).toFixed(2)}`;
+  return formatDollars(microsToUsd(micros), { max: 2 });
 }
 
 /** A positive USD amount with at most 6 decimals (one micro-dollar). */

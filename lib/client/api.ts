@@ -20,8 +20,18 @@ interface RequestInit {
   body?: unknown;
 }
 
-/** The response's JSON as sent, or an ApiError with the API's own message. */
-async function request(path: string, init: RequestInit): Promise<unknown> {
+/**
+ * What an answer carries: the envelope's `data` (the whole JSON where a route
+ * sends no envelope) and, on a page of a list, the `nextCursor` beside it.
+ */
+export interface ApiResult<T> {
+  data: T;
+  /** Pass as `cursor` for the next page; null on the last page, and on anything that is not a page. */
+  nextCursor: string | null;
+}
+
+/** Every dashboard request goes through here; errors are ApiErrors with the API's own message. */
+export async function apiRequest<T>(path: string, init: RequestInit = {}): Promise<ApiResult<T>> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -44,22 +54,11 @@ async function request(path: string, init: RequestInit): Promise<unknown> {
       err?.details,
     );
   }
-  return payload;
+  if (payload !== null && typeof payload === "object" && "success" in payload) return { data: payload.data as T, nextCursor: payload.nextCursor ?? null };
+  return { data: payload as T, nextCursor: null };
 }
 
+/** Just the data: for everything but a page of a list. */
 export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const payload = await request(path, init);
-  return (payload && typeof payload === "object" && "success" in payload ? (payload as { data?: unknown }).data : payload) as T;
-}
-
-/** One page of a list that answers `{success, data: [...], nextCursor}` (the cursor sits beside `data`). */
-export interface Page<T> {
-  data: T[];
-  /** Pass as `cursor` for the next page; null on the last one. */
-  nextCursor: string | null;
-}
-
-export async function apiFetchPage<T>(path: string): Promise<Page<T>> {
-  const payload = (await request(path, {})) as { data?: T[]; nextCursor?: string | null } | null;
-  return { data: payload?.data ?? [], nextCursor: payload?.nextCursor ?? null };
+  return (await apiRequest<T>(path, init)).data;
 }

@@ -2,8 +2,12 @@
  * A pool's blocks as the dashboard names them. Runs in the browser: no
  * server imports. Block i of a pool covers hours [i×blockHours,
  * (i+1)×blockHours) UTC of every day; the UTC name is the one that never
- * changes, and the viewer's own clock is said beside it.
+ * changes, and the viewer's own clock is said beside it. The arithmetic is
+ * the server's own (lib/pools/blocks.ts, pure), so the strip's "now" is the
+ * block the gateway admits.
  */
+
+export { blockIndexAt } from "@/lib/pools/blocks";
 
 const HOUR_MS = 3_600_000;
 
@@ -35,12 +39,6 @@ export function localRange(startHourUtc: number, endHourUtc: number, options: { 
 /** The viewer's time zone, e.g. "Europe/Berlin". */
 export function viewerTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "your time zone";
-}
-
-/** The block that contains `now`: the one whose key works right now. */
-export function blockIndexAt(now: number, blockHours: number): number {
-  const msIntoDay = ((now % (24 * HOUR_MS)) + 24 * HOUR_MS) % (24 * HOUR_MS);
-  return Math.floor(msIntoDay / (blockHours * HOUR_MS));
 }
 
 /** "Block 06–12 UTC", "Blocks 00–06 UTC and 12–18 UTC", "Blocks 00–06, 06–12 and 12–18 UTC". */

@@ -2,7 +2,8 @@
  * Block arithmetic for pools. A pool divides the UTC day into equal blocks of
  * `blockHours` hours (a divisor of 24): block i covers hours
  * [i*blockHours, (i+1)*blockHours) UTC of every day. Pure functions of `now`,
- * so tests can move the clock.
+ * so tests can move the clock. The dashboard imports this too (through
+ * lib/client/blocks.ts), so it imports nothing.
  */
 
 export const BLOCK_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;

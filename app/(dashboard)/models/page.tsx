@@ -8,7 +8,7 @@ import { cn } from "@/components/ui/cn";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Cell, Row } from "@/components/ui/data-table";
 import { EmptyState } from "@/components/ui/states";
-import { formatUsdShort } from "@/components/ui/format";
+import { formatUsdShort } from "@/lib/client/money";
 
 export const metadata: Metadata = { title: "Models" };
 

@@ -1,0 +1,93 @@
+"use client";
+
+import { useState } from "react";
+import type { UseMutationResult } from "@tanstack/react-query";
+import type { ActionMenuItem } from "@/components/ui/dropdown-menu";
+import type { DeleteKeyDialogProps, KeyLike } from "@/components/keys/key-list";
+
+/**
+ * The state both key screens keep around a key's life: create it and show
+ * its secret once, edit it, pause or resume it, delete it. The dialogs and
+ * rows they feed are in key-list.tsx.
+ */
+
+/**
+ * Create, then show the secret once: the create dialog closes and the secret
+ * modal opens on success. The secret lives only in this state (and the
+ * mutation's result, which the create hooks keep for no time) until the
+ * modal closes. A closed dialog forgets its last refusal.
+ */
+export function useCreateKeyFlow<Body, Ctx>(create: UseMutationResult<{ apiKey: string }, Error, Body, Ctx>) {
+  const [creating, setCreating] = useState(false);
+  const [secret, setSecret] = useState<string | null>(null);
+  const close = () => {
+    setCreating(false);
+    create.reset();
+  };
+  return {
+    start: () => setCreating(true),
+    /** For the screen's create dialog. */
+    dialog: {
+      open: creating,
+      pending: create.isPending,
+      error: create.error?.message,
+      onClose: close,
+      onCreate: (body: Body) =>
+        create.mutate(body, {
+          onSuccess: (key) => {
+            close();
+            setSecret(key.apiKey);
+          },
+        }),
+    },
+    /** For the SecretModal. */
+    secretModal: { secret, onClose: () => setSecret(null) },
+  };
+}
+
+/**
+ * An edit (or rename) dialog over one key: open on a key, close on success;
+ * a closed dialog forgets its last refusal, so the next opening starts clean.
+ */
+export function useEditKeyDialog<K extends { id: string }, Patch, Ctx>(update: UseMutationResult<K, Error, { id: string; patch: Patch }, Ctx>) {
+  const [editing, setEditing] = useState<K | null>(null);
+  const close = () => {
+    setEditing(null);
+    update.reset();
+  };
+  return {
+    editing,
+    start: (k: K) => setEditing(k),
+    pending: update.isPending,
+    error: update.error?.message,
+    onClose: close,
+    save: (patch: Patch) => {
+      if (editing) update.mutate({ id: editing.id, patch }, { onSuccess: close });
+    },
+  };
+}
+
+export interface KeyActionsOptions<K extends KeyLike> {
+  /** The screen's own first action (Edit, Rename), given the row's key. */
+  first: { label: string; onSelect: (k: K) => void };
+  toggle: { mutate: (vars: { id: string; patch: { isActive: boolean } }) => void };
+  remove: DeleteKeyDialogProps<K>["remove"];
+}
+
+/**
+ * A key's actions, the same in the table's menu and on a phone's card: the
+ * screen's first action, Pause/Resume, and Delete, which asks first.
+ */
+export function useKeyActions<K extends KeyLike>({ first, toggle, remove }: KeyActionsOptions<K>) {
+  const [deleting, setDeleting] = useState<K | null>(null);
+  const deleteDialog: Pick<DeleteKeyDialogProps<K>, "target" | "remove" | "onClose"> = { target: deleting, remove, onClose: () => setDeleting(null) };
+  return {
+    items: (k: K): ActionMenuItem[] => [
+      { label: first.label, onSelect: () => first.onSelect(k) },
+      { label: k.isActive ? "Pause" : "Resume", onSelect: () => toggle.mutate({ id: k.id, patch: { isActive: !k.isActive } }) },
+      { label: "Delete", onSelect: () => setDeleting(k), destructive: true },
+    ],
+    /** For the DeleteKeyDialog. */
+    deleteDialog,
+  };
+}
