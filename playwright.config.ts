@@ -39,7 +39,8 @@ export default defineConfig({
   workers: Math.min(2, os.cpus().length),
   retries: process.env.CI ? 1 : 0,
   reporter: "list",
-  timeout: 30_000,
+  // A journey of many steps on a busy 2-core machine: the limit is for a test that hangs, not a speed target.
+  timeout: 60_000,
   // Assertions wait for what a user waits for (a heading, a row, a toast); on
   // a busy 2-core machine that can take longer than Playwright's 5 s default.
   // A condition that never comes still fails, just later.
