@@ -17,7 +17,8 @@ const NO_APP = {
 };
 const NO_GATEWAY = {
   regex: "^(@/|(\\.\\./)+)lib/gateway(/.*)?$",
-  message: "Domains never import the gateway: what both need (limits, caches, the catalogue, usage) lives below them, in lib/limits, lib/cache, lib/models, lib/subscriptions/cache, lib/usage.",
+  message:
+    "Domains never import the gateway: what both need (limits, caches, the catalogue, usage) lives below them, in lib/limits, lib/cache, lib/models, lib/subscriptions/cache, lib/usage.",
 };
 const NO_DOMAINS = {
   regex: "^(@/|(\\.\\./)+)lib/(gateway|keys|billing|pools|subscriptions|models|auth|usage|api)(/.*)?$",
@@ -96,8 +97,7 @@ const importBoundaries = [
             { regex: "^next(/.*)?$", message: "lib/ must run without Next; keep Next-specific code under app/." },
             {
               regex: "^(@/(?!lib/)|(@/lib/|\\.\\./)(?!(client/[^/]+|[^/]+/schemas|billing/money|pools/blocks)$))",
-              message:
-                "lib/client/ runs in the browser: it imports only lib/client/*, lib/*/schemas, lib/billing/money and the pure lib/pools/blocks.",
+              message: "lib/client/ runs in the browser: it imports only lib/client/*, lib/*/schemas, lib/billing/money and the pure lib/pools/blocks.",
             },
           ],
         },

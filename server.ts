@@ -39,13 +39,19 @@ async function main() {
 
   server.on("error", (err: NodeJS.ErrnoException) => {
     const where = `${hostname ?? "all interfaces"} port ${port}`;
-    logger().fatal(err.code === "EADDRINUSE" ? `cannot listen on ${where}: it is already in use. Set PORT to a free one.` : `cannot listen on ${where}: ${err.message}`);
+    logger().fatal(
+      err.code === "EADDRINUSE" ? `cannot listen on ${where}: it is already in use. Set PORT to a free one.` : `cannot listen on ${where}: ${err.message}`,
+    );
     process.exit(1);
   });
 
   server.listen(port, hostname, () => {
     const shown = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname.includes(":") ? `[${hostname}]` : hostname;
-    const scope = !hostname ? " (all interfaces)" : hostname === "127.0.0.1" && !env().HOST ? " (this machine only, because a demo login is printed; set HOST=0.0.0.0 to listen on every interface)" : "";
+    const scope = !hostname
+      ? " (all interfaces)"
+      : hostname === "127.0.0.1" && !env().HOST
+        ? " (this machine only, because a demo login is printed; set HOST=0.0.0.0 to listen on every interface)"
+        : "";
     logger().info({ url: `http://${shown}:${port}`, dev }, `listening on http://${shown}:${port}${scope}${dev ? " in development mode" : ""}`);
   });
 

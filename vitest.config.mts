@@ -34,12 +34,8 @@ export default defineConfig({
     pool: "forks",
     projects: [
       { extends: true, test: { name: "embedded", include: ALL_SUITES, env: baseEnv } },
-      ...(postgresUrl
-        ? [{ extends: true, test: { name: "postgres", include: ALL_SUITES, env: { ...baseEnv, DATABASE_URL: postgresUrl } } }]
-        : []),
-      ...(redisUrl
-        ? [{ extends: true, test: { name: "redis", include: REDIS_SUITES, env: { ...baseEnv, REDIS_URL: redisUrl } } }]
-        : []),
+      ...(postgresUrl ? [{ extends: true, test: { name: "postgres", include: ALL_SUITES, env: { ...baseEnv, DATABASE_URL: postgresUrl } } }] : []),
+      ...(redisUrl ? [{ extends: true, test: { name: "redis", include: REDIS_SUITES, env: { ...baseEnv, REDIS_URL: redisUrl } } }] : []),
     ],
   },
 });

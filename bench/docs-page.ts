@@ -52,7 +52,6 @@ const PROBE = `(() => {
   requestAnimationFrame(check);
 })();`;
 
-
 async function startServer(): Promise<{ base: string; stop: () => void }> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "keygate-bench-docs-"));
@@ -126,9 +125,7 @@ async function load(browser: import("@playwright/test").Browser, base: string): 
       )
       .then((h) => h.jsonValue() as Promise<number>)
       .catch(() => null);
-    const firstPaint = await page.evaluate(
-      () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null,
-    );
+    const firstPaint = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
     return { firstPaint, heading, interactive };
   } finally {
     await context.close();
@@ -160,7 +157,12 @@ async function main(): Promise<void> {
     console.log(`  first contentful paint   ${summary(samples.map((s) => s.firstPaint))}`);
     console.log(`  level-1 heading visible  ${summary(samples.map((s) => s.heading))}`);
     console.log(`  Scalar interactive       ${summary(samples.map((s) => s.interactive))}`);
-    console.log(`  load average ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`);
+    console.log(
+      `  load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(", ")}`,
+    );
   } finally {
     await browser.close();
     server.stop();

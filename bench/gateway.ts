@@ -391,12 +391,41 @@ function chatTargets(s: Servers, mode: "plain" | "stream"): Target[] {
     { id: "a", label: `(a) direct${suffix}`, mode, url: `${s.upstream}/v1/chat/completions`, keygate: false, headers: () => bearer, body },
     { id: "d", label: `(d) bare proxy${suffix}`, mode, url: `${s.proxy}/v1/chat/completions`, keygate: false, headers: () => bearer, body },
     { id: "c", label: `(c) Portkey${suffix}`, mode, url: `${s.portkey}/v1/chat/completions`, keygate: false, headers: () => portkey, body },
-    { id: "b", label: `(b) Keygate${suffix}`, mode, url: `${s.keygate}/v1/chat/completions`, keygate: true, headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${keyFor(c)}` }), body },
+    {
+      id: "b",
+      label: `(b) Keygate${suffix}`,
+      mode,
+      url: `${s.keygate}/v1/chat/completions`,
+      keygate: true,
+      headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${keyFor(c)}` }),
+      body,
+    },
     ...(s.redisKeygate.length
       ? [
-          { id: "f" as const, label: `(f) Keygate+Redis${suffix}`, mode, url: `${s.redisKeygate[0]}/v1/chat/completions`, keygate: true, redis: true, headers: (c: number) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[4 + (mode === "stream" ? 2 : 0) + (c === 1 ? 0 : 1)]}` }), body },
+          {
+            id: "f" as const,
+            label: `(f) Keygate+Redis${suffix}`,
+            mode,
+            url: `${s.redisKeygate[0]}/v1/chat/completions`,
+            keygate: true,
+            redis: true,
+            headers: (c: number) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[4 + (mode === "stream" ? 2 : 0) + (c === 1 ? 0 : 1)]}` }),
+            body,
+          },
           ...(mode === "plain"
-            ? [{ id: "g" as const, label: "(g) 2× Keygate+Redis", mode, url: `${s.redisKeygate[0]}/v1/chat/completions`, moreUrls: [`${s.redisKeygate[1]}/v1/chat/completions`], keygate: true, redis: true, headers: (c: number) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[8 + (c === 1 ? 0 : 1)]}` }), body }]
+            ? [
+                {
+                  id: "g" as const,
+                  label: "(g) 2× Keygate+Redis",
+                  mode,
+                  url: `${s.redisKeygate[0]}/v1/chat/completions`,
+                  moreUrls: [`${s.redisKeygate[1]}/v1/chat/completions`],
+                  keygate: true,
+                  redis: true,
+                  headers: (c: number) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[8 + (c === 1 ? 0 : 1)]}` }),
+                  body,
+                },
+              ]
             : []),
         ]
       : []),
@@ -480,12 +509,27 @@ async function autocannonRun(t: Target, connections: number, seconds: number, la
   if (urls.length === 1) return autocannonOne(t, t.url, connections, connections, seconds, latencies);
   const results = await Promise.all(urls.map((url) => autocannonOne(t, url, connections, Math.floor(connections / urls.length), seconds, latencies)));
   const statusCodeStats: Record<string, { count: number }> = {};
-  for (const r of results) for (const [code, { count }] of Object.entries(r.statusCodeStats)) statusCodeStats[code] = { count: (statusCodeStats[code]?.count ?? 0) + count };
+  for (const r of results)
+    for (const [code, { count }] of Object.entries(r.statusCodeStats)) statusCodeStats[code] = { count: (statusCodeStats[code]?.count ?? 0) + count };
   const sum = (f: (r: AutocannonResult) => number) => results.reduce((n, r) => n + f(r), 0);
-  return { errors: sum((r) => r.errors), timeouts: sum((r) => r.timeouts), non2xx: sum((r) => r.non2xx), "2xx": sum((r) => r["2xx"]), statusCodeStats, requests: { sent: sum((r) => r.requests.sent) } };
+  return {
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    non2xx: sum((r) => r.non2xx),
+    "2xx": sum((r) => r["2xx"]),
+    statusCodeStats,
+    requests: { sent: sum((r) => r.requests.sent) },
+  };
 }
 
-function autocannonOne(t: Target, url: string, keyConnections: number, connections: number, seconds: number, latencies: number[] | null): Promise<AutocannonResult> {
+function autocannonOne(
+  t: Target,
+  url: string,
+  keyConnections: number,
+  connections: number,
+  seconds: number,
+  latencies: number[] | null,
+): Promise<AutocannonResult> {
   return new Promise((resolve, reject) => {
     const opts: AutocannonOptions = { url, connections, duration: seconds, method: "POST", headers: t.headers(keyConnections), body: t.body, timeout: 10 };
     const instance = autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
@@ -537,7 +581,16 @@ async function measure(t: Target, connections: number): Promise<Run> {
   const otherCores = (cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours)) / seconds;
   const sorted = Float64Array.from(latencies).sort();
   const failures = failuresOf(result) ?? (failuresOf(warm) ? `warm-up: ${failuresOf(warm)}` : null);
-  const run: Run = { target: t, connections, rps: result["2xx"] / seconds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), sent: warm.requests.sent + result.requests.sent, failures, otherCores };
+  const run: Run = {
+    target: t,
+    connections,
+    rps: result["2xx"] / seconds,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    sent: warm.requests.sent + result.requests.sent,
+    failures,
+    otherCores,
+  };
   if (commandsBefore) {
     const after = await redisCommandsSoFar();
     // The first INFO is counted in `after`.
@@ -604,8 +657,12 @@ function baselineMode(mode: Mode): Mode {
 function table(runs: Run[]): string {
   const order = ["a", "d", "c", "b", "f", "g", "e"];
   const modes: Mode[] = ["plain", "stream", "verify"];
-  const sorted = [...runs].sort((x, y) => modes.indexOf(x.target.mode) - modes.indexOf(y.target.mode) || order.indexOf(x.target.id) - order.indexOf(y.target.id) || x.connections - y.connections);
-  const find = (id: "a" | "d", mode: Mode, c: number) => runs.find((r) => r.target.id === id && r.target.mode === baselineMode(mode) && r.connections === c && !r.failures);
+  const sorted = [...runs].sort(
+    (x, y) =>
+      modes.indexOf(x.target.mode) - modes.indexOf(y.target.mode) || order.indexOf(x.target.id) - order.indexOf(y.target.id) || x.connections - y.connections,
+  );
+  const find = (id: "a" | "d", mode: Mode, c: number) =>
+    runs.find((r) => r.target.id === id && r.target.mode === baselineMode(mode) && r.connections === c && !r.failures);
   const out = ["| target | conns | req/s | p50 ms | p99 ms | +p50 ms vs (a) | req/s % of (a) | req/s % of (d) |", "|---|---:|---:|---:|---:|---:|---:|---:|"];
   for (const r of sorted) {
     if (r.failures) {
@@ -616,7 +673,9 @@ function table(runs: Run[]): string {
     const d = find("d", r.target.mode, r.connections);
     const pct = (base?: Run) => (base ? `${Math.round((r.rps / base.rps) * 100)}%` : "—");
     const added = a ? fmt(r.p50 - a.p50) : "—";
-    out.push(`| ${r.target.label} | ${r.connections} | ${Math.round(r.rps).toLocaleString("en-US")} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.target.id === "a" ? "" : added} | ${r.target.id === "a" ? "" : pct(a)} | ${r.target.id === "d" || r.target.id === "a" ? "" : pct(d)} |`);
+    out.push(
+      `| ${r.target.label} | ${r.connections} | ${Math.round(r.rps).toLocaleString("en-US")} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.target.id === "a" ? "" : added} | ${r.target.id === "a" ? "" : pct(a)} | ${r.target.id === "d" || r.target.id === "a" ? "" : pct(d)} |`,
+    );
   }
   return out.join("\n");
 }
@@ -626,7 +685,10 @@ function machine(db: BenchDb | null): string {
   return [
     `# Gateway benchmark`,
     ``,
-    `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `- machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
     `- node ${process.version}; autocannon in this process, every server in its own; ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up`,
     `- upstream: test/fake-upstream.ts, no latency, 5 output tokens; Keygate database: ${db ? `PostgreSQL (${db.name}, dropped at the end)` : "embedded PGlite"}${db ? "; (f), (g): a private redis-server (no persistence) on loopback" : ""}`,
   ].join("\n");
@@ -644,14 +706,24 @@ const PORTKEY_SSE_SHIM =
 async function startPortkey(): Promise<string> {
   const port = await freePort();
   const script = path.join(ROOT, "node_modules/@portkey-ai/gateway/build/start-server.js");
-  await startServer("portkey", ["--import", PORTKEY_SSE_SHIM, script, `--port=${port}`, "--headless"], { ...process.env, NODE_ENV: "production" }, /Ready for connections/);
+  await startServer(
+    "portkey",
+    ["--import", PORTKEY_SSE_SHIM, script, `--port=${port}`, "--headless"],
+    { ...process.env, NODE_ENV: "production" },
+    /Ready for connections/,
+  );
   return `http://127.0.0.1:${port}`;
 }
 
 async function startServers(db: BenchDb | null, dataDir: string, redisServer: TestRedis | null): Promise<Servers> {
   const up = await startServer("upstream", ["--import", "tsx", "test/fake-upstream.ts", "--port", "0", "--output-tokens", "5"], process.env, /listening on/);
   const upstream = /(http:\/\/\S+)/.exec(up.line)![1];
-  const proxyStarted = startServer("proxy", ["--import", "tsx", fileURLToPath(import.meta.url), "--serve-proxy", upstream], process.env, /bare proxy listening/);
+  const proxyStarted = startServer(
+    "proxy",
+    ["--import", "tsx", fileURLToPath(import.meta.url), "--serve-proxy", upstream],
+    process.env,
+    /bare proxy listening/,
+  );
   const portkey = startPortkey();
   const release = await holdBuildLock();
   let keygate: string;
@@ -663,7 +735,10 @@ async function startServers(db: BenchDb | null, dataDir: string, redisServer: Te
     release();
   }
   // Two more instances on the same database, sharing one Redis (their own data dirs: only the secret file lives there).
-  const redisKeygate = redisServer && db ? await Promise.all([0, 1].map((i) => startKeygate(upstream, fs.mkdtempSync(path.join(dataDir, `redis-${i}-`)), db, redisServer.url))) : [];
+  const redisKeygate =
+    redisServer && db
+      ? await Promise.all([0, 1].map((i) => startKeygate(upstream, fs.mkdtempSync(path.join(dataDir, `redis-${i}-`)), db, redisServer.url)))
+      : [];
   const proxy = `http://127.0.0.1:${/(\d+)$/.exec((await proxyStarted).line)![1]}`;
   return { upstream, proxy, portkey: await portkey, keygate, keys, redisKeygate };
 }
@@ -710,7 +785,9 @@ function dbTable(runs: Run[]): string {
     if (!r.db) continue;
     const per = (n: number) => (n / r.sent).toFixed(4);
     const perCommit = r.db.xact_commit ? Math.round(r.sent / r.db.xact_commit).toLocaleString("en-US") : "—";
-    out.push(`| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.db.xact_commit} | ${per(r.db.xact_commit)} | ${perCommit} | ${per(r.db.tup_inserted)} | ${per(r.db.tup_returned + r.db.tup_fetched)} |`);
+    out.push(
+      `| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.db.xact_commit} | ${per(r.db.xact_commit)} | ${perCommit} | ${per(r.db.tup_inserted)} | ${per(r.db.tup_returned + r.db.tup_fetched)} |`,
+    );
   }
   return out.join("\n");
 }
@@ -718,16 +795,27 @@ function dbTable(runs: Run[]): string {
 function report(runs: Run[]): void {
   console.log(`\n${table(runs)}\n`);
   if (runs.some((r) => r.db)) {
-    console.log("PostgreSQL work per Keygate run (requests sent, warm-up included; rollbacks: " + runs.reduce((n, r) => n + (r.db?.xact_rollback ?? 0), 0) + "):\n");
+    console.log(
+      "PostgreSQL work per Keygate run (requests sent, warm-up included; rollbacks: " + runs.reduce((n, r) => n + (r.db?.xact_rollback ?? 0), 0) + "):\n",
+    );
     console.log(`${dbTable(runs)}\n`);
-    console.log("- The hot path itself reads nothing: keys, balances and the catalogue are in memory. The commits are the usage flush (lib/gateway/usage.ts): one transaction per batch, written in the background; \"requests per commit\" is the batch size it reached.");
+    console.log(
+      '- The hot path itself reads nothing: keys, balances and the catalogue are in memory. The commits are the usage flush (lib/gateway/usage.ts): one transaction per batch, written in the background; "requests per commit" is the batch size it reached.',
+    );
   }
   const redisRuns = runs.filter((r) => r.redis);
   if (redisRuns.length) {
     console.log("\nRedis work per request (Keygate with REDIS_URL; target: one round trip, the admission script):\n");
-    console.log("| Keygate run | conns | requests | script calls (round trips) | round trips/req | commands run inside Redis/req |\n|---|---:|---:|---:|---:|---:|");
-    for (const r of redisRuns) console.log(`| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.redis!.scripts.toLocaleString("en-US")} | ${(r.redis!.scripts / r.sent).toFixed(3)} | ${(r.redis!.commands / r.sent).toFixed(1)} |`);
-    console.log("\n- A request's admission is one script; its settlement rides along with the next admission (or goes within 5 ms, batched). The usage flush adds one script per batch, the sweep one every 5 s per instance. Commands inside a script cost Redis CPU, not a round trip.\n");
+    console.log(
+      "| Keygate run | conns | requests | script calls (round trips) | round trips/req | commands run inside Redis/req |\n|---|---:|---:|---:|---:|---:|",
+    );
+    for (const r of redisRuns)
+      console.log(
+        `| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.redis!.scripts.toLocaleString("en-US")} | ${(r.redis!.scripts / r.sent).toFixed(3)} | ${(r.redis!.commands / r.sent).toFixed(1)} |`,
+      );
+    console.log(
+      "\n- A request's admission is one script; its settlement rides along with the next admission (or goes within 5 ms, batched). The usage flush adds one script per batch, the sweep one every 5 s per instance. Commands inside a script cost Redis CPU, not a round trip.\n",
+    );
   }
   const disturbed = runs.filter((r) => r.otherCores > 0.25).map((r) => `${r.target.label} ${r.connections} conns (${r.otherCores.toFixed(2)} cores)`);
   if (disturbed.length) console.log(`- other processes used CPU during: ${disturbed.join("; ")}. Those rows are suspect; run again on a quiet machine.`);

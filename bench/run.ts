@@ -66,8 +66,7 @@ async function main() {
 
   const forged = newKey("credit").key.slice(0, -1) + "0";
   const valid = newKey("credit").key;
-  const req = (auth: string) =>
-    new Request("http://localhost:3000/api/keys", { headers: { authorization: `Bearer ${auth}`, host: "localhost:3000" } });
+  const req = (auth: string) => new Request("http://localhost:3000/api/keys", { headers: { authorization: `Bearer ${auth}`, host: "localhost:3000" } });
   const ctx = { params: Promise.resolve({}) };
 
   const results: Result[] = [

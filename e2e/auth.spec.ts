@@ -135,12 +135,7 @@ test.describe("sessions", () => {
     await saveScreenshot("home via api login");
   });
 
-  test("a cookie-authenticated mutation is accepted from Keygate's pages and refused cross-site", async ({
-    page,
-    request,
-    users,
-    api,
-  }) => {
+  test("a cookie-authenticated mutation is accepted from Keygate's pages and refused cross-site", async ({ page, request, users, api }) => {
     const user = await users.create({ creditUsd: 5 });
     await user.login();
     await page.goto("/");

@@ -114,12 +114,7 @@ test.describe("billing keys", () => {
     expect(await leaks.expectSecretGone(copied)).toBeGreaterThanOrEqual(2);
   });
 
-  test("an empty name and a past expiry show inline errors and send no request; a future expiry is listed", async ({
-    page,
-    users,
-    api,
-    saveScreenshot,
-  }) => {
+  test("an empty name and a past expiry show inline errors and send no request; a future expiry is listed", async ({ page, users, api, saveScreenshot }) => {
     const user = await users.create();
     await user.login();
     await page.goto("/billing-keys");

@@ -45,12 +45,7 @@ async function fakeStripe(): Promise<{ sessions: URLSearchParams[]; close: () =>
 }
 
 test.describe("billing", () => {
-  test("the credit history lists every change newest first, signed and coloured, a page at a time", async ({
-    page,
-    users,
-    request,
-    saveScreenshot,
-  }) => {
+  test("the credit history lists every change newest first, signed and coloured, a page at a time", async ({ page, users, request, saveScreenshot }) => {
     const user = await users.create({ creditUsd: 5 });
     // 26 more grants: with the first, one more than a page of 25.
     for (let i = 1; i <= 26; i++) {

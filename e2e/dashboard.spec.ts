@@ -533,12 +533,7 @@ test.describe("keys list states", () => {
     await expect(page.getByRole("main").getByRole("alert")).toHaveCount(0);
   });
 
-  test("when /api/keys keeps answering 500 the error state shows the message, and Try again loads the list", async ({
-    page,
-    users,
-    api,
-    saveScreenshot,
-  }) => {
+  test("when /api/keys keeps answering 500 the error state shows the message, and Try again loads the list", async ({ page, users, api, saveScreenshot }) => {
     const user = await users.create({ creditUsd: 5 });
     await createKeyViaApi(api.as(user), { name: "after the outage" });
     await user.login();
@@ -750,11 +745,7 @@ test.describe("shell and sessions", () => {
     expect(new URL(page.url()).origin).toBe(new URL(baseURL!).origin);
   });
 
-  test("the navigation reaches every screen and marks the current one; the header names the user and signs out", async ({
-    page,
-    users,
-    saveScreenshot,
-  }) => {
+  test("the navigation reaches every screen and marks the current one; the header names the user and signs out", async ({ page, users, saveScreenshot }) => {
     const user = await users.create({ creditUsd: 12.5 });
     await user.login();
     await page.goto("/keys");
@@ -1078,11 +1069,7 @@ test.describe("keys table", () => {
     await created.hover();
   });
 
-  test("the key ID is visible, monospace and truncated, and its copy button puts the whole ID on the clipboard", async ({
-    page,
-    users,
-    api,
-  }) => {
+  test("the key ID is visible, monospace and truncated, and its copy button puts the whole ID on the clipboard", async ({ page, users, api }) => {
     const user = await users.create({ creditUsd: 5 });
     const key = await createKeyViaApi(api.as(user), { name: "with an id" });
     await user.login();

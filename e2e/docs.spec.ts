@@ -69,10 +69,7 @@ test.describe("API reference (/docs)", () => {
     await context.close();
   });
 
-  test("renders the OpenAPI document from /api/openapi.json, and every request it makes goes to this server", async ({
-    page,
-    baseURL,
-  }, testInfo) => {
+  test("renders the OpenAPI document from /api/openapi.json, and every request it makes goes to this server", async ({ page, baseURL }, testInfo) => {
     const origin = new URL(baseURL!).origin;
     const traffic = recordTraffic(page);
 

@@ -62,8 +62,7 @@ interface Fixtures {
 export const test = base.extend<Fixtures>({
   users: async ({ page, request, baseURL }, provide, testInfo) => {
     let seq = 0;
-    const freshEmail = () =>
-      `e2e-${testInfo.workerIndex}-${Date.now().toString(36)}-${seq++}-${crypto.randomBytes(4).toString("hex")}@example.com`;
+    const freshEmail = () => `e2e-${testInfo.workerIndex}-${Date.now().toString(36)}-${seq++}-${crypto.randomBytes(4).toString("hex")}@example.com`;
     const freshPassword = () => `pw-${crypto.randomBytes(9).toString("base64url")}`;
 
     async function create(options: CreateUserOptions = {}): Promise<KeygateUser> {
@@ -95,9 +94,7 @@ export const test = base.extend<Fixtures>({
         token: session.token,
         async login(target = page) {
           const url = new URL(baseURL!);
-          await target.context().addCookies([
-            { name: SESSION_COOKIE, value: session.token, domain: url.hostname, path: "/", httpOnly: true, sameSite: "Lax" },
-          ]);
+          await target.context().addCookies([{ name: SESSION_COOKIE, value: session.token, domain: url.hostname, path: "/", httpOnly: true, sameSite: "Lax" }]);
         },
       };
     }

@@ -49,7 +49,11 @@ test.describe("gateway in the built server", () => {
     expect(text).not.toContain('"usage"');
   });
 
-  test("a management key paused through the dashboard's API is refused on its next request, and verify answers from the gateway", async ({ users, api, request }) => {
+  test("a management key paused through the dashboard's API is refused on its next request, and verify answers from the gateway", async ({
+    users,
+    api,
+    request,
+  }) => {
     const user = await users.create({ creditUsd: 5 });
     const asUser = api.as(user);
     const mk = ((await (await asUser.post("/api/keys/management", { name: "e2e mk" })).json()) as { data: { id: string; apiKey: string } }).data;

@@ -43,7 +43,10 @@ export function watchSecretLeaks(page: Page): SecretLeakWatch {
       expect(await page.content(), "the secret in the DOM").not.toContain(secret);
 
       const stored = await page.evaluate(() => {
-        const dump = (s: Storage) => Object.entries({ ...s }).flat().join("\n");
+        const dump = (s: Storage) =>
+          Object.entries({ ...s })
+            .flat()
+            .join("\n");
         return [dump(localStorage), dump(sessionStorage), JSON.stringify(history.state ?? null), document.cookie].join("\n");
       });
       expect(stored, "the secret in web storage, history state or cookies").not.toContain(secret);
@@ -54,14 +57,23 @@ export function watchSecretLeaks(page: Page): SecretLeakWatch {
       expect(cache, "TanStack Query's QueryClient, found through React").not.toBeNull();
       expect(cache, "the secret in TanStack Query's cache").not.toContain(secret);
 
-      expect(urls.filter((u) => u.includes(secret)), "the secret in a URL").toEqual([]);
-      expect(consoleLines.filter((l) => l.includes(secret)), "the secret in the console").toEqual([]);
+      expect(
+        urls.filter((u) => u.includes(secret)),
+        "the secret in a URL",
+      ).toEqual([]);
+      expect(
+        consoleLines.filter((l) => l.includes(secret)),
+        "the secret in the console",
+      ).toEqual([]);
 
       const bodies = await Promise.all(laterBodies);
       // Every /api body must be readable, or the check below proves nothing.
       // (Next's RSC prefetches are sometimes cancelled before they finish.)
       const apiBodies = bodies.filter((b) => new URL(b.url).pathname.startsWith("/api/"));
-      expect(apiBodies.filter((b) => b.body === null).map((b) => b.url), "/api responses whose body could not be read").toEqual([]);
+      expect(
+        apiBodies.filter((b) => b.body === null).map((b) => b.url),
+        "/api responses whose body could not be read",
+      ).toEqual([]);
       expect(
         bodies.filter((b) => b.body?.includes(secret)).map((b) => b.url),
         "responses received after the modal closed that carry the secret",
@@ -113,8 +125,14 @@ export async function reactQueryCache(page: Page): Promise<string | null> {
       if (typeof client?.getQueryCache === "function" && typeof client.getMutationCache === "function") {
         const c = client as Client;
         return JSON.stringify({
-          queries: c.getQueryCache().getAll().map((q) => ({ key: q.queryKey, data: q.state.data, error: String(q.state.error) })),
-          mutations: c.getMutationCache().getAll().map((m) => ({ variables: m.state.variables, data: m.state.data })),
+          queries: c
+            .getQueryCache()
+            .getAll()
+            .map((q) => ({ key: q.queryKey, data: q.state.data, error: String(q.state.error) })),
+          mutations: c
+            .getMutationCache()
+            .getAll()
+            .map((m) => ({ variables: m.state.variables, data: m.state.data })),
         });
       }
     }

@@ -130,7 +130,10 @@ test.describe("pools", () => {
     await expect(mine).toHaveAccessibleName(`${blockLabel(now)}, 5 of 5 seats left, now`);
     await expect(mine).toHaveAttribute("aria-pressed", "false");
     // The viewer's own clock is in the title (the browser runs in UTC here, as CI does, or in the machine's zone).
-    await expect(mine).toHaveAttribute("title", new RegExp(`^${blockLabel(now).replace(" UTC", "").replace("–", ":00–")}:00 UTC · \\d\\d:\\d\\d–\\d\\d:\\d\\d your time \\(.+\\) · 5 of 5 seats left$`));
+    await expect(mine).toHaveAttribute(
+      "title",
+      new RegExp(`^${blockLabel(now).replace(" UTC", "").replace("–", ":00–")}:00 UTC · \\d\\d:\\d\\d–\\d\\d:\\d\\d your time \\(.+\\) · 5 of 5 seats left$`),
+    );
     const subscribeButton = card.getByRole("button", { name: /^Subscribe/ });
     await expect(subscribeButton).toBeDisabled();
 
@@ -207,7 +210,9 @@ test.describe("pools", () => {
     const long = { model: "keygate/echo", stream: true, messages: [{ role: "user", content: Array.from({ length: 20 }, (_, i) => `word${i}`).join(" ") }] };
     const [first, second] = await Promise.all(
       [0, 1].map((i) =>
-        new Promise((r) => setTimeout(r, i * 100)).then(() => request.post("/v1/chat/completions", { headers: { Authorization: `Bearer ${copied}` }, data: long })),
+        new Promise((r) => setTimeout(r, i * 100)).then(() =>
+          request.post("/v1/chat/completions", { headers: { Authorization: `Bearer ${copied}` }, data: long }),
+        ),
       ),
     );
     expect(first.status()).toBe(200);
@@ -216,7 +221,14 @@ test.describe("pools", () => {
     expect(((await second.json()) as { error: { code: string } }).error.code).toBe("concurrency_limit");
     expect(Number(second.headers()["retry-after"])).toBeGreaterThanOrEqual(1);
     // Once the stream is done, the slot is free again.
-    expect((await request.post("/v1/chat/completions", { headers: { Authorization: `Bearer ${copied}` }, data: { model: "keygate/echo", messages: [{ role: "user", content: "again" }] } })).status()).toBe(200);
+    expect(
+      (
+        await request.post("/v1/chat/completions", {
+          headers: { Authorization: `Bearer ${copied}` },
+          data: { model: "keygate/echo", messages: [{ role: "user", content: "again" }] },
+        })
+      ).status(),
+    ).toBe(200);
 
     const keys = ((await (await api.as(user).get("/api/keys")).json()) as { data: ListedKey[] }).data;
     expect(keys).toHaveLength(1);

@@ -47,12 +47,7 @@ async function createKeyThroughDialog(page: Page, name: string): Promise<string>
 }
 
 test.describe("buttons", () => {
-  test("destructive buttons are red, in light and in dark mode (a caller's className overrides the variant)", async ({
-    page,
-    users,
-    api,
-    saveScreenshot,
-  }) => {
+  test("destructive buttons are red, in light and in dark mode (a caller's className overrides the variant)", async ({ page, users, api, saveScreenshot }) => {
     const user = await users.create({ creditUsd: 5 });
     await createKey(api.as(user), "/api/keys/credit", "red key");
     await createKey(api.as(user), "/api/keys/management", "red mk");

@@ -48,7 +48,7 @@ async function openEmbedded(): Promise<DbHandle> {
         exec: async (sql) => {
           await pglite.exec(sql);
         },
-        query: async <T,>(sql: string, params: unknown[] = []) => (await pglite.query<T>(sql, params)).rows,
+        query: async <T>(sql: string, params: unknown[] = []) => (await pglite.query<T>(sql, params)).rows,
       }),
     close: async () => {
       await prisma.$disconnect();
@@ -76,7 +76,7 @@ async function openPostgres(url: string): Promise<DbHandle> {
           exec: async (sql) => {
             await client.query(sql);
           },
-          query: async <T,>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+          query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
         });
       } finally {
         client.release();

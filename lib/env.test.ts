@@ -90,7 +90,14 @@ describe("configuration", () => {
       { address: "2001:db8::", prefix: 32, family: "ipv6" },
     ]);
     setEnv({ TRUST_PROXY: "loopback,private" });
-    expect(env().TRUST_PROXY.map((n) => `${n.address}/${n.prefix}`)).toEqual(["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]);
+    expect(env().TRUST_PROXY.map((n) => `${n.address}/${n.prefix}`)).toEqual([
+      "127.0.0.0/8",
+      "::1/128",
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
+      "fc00::/7",
+    ]);
   });
 
   it("refuses a malformed TRUST_PROXY entry, naming the entry", () => {

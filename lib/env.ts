@@ -84,14 +84,17 @@ const envSchema = z.object({
       .optional(),
   ),
   NEXTAUTH_URL: z.preprocess(blankIsUnset, z.url().optional()),
-  ADMIN_API_TOKEN: z.preprocess(
-    blankIsUnset,
-    z.string().min(24, "ADMIN_API_TOKEN must be at least 24 characters").optional(),
-  ),
+  ADMIN_API_TOKEN: z.preprocess(blankIsUnset, z.string().min(24, "ADMIN_API_TOKEN must be at least 24 characters").optional()),
   // Shared state for several instances (limits, reservations, leases, revocation,
   // sign-in limits): redis://[user:password@]host:port[/db]. Unset means one
   // process keeps it in memory.
-  REDIS_URL: z.preprocess(blankIsUnset, z.string().regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// or rediss:// URL").optional()),
+  REDIS_URL: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// or rediss:// URL")
+      .optional(),
+  ),
   KEYGATE_DATA_DIR: z.preprocess(blankIsUnset, z.string().default(".data")),
   // auto: on for the embedded database (a local try-out), off on a shared
   // PostgreSQL, where a demo login printed to the logs would be a hole.
@@ -124,14 +127,15 @@ const envSchema = z.object({
       .optional(),
   ),
   // Bearer token GET /metrics requires; unset serves the metrics to anyone who can reach the port.
-  METRICS_TOKEN: z.preprocess(
-    blankIsUnset,
-    z.string().min(16, "METRICS_TOKEN must be at least 16 characters (try: openssl rand -hex 24)").optional(),
-  ),
+  METRICS_TOKEN: z.preprocess(blankIsUnset, z.string().min(16, "METRICS_TOKEN must be at least 16 characters (try: openssl rand -hex 24)").optional()),
   // Unset means info, or silent under NODE_ENV=test.
   LOG_LEVEL: z.preprocess(
     (v) => (typeof v === "string" ? v.trim().toLowerCase() || undefined : v),
-    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent" }).optional(),
+    z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .optional(),
   ),
   KEYGATE_SIGNUPS_PER_HOUR: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).default(20)),
   // Upstreams, with the official SDKs' conventions: OPENAI_BASE_URL includes
@@ -156,7 +160,10 @@ const envSchema = z.object({
     blankIsUnset,
     z
       .string()
-      .regex(/^(sk|rk)_(test|live)_/, "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_…, sk_test_…) or a restricted key (rk_…), not the publishable pk_… key")
+      .regex(
+        /^(sk|rk)_(test|live)_/,
+        "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_…, sk_test_…) or a restricted key (rk_…), not the publishable pk_… key",
+      )
       .optional(),
   ),
   STRIPE_WEBHOOK_SECRET: z.preprocess(

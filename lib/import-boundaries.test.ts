@@ -24,11 +24,18 @@ async function restrictedImports(file: string, code: string, rule = "no-restrict
 describe("import boundaries", () => {
   it("forbids lib/ from importing Next, app/ or components/, but allows next-auth", async () => {
     const file = "lib/boundary-probe.ts";
-    expect(await restrictedImports(file, 'export { redirect } from "next/navigation";\nimport { redirect as r } from "next/navigation";\nr("/");\n')).not.toEqual([]);
+    expect(
+      await restrictedImports(file, 'export { redirect } from "next/navigation";\nimport { redirect as r } from "next/navigation";\nr("/");\n'),
+    ).not.toEqual([]);
     expect(await restrictedImports(file, 'import type { Metadata } from "next";\nexport type M = Metadata;\n')).not.toEqual([]);
     expect(await restrictedImports(file, 'import { POST } from "@/app/api/keys/route";\nexport const p = POST;\n')).not.toEqual([]);
     expect(await restrictedImports(file, 'import { KeysPage } from "@/components/keys/keys-page";\nexport const k = KeysPage;\n')).not.toEqual([]);
-    expect(await restrictedImports(file, 'import { getServerSession } from "next-auth";\nimport { decode } from "next-auth/jwt";\nexport const s = [getServerSession, decode];\n')).toEqual([]);
+    expect(
+      await restrictedImports(
+        file,
+        'import { getServerSession } from "next-auth";\nimport { decode } from "next-auth/jwt";\nexport const s = [getServerSession, decode];\n',
+      ),
+    ).toEqual([]);
   }, 30_000);
 
   it("forbids components/ from importing the database or any lib module outside the schemas, client helpers and money", async () => {
@@ -50,10 +57,19 @@ describe("import boundaries", () => {
 
   it("forbids the domains from importing the gateway, and shared state from importing the domains", async () => {
     const gatewayImport = 'import { handleGateway } from "@/lib/gateway/router";\nexport const h = handleGateway;\n';
-    for (const file of ["lib/billing/probe.ts", "lib/pools/probe.ts", "lib/subscriptions/probe.ts", "lib/keys/probe.ts", "lib/usage/probe.ts", "lib/limits/probe.ts"]) {
+    for (const file of [
+      "lib/billing/probe.ts",
+      "lib/pools/probe.ts",
+      "lib/subscriptions/probe.ts",
+      "lib/keys/probe.ts",
+      "lib/usage/probe.ts",
+      "lib/limits/probe.ts",
+    ]) {
       expect(await restrictedImports(file, gatewayImport), file).not.toEqual([]);
     }
-    expect(await restrictedImports("lib/http/front-probe.ts", gatewayImport)).toEqual(expect.arrayContaining([expect.stringMatching(/never import the gateway/)]));
+    expect(await restrictedImports("lib/http/front-probe.ts", gatewayImport)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/never import the gateway/)]),
+    );
     expect(await restrictedImports("lib/http/front.ts", gatewayImport)).toEqual([]);
     expect(await restrictedImports("lib/gateway/probe.ts", 'import { admit } from "@/lib/gateway/admission";\nexport const a = admit;\n')).toEqual([]);
     const domainImport = 'import { verifyKey } from "@/lib/keys/verify";\nexport const v = verifyKey;\n';

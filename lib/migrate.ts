@@ -51,9 +51,7 @@ export async function migrate(dir: string = MIGRATIONS_DIR): Promise<MigrationRe
         applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
       )`);
       const done = new Map(
-        (await s.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM "_keygate_migrations"`)).map(
-          (r) => [r.name, r.checksum],
-        ),
+        (await s.query<{ name: string; checksum: string }>(`SELECT name, checksum FROM "_keygate_migrations"`)).map((r) => [r.name, r.checksum]),
       );
       for (const name of names) {
         const sql = fs.readFileSync(path.join(dir, name, "migration.sql"), "utf8");
@@ -67,9 +65,7 @@ export async function migrate(dir: string = MIGRATIONS_DIR): Promise<MigrationRe
         }
         const escapedName = name.replace(/'/g, "''");
         try {
-          await s.exec(
-            `BEGIN;\n${sql}\n;INSERT INTO "_keygate_migrations" (name, checksum) VALUES ('${escapedName}', '${checksum}');\nCOMMIT;`,
-          );
+          await s.exec(`BEGIN;\n${sql}\n;INSERT INTO "_keygate_migrations" (name, checksum) VALUES ('${escapedName}', '${checksum}');\nCOMMIT;`);
         } catch (err) {
           await s.exec("ROLLBACK").catch(() => {});
           throw new Error(`Migration ${name} failed: ${(err as Error).message}`);

@@ -13,7 +13,9 @@ function expectDocumented(method: string, template: string, res: ApiResponse) {
   const schema = responseSchema(method, template, res.status);
   expect(schema, `${method.toUpperCase()} ${template} answered ${res.status}, which the document does not list: ${res.text}`).toBeDefined();
   const parsed = schema!.safeParse(res.json);
-  expect(parsed.success, `${method.toUpperCase()} ${template} ${res.status} does not match its documented schema: ${parsed.error?.message}\n${res.text}`).toBe(true);
+  expect(parsed.success, `${method.toUpperCase()} ${template} ${res.status} does not match its documented schema: ${parsed.error?.message}\n${res.text}`).toBe(
+    true,
+  );
 }
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;

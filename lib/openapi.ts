@@ -2,14 +2,7 @@ import { z } from "zod";
 import pkg from "@/package.json";
 import { operations, TAGS } from "@/lib/api/operations";
 import { MAX_BODY_BYTES } from "@/lib/http/request";
-import {
-  errorEnvelopeSchema,
-  pathParamNames,
-  successBodySchema,
-  type ErrorStatus,
-  type OperationAuth,
-  type OperationSpec,
-} from "@/lib/http/operation";
+import { errorEnvelopeSchema, pathParamNames, successBodySchema, type ErrorStatus, type OperationAuth, type OperationSpec } from "@/lib/http/operation";
 
 /**
  * The OpenAPI 3.1 document, generated from the operation declarations and
@@ -54,8 +47,7 @@ export interface OperationObject {
 }
 
 type SecurityScheme =
-  | { type: "http"; scheme: "bearer"; bearerFormat?: string; description: string }
-  | { type: "apiKey"; in: "cookie"; name: string; description: string };
+  { type: "http"; scheme: "bearer"; bearerFormat?: string; description: string } | { type: "apiKey"; in: "cookie"; name: string; description: string };
 
 type LowerMethod = "get" | "post" | "put" | "delete";
 
@@ -117,7 +109,7 @@ const SECURITY: Record<OperationAuth, Array<Record<string, string[]>>> = {
 const DESCRIPTION = [
   "Keygate manages API keys for LLM inference: consumption keys (`sk_…`) that apps use for inference, and management keys (`mk_…`) that scripts use for this API.",
   "Authentication: with an `Authorization` header, that header is the only credential looked at (sent twice, it is refused with 400). `Bearer mk_…` is a management key; `Bearer sk_…` is refused with 403, because consumption keys are for inference only; any other Bearer token is a session token from `POST /api/auth/token`. Without the header, the NextAuth session cookie of the dashboard is used. Sign-in for the dashboard goes through NextAuth's own `/api/auth/*` routes, which are not part of this API. Missing or bad credentials get 401 with `WWW-Authenticate: Bearer`.",
-  "Responses: success is `{\"success\": true, \"data\": …}`; an error is `{\"success\": false, \"error\": {\"code\", \"message\", \"details\"?}}` with an honest HTTP status (500 only for bugs, whose cause is logged and never sent). The ModelSwitch-compatible endpoints (`GET/POST /api/billing-keys`, `DELETE /api/billing-keys/{id}`, `POST /api/keys`) answer in that API's documented shapes instead, and their errors still use the envelope.",
+  'Responses: success is `{"success": true, "data": …}`; an error is `{"success": false, "error": {"code", "message", "details"?}}` with an honest HTTP status (500 only for bugs, whose cause is logged and never sent). The ModelSwitch-compatible endpoints (`GET/POST /api/billing-keys`, `DELETE /api/billing-keys/{id}`, `POST /api/keys`) answer in that API\'s documented shapes instead, and their errors still use the envelope.',
   `Requests: bodies are JSON objects (\`Content-Type: application/json\`, UTF-8) of at most ${MAX_BODY_BYTES / 1024} KB. Unknown fields are refused with 400. Where the two APIs Keygate follows spell a field differently, both spellings are accepted (\`isActive\`/\`active\`, \`expiresAt\`/\`expires_at\`). IDs are opaque strings; another account's ID answers 404, exactly like a missing one.`,
 ].join("\n\n");
 
@@ -162,9 +154,7 @@ function buildDocument(): OpenApiDocument {
   const tagOrder: string[] = TAGS.map((t) => t.name);
   const sorted = [...operations].sort(
     (a, b) =>
-      tagOrder.indexOf(a.tag) - tagOrder.indexOf(b.tag) ||
-      a.path.localeCompare(b.path) ||
-      METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method),
+      tagOrder.indexOf(a.tag) - tagOrder.indexOf(b.tag) || a.path.localeCompare(b.path) || METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method),
   );
 
   const paths: OpenApiDocument["paths"] = {};
@@ -248,10 +238,7 @@ function errorResponses(op: OperationSpec): Partial<Record<ErrorStatus, string>>
   const mutation = op.method !== "GET";
 
   if (op.body) {
-    add(
-      400,
-      "`validation_error`: a field is missing, malformed, unknown or not valid Unicode (see `details`); `invalid_json`: the body is not JSON.",
-    );
+    add(400, "`validation_error`: a field is missing, malformed, unknown or not valid Unicode (see `details`); `invalid_json`: the body is not JSON.");
     add(413, `\`payload_too_large\`: the body is over ${(op.maxBodyBytes ?? MAX_BODY_BYTES) / 1024} KB.`);
     add(415, "`unsupported_media_type`: a body was sent without `Content-Type: application/json`.");
   }

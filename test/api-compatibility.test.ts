@@ -26,9 +26,25 @@ describe("CheapestInference API compatibility: API Keys", () => {
     expect(res.status, res.text).toBe(200);
     expect(res.json.success).toBe(true);
     const [pool, credit] = res.json.data;
-    expect(pool).toMatchObject({ name: "prod-key", keyPlan: "pool", keyType: "subscription", isActive: true, subscriptionId: subscriptionKey.subscriptionId, subscriptionStatus: "active" });
+    expect(pool).toMatchObject({
+      name: "prod-key",
+      keyPlan: "pool",
+      keyType: "subscription",
+      isActive: true,
+      subscriptionId: subscriptionKey.subscriptionId,
+      subscriptionStatus: "active",
+    });
     for (const f of ["subscriptionStatus", "subscriptionExpiresAt", "lastUsedAt"]) expect(pool).toHaveProperty(f);
-    expect(credit).toMatchObject({ name: "client_42", keyPlan: "credits", keyType: "credit", isActive: true, maxBudget: 25, rpmLimit: 60, tpmLimit: null, lastUsedAt: null });
+    expect(credit).toMatchObject({
+      name: "client_42",
+      keyPlan: "credits",
+      keyType: "credit",
+      isActive: true,
+      maxBudget: 25,
+      rpmLimit: 60,
+      tpmLimit: null,
+      lastUsedAt: null,
+    });
     for (const k of [pool, credit]) {
       expect(typeof k.id).toBe("string");
       expect(iso(k.createdAt)).toBe(true);

@@ -124,7 +124,10 @@ describe("sign-up and tokens", () => {
       Array.from({ length: 40 }, (_, i) => call("POST", "/api/auth/token", { body: { email: user.email, password: `parallel-${i}` } })),
     );
     const statuses = burst.map((r) => r.status);
-    expect(statuses.filter((s) => s !== 401 && s !== 429), statuses.join(",")).toEqual([]);
+    expect(
+      statuses.filter((s) => s !== 401 && s !== 429),
+      statuses.join(","),
+    ).toEqual([]);
     expect(statuses.filter((s) => s === 401).length, statuses.join(",")).toBeLessThanOrEqual(10);
     for (const res of burst.filter((r) => r.status === 429)) expectError(res, 429, "rate_limited");
   });
@@ -136,7 +139,10 @@ describe("sign-up and tokens", () => {
     const statuses = burst.map((r) => r.status);
     expect(statuses.filter((s) => s !== 429).length, statuses.join(",")).toBeLessThanOrEqual(10);
     expect(statuses.at(-1), statuses.join(",")).toBe(429);
-    expect(burst.some((r) => r.json?.data?.token), statuses.join(",")).toBe(false);
+    expect(
+      burst.some((r) => r.json?.data?.token),
+      statuses.join(","),
+    ).toBe(false);
   });
 
   it("clears the account's failures after a success, even when nine failures came right before it", async () => {

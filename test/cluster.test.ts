@@ -35,7 +35,10 @@ interface Instance {
 
 async function startInstance(env: Record<string, string>): Promise<Instance> {
   // node itself, with tsx as a loader: tsx's CLI would run the server in a child process that a SIGKILL of the CLI leaves alive.
-  const child = spawn(process.execPath, ["--import", "tsx", "test/instance.ts"], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "test/instance.ts"], {
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`instance did not start: ${out}`)), 30_000);
@@ -55,7 +58,8 @@ async function startInstance(env: Record<string, string>): Promise<Instance> {
     url,
     child,
     openai: (apiKey) => new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 }),
-    put: (p, token, body) => fetch(`${url}${p}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
+    put: (p, token, body) =>
+      fetch(`${url}${p}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
     stop: async (signal = "SIGTERM") => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -151,7 +155,9 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
     const user = await createUser({ creditUsd: 50 });
     const key = await createCreditKey(user, { rpm: 20 });
     const clients = [a.openai(key.apiKey), b.openai(key.apiKey)];
-    const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => status(clients[i % 2].chat.completions.create({ model: "keygate/echo", messages: hello, max_tokens: 1 }))));
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => status(clients[i % 2].chat.completions.create({ model: "keygate/echo", messages: hello, max_tokens: 1 }))),
+    );
     expect(count(statuses, 200)).toBe(20);
     expect(count(statuses, 429)).toBe(40);
   });
@@ -162,7 +168,9 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
     // 10 output tokens at $100/M = $0.001 a request: $0.005 fits exactly 5.
     const key = await createCreditKey(user, { maxBudget: 0.005 });
     const clients = [a.openai(key.apiKey), b.openai(key.apiKey)];
-    const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => status(clients[i % 2].chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 10 }))));
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => status(clients[i % 2].chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 10 }))),
+    );
     expect(count(statuses, 200)).toBe(5);
     expect(count(statuses, 402)).toBe(35);
     // Settled and written by both instances (each flushes within a second): exactly the budget, never more.
@@ -209,7 +217,8 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
       const credit = await createCreditKey(user);
       const { apiKey: subKey } = await subscriptionKey(user);
       // Usage through C, written by C's flush (within about a second).
-      for (let i = 0; i < 3; i++) expect(await status(c.openai(credit.apiKey).chat.completions.create({ model: "keygate/echo", messages: hello, max_tokens: 1 }))).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect(await status(c.openai(credit.apiKey).chat.completions.create({ model: "keygate/echo", messages: hello, max_tokens: 1 }))).toBe(200);
       const db = await prisma();
       await vi.waitFor(async () => expect(await db.usageRecord.count({ where: { apiKeyId: credit.id } })).toBe(3), { timeout: 5_000 });
 
@@ -218,7 +227,8 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
       const inFlight = up.requests.length;
       // (They end when C dies: their errors are expected.)
       const drain = async (apiKey: string) => {
-        for await (const x of await c.openai(apiKey).chat.completions.create({ model: "cluster-model", messages: hello, stream: true, max_tokens: 100 })) void x;
+        for await (const x of await c.openai(apiKey).chat.completions.create({ model: "cluster-model", messages: hello, stream: true, max_tokens: 100 }))
+          void x;
       };
       void drain(subKey).catch(() => undefined);
       void drain(credit.apiKey).catch(() => undefined);
@@ -230,10 +240,16 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
       // The slot is still held by the dead instance's lease…
       expect(await status(b.openai(subKey).chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 1 }))).toBe(429);
       // …until its TTL passes: then another instance takes it.
-      await vi.waitFor(async () => expect(await status(b.openai(subKey).chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 1 }))).toBe(200), { timeout: (LEASE_TTL_S + 2) * 1000, interval: 100 });
+      await vi.waitFor(
+        async () => expect(await status(b.openai(subKey).chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 1 }))).toBe(200),
+        { timeout: (LEASE_TTL_S + 2) * 1000, interval: 100 },
+      );
       expect(Date.now() - killedAt).toBeLessThan((LEASE_TTL_S + 2) * 1000);
       // The reservation expires with the same TTL and the next sweep (every 5 s, on any instance) returns it.
-      await vi.waitFor(async () => expect(Number(await redis.hget(`kg:a:${user.id}`, "reserved"))).toBe(0), { timeout: (LEASE_TTL_S + 6) * 1000, interval: 200 });
+      await vi.waitFor(async () => expect(Number(await redis.hget(`kg:a:${user.id}`, "reserved"))).toBe(0), {
+        timeout: (LEASE_TTL_S + 6) * 1000,
+        interval: 200,
+      });
       expect(await db.usageRecord.count({ where: { apiKeyId: credit.id } })).toBe(3);
     } finally {
       Object.assign(up.options, { chunkDelayMs: 0, outputTokens: 5 });
@@ -249,7 +265,8 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
       Object.assign(up.options, { outputTokens: 100, chunkDelayMs: 100 });
       const before = up.requests.length;
       const streamed = (async () => {
-        for await (const x of await e.openai(credit.apiKey).chat.completions.create({ model: "cluster-model", messages: hello, stream: true, max_tokens: 100 })) void x;
+        for await (const x of await e.openai(credit.apiKey).chat.completions.create({ model: "cluster-model", messages: hello, stream: true, max_tokens: 100 }))
+          void x;
       })().catch(() => undefined);
       await vi.waitFor(() => expect(up.requests.length).toBe(before + 1));
       expect(Number(await redis.hget(`kg:a:${user.id}`, "reserved"))).toBeGreaterThan(0);
@@ -315,7 +332,15 @@ async function subscriptionKey(user: TestUser) {
   await db.pool.update({ where: { id: subscription.poolId }, data: { models: ["cluster-model", "keygate/echo"] } });
   const material = newKey("subscription");
   const key = await db.apiKey.create({
-    data: { userId: user.id, name: "cluster pool key", keyType: "subscription", keyHash: material.hash, keyPrefix: material.prefix, subscriptionId: subscription.id, rpmLimit: null },
+    data: {
+      userId: user.id,
+      name: "cluster pool key",
+      keyType: "subscription",
+      keyHash: material.hash,
+      keyPrefix: material.prefix,
+      subscriptionId: subscription.id,
+      rpmLimit: null,
+    },
   });
   return { key, apiKey: material.key };
 }

@@ -98,13 +98,22 @@ describe("cross-tenant isolation", () => {
     for (const [how, auth] of bobCredentials()) {
       const keys = await call("GET", "/api/keys", auth);
       expect(keys.status, how).toBe(200);
-      expect(keys.json.data.map((k: { id: string }) => k.id), how).toEqual([bobKey.id]);
+      expect(
+        keys.json.data.map((k: { id: string }) => k.id),
+        how,
+      ).toEqual([bobKey.id]);
       const texts = [keys.text];
       if (how !== "management key") {
         const mgmt = await call("GET", "/api/keys/management", auth);
         const billing = await call("GET", "/api/billing-keys", auth);
-        expect(mgmt.json.data.map((k: { id: string }) => k.id), how).toEqual([bobMk.id]);
-        expect(billing.json.keys.map((k: { id: string }) => k.id), how).toEqual([bobMk.id]);
+        expect(
+          mgmt.json.data.map((k: { id: string }) => k.id),
+          how,
+        ).toEqual([bobMk.id]);
+        expect(
+          billing.json.keys.map((k: { id: string }) => k.id),
+          how,
+        ).toEqual([bobMk.id]);
         texts.push(mgmt.text, billing.text);
       }
       for (const text of texts) {

@@ -31,7 +31,15 @@ const msg = {
   model: "claude-test",
   max_tokens: 100,
   system: "Be terse, ok?",
-  messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "héllo" }, { type: "text" as const, text: "wörld" }] }],
+  messages: [
+    {
+      role: "user" as const,
+      content: [
+        { type: "text" as const, text: "héllo" },
+        { type: "text" as const, text: "wörld" },
+      ],
+    },
+  ],
 };
 
 describe("fake upstream: OpenAI Chat Completions", () => {

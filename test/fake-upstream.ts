@@ -45,8 +45,17 @@ export interface FakeUpstream {
 type Req = http.IncomingMessage;
 type Res = http.ServerResponse;
 type Json = Record<string, unknown>;
-interface Reply { model: string; inputTokens: number; words: string[]; capped: boolean }
-interface SseEvent { data: unknown; event?: string; content?: boolean }
+interface Reply {
+  model: string;
+  inputTokens: number;
+  words: string[];
+  capped: boolean;
+}
+interface SseEvent {
+  data: unknown;
+  event?: string;
+  content?: boolean;
+}
 
 const MODELS = ["gpt-4o-mini", "gpt-4o", "claude-test"];
 const severed = new WeakSet<Res>(); // responses we cut on purpose (not client aborts)
@@ -110,8 +119,13 @@ function openaiError(res: Res, status: number, message: string): void {
 }
 
 const ANTHROPIC_ERRORS: Record<number, string> = {
-  400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
-  413: "request_too_large", 429: "rate_limit_error", 529: "overloaded_error",
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  529: "overloaded_error",
 };
 function anthropicError(res: Res, status: number, message: string): void {
   json(res, status, { type: "error", error: { type: ANTHROPIC_ERRORS[status] ?? "api_error", message } });
@@ -174,7 +188,12 @@ async function chatCompletions(req: Req, res: Res, opts: FakeUpstreamOptions, bo
   if (!hasBearer(req)) return openaiError(res, 401, "Incorrect API key provided.");
   if (opts.status) return openaiError(res, opts.status, `Fake upstream error ${opts.status}`);
   if (!isObj(body) || !Array.isArray(body.messages)) return openaiError(res, 400, "'messages' is required.");
-  const r = plan(opts, body, body.max_completion_tokens ?? body.max_tokens, body.messages.map((m) => (isObj(m) ? m.content : "")));
+  const r = plan(
+    opts,
+    body,
+    body.max_completion_tokens ?? body.max_tokens,
+    body.messages.map((m) => (isObj(m) ? m.content : "")),
+  );
   const usage = { prompt_tokens: r.inputTokens, completion_tokens: r.words.length, total_tokens: r.inputTokens + r.words.length };
   const finish = r.capped ? "length" : "stop";
   const base = { id: `chatcmpl-fake${++seq}`, created: now(), model: r.model, system_fingerprint: null };

@@ -81,7 +81,17 @@ export async function createPool(body: Record<string, unknown> = {}) {
 export async function subscribe(user: TestUser, poolId: string, blocks: number[], token = user.token) {
   const res = await call("POST", `/api/pools/${poolId}/subscribe`, { token, body: { blocks } });
   expect(res.status, res.text).toBe(201);
-  return res.json.data as { id: string; poolId: string; blocks: number[]; status: string; periodStart: string; periodEnd: string; autoRenew: boolean; keyCount: number; endedReason: string | null };
+  return res.json.data as {
+    id: string;
+    poolId: string;
+    blocks: number[];
+    status: string;
+    periodStart: string;
+    periodEnd: string;
+    autoRenew: boolean;
+    keyCount: number;
+    endedReason: string | null;
+  };
 }
 
 export async function dumpTable(table: "ApiKey" | "ManagementKey" | "User" | "LedgerEntry" | "UsageRecord"): Promise<string> {

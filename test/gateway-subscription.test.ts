@@ -29,7 +29,9 @@ beforeAll(async () => {
   restoreEnv = setEnv({ OPENAI_BASE_URL: up.openaiBaseUrl, OPENAI_API_KEY: "upstream-secret", KEYGATE_DEMO_UPSTREAM: "on", KEYGATE_LEASE_TTL_S: undefined });
   const db = await prisma();
   for (const model of ["pool-model", "other-model"]) {
-    await db.model.create({ data: { model, provider: "openai", inputMicrosPerMTok: BigInt(1_000_000), outputMicrosPerMTok: BigInt(1_000_000), maxOutputTokens: 100 } });
+    await db.model.create({
+      data: { model, provider: "openai", inputMicrosPerMTok: BigInt(1_000_000), outputMicrosPerMTok: BigInt(1_000_000), maxOutputTokens: 100 },
+    });
   }
   invalidateCatalogue();
   gw = await startGateway();
@@ -53,7 +55,9 @@ async function subscriptionKey(opts: { blockHours?: number; blocks?: number[]; p
   const user = await createUser({ creditUsd: 10 });
   const blockHours = opts.blockHours ?? 24;
   const db = await prisma();
-  const pool = await db.pool.create({ data: { name: "p", models: ["pool-model", "keygate/echo"], blockHours, capacity: 5, pricePerBlockMicros: BigInt(1_000_000) } });
+  const pool = await db.pool.create({
+    data: { name: "p", models: ["pool-model", "keygate/echo"], blockHours, capacity: 5, pricePerBlockMicros: BigInt(1_000_000) },
+  });
   const sub = await db.subscription.create({
     data: {
       userId: user.id,
@@ -65,7 +69,15 @@ async function subscriptionKey(opts: { blockHours?: number; blocks?: number[]; p
   });
   const material = newKey("subscription");
   const key = await db.apiKey.create({
-    data: { userId: user.id, name: "pool key", keyType: "subscription", keyHash: material.hash, keyPrefix: material.prefix, subscriptionId: sub.id, rpmLimit: null },
+    data: {
+      userId: user.id,
+      name: "pool key",
+      keyType: "subscription",
+      keyHash: material.hash,
+      keyPrefix: material.prefix,
+      subscriptionId: sub.id,
+      rpmLimit: null,
+    },
   });
   keyCreated(material.hash);
   return { user, sub, key, apiKey: material.key, openai: gw.openai(material.key) };
@@ -196,7 +208,10 @@ describe("subscription keys on the gateway", () => {
     const { sub, openai } = await subscriptionKey({ periodEnd: new Date(Date.now() + 800) });
     expect(await status(openai.chat.completions.create({ model: "pool-model", messages: hello }))).toBe(200);
     await new Promise((r) => setTimeout(r, 900));
-    await expect(openai.chat.completions.create({ model: "pool-model", messages: hello })).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/subscription/) });
+    await expect(openai.chat.completions.create({ model: "pool-model", messages: hello })).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/subscription/),
+    });
     await (await prisma()).subscription.update({ where: { id: sub.id }, data: { periodEnd: new Date(Date.now() + PERIOD_MS) } });
     invalidateSubscription(sub.id);
     expect(await status(openai.chat.completions.create({ model: "pool-model", messages: hello }))).toBe(200);
@@ -206,7 +221,12 @@ describe("subscription keys on the gateway", () => {
     const inside = await subscriptionKey();
     const far = (blockIndexAt(Date.now(), 1) + 12) % 24;
     const outside = await subscriptionKey({ blockHours: 1, blocks: [far] });
-    const verify = async (key: string) => (await (await fetch(`${gw.url}/api/keys/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key }) })).json()).data;
+    const verify = async (key: string) =>
+      (
+        await (
+          await fetch(`${gw.url}/api/keys/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key }) })
+        ).json()
+      ).data;
     expect(await verify(inside.apiKey)).toMatchObject({ valid: true, code: "valid", keyType: "subscription", remaining: null });
     expect(await verify(outside.apiKey)).toMatchObject({ valid: false, code: "outside_reserved_block" });
   });

@@ -27,13 +27,39 @@ let gw: TestGateway;
 let restoreEnv: () => void;
 
 // Prices in micro-dollars per million tokens.
-const GPT = { model: "gpt-test", provider: "openai" as const, inputMicrosPerMTok: BigInt(1_000_000), outputMicrosPerMTok: BigInt(2_000_000), maxOutputTokens: 100 };
-const CLAUDE = { model: "claude-test", provider: "anthropic" as const, upstreamModel: "claude-upstream-name", inputMicrosPerMTok: BigInt(3_000_000), outputMicrosPerMTok: BigInt(15_000_000), maxOutputTokens: 100 };
+const GPT = {
+  model: "gpt-test",
+  provider: "openai" as const,
+  inputMicrosPerMTok: BigInt(1_000_000),
+  outputMicrosPerMTok: BigInt(2_000_000),
+  maxOutputTokens: 100,
+};
+const CLAUDE = {
+  model: "claude-test",
+  provider: "anthropic" as const,
+  upstreamModel: "claude-upstream-name",
+  inputMicrosPerMTok: BigInt(3_000_000),
+  outputMicrosPerMTok: BigInt(15_000_000),
+  maxOutputTokens: 100,
+};
 // $1,000 per million tokens: a ~100-byte prompt reserves about $0.10.
-const PRICEY = { model: "pricey", provider: "openai" as const, inputMicrosPerMTok: BigInt(1_000_000_000), outputMicrosPerMTok: BigInt(1_000_000_000), maxOutputTokens: 1000 };
+const PRICEY = {
+  model: "pricey",
+  provider: "openai" as const,
+  inputMicrosPerMTok: BigInt(1_000_000_000),
+  outputMicrosPerMTok: BigInt(1_000_000_000),
+  maxOutputTokens: 1000,
+};
 // Many output tokens, almost free: for streams long enough to fill every buffer on the way.
 const BIG = { model: "big-output", provider: "openai" as const, inputMicrosPerMTok: BigInt(1), outputMicrosPerMTok: BigInt(1), maxOutputTokens: 1_000_000 };
-const INACTIVE = { model: "retired", provider: "openai" as const, inputMicrosPerMTok: BigInt(1), outputMicrosPerMTok: BigInt(1), maxOutputTokens: 10, active: false };
+const INACTIVE = {
+  model: "retired",
+  provider: "openai" as const,
+  inputMicrosPerMTok: BigInt(1),
+  outputMicrosPerMTok: BigInt(1),
+  maxOutputTokens: 10,
+  active: false,
+};
 
 beforeAll(async () => {
   up = await startFakeUpstream();
@@ -96,14 +122,23 @@ describe("OpenAI Chat Completions through the gateway", () => {
     // A cap is always sent: the reservation holds exactly that many output tokens.
     expect(sent.body.max_tokens).toBe(100);
     const [usage] = await usageOf(user);
-    expect(usage).toMatchObject({ model: "gpt-test", provider: "openai", inputTokens: reply.usage!.prompt_tokens, outputTokens: 5, status: 200, streamed: false });
+    expect(usage).toMatchObject({
+      model: "gpt-test",
+      provider: "openai",
+      inputTokens: reply.usage!.prompt_tokens,
+      outputTokens: 5,
+      status: 200,
+      streamed: false,
+    });
     expect(usage.costMicros).toBe(BigInt(Math.ceil((reply.usage!.prompt_tokens * 1_000_000 + 5 * 2_000_000) / 1e6)));
     expect(usage.inputMicrosPerMTok).toBe(BigInt(1_000_000));
   });
 
   it("answers with the caller's X-Request-Id (the id in the logs) and the usage record's id in x-keygate-usage-id", async () => {
     const { user, openai } = await userWithKey();
-    const { response } = await openai.chat.completions.create({ model: "gpt-test", messages: hello }, { headers: { "X-Request-Id": "trace-4711" } }).withResponse();
+    const { response } = await openai.chat.completions
+      .create({ model: "gpt-test", messages: hello }, { headers: { "X-Request-Id": "trace-4711" } })
+      .withResponse();
     expect(response.headers.get("x-request-id")).toBe("trace-4711");
     const [usage] = await usageOf(user);
     expect(response.headers.get("x-keygate-usage-id")).toBe(usage.id);
@@ -193,14 +228,22 @@ describe("refusals, in each protocol's own error shape", () => {
       [mk.apiKey, /mk_/],
     ];
     for (const [token, message] of cases) {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: "{}",
+      });
       expect(res.status).toBe(401);
       const body = await res.json();
       expect(body.error.code).toBe("invalid_api_key");
       expect(body.error.message).toMatch(message);
       if (token) expect(JSON.stringify(body)).not.toContain(token);
     }
-    const anthropic = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": unknown + "abcdef", "content-type": "application/json" }, body: "{}" });
+    const anthropic = await fetch(`${gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": unknown + "abcdef", "content-type": "application/json" },
+      body: "{}",
+    });
     expect(anthropic.status).toBe(401);
     expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
   });
@@ -210,7 +253,10 @@ describe("refusals, in each protocol's own error shape", () => {
     await openai.chat.completions.create({ model: "gpt-test", messages: hello });
     const paused = await call("PUT", `/api/keys/${key.id}`, { token: user.token, body: { isActive: false } });
     expect(paused.status).toBe(200);
-    await expect(openai.chat.completions.create({ model: "gpt-test", messages: hello })).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/paused/) });
+    await expect(openai.chat.completions.create({ model: "gpt-test", messages: hello })).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/paused/),
+    });
     await call("PUT", `/api/keys/${key.id}`, { token: user.token, body: { isActive: true } });
     expect(await status(openai.chat.completions.create({ model: "gpt-test", messages: hello }))).toBe(200);
     const deleted = await call("DELETE", `/api/keys/${key.id}`, { token: user.token });
@@ -222,7 +268,10 @@ describe("refusals, in each protocol's own error shape", () => {
     const { openai } = await userWithKey(10, { expiresAt: new Date(Date.now() + 1500).toISOString() });
     expect(await status(openai.chat.completions.create({ model: "gpt-test", messages: hello }))).toBe(200);
     await new Promise((r) => setTimeout(r, 1600));
-    await expect(openai.chat.completions.create({ model: "gpt-test", messages: hello })).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/expired/) });
+    await expect(openai.chat.completions.create({ model: "gpt-test", messages: hello })).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/expired/),
+    });
   });
 
   it("answers 404 model_not_found for an unknown model, an inactive one, or one served by the other protocol, and forwards nothing", async () => {
@@ -230,13 +279,20 @@ describe("refusals, in each protocol's own error shape", () => {
     for (const model of ["no-such-model", "retired", "claude-test"]) {
       await expect(openai.chat.completions.create({ model, messages: hello })).rejects.toMatchObject({ status: 404, code: "model_not_found" });
     }
-    await expect(anthropic.messages.create({ model: "gpt-test", max_tokens: 5, messages: hello })).rejects.toMatchObject({ status: 404, error: { type: "error", error: { type: "not_found_error" } } });
+    await expect(anthropic.messages.create({ model: "gpt-test", max_tokens: 5, messages: hello })).rejects.toMatchObject({
+      status: 404,
+      error: { type: "error", error: { type: "not_found_error" } },
+    });
     expect(up.requests).toHaveLength(0);
   });
 
   it("answers 400 for a body that is not JSON, with nothing forwarded or charged", async () => {
     const { key } = await userWithKey();
-    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key.apiKey}`, "content-type": "application/json" }, body: "{nope" });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key.apiKey}`, "content-type": "application/json" },
+      body: "{nope",
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error.type).toBe("invalid_request_error");
     expect(up.requests).toHaveLength(0);
@@ -292,7 +348,11 @@ describe("upstream timing", () => {
     const { key } = await userWithKey();
     up.options.outputTokens = 300_000;
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.request(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key.apiKey}`, "content-type": "application/json" } }, resolve);
+      const req = http.request(
+        `${gw.url}/v1/chat/completions`,
+        { method: "POST", headers: { authorization: `Bearer ${key.apiKey}`, "content-type": "application/json" } },
+        resolve,
+      );
       req.on("error", reject);
       req.end(JSON.stringify({ model: "big-output", messages: hello, stream: true, max_tokens: 300_000 }));
     });
@@ -338,7 +398,11 @@ describe("rate limits", () => {
     expect(first.headers.get("x-ratelimit-remaining-requests")).toBe("9");
     expect(first.headers.get("x-ratelimit-limit-tokens")).toBeNull();
     const withTpm = await userWithKey(10, { rpm: 10, tpm: 5000 });
-    const second = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { ...headers, authorization: `Bearer ${withTpm.key.apiKey}` }, body });
+    const second = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { ...headers, authorization: `Bearer ${withTpm.key.apiKey}` },
+      body,
+    });
     expect(second.headers.get("x-ratelimit-limit-tokens")).toBe("5000");
     expect(Number(second.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThan(5000);
   });
@@ -348,7 +412,9 @@ describe("rate limits", () => {
     const { openai } = await userWithKey(10, { tpm: 300 });
     // Slow answers, so no request of the burst settles (and frees its hold) before the others are decided.
     up.options.latencyMs = 200;
-    const burst = await Promise.all(Array.from({ length: 5 }, () => status(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 100 }))));
+    const burst = await Promise.all(
+      Array.from({ length: 5 }, () => status(openai.chat.completions.create({ model: "gpt-test", messages: hello, max_tokens: 100 }))),
+    );
     expect(burst.filter((s) => s === 200).length).toBeLessThanOrEqual(2);
     expect(burst.filter((s) => s === 429).length).toBeGreaterThanOrEqual(3);
     // Settled to the real counts (a few tokens each), the window has room again.
@@ -368,7 +434,11 @@ describe("rate limits", () => {
         function: {
           name: "lookup_weather",
           description: "Looks up the current weather for a city, with the temperature in degrees Celsius and a one-line summary.",
-          parameters: { type: "object", properties: { city: { type: "string", description: "The city's name, in English." }, country: { type: "string", description: "ISO 3166 code." } }, required: ["city"] },
+          parameters: {
+            type: "object",
+            properties: { city: { type: "string", description: "The city's name, in English." }, country: { type: "string", description: "ISO 3166 code." } },
+            required: ["city"],
+          },
         },
       },
     ];
@@ -418,9 +488,15 @@ describe("budgets and balance, by reservation and settlement", () => {
 
   it("refuses with 402 insufficient_balance when the shared balance cannot pay, and budget_exceeded when the key's cap cannot", async () => {
     const poor = await userWithKey(0.05);
-    await expect(poor.openai.chat.completions.create({ model: "pricey", messages: hello, max_tokens: 10 })).rejects.toMatchObject({ status: 402, code: "insufficient_balance" });
+    await expect(poor.openai.chat.completions.create({ model: "pricey", messages: hello, max_tokens: 10 })).rejects.toMatchObject({
+      status: 402,
+      code: "insufficient_balance",
+    });
     const capped = await userWithKey(100, { maxBudget: 0.05 });
-    await expect(capped.openai.chat.completions.create({ model: "pricey", messages: hello, max_tokens: 10 })).rejects.toMatchObject({ status: 402, code: "budget_exceeded" });
+    await expect(capped.openai.chat.completions.create({ model: "pricey", messages: hello, max_tokens: 10 })).rejects.toMatchObject({
+      status: 402,
+      code: "budget_exceeded",
+    });
     expect(up.requests).toHaveLength(0);
   });
 
@@ -498,7 +574,14 @@ describe("the hot path in steady state", () => {
     await flushUsage();
     const g = globalThis as unknown as { __keygateDb?: unknown };
     const real = g.__keygateDb;
-    g.__keygateDb = new Proxy({}, { get: () => { throw new Error("the hot path touched the database"); } });
+    g.__keygateDb = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error("the hot path touched the database");
+        },
+      },
+    );
     try {
       for (let i = 0; i < 5; i++) {
         expect((await openai.chat.completions.create({ model: "gpt-test", messages: hello })).choices).toHaveLength(1);
@@ -514,7 +597,9 @@ describe("the hot path in steady state", () => {
 
   it("never writes key material into usage records or logs", async () => {
     const logged: string[] = [];
-    const spies = (["log", "error", "warn", "info"] as const).map((m) => vi.spyOn(console, m).mockImplementation((...args) => void logged.push(args.join(" "))));
+    const spies = (["log", "error", "warn", "info"] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation((...args) => void logged.push(args.join(" "))),
+    );
     // And every line the JSON logger writes, at every level (access lines, upstream failures).
     const restoreLogLevel = setEnv({ LOG_LEVEL: "trace" });
     resetLogger({ write: (line: string) => void logged.push(line) });
@@ -600,14 +685,24 @@ describe("shutdown", () => {
 
 describe("POST /api/keys/verify", () => {
   async function verify(body: unknown, contentType = "application/json") {
-    const res = await fetch(`${gw.url}/api/keys/verify`, { method: "POST", headers: { "content-type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    const res = await fetch(`${gw.url}/api/keys/verify`, {
+      method: "POST",
+      headers: { "content-type": contentType },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
     return { status: res.status, json: await res.json() };
   }
 
   it("says valid with the owner, type, limits and what remains, and the remaining requests follow usage", async () => {
     const { user, key, openai } = await userWithKey(10, { rpm: 5, maxBudget: 2 });
     const before = await verify({ key: key.apiKey });
-    expect(before).toMatchObject({ status: 200, json: { success: true, data: { valid: true, code: "valid", keyId: key.id, keyType: "credit", ownerId: user.id, limits: { rpm: 5, tpm: null, maxBudget: 2 } } } });
+    expect(before).toMatchObject({
+      status: 200,
+      json: {
+        success: true,
+        data: { valid: true, code: "valid", keyId: key.id, keyType: "credit", ownerId: user.id, limits: { rpm: 5, tpm: null, maxBudget: 2 } },
+      },
+    });
     expect(before.json.data.remaining).toEqual({ requests: 5, tokens: null, budget: 2, balance: 10 });
     await openai.chat.completions.create({ model: "gpt-test", messages: hello });
     const after = await verify({ key: key.apiKey });

@@ -33,8 +33,7 @@ async function send(
 }
 
 const bearer = (token: string, extra: Record<string, string> = {}) => new Headers({ authorization: `Bearer ${token}`, ...extra });
-const bytes = (...parts: Array<string | number[]>) =>
-  Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))));
+const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p))));
 
 let user: TestUser;
 let key: CreatedKey;
@@ -118,7 +117,10 @@ describe("text that is not well-formed Unicode", () => {
       }
     });
     const email = `utf8-${crypto.randomUUID()}@example.com`;
-    const signup = await send(signupRoute.POST, "POST", "/api/auth/signup", { headers: json, body: bytes(`{"email":"${email}","password":"long enough pw","name":"A`, [0xff], '"}') });
+    const signup = await send(signupRoute.POST, "POST", "/api/auth/signup", {
+      headers: json,
+      body: bytes(`{"email":"${email}","password":"long enough pw","name":"A`, [0xff], '"}'),
+    });
     expectFieldError(signup, "name");
     await expectNoUser(email);
   });
@@ -154,7 +156,14 @@ describe("Content-Type of a request body", () => {
   it("a non-empty body that is not declared as application/json is 415 unsupported_media_type, and nothing is written", async () => {
     const body = JSON.stringify({ name: "typed wrong" });
     await expectNothingWritten(async () => {
-      for (const type of ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "application/json; charset=utf-16", "application/jsonx", "application/json, text/plain"]) {
+      for (const type of [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=utf-16",
+        "application/jsonx",
+        "application/json, text/plain",
+      ]) {
         const res = await call("POST", "/api/keys/credit", { token: user.token, body, headers: { "content-type": type } });
         expectError(res, 415, "unsupported_media_type");
         expect(res.json.error.message).toContain("Content-Type: application/json");
@@ -181,7 +190,9 @@ describe("Content-Type of a request body", () => {
   it("a request with no body at all needs no Content-Type", async () => {
     expectError(await call("POST", "/api/keys/subscription", { token: user.token }), 409, "no_active_subscription");
     expectError(
-      await send((await import("@/app/api/keys/subscription/route")).POST, "POST", "/api/keys/subscription", { headers: bearer(user.token, { "content-type": "text/plain" }) }),
+      await send((await import("@/app/api/keys/subscription/route")).POST, "POST", "/api/keys/subscription", {
+        headers: bearer(user.token, { "content-type": "text/plain" }),
+      }),
       409,
       "no_active_subscription",
     );
@@ -214,7 +225,10 @@ describe("credential headers sent more than once", () => {
         }
       }
       // Even beside a valid session cookie sent from our own origin.
-      const withCookie = await call("POST", "/api/keys/credit", { body: { name: "dup" }, headers: { ...cookieOnly(user), origin: ORIGIN, authorization: "Bearer a, Bearer b" } });
+      const withCookie = await call("POST", "/api/keys/credit", {
+        body: { name: "dup" },
+        headers: { ...cookieOnly(user), origin: ORIGIN, authorization: "Bearer a, Bearer b" },
+      });
       expectError(withCookie, 400, "duplicate_credentials");
     });
     await expectNoUser("dup@example.com");
@@ -285,7 +299,11 @@ describe("CSRF: the origin must match in scheme, host and port", () => {
       expect(viaTls.status, viaTls.text).toBe(201);
       await call("DELETE", `/api/keys/${viaTls.json.data.id}`, { token: user.token });
       await expectNothingWritten(async () => {
-        expectError(await call("POST", "/api/keys/credit", { headers: { ...tls, origin: "http://keygate.example" }, body: { name: "x" } }), 403, "cross_site_request");
+        expectError(
+          await call("POST", "/api/keys/credit", { headers: { ...tls, origin: "http://keygate.example" }, body: { name: "x" } }),
+          403,
+          "cross_site_request",
+        );
       });
     }
   });
@@ -295,10 +313,16 @@ describe("CSRF: the origin must match in scheme, host and port", () => {
     expect(own.status, own.text).toBe(201);
     await call("DELETE", `/api/keys/${own.json.data.id}`, { token: user.token });
     // Reached by another name (Host: 127.0.0.1:3000), from the page at NEXTAUTH_URL.
-    const byConfig = await call("POST", "/api/keys/credit", { headers: { ...cookieOnly(user), host: "127.0.0.1:3000", origin: "http://localhost:3000" }, body: { name: "configured origin" } });
+    const byConfig = await call("POST", "/api/keys/credit", {
+      headers: { ...cookieOnly(user), host: "127.0.0.1:3000", origin: "http://localhost:3000" },
+      body: { name: "configured origin" },
+    });
     expect(byConfig.status, byConfig.text).toBe(201);
     await call("DELETE", `/api/keys/${byConfig.json.data.id}`, { token: user.token });
-    const byHost = await call("POST", "/api/keys/credit", { headers: { ...cookieOnly(user), host: "127.0.0.1:3000", origin: "http://127.0.0.1:3000" }, body: { name: "host origin" } });
+    const byHost = await call("POST", "/api/keys/credit", {
+      headers: { ...cookieOnly(user), host: "127.0.0.1:3000", origin: "http://127.0.0.1:3000" },
+      body: { name: "host origin" },
+    });
     expect(byHost.status, byHost.text).toBe(201);
     await call("DELETE", `/api/keys/${byHost.json.data.id}`, { token: user.token });
   });

@@ -25,7 +25,9 @@ async function nextStandIn(req: IncomingMessage, res: ServerResponse): Promise<v
   const m = mk ?? /^\/api\/keys\/([^/]+)$/.exec(url.pathname);
   const handler = m ? (mk ? managementKeyRoute : keyRoute)[(req.method ?? "GET") as Method] : undefined;
   if (!m || !handler) {
-    res.writeHead(404, { "content-type": "application/json" }).end('{"success":false,"error":{"code":"not_found","message":"not served by the test instance"}}');
+    res
+      .writeHead(404, { "content-type": "application/json" })
+      .end('{"success":false,"error":{"code":"not_found","message":"not served by the test instance"}}');
     return;
   }
   const chunks: Buffer[] = [];

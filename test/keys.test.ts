@@ -107,7 +107,14 @@ describe("consumption keys", () => {
     const pool = await insertSubscriptionKey(user);
     const list = await listKeys(user);
     expect(list.map((k) => k.id)).toEqual([pool.id, credit.id]);
-    expect(list[0]).toMatchObject({ name: "prod-key", keyPlan: "pool", keyType: "subscription", isActive: true, subscriptionId: pool.subscriptionId, subscriptionStatus: "active" });
+    expect(list[0]).toMatchObject({
+      name: "prod-key",
+      keyPlan: "pool",
+      keyType: "subscription",
+      isActive: true,
+      subscriptionId: pool.subscriptionId,
+      subscriptionStatus: "active",
+    });
     expect(list[0].keyPrefix).toBe(pool.keyPrefix);
     expect(pool.keyPrefix).toMatch(/^sk_pool_[0-9A-Za-z]{8}$/);
     expect(list[1]).toMatchObject({ keyPlan: "credits", keyType: "credit" });

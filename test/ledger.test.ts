@@ -73,9 +73,7 @@ describe("GET /api/billing/ledger", () => {
     expect(empty.json).toEqual({ success: true, data: [], nextCursor: null });
     const granted = await grant(user.email, 12.34);
     const res = await page(user.token);
-    expect(res.json.data).toEqual([
-      { id: granted.entryId, kind: "grant", amount: 12.34, note: "Operator grant", createdAt: expect.any(String) },
-    ]);
+    expect(res.json.data).toEqual([{ id: granted.entryId, kind: "grant", amount: 12.34, note: "Operator grant", createdAt: expect.any(String) }]);
   });
 
   it("pages through everything exactly once, newest first, even when entries share a timestamp", async () => {
@@ -105,7 +103,12 @@ describe("GET /api/billing/ledger", () => {
     const db = await prisma();
     const base = Date.parse("2026-06-01T00:00:00.000Z");
     await db.ledgerEntry.createMany({
-      data: Array.from({ length: 53 }, (_, i) => ({ userId: user.id, kind: "usage" as const, amountMicros: BigInt(-1 - i), createdAt: new Date(base + i * 1000) })),
+      data: Array.from({ length: 53 }, (_, i) => ({
+        userId: user.id,
+        kind: "usage" as const,
+        amountMicros: BigInt(-1 - i),
+        createdAt: new Date(base + i * 1000),
+      })),
     });
     const first = await page(user.token);
     expect(first.json.data).toHaveLength(50);

@@ -273,7 +273,12 @@ describe("TRUST_PROXY at the front server", () => {
   it("an untrusted peer cannot choose its address or origin through X-Forwarded-*", async () => {
     // Unset, or a list that does not include the peer (127.0.0.1 here).
     for (const setting of [undefined, "10.0.0.0/8,fd00::/8"]) {
-      expect(await through(setting, forged), String(setting)).toMatchObject({ forwardedFor: "127.0.0.1", forwardedHost: null, forwardedProto: null, realIp: null });
+      expect(await through(setting, forged), String(setting)).toMatchObject({
+        forwardedFor: "127.0.0.1",
+        forwardedHost: null,
+        forwardedProto: null,
+        realIp: null,
+      });
     }
   });
 
@@ -283,7 +288,9 @@ describe("TRUST_PROXY at the front server", () => {
   });
 
   it("serverOrigin believes X-Forwarded-Host/-Proto only when TRUST_PROXY names some proxy", () => {
-    const req = new Request("http://localhost:3000/api/keys", { headers: { host: "localhost:3000", "x-forwarded-host": "keys.example.com", "x-forwarded-proto": "https" } });
+    const req = new Request("http://localhost:3000/api/keys", {
+      headers: { host: "localhost:3000", "x-forwarded-host": "keys.example.com", "x-forwarded-proto": "https" },
+    });
     restoreEnv = setEnv({ TRUST_PROXY: undefined });
     expect(serverOrigin(req)).toBe("http://localhost:3000");
     restoreEnv();

@@ -31,7 +31,15 @@ describe("pool admin (POST /api/admin/pools, PUT /api/admin/pools/:id)", () => {
     const res = await admin("POST", "/api/admin/pools", { name: "Night owls", models: ["keygate/echo"], blockHours: 8, capacity: 3, pricePerBlockUsd: 2.5 });
     expectDocumented("POST", "/api/admin/pools", res);
     expect(res.status, res.text).toBe(201);
-    expect(res.json.data).toMatchObject({ name: "Night owls", models: ["keygate/echo"], blockHours: 8, capacity: 3, pricePerBlockUsd: 2.5, periodDays: 30, active: true });
+    expect(res.json.data).toMatchObject({
+      name: "Night owls",
+      models: ["keygate/echo"],
+      blockHours: 8,
+      capacity: 3,
+      pricePerBlockUsd: 2.5,
+      periodDays: 30,
+      active: true,
+    });
     expect(res.json.data.blocks).toEqual([
       { index: 0, startHourUtc: 0, endHourUtc: 8, capacity: 3, remaining: 3 },
       { index: 1, startHourUtc: 8, endHourUtc: 16, capacity: 3, remaining: 3 },
@@ -98,7 +106,15 @@ describe("pool admin (POST /api/admin/pools, PUT /api/admin/pools/:id)", () => {
     const pool = await createPool({ name: "Before" });
     const res = await admin("PUT", `/api/admin/pools/${pool.id}`, { name: "After", pricePerBlockUsd: 1.25, capacity: 7 });
     expectDocumented("PUT", "/api/admin/pools/{id}", res);
-    expect(res.json.data).toMatchObject({ id: pool.id, name: "After", pricePerBlockUsd: 1.25, capacity: 7, blockHours: 6, models: ["keygate/echo"], active: true });
+    expect(res.json.data).toMatchObject({
+      id: pool.id,
+      name: "After",
+      pricePerBlockUsd: 1.25,
+      capacity: 7,
+      blockHours: 6,
+      models: ["keygate/echo"],
+      active: true,
+    });
     expect(res.json.data.blocks.every((b: { capacity: number; remaining: number }) => b.capacity === 7 && b.remaining === 7)).toBe(true);
 
     const off = await admin("PUT", `/api/admin/pools/${pool.id}`, { active: false });
@@ -266,7 +282,17 @@ describe("subscribing (POST /api/pools/:id/subscribe)", () => {
   it("refuses an empty, duplicated, out-of-range or malformed block list with 400, and charges nothing", async () => {
     const user = await createUser({ creditUsd: 5 });
     const pool = await createPool({ blockHours: 6 });
-    for (const body of [{ blocks: [] }, { blocks: [1, 1] }, { blocks: [4] }, { blocks: [0, 7] }, { blocks: [-1] }, { blocks: [0.5] }, { blocks: "0" }, {}, { blocks: [0], extra: 1 }]) {
+    for (const body of [
+      { blocks: [] },
+      { blocks: [1, 1] },
+      { blocks: [4] },
+      { blocks: [0, 7] },
+      { blocks: [-1] },
+      { blocks: [0.5] },
+      { blocks: "0" },
+      {},
+      { blocks: [0], extra: 1 },
+    ]) {
       const res = await call("POST", `/api/pools/${pool.id}/subscribe`, { token: user.token, body });
       expectError(res, 400, "validation_error");
       expectDocumented("POST", "/api/pools/{id}/subscribe", res);

@@ -109,7 +109,10 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       expect(await store.seedKey(keyId, 0, keyGeneration)).toBe(false);
       expect(await store.seedAccount(userId, 9_700, await store.accountGeneration(userId))).toBe(true);
       expect(await store.seedKey(keyId, 300, await store.keyGeneration(keyId))).toBe(true);
-      expect(await store.peek(userId, keyId, { rpmLimit: null, tpmLimit: null, maxBudgetMicros: 1_000 }, Date.now())).toMatchObject({ accountAvailableMicros: 9_700, keyAvailableMicros: 700 });
+      expect(await store.peek(userId, keyId, { rpmLimit: null, tpmLimit: null, maxBudgetMicros: 1_000 }, Date.now())).toMatchObject({
+        accountAvailableMicros: 9_700,
+        keyAvailableMicros: 700,
+      });
     });
 
     it("keeps the figures it has when seeded again (a second instance's seed changes nothing)", async () => {
@@ -192,7 +195,12 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
 
     it("lowers max_tokens to what the balance pays for when the client set none, like the memory store", async () => {
       const who = await seeded(150);
-      expect(await store.admit(await admission(who, { requestedMaxTokens: null }))).toMatchObject({ ok: true, lowered: true, maxTokens: 50, reservedMicros: 150 });
+      expect(await store.admit(await admission(who, { requestedMaxTokens: null }))).toMatchObject({
+        ok: true,
+        lowered: true,
+        maxTokens: 50,
+        reservedMicros: 150,
+      });
       const poor = await seeded(100);
       expect(await store.admit(await admission(poor, { requestedMaxTokens: null }))).toMatchObject({ ok: false, reason: "balance" });
     });
@@ -211,7 +219,6 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
         expect(retry).toBeLessThanOrEqual(60_000);
       }
     });
-
   });
 
   describe("tpm: an estimate is held, never more than the limit, then settled to the real count (as in memory)", () => {
@@ -221,7 +228,12 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
 
     it("a key with tpmLimit 100 admits a request whose estimate fits although its byte bound does not", async () => {
       const who = await seeded(1e12);
-      expect(await store.admit(await admission(who, big))).toMatchObject({ ok: true, maxTokens: 20, reservedMicros: costMicros(300, 20, 1_000_000, 1_000_000), rate: { tpmLimit: 100, tpmRemaining: 54 } });
+      expect(await store.admit(await admission(who, big))).toMatchObject({
+        ok: true,
+        maxTokens: 20,
+        reservedMicros: costMicros(300, 20, 1_000_000, 1_000_000),
+        rate: { tpmLimit: 100, tpmRemaining: 54 },
+      });
     });
 
     it("a request estimated above the whole tpmLimit runs in an empty window and waits otherwise", async () => {
@@ -261,9 +273,17 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
     it("lowers a missing max_tokens to the window's room after the estimate (not the bound), like the memory store", async () => {
       const who = await seeded(1e12);
       const open = { tpmLimit: 100, promptTokens: 300, promptTokensEstimate: 20, requestedMaxTokens: null, modelMaxTokens: 1000 };
-      expect(await store.admit(await admission(who, { ...open, promptTokensEstimate: 10, requestedMaxTokens: 30 }))).toMatchObject({ ok: true, rate: { tpmRemaining: 60 } });
+      expect(await store.admit(await admission(who, { ...open, promptTokensEstimate: 10, requestedMaxTokens: 30 }))).toMatchObject({
+        ok: true,
+        rate: { tpmRemaining: 60 },
+      });
       expect(await store.admit(await admission(who, open))).toMatchObject({ ok: true, lowered: true, maxTokens: 40, rate: { tpmRemaining: 0 } });
-      expect(await store.admit(await admission(await seeded(1e12), { ...open, promptTokensEstimate: 100 }))).toMatchObject({ ok: true, lowered: false, maxTokens: 1000, rate: { tpmRemaining: 0 } });
+      expect(await store.admit(await admission(await seeded(1e12), { ...open, promptTokensEstimate: 100 }))).toMatchObject({
+        ok: true,
+        lowered: false,
+        maxTokens: 1000,
+        rate: { tpmRemaining: 0 },
+      });
     });
 
     it("forgets the holds of a key idle past its window sets' expiry (the token sum does not keep them forever)", async () => {
@@ -432,7 +452,11 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       expect(await store.peek(who.userId, who.keyId, limits, Date.now())).toMatchObject({ rate: { rpmRemaining: 9 } });
       // A refusal reports the same money peek shows: the tighter of the two.
       const refused = await store.admit(await admission(who, { ...limits, requestedMaxTokens: 1_000 }));
-      expect(refused).toMatchObject({ ok: false, reason: "budget", availableMicros: Math.min(snapshot!.accountAvailableMicros, snapshot!.keyAvailableMicros!) });
+      expect(refused).toMatchObject({
+        ok: false,
+        reason: "budget",
+        availableMicros: Math.min(snapshot!.accountAvailableMicros, snapshot!.keyAvailableMicros!),
+      });
     });
   });
 
@@ -473,53 +497,81 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
   describe("equivalence with the memory store", () => {
     it("decides every admission of a random sequence of admits, settlements, releases and flushes as the memory store does, tpm included (property)", async () => {
       const op = fc.oneof(
-        fc.record({ kind: fc.constant("admit" as const), prompt: fc.integer({ min: 1, max: 500 }), estimateShare: fc.double({ min: 0, max: 1, noNaN: true }), max: fc.option(fc.integer({ min: 1, max: 500 })) }),
-        fc.record({ kind: fc.constant("settle" as const), pick: fc.nat(), fraction: fc.double({ min: 0, max: 1, noNaN: true }), tokens: fc.integer({ min: 0, max: 1_500 }) }),
+        fc.record({
+          kind: fc.constant("admit" as const),
+          prompt: fc.integer({ min: 1, max: 500 }),
+          estimateShare: fc.double({ min: 0, max: 1, noNaN: true }),
+          max: fc.option(fc.integer({ min: 1, max: 500 })),
+        }),
+        fc.record({
+          kind: fc.constant("settle" as const),
+          pick: fc.nat(),
+          fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+          tokens: fc.integer({ min: 0, max: 1_500 }),
+        }),
         fc.record({ kind: fc.constant("release" as const), pick: fc.nat() }),
         fc.record({ kind: fc.constant("flush" as const) }),
       );
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 0, max: 5_000 }), fc.option(fc.integer({ min: 1, max: 2_000 })), fc.array(op, { maxLength: 40 }), async (balance, budget, spent, tpmLimit, ops) => {
-          const memory = new MemoryLimitsStore();
-          // Its own store: a backlog left by one run must not blur the next run's counterexample.
-          const redisStore = new RedisLimitsStore();
-          const { userId, keyId } = ids();
-          for (const s of [memory, redisStore]) {
-            expect(await s.seedAccount(userId, balance, await s.accountGeneration(userId))).toBe(true);
-            expect(await s.seedKey(keyId, spent, await s.keyGeneration(keyId))).toBe(true);
-          }
-          const open: Array<{ id: string; micros: number }> = [];
-          let settled = 0;
-          let flushed = 0;
-          for (const o of ops) {
-            if (o.kind === "admit") {
-              const promptTokensEstimate = Math.max(1, Math.floor(o.prompt * o.estimateShare));
-              const a = await admission({ userId, keyId }, { promptTokens: o.prompt, promptTokensEstimate, requestedMaxTokens: o.max, tpmLimit, maxBudgetMicros: budget, inputMicrosPerMTok: 50_000_000, outputMicrosPerMTok: 50_000_000 });
-              const [m, r] = [await memory.admit(a), await redisStore.admit(a)];
-              // Times aside (Redis keeps its own clock), the decision, what it took and the tokens left must match.
-              const decision = (x: AdmitResult) =>
-                x.ok
-                  ? { ok: true, maxTokens: x.maxTokens, lowered: x.lowered, reservedMicros: x.reservedMicros, tpmRemaining: x.rate.tpmRemaining }
-                  : x.reason === "stale" || x.reason === "unseeded"
-                    ? x
-                    : { ok: false, reason: x.reason, availableMicros: x.availableMicros, tpmRemaining: x.rate.tpmRemaining };
-              expect(decision(r)).toEqual(decision(m));
-              if (r.ok) open.push({ id: a.requestId, micros: r.reservedMicros });
-            } else if (o.kind === "flush") {
-              const batchId = `b-${randomUUID()}`;
-              for (const s of [memory, redisStore]) await s.flushed(batchId, [{ userId, keyId, costMicros: settled - flushed }]);
-              flushed = settled;
-            } else if (open.length) {
-              const [r] = open.splice(o.pick % open.length, 1);
-              if (o.kind === "settle") {
-                const cost = Math.floor(r.micros * o.fraction);
-                for (const s of [memory, redisStore]) await s.settle(r.id, { costMicros: cost, tokens: o.tokens });
-                settled += cost;
-              } else for (const s of [memory, redisStore]) await s.release(r.id);
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 50_000 }),
+          fc.integer({ min: 0, max: 50_000 }),
+          fc.integer({ min: 0, max: 5_000 }),
+          fc.option(fc.integer({ min: 1, max: 2_000 })),
+          fc.array(op, { maxLength: 40 }),
+          async (balance, budget, spent, tpmLimit, ops) => {
+            const memory = new MemoryLimitsStore();
+            // Its own store: a backlog left by one run must not blur the next run's counterexample.
+            const redisStore = new RedisLimitsStore();
+            const { userId, keyId } = ids();
+            for (const s of [memory, redisStore]) {
+              expect(await s.seedAccount(userId, balance, await s.accountGeneration(userId))).toBe(true);
+              expect(await s.seedKey(keyId, spent, await s.keyGeneration(keyId))).toBe(true);
             }
-            expect(await redisStore.pending(userId)).toEqual(await memory.pending(userId));
-          }
-        }),
+            const open: Array<{ id: string; micros: number }> = [];
+            let settled = 0;
+            let flushed = 0;
+            for (const o of ops) {
+              if (o.kind === "admit") {
+                const promptTokensEstimate = Math.max(1, Math.floor(o.prompt * o.estimateShare));
+                const a = await admission(
+                  { userId, keyId },
+                  {
+                    promptTokens: o.prompt,
+                    promptTokensEstimate,
+                    requestedMaxTokens: o.max,
+                    tpmLimit,
+                    maxBudgetMicros: budget,
+                    inputMicrosPerMTok: 50_000_000,
+                    outputMicrosPerMTok: 50_000_000,
+                  },
+                );
+                const [m, r] = [await memory.admit(a), await redisStore.admit(a)];
+                // Times aside (Redis keeps its own clock), the decision, what it took and the tokens left must match.
+                const decision = (x: AdmitResult) =>
+                  x.ok
+                    ? { ok: true, maxTokens: x.maxTokens, lowered: x.lowered, reservedMicros: x.reservedMicros, tpmRemaining: x.rate.tpmRemaining }
+                    : x.reason === "stale" || x.reason === "unseeded"
+                      ? x
+                      : { ok: false, reason: x.reason, availableMicros: x.availableMicros, tpmRemaining: x.rate.tpmRemaining };
+                expect(decision(r)).toEqual(decision(m));
+                if (r.ok) open.push({ id: a.requestId, micros: r.reservedMicros });
+              } else if (o.kind === "flush") {
+                const batchId = `b-${randomUUID()}`;
+                for (const s of [memory, redisStore]) await s.flushed(batchId, [{ userId, keyId, costMicros: settled - flushed }]);
+                flushed = settled;
+              } else if (open.length) {
+                const [r] = open.splice(o.pick % open.length, 1);
+                if (o.kind === "settle") {
+                  const cost = Math.floor(r.micros * o.fraction);
+                  for (const s of [memory, redisStore]) await s.settle(r.id, { costMicros: cost, tokens: o.tokens });
+                  settled += cost;
+                } else for (const s of [memory, redisStore]) await s.release(r.id);
+              }
+              expect(await redisStore.pending(userId)).toEqual(await memory.pending(userId));
+            }
+          },
+        ),
         { numRuns: 40 },
       );
     });
@@ -536,7 +588,9 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       const started = Date.now();
       await expect(store.admit(await admission(who, { revision: 0 }))).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(Date.now() - started).toBeLessThan(2_500);
-      await expect(store.peek(who.userId, who.keyId, { rpmLimit: null, tpmLimit: null, maxBudgetMicros: null }, Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.peek(who.userId, who.keyId, { rpmLimit: null, tpmLimit: null, maxBudgetMicros: null }, Date.now())).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
 
       // A settlement must not be lost, nor fail the request that reports it.
       await expect(store.settle(a.requestId, { costMicros: 150, tokens: 0 })).resolves.toBeUndefined();

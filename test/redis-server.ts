@@ -22,7 +22,6 @@ export function redisServerAvailable(): boolean {
   return spawnSync("redis-server", ["--version"]).status === 0;
 }
 
-
 function waitForPort(port: number, up: boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
@@ -48,7 +47,9 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"], { stdio: "ignore" });
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"], {
+      stdio: "ignore",
+    });
     await waitForPort(port, true);
   };
   const stop = async () => {

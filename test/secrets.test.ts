@@ -89,7 +89,12 @@ describe("secrets are shown once and stored hashed", () => {
     const managementKeys = await dumpTable("ManagementKey");
     const users = await dumpTable("User");
     const ledger = await dumpTable("LedgerEntry");
-    for (const [name, dump] of [["ApiKey", apiKeys], ["ManagementKey", managementKeys], ["User", users], ["LedgerEntry", ledger]]) {
+    for (const [name, dump] of [
+      ["ApiKey", apiKeys],
+      ["ManagementKey", managementKeys],
+      ["User", users],
+      ["LedgerEntry", ledger],
+    ]) {
       expectNoSecrets(dump, `table ${name}`);
     }
     // The dumps do hold these keys' rows: digest and display prefix are there.

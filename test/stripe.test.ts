@@ -184,7 +184,11 @@ describe("Stripe configuration", () => {
 describe("card top-ups switched off", () => {
   it("answers checkout and the webhook with 404 stripe_not_configured while either Stripe variable is unset, and calls nobody", async () => {
     const user = await createUser();
-    for (const [secretKey, webhookSecret] of [["", ""], [SECRET_KEY, ""], ["", WEBHOOK_SECRET]]) {
+    for (const [secretKey, webhookSecret] of [
+      ["", ""],
+      [SECRET_KEY, ""],
+      ["", WEBHOOK_SECRET],
+    ]) {
       process.env.STRIPE_SECRET_KEY = secretKey;
       process.env.STRIPE_WEBHOOK_SECRET = webhookSecret;
       resetEnvCache();
@@ -240,7 +244,13 @@ describe("POST /api/billing/checkout", () => {
   it("accepts a management key, and converts every cent amount exactly (0.29 × 100 is not 29 in floating point)", async () => {
     const user = await createUser();
     const mk = await createManagementKey(user);
-    for (const [amountUsd, cents] of [[5, "500"], [10_000, "1000000"], [19.99, "1999"], [1234.29, "123429"], [5.01, "501"]] as const) {
+    for (const [amountUsd, cents] of [
+      [5, "500"],
+      [10_000, "1000000"],
+      [19.99, "1999"],
+      [1234.29, "123429"],
+      [5.01, "501"],
+    ] as const) {
       const res = await call("POST", "/api/billing/checkout", { token: mk.apiKey, body: { amountUsd } });
       expect(res.status, res.text).toBe(201);
       expect(stripe.calls[stripe.calls.length - 1].params.get("line_items[0][price_data][unit_amount]")).toBe(cents);

@@ -54,7 +54,18 @@ describe("your subscriptions (GET /api/subscriptions, GET /api/subscriptions/:id
       expect(list.json.data.map((s: { id: string }) => s.id)).toEqual([b.id, a.id]);
       const one = await call("GET", `/api/subscriptions/${a.id}`, { token });
       expectDocumented("GET", "/api/subscriptions/{id}", one);
-      expect(one.json.data).toMatchObject({ id: a.id, poolId: pool.id, poolName: "Listed pool", blocks: [1], blockHours: 6, renewalPriceUsd: 1, status: "active", autoRenew: false, keyCount: 0, endedReason: null });
+      expect(one.json.data).toMatchObject({
+        id: a.id,
+        poolId: pool.id,
+        poolName: "Listed pool",
+        blocks: [1],
+        blockHours: 6,
+        renewalPriceUsd: 1,
+        status: "active",
+        autoRenew: false,
+        keyCount: 0,
+        endedReason: null,
+      });
     }
   });
 
@@ -140,7 +151,12 @@ describe("renewal (POST /api/subscriptions/:id/renew)", () => {
     expect(Date.parse(res.json.data.periodEnd) - start).toBe(PERIOD_MS);
     expect(res.json.data).toMatchObject({ id: sub.id, status: "active", endedReason: null, keyCount: 1 });
     const [listed] = await listKeys(user);
-    expect(listed).toMatchObject({ id: key.json.data.id, subscriptionId: sub.id, subscriptionStatus: "active", subscriptionExpiresAt: res.json.data.periodEnd });
+    expect(listed).toMatchObject({
+      id: key.json.data.id,
+      subscriptionId: sub.id,
+      subscriptionStatus: "active",
+      subscriptionExpiresAt: res.json.data.periodEnd,
+    });
     expect(await balance(user)).toBe(3);
   });
 
@@ -386,7 +402,13 @@ describe("subscription keys (POST /api/keys/subscription)", () => {
     const key = await call("POST", "/api/keys/subscription", { token: user.token });
     const res = await call("PUT", `/api/keys/${key.json.data.id}`, { token: user.token, body: { name: "renamed", isActive: false } });
     expect(res.status, res.text).toBe(200);
-    expect(res.json.data).toMatchObject({ name: "renamed", isActive: false, subscriptionId: sub.id, subscriptionStatus: "active", subscriptionExpiresAt: sub.periodEnd.toISOString() });
+    expect(res.json.data).toMatchObject({
+      name: "renamed",
+      isActive: false,
+      subscriptionId: sub.id,
+      subscriptionStatus: "active",
+      subscriptionExpiresAt: sub.periodEnd.toISOString(),
+    });
   });
 });
 

@@ -127,10 +127,7 @@ export async function GET(): Promise<Response> {
     // frame: run as soon as it arrives (as a plain or deferred script is on
     // localhost), its seconds of work on the main thread would hold up the
     // summary's first paint.
-    .replace(
-      "</head>",
-      () => `<link rel="preload" href="${SCALAR_BUNDLE_PATH}?v=${hash}" as="script">\n  </head>`,
-    )
+    .replace("</head>", () => `<link rel="preload" href="${SCALAR_BUNDLE_PATH}?v=${hash}" as="script">\n  </head>`)
     .replace(bundleTag, "")
     .replace(
       init[0],

@@ -77,7 +77,11 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
 
   const onSubmit = handleSubmit(send, () => setFormError(undefined));
   // Until React has taken over the form, a click would submit it natively; the button waits.
-  const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
+  const hydrated = useSyncExternalStore(
+    noSubscription,
+    () => true,
+    () => false,
+  );
 
   const title = mode === "sign-in" ? "Sign in to Keygate" : "Create your Keygate account";
   return (
@@ -123,14 +127,20 @@ export function AuthForm({ mode, callbackUrl, initialError }: AuthFormProps) {
           {mode === "sign-in" ? (
             <>
               No account yet?{" "}
-              <Link className="font-medium text-indigo-700 hover:underline dark:text-indigo-400" href={`/sign-up?callbackUrl=${encodeURIComponent(callbackUrl)}`}>
+              <Link
+                className="font-medium text-indigo-700 hover:underline dark:text-indigo-400"
+                href={`/sign-up?callbackUrl=${encodeURIComponent(callbackUrl)}`}
+              >
                 Create one
               </Link>
             </>
           ) : (
             <>
               Already have an account?{" "}
-              <Link className="font-medium text-indigo-700 hover:underline dark:text-indigo-400" href={`/sign-in?callbackUrl=${encodeURIComponent(callbackUrl)}`}>
+              <Link
+                className="font-medium text-indigo-700 hover:underline dark:text-indigo-400"
+                href={`/sign-in?callbackUrl=${encodeURIComponent(callbackUrl)}`}
+              >
                 Sign in
               </Link>
             </>

@@ -73,9 +73,7 @@ function CreateBillingKeyForm({ pending, error, existingNames, onClose, onCreate
     <form
       noValidate
       className="space-y-4"
-      onSubmit={handleSubmit((body) =>
-        onCreate({ name: body.name, ...(body.expiresAt && { expiresAt: body.expiresAt.toISOString() }) }),
-      )}
+      onSubmit={handleSubmit((body) => onCreate({ name: body.name, ...(body.expiresAt && { expiresAt: body.expiresAt.toISOString() }) }))}
     >
       <Field
         label="Name"

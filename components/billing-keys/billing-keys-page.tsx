@@ -9,12 +9,7 @@ import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/bil
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useCreateKeyFlow, useEditKeyDialog, useKeyActions } from "@/components/keys/use-key-actions";
-import {
-  useCreateManagementKey,
-  useDeleteManagementKey,
-  useManagementKeys,
-  useUpdateManagementKey,
-} from "@/components/keys/use-keys";
+import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys, useUpdateManagementKey } from "@/components/keys/use-keys";
 import type { ManagementKeyView } from "@/lib/keys/schemas";
 
 const COLUMNS = [{ label: "Name" }, { label: "Key" }, { label: "Status" }, { label: "Last used" }, { label: "Created" }, { label: "", className: "w-12" }];
@@ -38,12 +33,14 @@ export function BillingKeysPage({ origin }: { origin: string }) {
   return (
     <div className="space-y-6">
       <PageHeader title="Billing keys" action={<Button onClick={create.start}>Create billing key</Button>}>
-        Billing keys are management keys (<code className="font-mono text-xs">mk_…</code>) for scripts and CI: they list and create your API keys
-        and check billing. They cannot be used for inference, and they cannot create, change or delete other billing keys; only you, signed in,
-        can.
+        Billing keys are management keys (<code className="font-mono text-xs">mk_…</code>) for scripts and CI: they list and create your API keys and check
+        billing. They cannot be used for inference, and they cannot create, change or delete other billing keys; only you, signed in, can.
       </PageHeader>
 
-      <section aria-label="Your billing keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
+      <section
+        aria-label="Your billing keys"
+        className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900"
+      >
         <QueryTable
           query={keys}
           columns={COLUMNS}

@@ -57,8 +57,8 @@ export function BillingPage({ topUps, returnedFromCheckout }: BillingPageProps) 
           </dl>
           <p className="text-sm text-zinc-600 dark:text-zinc-400">
             {/* The API's end is exclusive (the next month's first instant); people read the last day. */}
-            Period: {formatUtcDay(status.data.period.start)} – {formatUtcDay(new Date(Date.parse(status.data.period.end) - 1).toISOString())} (UTC
-            calendar month).
+            Period: {formatUtcDay(status.data.period.start)} – {formatUtcDay(new Date(Date.parse(status.data.period.end) - 1).toISOString())} (UTC calendar
+            month).
           </p>
         </>
       )}
@@ -67,8 +67,8 @@ export function BillingPage({ topUps, returnedFromCheckout }: BillingPageProps) 
         <section className="rounded-xl border border-zinc-200 bg-white p-6 text-sm dark:border-zinc-800 dark:bg-zinc-900">
           <h2 className="mb-2 text-base font-medium">Adding credit</h2>
           <p className="text-zinc-600 dark:text-zinc-400">
-            On this Keygate, the operator grants credit with <code className="font-mono">POST /api/admin/credits</code>. Card top-ups appear
-            here when the operator enables Stripe.
+            On this Keygate, the operator grants credit with <code className="font-mono">POST /api/admin/credits</code>. Card top-ups appear here when the
+            operator enables Stripe.
           </p>
         </section>
       )}

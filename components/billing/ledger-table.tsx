@@ -30,7 +30,10 @@ function Amount({ amount }: { amount: number }) {
   return (
     <span
       title={formatDollars(amount)}
-      className={cn("font-medium tabular-nums", amount > 0 ? "text-emerald-700 dark:text-emerald-400" : amount < 0 ? "text-red-700 dark:text-red-400" : undefined)}
+      className={cn(
+        "font-medium tabular-nums",
+        amount > 0 ? "text-emerald-700 dark:text-emerald-400" : amount < 0 ? "text-red-700 dark:text-red-400" : undefined,
+      )}
     >
       {signedUsd(amount)}
     </span>

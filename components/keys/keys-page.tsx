@@ -69,7 +69,10 @@ export function KeysPage({ origin, model }: KeysPageProps) {
 
       {noCredit && <CreditNotice balance={billing.data.balance} linkRef={billingLink} />}
 
-      <section aria-label="Your API keys" className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
+      <section
+        aria-label="Your API keys"
+        className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900"
+      >
         <QueryTable
           query={keys}
           columns={COLUMNS}
@@ -136,8 +139,8 @@ function CreditNotice({ balance, linkRef }: { balance: number; linkRef: React.Re
           Add credit before you create a key
         </h2>
         <p id="credit-notice-body" className="text-amber-900 dark:text-amber-200/90">
-          Your balance is {formatDollars(balance)}, and credit keys draw on it. Top up by card on the Billing page where card top-ups are enabled, or
-          ask your operator to grant credit (<code className="font-mono text-xs">POST /api/admin/credits</code>).
+          Your balance is {formatDollars(balance)}, and credit keys draw on it. Top up by card on the Billing page where card top-ups are enabled, or ask your
+          operator to grant credit (<code className="font-mono text-xs">POST /api/admin/credits</code>).
         </p>
         <Link
           ref={linkRef}

@@ -93,9 +93,7 @@ export function SecretModal({ secret, title, onClose, children, className }: Sec
         else setConfirming(true);
       }}
       description={
-        <p className="font-medium text-amber-800 dark:text-amber-300">
-          Copy this key now. It will not be shown again: Keygate keeps only a hash of it.
-        </p>
+        <p className="font-medium text-amber-800 dark:text-amber-300">Copy this key now. It will not be shown again: Keygate keeps only a hash of it.</p>
       }
     >
       <div className="space-y-4">
@@ -115,10 +113,7 @@ export function SecretModal({ secret, title, onClose, children, className }: Sec
         </p>
         {typeof children === "function" ? children(reportCopy) : children}
         {confirming ? (
-          <div
-            data-testid="secret-close-confirm"
-            className="rounded-lg border border-amber-300 bg-amber-50 p-4 dark:border-amber-900 dark:bg-amber-950/40"
-          >
+          <div data-testid="secret-close-confirm" className="rounded-lg border border-amber-300 bg-amber-50 p-4 dark:border-amber-900 dark:bg-amber-950/40">
             <p role="alert" className="text-sm font-medium text-amber-900 dark:text-amber-200">
               Close without copying? You won’t see this key again.
             </p>

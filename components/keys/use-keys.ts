@@ -58,8 +58,7 @@ export function useCreateCreditKey() {
   const toast = useToast();
   return useMutation({
     gcTime: 0,
-    mutationFn: (body: CreateCreditKeyBody) =>
-      apiFetch<ApiKeyView & { apiKey: string }>("/api/keys/credit", { method: "POST", body }),
+    mutationFn: (body: CreateCreditKeyBody) => apiFetch<ApiKeyView & { apiKey: string }>("/api/keys/credit", { method: "POST", body }),
     onSuccess: (key) => {
       toast.success(`Created key “${key.name}”.`);
       void qc.invalidateQueries({ queryKey: keyQueries.all });
@@ -135,8 +134,7 @@ export function useDeleteKey() {
   const qc = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: (key: { id: string; name: string }) =>
-      apiFetch<{ deleted: true }>(`/api/keys/${encodeURIComponent(key.id)}`, { method: "DELETE" }),
+    mutationFn: (key: { id: string; name: string }) => apiFetch<{ deleted: true }>(`/api/keys/${encodeURIComponent(key.id)}`, { method: "DELETE" }),
     onSuccess: (_res, key) => {
       toast.success(`Deleted “${key.name}”. It no longer works.`);
       void qc.invalidateQueries({ queryKey: keyQueries.all });
@@ -172,8 +170,7 @@ export function useDeleteManagementKey() {
   const qc = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: (key: { id: string; name: string }) =>
-      apiFetch<{ deleted: true }>(`/api/keys/management/${encodeURIComponent(key.id)}`, { method: "DELETE" }),
+    mutationFn: (key: { id: string; name: string }) => apiFetch<{ deleted: true }>(`/api/keys/management/${encodeURIComponent(key.id)}`, { method: "DELETE" }),
     onSuccess: (_res, key) => {
       toast.success(`Deleted billing key “${key.name}”. It no longer works.`);
       void qc.invalidateQueries({ queryKey: managementKeyQueries.all });

@@ -81,7 +81,16 @@ export function BlockStrip({ label, blocks, stateOf, picked, onToggle, nowIndex,
             <span className="font-mono text-xs font-semibold tabular-nums">{range}</span>
             <span className="flex items-center gap-1 text-xs">
               {isPicked && (
-                <svg aria-hidden viewBox="0 0 16 16" className="size-3.5" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+                <svg
+                  aria-hidden
+                  viewBox="0 0 16 16"
+                  className="size-3.5"
+                  fill="none"
+                  stroke="currentColor"
+                  strokeWidth="2"
+                  strokeLinecap="round"
+                  strokeLinejoin="round"
+                >
                   <path d="M3.5 8.5l3 3 6-7" />
                 </svg>
               )}

@@ -42,8 +42,8 @@ export function PoolsPage({ origin, chatModels }: PoolsPageProps) {
       <div className="max-w-2xl">
         <h1 className="text-2xl font-semibold tracking-tight">Pools</h1>
         <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-          Reserve hours of the day in a pool, for a flat price per 30 days, and call its models as much as you like during them, one request
-          at a time. Pick blocks and subscribe, then create a key for the subscription.
+          Reserve hours of the day in a pool, for a flat price per 30 days, and call its models as much as you like during them, one request at a time. Pick
+          blocks and subscribe, then create a key for the subscription.
         </p>
       </div>
 

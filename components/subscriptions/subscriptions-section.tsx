@@ -74,8 +74,8 @@ export function SubscriptionsSection({ subscriptions, pools, origin, chatModels 
   return (
     <section aria-labelledby="subscriptions-heading" className="space-y-4">
       <SectionHeader id="subscriptions-heading" title="Your subscriptions">
-        A subscription&apos;s keys work during its hours until its period ends. Renewing charges the next period now; auto-renew charges it from
-        your credit balance when the period ends.
+        A subscription&apos;s keys work during its hours until its period ends. Renewing charges the next period now; auto-renew charges it from your credit
+        balance when the period ends.
       </SectionHeader>
       <div className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
         <QueryTable
@@ -152,8 +152,8 @@ export function SubscriptionsSection({ subscriptions, pools, origin, chatModels 
             <div className="space-y-4">
               <p className="text-sm text-zinc-700 dark:text-zinc-300" data-testid="subscription-key-note">
                 It works during {hoursOf(newKey.sub)} every day until {formatDate(newKey.sub.periodEnd)}
-                {keyPool ? `, for ${keyPool.models.join(", ")}` : ""}, one request at a time. Outside those hours it is refused with the time
-                its next block starts.
+                {keyPool ? `, for ${keyPool.models.join(", ")}` : ""}, one request at a time. Outside those hours it is refused with the time its next block
+                starts.
               </p>
               {snippetModel && <KeySnippets origin={origin} model={snippetModel} apiKey={newKey.secret} onCopy={reportCopy} />}
             </div>

@@ -47,8 +47,7 @@ export function useRenewSubscription() {
   const qc = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: (sub: Pick<SubscriptionView, "id">) =>
-      apiFetch<SubscriptionView>(`/api/subscriptions/${encodeURIComponent(sub.id)}/renew`, { method: "POST" }),
+    mutationFn: (sub: Pick<SubscriptionView, "id">) => apiFetch<SubscriptionView>(`/api/subscriptions/${encodeURIComponent(sub.id)}/renew`, { method: "POST" }),
     onSuccess: (sub) => {
       toast.success(`Renewed ${sub.poolName} until ${formatDate(sub.periodEnd)}.`);
       void qc.invalidateQueries({ queryKey: subscriptionQueries.all });

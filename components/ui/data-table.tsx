@@ -115,7 +115,11 @@ export type RowStatus = "active" | "paused" | "expired";
 export type BadgeStatus = RowStatus | "cancelled";
 
 const STATUS: Record<BadgeStatus, [string, string, string]> = {
-  active: ["Active", "bg-emerald-50 text-emerald-800 ring-emerald-600/20 dark:bg-emerald-950/50 dark:text-emerald-300 dark:ring-emerald-400/20", "bg-emerald-500"],
+  active: [
+    "Active",
+    "bg-emerald-50 text-emerald-800 ring-emerald-600/20 dark:bg-emerald-950/50 dark:text-emerald-300 dark:ring-emerald-400/20",
+    "bg-emerald-500",
+  ],
   paused: ["Paused", "bg-amber-50 text-amber-900 ring-amber-600/20 dark:bg-amber-950/50 dark:text-amber-300 dark:ring-amber-400/20", "bg-amber-500"],
   expired: ["Expired", "bg-zinc-100 text-zinc-700 ring-zinc-500/20 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-400/20", "bg-zinc-400"],
   cancelled: ["Cancelled", "bg-red-50 text-red-800 ring-red-600/20 dark:bg-red-950/50 dark:text-red-300 dark:ring-red-400/20", "bg-red-500"],

@@ -6,7 +6,19 @@ import { Button } from "@/components/ui/button";
  * and the submit button, which says what is happening while the request runs.
  * Stacked on narrow screens with the submit button on top.
  */
-export function FormFooter({ error, onCancel, pending, submitLabel, pendingLabel }: { error?: string | null; onCancel: () => void; pending: boolean; submitLabel: string; pendingLabel: string }) {
+export function FormFooter({
+  error,
+  onCancel,
+  pending,
+  submitLabel,
+  pendingLabel,
+}: {
+  error?: string | null;
+  onCancel: () => void;
+  pending: boolean;
+  submitLabel: string;
+  pendingLabel: string;
+}) {
   return (
     <>
       {error && <FormError message={error} />}
@@ -25,7 +37,10 @@ export function FormFooter({ error, onCancel, pending, submitLabel, pendingLabel
 /** A form-level error (not a field's), announced when it appears. */
 export function FormError({ message }: { message: string }) {
   return (
-    <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-300">
+    <p
+      role="alert"
+      className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-300"
+    >
       {message}
     </p>
   );

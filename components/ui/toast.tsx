@@ -27,12 +27,5 @@ export function useToast(): ToastApi {
  * prefers-color-scheme as Tailwind's `dark:`.
  */
 export function Toaster() {
-  return (
-    <Sonner
-      theme="system"
-      position="bottom-right"
-      closeButton
-      toastOptions={{ closeButtonAriaLabel: "Dismiss notification" }}
-    />
-  );
+  return <Sonner theme="system" position="bottom-right" closeButton toastOptions={{ closeButtonAriaLabel: "Dismiss notification" }} />;
 }

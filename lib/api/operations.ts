@@ -40,8 +40,7 @@ export const TAGS = [
   },
   {
     name: "Management keys",
-    description:
-      "`mk_…` keys for scripts and CI. Only a signed-in session may list, create or delete them, so a leaked `mk_` cannot mint successors.",
+    description: "`mk_…` keys for scripts and CI. Only a signed-in session may list, create or delete them, so a leaked `mk_` cannot mint successors.",
   },
   {
     name: "Billing keys (ModelSwitch)",
@@ -50,7 +49,7 @@ export const TAGS = [
   {
     name: "Pools",
     description:
-      "The \"Unlimited\" product: a pool serves some models and divides the UTC day into blocks with a number of seats. Reserve blocks for a 30-day period, paid from credit, then create `sk_pool_…` keys that work, unmetered, during those blocks. Operators create and change pools with `ADMIN_API_TOKEN`.",
+      'The "Unlimited" product: a pool serves some models and divides the UTC day into blocks with a number of seats. Reserve blocks for a 30-day period, paid from credit, then create `sk_pool_…` keys that work, unmetered, during those blocks. Operators create and change pools with `ADMIN_API_TOKEN`.',
   },
   {
     name: "Subscriptions",

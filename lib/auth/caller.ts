@@ -92,10 +92,7 @@ async function fromManagementKey(token: string): Promise<Caller> {
 async function userFromSessionToken(token: string): Promise<string> {
   const claims = await readSessionToken(token);
   if (!claims?.sub) {
-    throw new UnauthorizedError(
-      "The session token is invalid or has expired. Sign in again, or get a new one from POST /api/auth/token.",
-      "invalid_session",
-    );
+    throw new UnauthorizedError("The session token is invalid or has expired. Sign in again, or get a new one from POST /api/auth/token.", "invalid_session");
   }
   const db = await prisma();
   const user = await db.user.findUnique({ where: { id: claims.sub }, select: { id: true } });

@@ -20,14 +20,16 @@ export function formatUsd(micros: bigint): string {
 
 /** A positive USD amount with at most 6 decimals (one micro-dollar). */
 export function usdAmount(field: string, max = 1_000_000) {
-  return z
-    .number({ error: `${field} must be a number of US dollars, e.g. 25 or 12.50` })
-    .positive(`${field} must be greater than 0`)
-    .max(max, `${field} must be at most ${max.toLocaleString("en-US")}`)
-    // Exact: n has at most 6 decimals iff the nearest micro-dollar converts back to
-    // the same double. (A tolerance on n * 1e6 refuses valid amounts above ~100k,
-    // where the float product is off by more than the tolerance.)
-    .refine((n) => Math.round(n * MICROS_PER_USD) / MICROS_PER_USD === n, {
-      message: `${field} can have at most 6 decimal places`,
-    });
+  return (
+    z
+      .number({ error: `${field} must be a number of US dollars, e.g. 25 or 12.50` })
+      .positive(`${field} must be greater than 0`)
+      .max(max, `${field} must be at most ${max.toLocaleString("en-US")}`)
+      // Exact: n has at most 6 decimals iff the nearest micro-dollar converts back to
+      // the same double. (A tolerance on n * 1e6 refuses valid amounts above ~100k,
+      // where the float product is off by more than the tolerance.)
+      .refine((n) => Math.round(n * MICROS_PER_USD) / MICROS_PER_USD === n, {
+        message: `${field} can have at most 6 decimal places`,
+      })
+  );
 }

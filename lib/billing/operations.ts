@@ -100,7 +100,12 @@ export const receiveStripeWebhook = defineOperation({
     404: STRIPE_OFF,
   },
   examples: {
-    body: { id: "evt_1Q2w3E4r5T6y", object: "event", type: "checkout.session.completed", data: { object: { id: "cs_test_a1b2c3", object: "checkout.session" } } },
+    body: {
+      id: "evt_1Q2w3E4r5T6y",
+      object: "event",
+      type: "checkout.session.completed",
+      data: { object: { id: "cs_test_a1b2c3", object: "checkout.session" } },
+    },
     response: { received: true, outcome: "credited" },
   },
 });

@@ -106,7 +106,8 @@ export const ledgerEntryViewSchema = z
   .strictObject({
     id: z.string(),
     kind: z.enum(["grant", "topup", "usage", "subscription"]).meta({
-      description: "`grant`: credit from the operator; `topup`: a card payment; `usage`: inference, a second's requests at a time; `subscription`: a pool subscription charge.",
+      description:
+        "`grant`: credit from the operator; `topup`: a card payment; `usage`: inference, a second's requests at a time; `subscription`: a pool subscription charge.",
     }),
     amount: usd("USD, signed: positive adds to the balance, negative is a charge."),
     note: z.string().nullable(),

@@ -29,9 +29,7 @@ export async function billingStatus(actor: UserActor): Promise<BillingStatus> {
     activeSubscriptions(actor),
   ]);
   const count = (type: "credit" | "subscription", active?: boolean) =>
-    keyGroups
-      .filter((g) => g.keyType === type && (active === undefined || g.isActive === active))
-      .reduce((n, g) => n + g._count._all, 0);
+    keyGroups.filter((g) => g.keyType === type && (active === undefined || g.isActive === active)).reduce((n, g) => n + g._count._all, 0);
   // Usage the gateway settled but has not written yet (at most about a second's worth) counts already.
   const unflushed = BigInt((await limits().pending(userId)).unflushedMicros);
   // Debits are stored negative; spend is their magnitude.

@@ -47,12 +47,7 @@ export async function apiRequest<T>(path: string, init: RequestInit = {}): Promi
   const payload = await res.json().catch(() => null);
   if (!res.ok) {
     const err = payload?.error;
-    throw new ApiError(
-      res.status,
-      err?.code ?? "http_error",
-      err?.message ?? `The request failed (HTTP ${res.status}). Please try again.`,
-      err?.details,
-    );
+    throw new ApiError(res.status, err?.code ?? "http_error", err?.message ?? `The request failed (HTTP ${res.status}). Please try again.`, err?.details);
   }
   if (payload !== null && typeof payload === "object" && "success" in payload) return { data: payload.data as T, nextCursor: payload.nextCursor ?? null };
   return { data: payload as T, nextCursor: null };

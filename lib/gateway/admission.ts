@@ -69,9 +69,16 @@ type Authorized = { ok: true; key: ConsumptionKeyRecord } | ({ ok: false } & Ref
 
 /** A consumption key that may be used now, or why not (`fresh`: see verifyKey). */
 export async function authorize(token: string | null, now: number, fresh = false): Promise<Authorized> {
-  const refuse = (message: string, reason: LimitRejectionReason = "invalid_key"): Authorized => ({ ok: false, status: 401, code: "invalid_api_key", message, reason });
+  const refuse = (message: string, reason: LimitRejectionReason = "invalid_key"): Authorized => ({
+    ok: false,
+    status: 401,
+    code: "invalid_api_key",
+    message,
+    reason,
+  });
   if (!token) return refuse("No API key: send your Keygate key as 'Authorization: Bearer sk_…' or 'x-api-key: sk_…'.");
-  if (token.startsWith("mk_")) return refuse("Management keys (mk_…) are for the management API, not for inference. Use a consumption key (sk_live_… or sk_pool_…).");
+  if (token.startsWith("mk_"))
+    return refuse("Management keys (mk_…) are for the management API, not for inference. Use a consumption key (sk_live_… or sk_pool_…).");
   const verdict = await verifyKey(token, now, { fresh });
   switch (verdict.code) {
     case "malformed_key":
@@ -123,7 +130,10 @@ export async function judgeSubscriptionKey(
   }
   if (!sub.poolActive || !sub.blocks.includes(blockIndexAt(now, sub.blockHours))) {
     const next = sub.poolActive ? nextBlockStart(now, sub.blocks, sub.blockHours, sub.periodEnd) : null;
-    const when = next === null ? "No reserved block starts again before the subscription's period ends." : `The next reserved block starts at ${new Date(next).toISOString()}.`;
+    const when =
+      next === null
+        ? "No reserved block starts again before the subscription's period ends."
+        : `The next reserved block starts at ${new Date(next).toISOString()}.`;
     return {
       ok: false,
       code: "outside_reserved_block",
@@ -162,13 +172,37 @@ function limitRefusal(result: Refused, key: ConsumptionKeyRecord, headers: Recor
   const dollars = `$${(result.availableMicros / 1e6).toFixed(6)}`;
   switch (result.reason) {
     case "rpm":
-      return { status: 429, code: "rate_limit_exceeded", reason: "rpm", headers, message: `This key allows ${key.rpmLimit} requests per minute; try again in ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s.` };
+      return {
+        status: 429,
+        code: "rate_limit_exceeded",
+        reason: "rpm",
+        headers,
+        message: `This key allows ${key.rpmLimit} requests per minute; try again in ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s.`,
+      };
     case "tpm":
-      return { status: 429, code: "rate_limit_exceeded", reason: "tpm", headers, message: `This key allows ${key.tpmLimit} tokens per minute, and this request's estimate does not fit in what is left of the current minute (a request estimated above the whole limit runs once the window is empty). Retry after the Retry-After header's seconds.` };
+      return {
+        status: 429,
+        code: "rate_limit_exceeded",
+        reason: "tpm",
+        headers,
+        message: `This key allows ${key.tpmLimit} tokens per minute, and this request's estimate does not fit in what is left of the current minute (a request estimated above the whole limit runs once the window is empty). Retry after the Retry-After header's seconds.`,
+      };
     case "budget":
-      return { status: 402, code: "budget_exceeded", reason: "budget", headers, message: `This key's budget cannot pay for this request: ${dollars} of its maxBudget is left after requests in flight. Raise maxBudget, or send a smaller prompt or max_tokens.` };
+      return {
+        status: 402,
+        code: "budget_exceeded",
+        reason: "budget",
+        headers,
+        message: `This key's budget cannot pay for this request: ${dollars} of its maxBudget is left after requests in flight. Raise maxBudget, or send a smaller prompt or max_tokens.`,
+      };
     case "balance":
-      return { status: 402, code: "insufficient_balance", reason: "balance", headers, message: `Your credit balance cannot pay for this request: ${dollars} is available after requests in flight. Top up your credits, or send a smaller prompt or max_tokens.` };
+      return {
+        status: 402,
+        code: "insufficient_balance",
+        reason: "balance",
+        headers,
+        message: `Your credit balance cannot pay for this request: ${dollars} is available after requests in flight. Top up your credits, or send a smaller prompt or max_tokens.`,
+      };
   }
 }
 
@@ -301,7 +335,12 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
  * request in flight (a lease with a TTL, renewed while the request lives).
  * It costs nothing; its usage is recorded at $0.
  */
-async function subscriptionAccounting(key: ConsumptionKeyRecord, model: CatalogueModel, requestId: string, now: number): Promise<Accounting | { refusal: Refusal } | { stale: number }> {
+async function subscriptionAccounting(
+  key: ConsumptionKeyRecord,
+  model: CatalogueModel,
+  requestId: string,
+  now: number,
+): Promise<Accounting | { refusal: Refusal } | { stale: number }> {
   const verdict = await judgeSubscriptionKey(key, now);
   if (!verdict.ok) return { refusal: verdict.refusal };
   if (!verdict.subscription.models.includes(model.model)) {

@@ -22,9 +22,7 @@ function lastUserText(body: Json): string {
     const content = messages[i].content;
     if (typeof content === "string") return content;
     if (Array.isArray(content)) {
-      return content
-        .map((part) => (part && typeof part === "object" && typeof (part as Json).text === "string" ? (part as Json).text : ""))
-        .join(" ");
+      return content.map((part) => (part && typeof part === "object" && typeof (part as Json).text === "string" ? (part as Json).text : "")).join(" ");
     }
   }
   return "";

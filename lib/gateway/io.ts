@@ -12,7 +12,14 @@ import { sendJson } from "@/lib/http/node-guards";
 export const MAX_INFERENCE_BODY_BYTES = 4 * 1024 * 1024;
 
 /** An error in the protocol's shape (a 401 with `WWW-Authenticate`); once the answer has started, the connection is cut instead. */
-export function sendError(res: ServerResponse, adapter: ProtocolAdapter, status: number, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  adapter: ProtocolAdapter,
+  status: number,
+  code: GatewayErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -48,7 +55,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_la
 }
 
 /** The request body as a JSON object, or null once `fail` has answered (nothing is sent for a client that went away). */
-export async function readJsonObject(req: IncomingMessage, fail: (status: 400 | 413, message: string) => void): Promise<{ json: Record<string, unknown>; bytes: number } | null> {
+export async function readJsonObject(
+  req: IncomingMessage,
+  fail: (status: 400 | 413, message: string) => void,
+): Promise<{ json: Record<string, unknown>; bytes: number } | null> {
   const raw = await readBody(req, MAX_INFERENCE_BODY_BYTES);
   if (raw === "aborted") return null;
   if (raw === "too_large") {

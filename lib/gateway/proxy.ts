@@ -86,7 +86,15 @@ export async function relay(r: Relay): Promise<void> {
   observeGatewayOverhead(routeLabel(adapter.path), (calledAt - r.startedAt) / 1000);
   let upstream: UpstreamResponse;
   try {
-    upstream = await callUpstream({ upstream: r.admitted.upstream, adapter, req: r.req, body: r.body, signal: abort.signal, maxTokens, promptBytes: r.promptBytes });
+    upstream = await callUpstream({
+      upstream: r.admitted.upstream,
+      adapter,
+      req: r.req,
+      body: r.body,
+      signal: abort.signal,
+      maxTokens,
+      promptBytes: r.promptBytes,
+    });
   } catch (err) {
     finish(502, null, null);
     if (abort.signal.aborted) return;
@@ -97,7 +105,9 @@ export async function relay(r: Relay): Promise<void> {
       adapter,
       timeout ? 504 : 502,
       timeout ? "upstream_timeout" : "upstream_error",
-      timeout ? `The upstream for '${model.model}' did not answer in time; nothing was charged.` : `The upstream for '${model.model}' could not be reached; nothing was charged. Try again shortly.`,
+      timeout
+        ? `The upstream for '${model.model}' did not answer in time; nothing was charged.`
+        : `The upstream for '${model.model}' could not be reached; nothing was charged. Try again shortly.`,
       headers,
     );
   }

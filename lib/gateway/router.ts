@@ -60,7 +60,8 @@ async function guard(res: ServerResponse, adapter: ProtocolAdapter, work: Promis
     if (isStoreUnavailable(err)) {
       countLimitRejection("store_unavailable");
       // Fail closed: without the shared store no limit can be checked, so nothing is admitted.
-      const message = "Keygate cannot check this key's limits right now (its Redis is unreachable), so the request was refused and nothing was charged. Retry in a few seconds.";
+      const message =
+        "Keygate cannot check this key's limits right now (its Redis is unreachable), so the request was refused and nothing was charged. Retry in a few seconds.";
       if (!res.headersSent) sendError(res, adapter, 503, "store_unavailable", message, { "retry-after": "1" });
       else res.destroy();
       return;

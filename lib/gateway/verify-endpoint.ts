@@ -21,7 +21,7 @@ export async function verifyKeyRequest(req: IncomingMessage, res: ServerResponse
   const contentType = req.headers["content-type"] ?? "";
   if (!/^application\/json\b/i.test(contentType)) {
     req.resume();
-    return sendJsonError(res, 415, "unsupported_media_type", "Send the body as JSON with 'Content-Type: application/json': {\"key\": \"sk_…\"}.");
+    return sendJsonError(res, 415, "unsupported_media_type", 'Send the body as JSON with \'Content-Type: application/json\': {"key": "sk_…"}.');
   }
   const parsed = await readJsonObject(req, (status, message) => sendJsonError(res, status, status === 413 ? "payload_too_large" : "invalid_json", message));
   if (!parsed) return;
@@ -58,9 +58,7 @@ export async function verdictFor(token: string, now: number): Promise<KeyVerific
   if (key.kind === "subscription") {
     const judged = await judgeSubscriptionKey(key, now);
     // No budget and no rate limit: one request at a time, inside reserved blocks.
-    return judged.ok
-      ? { valid: true, code: "valid", ...described, remaining: null }
-      : { valid: false, code: judged.code, ...described, remaining: null };
+    return judged.ok ? { valid: true, code: "valid", ...described, remaining: null } : { valid: false, code: judged.code, ...described, remaining: null };
   }
   let snap = await limits().peek(key.userId, key.id, key, now);
   if (!snap) {
@@ -74,6 +72,7 @@ export async function verdictFor(token: string, now: number): Promise<KeyVerific
     budget: snap.keyAvailableMicros === null ? null : snap.keyAvailableMicros / 1e6,
     balance: snap.accountAvailableMicros / 1e6,
   };
-  const code = snap.keyAvailableMicros !== null && snap.keyAvailableMicros <= 0 ? "budget_exceeded" : snap.accountAvailableMicros <= 0 ? "insufficient_balance" : "valid";
+  const code =
+    snap.keyAvailableMicros !== null && snap.keyAvailableMicros <= 0 ? "budget_exceeded" : snap.accountAvailableMicros <= 0 ? "insufficient_balance" : "valid";
   return { valid: code === "valid", code, ...described, remaining };
 }

@@ -80,7 +80,10 @@ export function pathParamNames(path: string): string[] {
 }
 
 /** IDs are opaque; anything that cannot be one is simply not found. */
-export const opaqueIdSchema = z.string().max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const opaqueIdSchema = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 /** The value a handler returns for this operation: what the response schema describes. */
 export type ResponseOf<S extends OperationSpec> = z.input<S["response"]["schema"]>;

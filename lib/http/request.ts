@@ -107,9 +107,7 @@ function findTextFault(root: unknown, test: (s: string) => TextFault | undefined
 
 function textError({ path, inKey, fault }: FoundFault, where: "body" | "query"): BadRequestError {
   const field = path.length ? path.join(".") : undefined;
-  const message = inKey
-    ? `a field name${field ? ` in ${field}` : ""} ${FAULT_TEXT[fault]}`
-    : `${field ? `${field}: ` : ""}text ${FAULT_TEXT[fault]}`;
+  const message = inKey ? `a field name${field ? ` in ${field}` : ""} ${FAULT_TEXT[fault]}` : `${field ? `${field}: ` : ""}text ${FAULT_TEXT[fault]}`;
   return new BadRequestError(`Invalid ${where === "body" ? "request body" : "query string"}: ${message}`, [{ path: field, message }], "validation_error");
 }
 
@@ -134,7 +132,11 @@ function isJsonContentType(header: string | null): boolean {
   for (const param of params) {
     const eq = param.indexOf("=");
     if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
-    const charset = param.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
     if (charset !== "utf-8" && charset !== "utf8") return false;
   }
   return true;
@@ -248,7 +250,10 @@ export function validationError(error: z.ZodError, where: "body" | "query"): Bad
     const path = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
       const fields = issue.keys.map((k) => `'${k}'`).join(", ");
-      return { path: path || undefined, message: `Unknown field${issue.keys.length > 1 ? "s" : ""} ${fields}: this endpoint does not accept ${issue.keys.length > 1 ? "them" : "it"}.` };
+      return {
+        path: path || undefined,
+        message: `Unknown field${issue.keys.length > 1 ? "s" : ""} ${fields}: this endpoint does not accept ${issue.keys.length > 1 ? "them" : "it"}.`,
+      };
     }
     if (issue.code === "invalid_type" && path === "" && where === "body") {
       return { message: "The request body must be a JSON object." };
@@ -258,4 +263,3 @@ export function validationError(error: z.ZodError, where: "body" | "query"): Bad
   const what = where === "body" ? "request body" : "query string";
   return new BadRequestError(`Invalid ${what}: ${details[0]?.message ?? "see details"}`, details, "validation_error");
 }
-

@@ -7,14 +7,7 @@ import { ConfigError, env } from "@/lib/env";
 import { operations } from "@/lib/api/operations";
 import { bearerToken } from "@/lib/http/bearer";
 import { errorResponse, HttpError, NotFoundError, UnauthorizedError } from "@/lib/http/errors";
-import {
-  opaqueIdSchema,
-  pathParamNames,
-  successBodySchema,
-  type OperationSpec,
-  type PathParams,
-  type ResponseOf,
-} from "@/lib/http/operation";
+import { opaqueIdSchema, pathParamNames, successBodySchema, type OperationSpec, type PathParams, type ResponseOf } from "@/lib/http/operation";
 import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBodyWithText, withDefault } from "@/lib/http/request";
 import { redact } from "@/lib/log";
 import { clientIp } from "@/lib/rate-limit";
@@ -175,7 +168,17 @@ function withNoStore(res: Response): Response {
 function internalError(err: unknown): Response {
   if (isStoreUnavailable(err)) {
     // With REDIS_URL, what reads live figures (a balance net of requests in flight) needs Redis: say so, not "internal error".
-    return withNoStore(errorResponse(new HttpError(503, "store_unavailable", "Keygate's shared store (Redis) is unreachable, so this request was not completed. Retry in a few seconds.", undefined, { "Retry-After": "1" })));
+    return withNoStore(
+      errorResponse(
+        new HttpError(
+          503,
+          "store_unavailable",
+          "Keygate's shared store (Redis) is unreachable, so this request was not completed. Retry in a few seconds.",
+          undefined,
+          { "Retry-After": "1" },
+        ),
+      ),
+    );
   }
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
   logger().error(`unhandled error: ${redact(detail)}`);

@@ -21,8 +21,8 @@ export const keyNameSchema = z
   .max(100, "name must be at most 100 characters")
   .meta({ description: "A label for the key, e.g. the app or script that uses it. Surrounding spaces are trimmed." });
 
-const futureDateTime = z
-  .iso.datetime({ offset: true, error: "must be an ISO 8601 date-time such as 2027-01-31T00:00:00Z" })
+const futureDateTime = z.iso
+  .datetime({ offset: true, error: "must be an ISO 8601 date-time such as 2027-01-31T00:00:00Z" })
   .transform((s) => new Date(s))
   .refine((d) => d.getTime() > Date.now(), { message: "must be in the future" });
 
@@ -49,11 +49,7 @@ const maxBudgetSchema = usdAmount("maxBudget").meta({
 });
 
 /** Accepts either spelling of one field; refuses both at once when they disagree. */
-function pickAlias<T>(
-  ctx: z.RefinementCtx,
-  a: { name: string; value: T | undefined },
-  b: { name: string; value: T | undefined },
-): T | undefined {
+function pickAlias<T>(ctx: z.RefinementCtx, a: { name: string; value: T | undefined }, b: { name: string; value: T | undefined }): T | undefined {
   if (a.value !== undefined && b.value !== undefined) {
     const same = a.value instanceof Date && b.value instanceof Date ? a.value.getTime() === b.value.getTime() : a.value === b.value;
     if (!same) {
@@ -117,7 +113,10 @@ export const updateKeySchema = z
     maxBudget: maxBudgetSchema.nullable().optional().meta({ description: "Spending cap for this key in USD; null removes the cap." }),
     rpm: rpmSchema.optional(),
     tpm: tpmSchema.nullable().optional().meta({ description: "Tokens per minute allowed; null removes the limit." }),
-    expiresAt: futureDateTime.nullable().optional().meta({ description: `When the key stops working. ${FUTURE_DATE} null means never.` }),
+    expiresAt: futureDateTime
+      .nullable()
+      .optional()
+      .meta({ description: `When the key stops working. ${FUTURE_DATE} null means never.` }),
     expires_at: futureDateTime.nullable().optional().meta(alias("expiresAt")),
   })
   .transform((v, ctx) => {
@@ -222,10 +221,7 @@ export const createdCreditKeySchema = apiKeyViewSchema
 export const keyListSchema = z.strictObject({
   success: z.literal(true),
   data: z.array(apiKeyViewSchema),
-  nextCursor: z
-    .string()
-    .nullable()
-    .meta({ description: "Pass as `cursor` to get the next page; null on the last page (and whenever `limit` is not sent)." }),
+  nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` to get the next page; null on the last page (and whenever `limit` is not sent)." }),
 });
 
 export const createdProxyKeySchema = z.strictObject({ id: z.string(), key: secret("key (`sk_live_…`)") });
@@ -281,10 +277,24 @@ export type CreateManagementKeyInput = z.output<typeof createManagementKeySchema
 export type UpdateManagementKeyInput = z.output<typeof updateManagementKeySchema>;
 
 export const verifyKeyRequestSchema = z.strictObject({
-  key: z.string({ error: "key must be a string: the consumption key to check" }).min(1, "key must not be empty").max(200, "key must be at most 200 characters").meta({ description: "The consumption key to check (`sk_live_…` or `sk_pool_…`)." }),
+  key: z
+    .string({ error: "key must be a string: the consumption key to check" })
+    .min(1, "key must not be empty")
+    .max(200, "key must be at most 200 characters")
+    .meta({ description: "The consumption key to check (`sk_live_…` or `sk_pool_…`)." }),
 });
 
-export const VERIFY_CODES = ["valid", "malformed_key", "unknown_key", "key_inactive", "key_expired", "not_a_consumption_key", "insufficient_balance", "budget_exceeded", "outside_reserved_block"] as const;
+export const VERIFY_CODES = [
+  "valid",
+  "malformed_key",
+  "unknown_key",
+  "key_inactive",
+  "key_expired",
+  "not_a_consumption_key",
+  "insufficient_balance",
+  "budget_exceeded",
+  "outside_reserved_block",
+] as const;
 
 export const verifyKeyResultSchema = z
   .strictObject({
@@ -294,7 +304,12 @@ export const verifyKeyResultSchema = z
     keyType: z.enum(["credit", "subscription"]).nullable(),
     ownerId: z.string().nullable(),
     limits: z
-      .strictObject({ rpm: z.number().int().nullable(), tpm: z.number().int().nullable(), maxBudget: z.number().nullable(), expiresAt: z.iso.datetime().nullable() })
+      .strictObject({
+        rpm: z.number().int().nullable(),
+        tpm: z.number().int().nullable(),
+        maxBudget: z.number().nullable(),
+        expiresAt: z.iso.datetime().nullable(),
+      })
       .nullable(),
     remaining: z
       .strictObject({

@@ -51,9 +51,7 @@ export interface ManagementKeyRecord {
 
 export type KeyRecord = ConsumptionKeyRecord | ManagementKeyRecord;
 
-export type VerifyResult =
-  | { ok: true; code: "valid"; key: KeyRecord }
-  | { ok: false; code: Exclude<VerifyCode, "valid">; key?: KeyRecord; kind?: KeyKind };
+export type VerifyResult = { ok: true; code: "valid"; key: KeyRecord } | { ok: false; code: Exclude<VerifyCode, "valid">; key?: KeyRecord; kind?: KeyKind };
 
 /** Unknown keys remembered at most this many, oldest forgotten first. */
 const NEGATIVE_CAPACITY = 10_000;
@@ -98,7 +96,11 @@ async function verifyCached(token: string, now: number): Promise<VerifyResult> {
   if (!key) {
     const unknownUntil = index().unknown.get(hash);
     if (unknownUntil !== undefined && unknownUntil > now) return { ok: false, code: "unknown_key", kind };
-    key = await records().get(hash, () => read(hash, kind), (record) => remember(hash, record));
+    key = await records().get(
+      hash,
+      () => read(hash, kind),
+      (record) => remember(hash, record),
+    );
   }
   if (!key) return { ok: false, code: "unknown_key", kind };
   return judge(key, now);

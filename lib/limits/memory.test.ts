@@ -78,7 +78,12 @@ describe("money: reservations can never overdraw", () => {
 
   it("keeps reserved + settled within the balance and the budget under any mix of admissions, settlements and releases (property)", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("admit" as const), prompt: fc.integer({ min: 1, max: 500 }), estimateShare: fc.double({ min: 0, max: 1, noNaN: true }), max: fc.option(fc.integer({ min: 1, max: 500 })) }),
+      fc.record({
+        kind: fc.constant("admit" as const),
+        prompt: fc.integer({ min: 1, max: 500 }),
+        estimateShare: fc.double({ min: 0, max: 1, noNaN: true }),
+        max: fc.option(fc.integer({ min: 1, max: 500 })),
+      }),
       fc.record({ kind: fc.constant("settle" as const), pick: fc.nat(), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
       fc.record({ kind: fc.constant("release" as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant("flush" as const) }),
@@ -93,7 +98,14 @@ describe("money: reservations can never overdraw", () => {
           if (o.kind === "admit") {
             // The estimate never changes what money holds: the bound does.
             const promptTokensEstimate = Math.max(1, Math.floor(o.prompt * o.estimateShare));
-            const a = admission({ promptTokens: o.prompt, promptTokensEstimate, requestedMaxTokens: o.max, maxBudgetMicros: budget, inputMicrosPerMTok: 50_000_000, outputMicrosPerMTok: 50_000_000 });
+            const a = admission({
+              promptTokens: o.prompt,
+              promptTokensEstimate,
+              requestedMaxTokens: o.max,
+              maxBudgetMicros: budget,
+              inputMicrosPerMTok: 50_000_000,
+              outputMicrosPerMTok: 50_000_000,
+            });
             const r = s.admit(a);
             if (r.ok) open.push({ id: a.requestId, micros: r.reservedMicros });
           } else if (o.kind === "flush") {
@@ -199,12 +211,22 @@ describe("tpm: an estimate is held, never more than the limit, then settled to t
     // No room at all: not lowered to nothing, but refused until the window has room.
     expect(s.admit(admission(open))).toMatchObject({ ok: false, reason: "tpm" });
     // An estimate that fills the whole limit: not lowered for the window; it runs alone in an empty one.
-    expect(store(1e12).admit(admission({ ...open, promptTokensEstimate: 100 }))).toMatchObject({ ok: true, lowered: false, maxTokens: 1000, rate: { tpmRemaining: 0 } });
+    expect(store(1e12).admit(admission({ ...open, promptTokensEstimate: 100 }))).toMatchObject({
+      ok: true,
+      lowered: false,
+      maxTokens: 1000,
+      rate: { tpmRemaining: 0 },
+    });
   });
 
   it("decides every admission by the estimate: admitted iff the window's tokens plus min(estimate + max_tokens, tpmLimit) fit, so an empty window always admits (property)", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("admit" as const), prompt: fc.integer({ min: 1, max: 500 }), estimateShare: fc.double({ min: 0, max: 1, noNaN: true }), max: fc.option(fc.integer({ min: 1, max: 300 })) }),
+      fc.record({
+        kind: fc.constant("admit" as const),
+        prompt: fc.integer({ min: 1, max: 500 }),
+        estimateShare: fc.double({ min: 0, max: 1, noNaN: true }),
+        max: fc.option(fc.integer({ min: 1, max: 300 })),
+      }),
       fc.record({ kind: fc.constant("settle" as const), pick: fc.nat(), tokens: fc.integer({ min: 0, max: 400 }) }),
       fc.record({ kind: fc.constant("release" as const), pick: fc.nat() }),
     );
@@ -217,7 +239,13 @@ describe("tpm: an estimate is held, never more than the limit, then settled to t
         const open: string[] = [];
         for (const o of ops) {
           if (o.kind === "admit") {
-            const a = admission({ tpmLimit, promptTokens: o.prompt, promptTokensEstimate: Math.max(1, Math.floor(o.prompt * o.estimateShare)), requestedMaxTokens: o.max, modelMaxTokens: 300 });
+            const a = admission({
+              tpmLimit,
+              promptTokens: o.prompt,
+              promptTokensEstimate: Math.max(1, Math.floor(o.prompt * o.estimateShare)),
+              requestedMaxTokens: o.max,
+              modelMaxTokens: 300,
+            });
             const before = sum();
             const r = s.admit(a);
             if (r.ok) {

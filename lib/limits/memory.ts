@@ -5,7 +5,22 @@
  * (scripts/*.lua), and test/redis-limits.test.ts checks that both decide alike.
  */
 
-import { costMicros, rateState, tpmHold, WINDOW_MS, type Admission, type AdmitResult, type FlushedEntry, type HoldResult, type KeyLimits, type KeySnapshot, type LeaseResult, type LimitsStore, type RefusalReason, type Settlement } from "@/lib/limits/store";
+import {
+  costMicros,
+  rateState,
+  tpmHold,
+  WINDOW_MS,
+  type Admission,
+  type AdmitResult,
+  type FlushedEntry,
+  type HoldResult,
+  type KeyLimits,
+  type KeySnapshot,
+  type LeaseResult,
+  type LimitsStore,
+  type RefusalReason,
+  type Settlement,
+} from "@/lib/limits/store";
 
 interface AccountFigures {
   balance: number;
@@ -343,6 +358,12 @@ function trim(key: KeyFigures, now: number): void {
 
 /** The rate-limit state of a trimmed window. */
 function rateOf(key: KeyFigures, rpmLimit: number | null, tpmLimit: number | null, now: number) {
-  const w = { requests: key.requests.length, oldestRequestAt: key.requests[0] ?? 0, tokenSum: key.tokenSum, holds: key.tokens.length, oldestHoldAt: key.tokens[0]?.at ?? 0 };
+  const w = {
+    requests: key.requests.length,
+    oldestRequestAt: key.requests[0] ?? 0,
+    tokenSum: key.tokenSum,
+    holds: key.tokens.length,
+    oldestHoldAt: key.tokens[0]?.at ?? 0,
+  };
   return rateState(w, rpmLimit, tpmLimit, now);
 }

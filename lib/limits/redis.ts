@@ -2,7 +2,21 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type Redis from "ioredis";
 import { call, isStoreUnavailable, redis } from "@/lib/cluster/redis";
-import { rateState, WINDOW_MS, type Admission, type AdmitResult, type FlushedEntry, type HoldResult, type KeyLimits, type KeySnapshot, type LeaseResult, type LimitsStore, type RateState, type RefusalReason, type Settlement } from "@/lib/limits/store";
+import {
+  rateState,
+  WINDOW_MS,
+  type Admission,
+  type AdmitResult,
+  type FlushedEntry,
+  type HoldResult,
+  type KeyLimits,
+  type KeySnapshot,
+  type LeaseResult,
+  type LimitsStore,
+  type RateState,
+  type RefusalReason,
+  type Settlement,
+} from "@/lib/limits/store";
 import { redact } from "@/lib/log";
 import { logger } from "@/lib/ops/logger";
 
@@ -75,7 +89,9 @@ let sources: Record<ScriptName, string> | null = null;
 function scriptSources(): Record<ScriptName, string> {
   if (sources) return sources;
   if (!existsSync(path.join(SCRIPTS_DIR, "prelude.lua"))) {
-    throw new Error(`The Redis limits store's Lua scripts are not in ${SCRIPTS_DIR}: start Keygate from its repository root (the folder holding lib/limits/scripts/).`);
+    throw new Error(
+      `The Redis limits store's Lua scripts are not in ${SCRIPTS_DIR}: start Keygate from its repository root (the folder holding lib/limits/scripts/).`,
+    );
   }
   const read = (file: string) => readFileSync(path.join(SCRIPTS_DIR, file), "utf8");
   // WINDOW_MS comes from store.ts, so the two stores' windows cannot drift apart.
@@ -143,23 +159,27 @@ export class RedisLimitsStore implements LimitsStore {
     const riding = this.takeFinishes();
     let reply: Reply;
     try {
-      reply = (await run("kgAdmit", [], [
-      a.revision,
-      a.requestId,
-      a.userId,
-      a.keyId,
-      a.ttlMs,
-      orNone(a.rpmLimit),
-      orNone(a.tpmLimit),
-      orNone(a.maxBudgetMicros),
-      a.promptTokens,
-      a.promptTokensEstimate,
-      a.inputMicrosPerMTok,
-      a.outputMicrosPerMTok,
-      orNone(a.requestedMaxTokens),
-      a.modelMaxTokens,
-      ...riding,
-    ])) as Reply;
+      reply = (await run(
+        "kgAdmit",
+        [],
+        [
+          a.revision,
+          a.requestId,
+          a.userId,
+          a.keyId,
+          a.ttlMs,
+          orNone(a.rpmLimit),
+          orNone(a.tpmLimit),
+          orNone(a.maxBudgetMicros),
+          a.promptTokens,
+          a.promptTokensEstimate,
+          a.inputMicrosPerMTok,
+          a.outputMicrosPerMTok,
+          orNone(a.requestedMaxTokens),
+          a.modelMaxTokens,
+          ...riding,
+        ],
+      )) as Reply;
     } catch (err) {
       // The settlements that rode along must still happen.
       if (riding.length) void this.mustApply(() => run("kgFinish", [], riding));
@@ -172,10 +192,22 @@ export class RedisLimitsStore implements LimitsStore {
         return { ok: false, reason: "unseeded", account: reply[1] === 1, key: reply[2] === 1 };
       case "refuse": {
         const retry = Number(reply[2]);
-        return { ok: false, reason: reply[1] as RefusalReason, retryAfterMs: retry < 0 ? null : Math.max(0, retry), availableMicros: Number(reply[3]), rate: rateFrom(reply, 4, a.rpmLimit, a.tpmLimit) };
+        return {
+          ok: false,
+          reason: reply[1] as RefusalReason,
+          retryAfterMs: retry < 0 ? null : Math.max(0, retry),
+          availableMicros: Number(reply[3]),
+          rate: rateFrom(reply, 4, a.rpmLimit, a.tpmLimit),
+        };
       }
       default:
-        return { ok: true, maxTokens: Number(reply[1]), lowered: reply[2] === 1, reservedMicros: Number(reply[3]), rate: rateFrom(reply, 4, a.rpmLimit, a.tpmLimit) };
+        return {
+          ok: true,
+          maxTokens: Number(reply[1]),
+          lowered: reply[2] === 1,
+          reservedMicros: Number(reply[3]),
+          rate: rateFrom(reply, 4, a.rpmLimit, a.tpmLimit),
+        };
     }
   }
 

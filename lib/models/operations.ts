@@ -71,7 +71,8 @@ export const deleteModel = defineOperation({
   path: "/api/admin/models",
   tag: "Models",
   summary: "Remove a model from the catalogue",
-  description: "From the next request on, the gateway answers 404 `model_not_found` for it. Usage already recorded keeps its prices. To stop serving a model for a while, upsert it with `active: false` instead.",
+  description:
+    "From the next request on, the gateway answers 404 `model_not_found` for it. Usage already recorded keeps its prices. To stop serving a model for a while, upsert it with `active: false` instead.",
   auth: "admin",
   query: deleteModelQuerySchema,
   response: { status: 200, description: "The model was removed.", schema: deletedSchema, shape: "envelope" },

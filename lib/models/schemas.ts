@@ -31,15 +31,17 @@ export const modelNameSchema = modelName("model").meta({
 
 /** A price in USD per million tokens: zero or more, at most 6 decimals. */
 function usdPerMTok(field: string) {
-  return z
-    .number({ error: `${field} must be a number of US dollars per million tokens, e.g. 0.15` })
-    .min(0, `${field} must be 0 or more`)
-    .max(MAX_USD_PER_MTOK, `${field} must be at most ${MAX_USD_PER_MTOK.toLocaleString("en-US")}`)
-    // Exact, as in usdAmount (lib/billing/money.ts): n has at most 6 decimals
-    // iff the nearest micro-dollar converts back to the same double.
-    .refine((n) => Math.round(n * MICROS_PER_USD) / MICROS_PER_USD === n, {
-      message: `${field} can have at most 6 decimal places`,
-    });
+  return (
+    z
+      .number({ error: `${field} must be a number of US dollars per million tokens, e.g. 0.15` })
+      .min(0, `${field} must be 0 or more`)
+      .max(MAX_USD_PER_MTOK, `${field} must be at most ${MAX_USD_PER_MTOK.toLocaleString("en-US")}`)
+      // Exact, as in usdAmount (lib/billing/money.ts): n has at most 6 decimals
+      // iff the nearest micro-dollar converts back to the same double.
+      .refine((n) => Math.round(n * MICROS_PER_USD) / MICROS_PER_USD === n, {
+        message: `${field} can have at most 6 decimal places`,
+      })
+  );
 }
 
 const KEEPS = "On an update, omit it to keep the current value.";

@@ -31,7 +31,14 @@ function createLogger(destination?: DestinationStream): { logger: Logger; config
       // Headers are not logged; should someone log a request or its headers
       // anyway, the credentials in them are not.
       redact: {
-        paths: ["req.headers.authorization", 'req.headers["x-api-key"]', "req.headers.cookie", "headers.authorization", 'headers["x-api-key"]', "headers.cookie"],
+        paths: [
+          "req.headers.authorization",
+          'req.headers["x-api-key"]',
+          "req.headers.cookie",
+          "headers.authorization",
+          'headers["x-api-key"]',
+          "headers.cookie",
+        ],
         censor: "[redacted]",
       },
       // Every message string goes through redact(): a key pasted into an

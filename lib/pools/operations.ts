@@ -20,7 +20,8 @@ const examplePool: PoolView = {
 };
 
 const poolId = { id: examplePool.id };
-const ADMIN_MODELS = "`validation_error`: a field is invalid (unknown fields, a `blockHours` that does not divide the day, a model that is not in the catalogue); `details` names each one.";
+const ADMIN_MODELS =
+  "`validation_error`: a field is invalid (unknown fields, a `blockHours` that does not divide the day, a model that is not in the catalogue); `details` names each one.";
 
 export const listPools = defineOperation({
   id: "listPools",
@@ -110,5 +111,14 @@ export const updatePool = defineOperation({
     404: "`not_found`: no pool has this ID.",
     409: "`pool_in_use`: `blockHours` cannot change while a subscription of the pool is active.",
   },
-  examples: { params: poolId, body: { capacity: 8, pricePerBlockUsd: 1.5 }, response: { ...examplePool, capacity: 8, pricePerBlockUsd: 1.5, blocks: examplePool.blocks.map((b) => ({ ...b, capacity: 8, remaining: b.remaining + 3 })) } },
+  examples: {
+    params: poolId,
+    body: { capacity: 8, pricePerBlockUsd: 1.5 },
+    response: {
+      ...examplePool,
+      capacity: 8,
+      pricePerBlockUsd: 1.5,
+      blocks: examplePool.blocks.map((b) => ({ ...b, capacity: 8, remaining: b.remaining + 3 })),
+    },
+  },
 });

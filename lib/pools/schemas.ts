@@ -41,7 +41,9 @@ const poolModelsSchema = z
 const blockHoursSchema = z
   .number({ error: `blockHours must be one of ${BLOCK_HOURS.join(", ")}` })
   .refine((n) => (BLOCK_HOURS as readonly number[]).includes(n), { message: `blockHours must be one of ${BLOCK_HOURS.join(", ")} (a divisor of 24)` })
-  .meta({ description: `How long each block is, in hours: one of ${BLOCK_HOURS.join(", ")}. Block i covers hours [i×blockHours, (i+1)×blockHours) UTC of every day.` });
+  .meta({
+    description: `How long each block is, in hours: one of ${BLOCK_HOURS.join(", ")}. Block i covers hours [i×blockHours, (i+1)×blockHours) UTC of every day.`,
+  });
 
 const capacitySchema = z
   .number({ error: "capacity must be a whole number of seats" })
@@ -66,9 +68,10 @@ export const updatePoolSchema = z
   .strictObject({
     name: poolNameSchema.optional(),
     models: poolModelsSchema.optional(),
-    blockHours: blockHoursSchema
-      .optional()
-      .meta({ description: "Only while no subscription of the pool is active (409 otherwise). Expired subscriptions of the pool are cancelled by the change: their blocks no longer mean the same hours." }),
+    blockHours: blockHoursSchema.optional().meta({
+      description:
+        "Only while no subscription of the pool is active (409 otherwise). Expired subscriptions of the pool are cancelled by the change: their blocks no longer mean the same hours.",
+    }),
     capacity: capacitySchema
       .optional()
       .meta({ description: "Seats per block. Lowering it below the seats already taken only stops new sales; nobody loses a seat." }),
@@ -84,9 +87,12 @@ export const updatePoolSchema = z
 
 export const subscribeSchema = z.strictObject({
   blocks: z
-    .array(z.number({ error: "each block must be a block index, a whole number" }).int("each block must be a whole number").min(0, "a block index is 0 or more"), {
-      error: "blocks must be an array of block indices, e.g. [0, 2]",
-    })
+    .array(
+      z.number({ error: "each block must be a block index, a whole number" }).int("each block must be a whole number").min(0, "a block index is 0 or more"),
+      {
+        error: "blocks must be an array of block indices, e.g. [0, 2]",
+      },
+    )
     .min(1, "blocks must name at least one block")
     .max(24, "blocks must name at most 24 blocks")
     .refine((blocks) => new Set(blocks).size === blocks.length, { message: "blocks must not name a block twice" })

@@ -79,7 +79,11 @@ export function toPoolView(pool: Pool, taken: Map<number, number> | undefined): 
 
 async function views(pools: Pool[], now: number): Promise<PoolView[]> {
   const db = await prisma();
-  const taken = await seatsTaken(db, pools.map((p) => p.id), now);
+  const taken = await seatsTaken(
+    db,
+    pools.map((p) => p.id),
+    now,
+  );
   return pools.map((p) => toPoolView(p, taken.get(p.id)));
 }
 
@@ -135,40 +139,44 @@ export async function createPool(actor: Actor, input: CreatePoolInput, outer?: T
  */
 export async function updatePool(actor: Actor, id: string, patch: UpdatePoolInput, now = Date.now(), outer?: Tx): Promise<PoolView> {
   if (patch.models) await assertModelsExist(patch.models);
-  return write(actor, async (tx, after) => {
-    const current = await lockPool(tx, id);
-    if (!current) throw new NotFoundError("No pool with that ID exists; GET /api/admin/pools lists them.");
-    if (patch.blockHours !== undefined && patch.blockHours !== current.blockHours) {
-      const active = await tx.subscription.count({ where: { poolId: id, status: "active" } });
-      if (active > 0) {
-        throw new ConflictError(
-          `The pool's blocks cannot change from ${current.blockHours} to ${patch.blockHours} hours while ${active} subscription${active === 1 ? " is" : "s are"} active: their reserved blocks would mean other hours. Wait until they end, or create a new pool with the new block length.`,
-          "pool_in_use",
-        );
+  return write(
+    actor,
+    async (tx, after) => {
+      const current = await lockPool(tx, id);
+      if (!current) throw new NotFoundError("No pool with that ID exists; GET /api/admin/pools lists them.");
+      if (patch.blockHours !== undefined && patch.blockHours !== current.blockHours) {
+        const active = await tx.subscription.count({ where: { poolId: id, status: "active" } });
+        if (active > 0) {
+          throw new ConflictError(
+            `The pool's blocks cannot change from ${current.blockHours} to ${patch.blockHours} hours while ${active} subscription${active === 1 ? " is" : "s are"} active: their reserved blocks would mean other hours. Wait until they end, or create a new pool with the new block length.`,
+            "pool_in_use",
+          );
+        }
+        await tx.subscription.updateMany({
+          where: { poolId: id, status: "expired" },
+          data: {
+            status: "cancelled",
+            endedReason: `The pool's blocks changed from ${current.blockHours} to ${patch.blockHours} hours, so this subscription cannot be renewed. Subscribe again to reserve new blocks.`,
+          },
+        });
       }
-      await tx.subscription.updateMany({
-        where: { poolId: id, status: "expired" },
+      const updated = await tx.pool.update({
+        where: { id },
         data: {
-          status: "cancelled",
-          endedReason: `The pool's blocks changed from ${current.blockHours} to ${patch.blockHours} hours, so this subscription cannot be renewed. Subscribe again to reserve new blocks.`,
+          name: patch.name,
+          models: patch.models,
+          blockHours: patch.blockHours,
+          capacity: patch.capacity,
+          pricePerBlockMicros: patch.pricePerBlockUsd === undefined ? undefined : usdToMicros(patch.pricePerBlockUsd),
+          active: patch.active,
         },
       });
-    }
-    const updated = await tx.pool.update({
-      where: { id },
-      data: {
-        name: patch.name,
-        models: patch.models,
-        blockHours: patch.blockHours,
-        capacity: patch.capacity,
-        pricePerBlockMicros: patch.pricePerBlockUsd === undefined ? undefined : usdToMicros(patch.pricePerBlockUsd),
-        active: patch.active,
-      },
-    });
-    after.poolChanged(id);
-    const taken = await seatsTaken(tx, [id], now);
-    return toPoolView(updated, taken.get(id));
-  }, outer);
+      after.poolChanged(id);
+      const taken = await seatsTaken(tx, [id], now);
+      return toPoolView(updated, taken.get(id));
+    },
+    outer,
+  );
 }
 
 /** Every model a pool serves must be one the gateway knows: a catalogue row, or the built-in demo model. */

@@ -115,7 +115,13 @@ export async function subscribe(actor: UserActor, poolId: string, blocks: number
         },
         select: { id: true },
       });
-      await charge(tx, after, { userId, subscriptionId: created.id, priceMicros, from: start, note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days` });
+      await charge(tx, after, {
+        userId,
+        subscriptionId: created.id,
+        priceMicros,
+        from: start,
+        note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days`,
+      });
       after.subscriptionChanged(created.id);
       return getSubscription(actor, created.id, now, tx);
     },
@@ -128,11 +134,15 @@ export async function subscribe(actor: UserActor, poolId: string, blocks: number
  * whose period has ended holds no seats, and must be renewed (with a seat
  * check) through POST /api/subscriptions/{id}/renew instead.
  */
-export async function updateSubscription(actor: UserActor, id: string, input: UpdateSubscriptionInput, now = Date.now(), outer?: Tx): Promise<SubscriptionView> {
+export async function updateSubscription(
+  actor: UserActor,
+  id: string,
+  input: UpdateSubscriptionInput,
+  now = Date.now(),
+  outer?: Tx,
+): Promise<SubscriptionView> {
   const { userId } = actor;
-  const where: Prisma.SubscriptionWhereInput = input.autoRenew
-    ? { id, userId, status: "active", periodEnd: { gt: new Date(now) } }
-    : { id, userId };
+  const where: Prisma.SubscriptionWhereInput = input.autoRenew ? { id, userId, status: "active", periodEnd: { gt: new Date(now) } } : { id, userId };
   return write(
     actor,
     async (tx, after) => {
@@ -201,7 +211,13 @@ export async function renewSubscription(actor: UserActor, id: string, now = Date
           endedReason: null,
         },
       });
-      await charge(tx, after, { userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days` });
+      await charge(tx, after, {
+        userId,
+        subscriptionId: id,
+        priceMicros,
+        from: new Date(from),
+        note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days`,
+      });
       after.subscriptionChanged(id);
       return getSubscription(actor, id, now, tx);
     },
@@ -265,7 +281,11 @@ export function holdsUntilSettled(after: After): string[] {
  * The ledger entry of one period's charge. Its idempotency key names the
  * subscription and the period it pays for, so no period is ever charged twice.
  */
-export async function charge(tx: Db, after: After, c: { userId: string; subscriptionId: string; priceMicros: bigint; from: Date; note: string }): Promise<void> {
+export async function charge(
+  tx: Db,
+  after: After,
+  c: { userId: string; subscriptionId: string; priceMicros: bigint; from: Date; note: string },
+): Promise<void> {
   await appendEntry(tx, after, {
     userId: c.userId,
     kind: "subscription",
@@ -295,7 +315,10 @@ async function assertSeatsFree(tx: Db, pool: Pool, blocks: number[], now: number
   throw new ConflictError(
     `${full.length === 1 ? "Block" : "Blocks"} ${list} of "${pool.name}" ${full.length === 1 ? "is" : "are"} full. GET /api/pools/${pool.id} shows the seats left in each block; choose others.`,
     "block_full",
-    full.map((b) => ({ path: `blocks.${blocks.indexOf(b)}`, message: `Block ${b} (${hours(b, pool.blockHours)}) has no seat left: all ${pool.capacity} are taken.` })),
+    full.map((b) => ({
+      path: `blocks.${blocks.indexOf(b)}`,
+      message: `Block ${b} (${hours(b, pool.blockHours)}) has no seat left: all ${pool.capacity} are taken.`,
+    })),
   );
 }
 

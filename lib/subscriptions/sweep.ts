@@ -96,7 +96,13 @@ async function settle(id: string, now: number): Promise<Outcome | null> {
         endedReason: null,
       },
     });
-    await charge(tx, after, { userId: sub.userId, subscriptionId: id, priceMicros, from: new Date(from), note: `"${sub.pool.name}": auto-renewed for 30 days` });
+    await charge(tx, after, {
+      userId: sub.userId,
+      subscriptionId: id,
+      priceMicros,
+      from: new Date(from),
+      note: `"${sub.pool.name}": auto-renewed for 30 days`,
+    });
     after.subscriptionChanged(id);
     return "renewed";
   });

@@ -96,7 +96,10 @@ async function writeQueued(s: UsageQueue, count: number): Promise<void> {
         left -= s.batch.entries.length;
       }
       await writeBatch(s.batch.entries);
-      await limits().flushed(s.batch.id, s.batch.entries.map((e) => ({ userId: e.userId, keyId: e.apiKeyId, costMicros: e.costMicros })));
+      await limits().flushed(
+        s.batch.id,
+        s.batch.entries.map((e) => ({ userId: e.userId, keyId: e.apiKeyId, costMicros: e.costMicros })),
+      );
       s.batch = null;
     }
   } catch (err) {
@@ -104,7 +107,23 @@ async function writeQueued(s: UsageQueue, count: number): Promise<void> {
   }
 }
 
-const USAGE_COLUMNS = ["id", "userId", "apiKeyId", "model", "provider", "inputTokens", "outputTokens", "costMicros", "inputMicrosPerMTok", "outputMicrosPerMTok", "status", "latencyMs", "ttftMs", "streamed", "createdAt"]
+const USAGE_COLUMNS = [
+  "id",
+  "userId",
+  "apiKeyId",
+  "model",
+  "provider",
+  "inputTokens",
+  "outputTokens",
+  "costMicros",
+  "inputMicrosPerMTok",
+  "outputMicrosPerMTok",
+  "status",
+  "latencyMs",
+  "ttftMs",
+  "streamed",
+  "createdAt",
+]
   .map((c) => `"${c}"`)
   .join(",");
 
@@ -129,7 +148,23 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
     // One parameterised INSERT, not createMany: Prisma's per-row query building cost ~10x the CPU and blocked the event loop.
     const params: unknown[] = [];
     const rows = entries.map((e) => {
-      const values = [e.id, e.userId, e.apiKeyId, e.model, e.provider, e.inputTokens, e.outputTokens, BigInt(e.costMicros), BigInt(e.inputMicrosPerMTok), BigInt(e.outputMicrosPerMTok), e.status, e.latencyMs, e.ttftMs, e.streamed, e.createdAt];
+      const values = [
+        e.id,
+        e.userId,
+        e.apiKeyId,
+        e.model,
+        e.provider,
+        e.inputTokens,
+        e.outputTokens,
+        BigInt(e.costMicros),
+        BigInt(e.inputMicrosPerMTok),
+        BigInt(e.outputMicrosPerMTok),
+        e.status,
+        e.latencyMs,
+        e.ttftMs,
+        e.streamed,
+        e.createdAt,
+      ];
       const first = params.length + 1;
       params.push(...values);
       return `(${values.map((_, i) => `$${first + i}`).join(",")})`;

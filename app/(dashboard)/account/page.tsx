@@ -19,11 +19,19 @@ export default async function Page() {
       <section className="space-y-3 rounded-xl border border-zinc-200 bg-white p-6 dark:border-zinc-800 dark:bg-zinc-900">
         <h2 className="text-lg font-medium">Session tokens for scripts</h2>
         <p className="text-sm text-zinc-600 dark:text-zinc-400">
-          Scripts can act as you with a session token, valid for 30 days. It is the only credential that can create or delete billing
-          keys; for everything else, prefer a <Link href="/billing-keys" className="font-medium text-indigo-700 underline dark:text-indigo-300">billing key</Link>,
-          which you can revoke on its own.
+          Scripts can act as you with a session token, valid for 30 days. It is the only credential that can create or delete billing keys; for everything else,
+          prefer a{" "}
+          <Link href="/billing-keys" className="font-medium text-indigo-700 underline dark:text-indigo-300">
+            billing key
+          </Link>
+          , which you can revoke on its own.
         </p>
-        <pre tabIndex={0} role="region" aria-label="Getting a session token with curl" className="overflow-x-auto rounded-md bg-zinc-100 p-3 font-mono text-xs dark:bg-zinc-950">{`curl -X POST ${origin}/api/auth/token \\
+        <pre
+          tabIndex={0}
+          role="region"
+          aria-label="Getting a session token with curl"
+          className="overflow-x-auto rounded-md bg-zinc-100 p-3 font-mono text-xs dark:bg-zinc-950"
+        >{`curl -X POST ${origin}/api/auth/token \\
   -H "Content-Type: application/json" \\
   -d '{"email": "${user.email}", "password": "<your password>"}'
 # → {"success":true,"data":{"token":"…","expiresAt":"…"}}
@@ -33,7 +41,11 @@ curl ${origin}/api/billing-keys -H "Authorization: Bearer <token>"`}</pre>
           <Link href="/docs" className="font-medium text-indigo-700 underline dark:text-indigo-300">
             Read the API reference
           </Link>{" "}
-          or fetch the <a href="/api/openapi.json" className="font-medium text-indigo-700 underline dark:text-indigo-300">OpenAPI document</a>.
+          or fetch the{" "}
+          <a href="/api/openapi.json" className="font-medium text-indigo-700 underline dark:text-indigo-300">
+            OpenAPI document
+          </a>
+          .
         </p>
       </section>
     </div>

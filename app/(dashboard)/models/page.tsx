@@ -50,12 +50,15 @@ export default async function Page() {
       <div className="max-w-2xl">
         <h1 className="text-2xl font-semibold tracking-tight">Models</h1>
         <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-          The models your API keys can call, and what each costs. Credit keys pay per token, in US dollars per million tokens; a price
-          change applies to requests that start after it.
+          The models your API keys can call, and what each costs. Credit keys pay per token, in US dollars per million tokens; a price change applies to
+          requests that start after it.
         </p>
       </div>
 
-      <section aria-label="Available models" className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
+      <section
+        aria-label="Available models"
+        className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-sm dark:border-zinc-800 dark:bg-zinc-900"
+      >
         {models.length === 0 ? (
           <EmptyState title="No models yet">
             <div className="max-w-2xl space-y-3 text-left">
@@ -75,8 +78,8 @@ export default async function Page() {
               <div className="flex flex-wrap items-center gap-3">
                 <CopyButton text={curl} label="Copy curl command" copiedMessage="Curl command copied." />
                 <span>
-                  <code className="font-mono text-xs">provider</code> is the upstream that serves it (
-                  <code className="font-mono text-xs">openai</code> or <code className="font-mono text-xs">anthropic</code>). See the{" "}
+                  <code className="font-mono text-xs">provider</code> is the upstream that serves it (<code className="font-mono text-xs">openai</code> or{" "}
+                  <code className="font-mono text-xs">anthropic</code>). See the{" "}
                   <Link href="/docs" className="font-medium text-indigo-700 underline dark:text-indigo-300">
                     API reference
                   </Link>
@@ -135,14 +138,13 @@ export default async function Page() {
 
       {models.some((m) => m.model === DEMO_MODEL.model) && (
         <p className="max-w-2xl text-sm text-zinc-600 dark:text-zinc-400">
-          <code className="font-mono text-xs">{DEMO_MODEL.model}</code> is the built-in demo model: Keygate answers it itself, on either
-          endpoint, so you can try a key before any upstream is set up. By default it is offered only while no upstream is configured.
+          <code className="font-mono text-xs">{DEMO_MODEL.model}</code> is the built-in demo model: Keygate answers it itself, on either endpoint, so you can
+          try a key before any upstream is set up. By default it is offered only while no upstream is configured.
         </p>
       )}
       {models.length > 0 && (
         <p className="max-w-2xl text-sm text-zinc-600 dark:text-zinc-400">
-          Operators add models and change prices with <code className="font-mono text-xs">POST /api/admin/models</code> and the admin token;
-          see the{" "}
+          Operators add models and change prices with <code className="font-mono text-xs">POST /api/admin/models</code> and the admin token; see the{" "}
           <Link href="/docs" className="font-medium text-indigo-700 underline dark:text-indigo-300">
             API reference
           </Link>

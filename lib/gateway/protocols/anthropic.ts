@@ -1,6 +1,15 @@
 import type { IncomingMessage } from "node:http";
 import type { Env } from "@/lib/env";
-import { sseEvent, type GatewayErrorCode, type Json, isCount, type ProtocolAdapter, type StreamReading, type UpstreamTarget, type Usage } from "@/lib/gateway/protocols/adapter";
+import {
+  sseEvent,
+  type GatewayErrorCode,
+  type Json,
+  isCount,
+  type ProtocolAdapter,
+  type StreamReading,
+  type UpstreamTarget,
+  type Usage,
+} from "@/lib/gateway/protocols/adapter";
 
 /** Anthropic Messages (`POST /v1/messages`). */
 
@@ -101,7 +110,15 @@ export const anthropic: ProtocolAdapter = {
   echo(a, stream) {
     const stop = a.truncated ? "max_tokens" : "end_turn";
     const message = { id: `msg_${a.id}`, type: "message", role: "assistant", model: a.model, stop_sequence: null };
-    if (!stream) return { json: { ...message, content: [{ type: "text", text: a.text }], stop_reason: stop, usage: { input_tokens: a.inputTokens, output_tokens: a.words.length } } };
+    if (!stream)
+      return {
+        json: {
+          ...message,
+          content: [{ type: "text", text: a.text }],
+          stop_reason: stop,
+          usage: { input_tokens: a.inputTokens, output_tokens: a.words.length },
+        },
+      };
     const event = (type: string, data: Json) => sseEvent({ type, ...data }, type);
     const events = [
       event("message_start", { message: { ...message, content: [], stop_reason: null, usage: { input_tokens: a.inputTokens, output_tokens: 1 } } }),

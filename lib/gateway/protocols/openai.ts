@@ -1,5 +1,14 @@
 import type { Env } from "@/lib/env";
-import { sseEvent, type GatewayErrorCode, type Json, isCount, type ProtocolAdapter, type StreamReading, type UpstreamTarget, type Usage } from "@/lib/gateway/protocols/adapter";
+import {
+  sseEvent,
+  type GatewayErrorCode,
+  type Json,
+  isCount,
+  type ProtocolAdapter,
+  type StreamReading,
+  type UpstreamTarget,
+  type Usage,
+} from "@/lib/gateway/protocols/adapter";
 
 /** OpenAI Chat Completions (`POST /v1/chat/completions`). */
 
@@ -84,7 +93,14 @@ export const openai: ProtocolAdapter = {
     const usage = { prompt_tokens: a.inputTokens, completion_tokens: a.words.length, total_tokens: a.inputTokens + a.words.length };
     const finish = a.truncated ? "length" : "stop";
     if (!stream) {
-      return { json: { ...base, object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: a.text, refusal: null }, finish_reason: finish, logprobs: null }], usage } };
+      return {
+        json: {
+          ...base,
+          object: "chat.completion",
+          choices: [{ index: 0, message: { role: "assistant", content: a.text, refusal: null }, finish_reason: finish, logprobs: null }],
+          usage,
+        },
+      };
     }
     const chunk = (choices: unknown[], extra: Json = {}) => sseEvent({ ...base, object: "chat.completion.chunk", choices, ...extra });
     const events = [chunk([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }])];

@@ -6,9 +6,22 @@ const openai = adapterFor("openai");
 const anthropic = adapterFor("anthropic");
 const enc = new TextEncoder();
 
-const chunk = (delta: object, extra: object = {}) => JSON.stringify({ id: "c1", object: "chat.completion.chunk", model: "up-model", choices: [{ index: 0, delta }], ...extra });
-const usageChunk = JSON.stringify({ id: "c1", object: "chat.completion.chunk", model: "up-model", choices: [], usage: { prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 } });
-const OPENAI_STREAM = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hello" }), chunk({ content: " there" }), chunk({ content: "!" }), usageChunk]
+const chunk = (delta: object, extra: object = {}) =>
+  JSON.stringify({ id: "c1", object: "chat.completion.chunk", model: "up-model", choices: [{ index: 0, delta }], ...extra });
+const usageChunk = JSON.stringify({
+  id: "c1",
+  object: "chat.completion.chunk",
+  model: "up-model",
+  choices: [],
+  usage: { prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 },
+});
+const OPENAI_STREAM = [
+  chunk({ role: "assistant", content: "" }),
+  chunk({ content: "Hello" }),
+  chunk({ content: " there" }),
+  chunk({ content: "!" }),
+  usageChunk,
+]
   .map((d) => `data: ${d}\n\n`)
   .join("")
   .concat("data: [DONE]\n\n");
@@ -77,7 +90,9 @@ describe("the stream meter", () => {
     const out = relay(new StreamMeter(openai, true, "public/name", "up-model"), [OPENAI_STREAM]);
     expect(out).not.toContain("up-model");
     expect(out.match(/"model":"public\/name"/g)).toHaveLength(5);
-    const a = relay(new StreamMeter(anthropic, true, "public/claude", "claude-up"), [`event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { model: "claude-up" } })}\n\n`]);
+    const a = relay(new StreamMeter(anthropic, true, "public/claude", "claude-up"), [
+      `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { model: "claude-up" } })}\n\n`,
+    ]);
     expect(a).toContain('"model":"public/claude"');
   });
 
@@ -105,8 +120,23 @@ describe("the prompt's size", () => {
 
   it("counts each image by a fixed allowance, not by the bytes of its data, in both protocols", () => {
     const data = "A".repeat(100_000);
-    const o = { model: "m", messages: [{ role: "user", content: [{ type: "text", text: "what is this?" }, { type: "image_url", image_url: { url: `data:image/png;base64,${data}` } }] }] };
-    const a = { model: "m", system: "be brief", messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data } }] }] };
+    const o = {
+      model: "m",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "what is this?" },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${data}` } },
+          ],
+        },
+      ],
+    };
+    const a = {
+      model: "m",
+      system: "be brief",
+      messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data } }] }],
+    };
     expect(promptSize(100_200, o)).toEqual({ bound: 102_200, estimate: 2_004 });
     expect(promptSize(100_100, a)).toEqual({ bound: 102_100, estimate: 2_002 });
   });
