@@ -35,7 +35,9 @@ export function useKeys() {
     queryKey: keyQueries.list(),
     queryFn: () => apiFetch<ApiKeyView[]>("/api/keys"),
     // Spend and "last used" move while the page is open; a hidden tab asks nothing.
-    refetchInterval: saving ? false : KEYS_REFRESH_MS,
+    // A list that failed to load waits for "Try again": a poll would swap the
+    // error for the loading rows every few seconds, taking the button away.
+    refetchInterval: (query) => (saving || query.state.status === "error" ? false : KEYS_REFRESH_MS),
     refetchIntervalInBackground: false,
   });
 }
