@@ -21,6 +21,10 @@ export interface FakeUpstreamOptions {
   outputTokens?: number;
   failMidStreamAfter?: number;
   status?: number;
+  /** Reported in place of the real usage, in answers and streams alike (a buggy or hostile upstream: negative, fractional, huge counts). */
+  usage?: Json;
+  /** Every inference request gets exactly this answer (an HTML error page from a proxy, plain text, cut JSON). */
+  raw?: { status: number; contentType?: string; body: string };
 }
 export interface RecordedRequest {
   path: string;
@@ -194,7 +198,7 @@ async function chatCompletions(req: Req, res: Res, opts: FakeUpstreamOptions, bo
     body.max_completion_tokens ?? body.max_tokens,
     body.messages.map((m) => (isObj(m) ? m.content : "")),
   );
-  const usage = { prompt_tokens: r.inputTokens, completion_tokens: r.words.length, total_tokens: r.inputTokens + r.words.length };
+  const usage = opts.usage ?? { prompt_tokens: r.inputTokens, completion_tokens: r.words.length, total_tokens: r.inputTokens + r.words.length };
   const finish = r.capped ? "length" : "stop";
   const base = { id: `chatcmpl-fake${++seq}`, created: now(), model: r.model, system_fingerprint: null };
   if (body.stream !== true) {
@@ -236,16 +240,18 @@ async function messages(req: Req, res: Res, opts: FakeUpstreamOptions, body: unk
   const message = { id: `msg_fake${++seq}`, type: "message", role: "assistant", model: r.model, stop_sequence: null };
   if (body.stream !== true) {
     const content = [{ type: "text", text: r.words.join("") }];
-    return json(res, 200, { ...message, content, stop_reason, usage: { input_tokens: r.inputTokens, output_tokens: r.words.length } });
+    return json(res, 200, { ...message, content, stop_reason, usage: opts.usage ?? { input_tokens: r.inputTokens, output_tokens: r.words.length } });
   }
   const ev = (event: string, data: Json, content = false): SseEvent => ({ event, data: { type: event, ...data }, content });
   function* events(): Generator<SseEvent> {
-    yield ev("message_start", { message: { ...message, content: [], stop_reason: null, usage: { input_tokens: r.inputTokens, output_tokens: 1 } } });
+    yield ev("message_start", {
+      message: { ...message, content: [], stop_reason: null, usage: opts.usage ?? { input_tokens: r.inputTokens, output_tokens: 1 } },
+    });
     yield ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
     yield ev("ping", {});
     for (const w of r.words) yield ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: w } }, true);
     yield ev("content_block_stop", { index: 0 });
-    yield ev("message_delta", { delta: { stop_reason, stop_sequence: null }, usage: { output_tokens: r.words.length } });
+    yield ev("message_delta", { delta: { stop_reason, stop_sequence: null }, usage: opts.usage ?? { output_tokens: r.words.length } });
     yield ev("message_stop", {});
   }
   await streamSse(res, opts, events());
@@ -267,6 +273,10 @@ async function handle(up: FakeUpstream, req: Req, res: Res): Promise<void> {
   if (opts.latencyMs) await sleep(opts.latencyMs);
   if (res.destroyed) return;
   const route = `${req.method} ${new URL(rec.path, "http://x").pathname}`;
+  if (opts.raw && req.method === "POST") {
+    res.writeHead(opts.raw.status, { "content-type": opts.raw.contentType ?? "text/html" });
+    return void res.end(opts.raw.body);
+  }
   if (route === "POST /v1/chat/completions") return chatCompletions(req, res, opts, body);
   if (route === "POST /v1/messages") return messages(req, res, opts, body);
   if (route === "GET /v1/models") return listModels(req, res);

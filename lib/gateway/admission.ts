@@ -4,6 +4,7 @@ import { catchUp, localRevision, sync } from "@/lib/cluster/coherence";
 import { redisEnabled, StoreUnavailableError } from "@/lib/cluster/redis";
 import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
+import { boundedCharge } from "@/lib/gateway/charge";
 import type { GatewayErrorCode, Json, ProtocolAdapter } from "@/lib/gateway/protocols";
 import { upstreamFor, type Upstream } from "@/lib/gateway/upstreams";
 import { bearerToken } from "@/lib/http/bearer";
@@ -53,16 +54,28 @@ export interface Admitted {
   headers: Record<string, string>;
 }
 
-/** The key from `Authorization: Bearer …` or `x-api-key`. */
-export function credentialOf(req: IncomingMessage): string | null {
-  const auth = req.headers.authorization?.trim();
-  if (auth) {
-    if (/^Bearer$/i.test(auth)) return null;
-    // A bare key without the scheme is taken as sent (and refused by its checksum if it is not one).
-    return bearerToken(auth) ?? auth;
+/**
+ * The key from `Authorization: Bearer …` or `x-api-key` (null: neither), or
+ * a refusal when the two carry different values: a request is never served
+ * with one of two keys picked silently. The same key in both is fine.
+ */
+export function credentialOf(req: IncomingMessage): { token: string | null } | { conflict: Refusal & { ok: false; reason: LimitRejectionReason } } {
+  const fromAuthorization = authorizationKey(req.headers.authorization);
+  const header = req.headers["x-api-key"];
+  const fromApiKey = typeof header === "string" && header.trim() ? header.trim() : null;
+  if (fromAuthorization !== null && fromApiKey !== null && fromAuthorization !== fromApiKey) {
+    const message =
+      "This request carries two different keys, one in 'Authorization' and one in 'x-api-key'. Send your Keygate key in one of the two headers (or the same key in both).";
+    return { conflict: { ok: false, status: 401, code: "invalid_api_key", message, reason: "invalid_key" } };
   }
-  const key = req.headers["x-api-key"];
-  return typeof key === "string" && key.trim() ? key.trim() : null;
+  return { token: fromAuthorization ?? fromApiKey };
+}
+
+/** The key in an Authorization header: a Bearer token, or a bare key sent without the scheme (refused by its checksum if it is not one); null when empty. */
+function authorizationKey(value: string | undefined): string | null {
+  const auth = value?.trim();
+  if (!auth || /^Bearer$/i.test(auth)) return null;
+  return bearerToken(auth) ?? auth;
 }
 
 type Authorized = { ok: true; key: ConsumptionKeyRecord } | ({ ok: false } & Refusal & { reason: LimitRejectionReason });
@@ -320,8 +333,13 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
           void store.release(requestId);
           return 0;
         }
-        const cost = costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok);
-        void store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens });
+        // Never below zero nor above what was reserved, whatever usage reached here (lib/gateway/charge.ts bounds it first).
+        const cost = boundedCharge(
+          costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok),
+          admitted.reservedMicros,
+        );
+        const tokens = usage.inputTokens + usage.outputTokens;
+        void store.settle(requestId, { costMicros: cost, tokens: Number.isSafeInteger(tokens) && tokens > 0 ? tokens : 0 });
         return cost;
       },
     };

@@ -11,6 +11,30 @@ import { sendJson } from "@/lib/http/node-guards";
 /** Inference bodies above this get 413 (images travel inline, base64). The management API's limit is lib/http/request.ts's. */
 export const MAX_INFERENCE_BODY_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Bodies nested deeper than this anywhere (messages, tool schemas, unknown
+ * fields) get 400 before any other work. Real requests stay far below it (a
+ * tool's JSON schema is a dozen levels), and without it a body of 10,000
+ * levels fails later, in code that recurses (V8's JSON.stringify overflows
+ * its stack on the way upstream).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` is nested deeper than `limit` levels (the body itself is level 1). Recurses at most `limit` + 1 deep. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (limit <= 0) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (typeof v === "object" && v !== null && nestedDeeperThan(v, limit - 1)) return true;
+    return false;
+  }
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (typeof v === "object" && v !== null && nestedDeeperThan(v, limit - 1)) return true;
+  }
+  return false;
+}
+
 /** An error in the protocol's shape (a 401 with `WWW-Authenticate`); once the answer has started, the connection is cut instead. */
 export function sendError(
   res: ServerResponse,
@@ -58,11 +82,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too_la
 export async function readJsonObject(
   req: IncomingMessage,
   fail: (status: 400 | 413, message: string) => void,
+  limit = MAX_INFERENCE_BODY_BYTES,
 ): Promise<{ json: Record<string, unknown>; bytes: number } | null> {
-  const raw = await readBody(req, MAX_INFERENCE_BODY_BYTES);
+  const raw = await readBody(req, limit);
   if (raw === "aborted") return null;
   if (raw === "too_large") {
-    fail(413, `The request body is larger than ${MAX_INFERENCE_BODY_BYTES / 1024 / 1024} MB.`);
+    const size = limit >= 1024 * 1024 ? `${limit / 1024 / 1024} MB` : `${limit / 1024} KB`;
+    fail(413, `The request body is larger than ${size}.`);
     return null;
   }
   let json: unknown;
@@ -74,6 +100,13 @@ export async function readJsonObject(
   }
   if (!json || typeof json !== "object" || Array.isArray(json)) {
     fail(400, "The request body must be a JSON object.");
+    return null;
+  }
+  if (nestedDeeperThan(json, MAX_JSON_DEPTH)) {
+    fail(
+      400,
+      `The request body is nested more than ${MAX_JSON_DEPTH} levels deep (objects and arrays inside one another), which Keygate does not accept. Flatten it.`,
+    );
     return null;
   }
   return { json: json as Record<string, unknown>, bytes: raw.length };

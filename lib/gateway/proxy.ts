@@ -2,9 +2,11 @@ import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Admitted } from "@/lib/gateway/admission";
 import { sendError } from "@/lib/gateway/io";
+import { chargeableUsage } from "@/lib/gateway/charge";
 import { estimateTokens, StreamMeter, type Json, type ProtocolAdapter, type Usage } from "@/lib/gateway/protocols";
 import { callUpstream, type UpstreamResponse } from "@/lib/gateway/upstreams";
 import { decReservationsInFlight, incReservationsInFlight, observeGatewayOverhead, observeUpstreamLatency, routeLabel } from "@/lib/ops/metrics";
+import { redact } from "@/lib/log";
 import { recordUsage } from "@/lib/usage/writer";
 
 /**
@@ -35,6 +37,8 @@ export interface Relay {
   clientWantsUsage: boolean;
   usageId: string;
   promptBytes: number;
+  /** The prompt's token bound, as admission reserved it: no plausible input count is above it. */
+  promptBound: number;
   startedAt: number;
 }
 
@@ -113,14 +117,17 @@ export async function relay(r: Relay): Promise<void> {
   }
 
   observeUpstreamLatency(model.provider, upstream.statusCode, (performance.now() - calledAt) / 1000);
-  if (upstream.statusCode >= 400) {
-    // Passed on in the upstream's own shape and status; nothing was generated, nothing is charged.
-    const text = await readText(upstream).catch(() => "");
+  if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+    // Passed on with the upstream's status, in the protocol's error shape; nothing was generated, nothing is charged.
+    const text = await readText(upstream, MAX_ERROR_BYTES, true).catch(() => "");
     finish(upstream.statusCode, null, null);
-    const contentType = header(upstream.headers, "content-type") ?? "application/json";
     const retryAfter = header(upstream.headers, "retry-after");
-    res.writeHead(upstream.statusCode, { ...headers, "content-type": contentType, ...(retryAfter ? { "retry-after": retryAfter } : {}) });
-    res.end(text);
+    const status = upstream.statusCode >= 400 ? upstream.statusCode : 502;
+    const body = protocolError(adapter, status, upstream.statusCode, text, model.model);
+    if (!res.destroyed) {
+      res.writeHead(status, { ...headers, "content-type": "application/json", ...(retryAfter ? { "retry-after": retryAfter } : {}) });
+      res.end(body);
+    }
     return;
   }
 
@@ -136,14 +143,21 @@ export async function relay(r: Relay): Promise<void> {
     }
     let json: Json | null = null;
     try {
-      json = JSON.parse(text) as Json;
+      const parsed: unknown = JSON.parse(text);
+      json = parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Json) : null;
     } catch {
       json = null;
     }
-    const usage = json ? adapter.usageFromBody(json) : null;
-    // An upstream that reports no usage is charged by estimate: about four bytes a token, each way.
-    finish(upstream.statusCode, usage ?? { inputTokens: estimateTokens(r.promptBytes), outputTokens: Math.min(maxTokens, estimateTokens(text.length)) }, null);
-    if (json && model.upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = JSON.stringify(json);
+    if (!json) {
+      // Not an answer the client's SDK could read (an HTML page, cut JSON): nothing usable was generated, nothing is charged.
+      finish(502, null, null);
+      const message = `The upstream for '${model.model}' answered ${upstream.statusCode} with a body that is not ${adapter.label} JSON${excerptOf(text)}; nothing was charged.`;
+      if (!abort.signal.aborted) sendError(res, adapter, 502, "upstream_error", message, headers);
+      return;
+    }
+    const own = { inputTokens: estimateTokens(r.promptBytes), outputTokens: estimateTokens(text.length), outputSeen: 0 };
+    finish(upstream.statusCode, chargeableUsage(adapter.usageFromBody(json), own, { promptBound: r.promptBound, maxTokens }), null);
+    if (model.upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = reserialized(json) ?? text;
     if (!res.destroyed) {
       res.writeHead(upstream.statusCode, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
@@ -172,20 +186,95 @@ export async function relay(r: Relay): Promise<void> {
   } catch {
     status = abort.signal.aborted ? 499 : 502;
   }
-  const usage = {
-    inputTokens: meter.usage.inputTokens ?? estimateTokens(r.promptBytes),
-    outputTokens: Math.min(Math.max(meter.usage.outputTokens ?? 0, meter.deltas), maxTokens),
-  };
+  const own = { inputTokens: estimateTokens(r.promptBytes), outputTokens: meter.deltas, outputSeen: meter.deltas };
+  const usage = chargeableUsage(meter.usage, own, { promptBound: r.promptBound, maxTokens });
   finish(status, usage, meter.firstTokenAt === null ? null : Math.round(meter.firstTokenAt - r.startedAt));
   if (status === 502) res.destroy();
   else res.end();
 }
 
-/** The whole body as text (undici's own reader where there is one). */
-async function readText(upstream: UpstreamResponse): Promise<string> {
-  if (upstream.body.text) return upstream.body.text();
+/** JSON text again, or null for a value too deeply nested to write back (V8's stack): the caller then sends the original text. */
+function reserialized(json: Json): string | null {
+  try {
+    return JSON.stringify(json);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An upstream's error answer in the protocol's error shape: passed on as sent
+ * when it already is one (the SDKs read it), otherwise wrapped, with a short
+ * excerpt of what it said (an HTML page's title, a plain-text line, another
+ * JSON shape's message), so an SDK can parse it and a person can act on it.
+ */
+function protocolError(adapter: ProtocolAdapter, status: number, upstreamStatus: number, text: string, model: string): string {
+  let json: unknown = undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (json !== undefined && adapter.isErrorBody(json)) return text;
+  const said = json !== undefined ? messageOf(json) : text;
+  const what = upstreamStatus === status ? `an error (${status})` : `${upstreamStatus}, which Keygate does not follow`;
+  const message = `The upstream for '${model}' answered with ${what}${excerptOf(said)}. Nothing was charged.`;
+  return JSON.stringify(adapter.errorBody(status, "upstream_error", message));
+}
+
+/** The message of an error in some other JSON shape ({"message"}, {"error": "…"}, {"detail"}), or its text. */
+function messageOf(json: unknown): string {
+  if (json && typeof json === "object") {
+    const o = json as Record<string, unknown>;
+    const inner = o.error && typeof o.error === "object" ? (o.error as Record<string, unknown>) : null;
+    for (const v of [o.message, inner?.message, o.error, o.detail]) if (typeof v === "string") return v;
+  }
+  return typeof json === "string" ? json : "";
+}
+
+const EXCERPT_CHARS = 200;
+
+/** `: "…"`, a short, single-line, redacted excerpt of what the upstream said (an HTML page's title, else its text), or "" when it said nothing. */
+function excerptOf(text: string): string {
+  if (!text) return "";
+  // Linear work only (indexOf and simple regexes on a bounded head): the text comes from a server that may be hostile.
+  const head = text.slice(0, 16 * 1024);
+  const lower = head.toLowerCase();
+  const open = lower.indexOf("<title");
+  const start = open < 0 ? -1 : lower.indexOf(">", open) + 1;
+  const end = start > 0 ? lower.indexOf("</title", start) : -1;
+  const plain = (end > 0 ? head.slice(start, end) : head.replace(/<[^>]*>/g, " "))
+    .replace(/&nbsp;/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (!plain) return "";
+  const cut = plain.length > EXCERPT_CHARS ? `${plain.slice(0, EXCERPT_CHARS)}…` : plain;
+  return `: "${redact(cut)}"`;
+}
+
+/** A whole answer larger than this is treated as cut off (an upstream cannot make Keygate buffer without end). */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+/** An error answer is read up to this much: only an excerpt of it is ever used. */
+const MAX_ERROR_BYTES = 1024 * 1024;
+
+/**
+ * The whole body as text: undici's own reader when the declared length fits,
+ * else read chunk by chunk up to `limit` bytes. Past the limit it throws, or
+ * with `truncate` returns what came so far (and drops the rest).
+ */
+async function readText(upstream: UpstreamResponse, limit = MAX_ANSWER_BYTES, truncate = false): Promise<string> {
+  const declared = Number(header(upstream.headers, "content-length"));
+  if (upstream.body.text && Number.isSafeInteger(declared) && declared <= limit) return upstream.body.text();
   const chunks: Buffer[] = [];
-  for await (const c of upstream.body) chunks.push(Buffer.from(c));
+  let size = 0;
+  for await (const c of upstream.body) {
+    size += c.length;
+    if (size > limit) {
+      if (truncate) break;
+      throw new Error(`the upstream's answer is larger than ${limit} bytes`);
+    }
+    chunks.push(Buffer.from(c));
+  }
   return Buffer.concat(chunks).toString("utf8");
 }
 

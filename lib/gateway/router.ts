@@ -79,7 +79,8 @@ function refuse(res: ServerResponse, adapter: ProtocolAdapter, r: Refusal): void
 
 async function listModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
   // No admission follows to re-check the key: catch up with other instances first.
-  const auth = await authorize(credentialOf(req), Date.now(), true);
+  const credential = credentialOf(req);
+  const auth = "conflict" in credential ? credential.conflict : await authorize(credential.token, Date.now(), true);
   if (!auth.ok) return sendError(res, LIST_SHAPE, auth.status, auth.code, auth.message);
   const models = await activeModels();
   sendJson(res, 200, {
@@ -90,8 +91,9 @@ async function listModels(req: IncomingMessage, res: ServerResponse): Promise<vo
 
 async function inference(req: IncomingMessage, res: ServerResponse, adapter: ProtocolAdapter): Promise<void> {
   const startedAt = performance.now();
-  const token = credentialOf(req);
-  const auth = await authorize(token, Date.now());
+  const credential = credentialOf(req);
+  const token = "conflict" in credential ? null : credential.token;
+  const auth = "conflict" in credential ? credential.conflict : await authorize(token, Date.now());
   if (!auth.ok) {
     req.resume();
     return refuse(res, adapter, auth);
@@ -106,7 +108,9 @@ async function inference(req: IncomingMessage, res: ServerResponse, adapter: Pro
   const stream = body.stream === true;
   const clientWantsUsage = stream ? adapter.askForStreamUsage(body) : false;
   const usageId = newUsageId();
-  const decision = await admit({ adapter, token, key: auth.key, body, prompt: promptSize(parsed.bytes, body), usageId });
+  const prompt = promptSize(parsed.bytes, body);
+  const decision = await admit({ adapter, token, key: auth.key, body, prompt, usageId });
   if (!("accounting" in decision)) return refuse(res, adapter, decision);
-  await relay({ req, res, adapter, admitted: decision, body, stream, clientWantsUsage, usageId, promptBytes: parsed.bytes, startedAt });
+  const promptBytes = parsed.bytes;
+  await relay({ req, res, adapter, admitted: decision, body, stream, clientWantsUsage, usageId, promptBytes, promptBound: prompt.bound, startedAt });
 }

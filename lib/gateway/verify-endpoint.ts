@@ -15,6 +15,9 @@ import { verifyKey } from "@/lib/keys/verify";
  * request is a 4xx.
  */
 
+/** A verify request is one key: a body above this is not a question but an abuse (413). */
+const MAX_VERIFY_BODY_BYTES = 16 * 1024;
+
 const NONE = { keyId: null, keyType: null, ownerId: null, limits: null, remaining: null } as const;
 
 export async function verifyKeyRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -23,7 +26,11 @@ export async function verifyKeyRequest(req: IncomingMessage, res: ServerResponse
     req.resume();
     return sendJsonError(res, 415, "unsupported_media_type", 'Send the body as JSON with \'Content-Type: application/json\': {"key": "sk_…"}.');
   }
-  const parsed = await readJsonObject(req, (status, message) => sendJsonError(res, status, status === 413 ? "payload_too_large" : "invalid_json", message));
+  const parsed = await readJsonObject(
+    req,
+    (status, message) => sendJsonError(res, status, status === 413 ? "payload_too_large" : "invalid_json", message),
+    MAX_VERIFY_BODY_BYTES,
+  );
   if (!parsed) return;
   let body: { key: string };
   try {

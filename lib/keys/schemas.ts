@@ -277,11 +277,11 @@ export type CreateManagementKeyInput = z.output<typeof createManagementKeySchema
 export type UpdateManagementKeyInput = z.output<typeof updateManagementKeySchema>;
 
 export const verifyKeyRequestSchema = z.strictObject({
-  key: z
-    .string({ error: "key must be a string: the consumption key to check" })
-    .min(1, "key must not be empty")
-    .max(200, "key must be at most 200 characters")
-    .meta({ description: "The consumption key to check (`sk_live_…` or `sk_pool_…`)." }),
+  // Any string is a question with an answer (a 200 with valid:false and its code), however unlike a key it is; only the body's size is bounded (16 KB).
+  key: z.string({ error: "key must be a string: the consumption key to check" }).meta({
+    description:
+      "The consumption key to check (`sk_live_…` or `sk_pool_…`). Any string gets an answer; one that is not a key is `valid: false` with `malformed_key`.",
+  }),
 });
 
 export const VERIFY_CODES = [

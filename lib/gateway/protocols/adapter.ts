@@ -18,6 +18,17 @@ export interface Usage {
   outputTokens: number;
 }
 
+/**
+ * Usage as an upstream reports it: each count a whole number of tokens, zero
+ * or more, or null where the upstream sent none or sent something that is not
+ * a count (negative, fractional, not a number). Whether a count is plausible
+ * for the request is the proxy's question (lib/gateway/proxy.ts).
+ */
+export interface ReportedUsage {
+  inputTokens: number | null;
+  outputTokens: number | null;
+}
+
 /** Our reasons, mapped to each protocol's error vocabulary. */
 export type GatewayErrorCode =
   | "invalid_request"
@@ -88,8 +99,8 @@ export interface ProtocolAdapter {
    */
   askForStreamUsage(body: Json): boolean;
 
-  /** Usage from a complete (non-streamed) answer, or null when it has none. */
-  usageFromBody(json: Json): Usage | null;
+  /** Usage from a complete (non-streamed) answer; a count that is missing or not a count is null. */
+  usageFromBody(json: Json): ReportedUsage;
   /**
    * Reads one stream event's JSON into `reading`; returns false to drop the
    * event (the usage-only event Keygate asked for on the client's behalf).
@@ -100,6 +111,8 @@ export interface ProtocolAdapter {
 
   /** The protocol's error body. */
   errorBody(status: number, code: GatewayErrorCode, message: string): unknown;
+  /** Whether an upstream's error answer is already in the protocol's error shape (the SDKs can read it), so it is passed on as sent. */
+  isErrorBody(json: unknown): boolean;
   /** The demo model's answer: a JSON body, or a stream's events (each a complete SSE event). */
   echo(answer: EchoAnswer, stream: boolean, wantsUsage: boolean): { json: unknown } | { events: string[] };
 }
@@ -112,4 +125,9 @@ export function sseEvent(data: unknown, event?: string): string {
 /** A positive whole number of tokens. */
 export function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v > 0;
+}
+
+/** A count of tokens as an upstream may report it: a whole number, zero or more (and small enough to add up exactly). Anything else is null. */
+export function tokenCount(v: unknown): number | null {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : null;
 }

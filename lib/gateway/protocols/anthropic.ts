@@ -6,9 +6,10 @@ import {
   type Json,
   isCount,
   type ProtocolAdapter,
+  type ReportedUsage,
   type StreamReading,
+  tokenCount,
   type UpstreamTarget,
-  type Usage,
 } from "@/lib/gateway/protocols/adapter";
 
 /** Anthropic Messages (`POST /v1/messages`). */
@@ -25,10 +26,18 @@ const ERROR_TYPE: Record<number, string> = {
   504: "timeout_error",
 };
 
-/** Input tokens, cache writes and cache reads included (each is a prompt token the upstream read). */
-function inputTokens(u: Json): number {
-  const n = (v: unknown) => (typeof v === "number" ? v : 0);
-  return n(u.input_tokens) + n(u.cache_creation_input_tokens) + n(u.cache_read_input_tokens);
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Input tokens, cache writes and cache reads included (each is a prompt token
+ * the upstream read), or null when input_tokens is missing or any of the
+ * three is present but not a count.
+ */
+function inputTokens(u: Json): number | null {
+  const input = tokenCount(u.input_tokens);
+  const written = u.cache_creation_input_tokens == null ? 0 : tokenCount(u.cache_creation_input_tokens);
+  const read = u.cache_read_input_tokens == null ? 0 : tokenCount(u.cache_read_input_tokens);
+  return input === null || written === null || read === null ? null : input + written + read;
 }
 
 export const anthropic: ProtocolAdapter = {
@@ -66,18 +75,19 @@ export const anthropic: ProtocolAdapter = {
   // Anthropic streams always carry usage (message_start and message_delta).
   askForStreamUsage: () => true,
 
-  usageFromBody(json): Usage | null {
-    const u = json.usage as Json | undefined;
-    if (!u || typeof u !== "object" || typeof u.input_tokens !== "number" || typeof u.output_tokens !== "number") return null;
-    return { inputTokens: inputTokens(u), outputTokens: u.output_tokens };
+  usageFromBody(json): ReportedUsage {
+    const u = json.usage;
+    if (!isObject(u)) return { inputTokens: null, outputTokens: null };
+    return { inputTokens: inputTokens(u), outputTokens: tokenCount(u.output_tokens) };
   },
   readStreamEvent(json, reading: StreamReading) {
     switch (json.type) {
       case "message_start": {
-        const u = (json.message as Json | undefined)?.usage as Json | undefined;
-        if (u) {
+        const message = json.message;
+        const u = isObject(message) ? message.usage : undefined;
+        if (isObject(u)) {
           reading.usage.inputTokens = inputTokens(u);
-          if (typeof u.output_tokens === "number") reading.usage.outputTokens = u.output_tokens;
+          if (u.output_tokens !== undefined) reading.usage.outputTokens = tokenCount(u.output_tokens);
         }
         break;
       }
@@ -86,9 +96,14 @@ export const anthropic: ProtocolAdapter = {
         reading.firstTokenAt ??= performance.now();
         break;
       case "message_delta": {
-        const u = json.usage as Json | undefined;
-        if (u && typeof u.output_tokens === "number") reading.usage.outputTokens = u.output_tokens;
-        if (u && typeof u.input_tokens === "number") reading.usage.inputTokens = Math.max(reading.usage.inputTokens ?? 0, inputTokens(u));
+        // The final counts: output always, input when the upstream revises it (the larger of the two reports stands).
+        const u = json.usage;
+        if (!isObject(u)) break;
+        if (u.output_tokens !== undefined) reading.usage.outputTokens = tokenCount(u.output_tokens);
+        if (u.input_tokens !== undefined) {
+          const input = inputTokens(u);
+          reading.usage.inputTokens = input === null ? null : Math.max(reading.usage.inputTokens ?? 0, input);
+        }
         break;
       }
     }
@@ -106,6 +121,8 @@ export const anthropic: ProtocolAdapter = {
   },
 
   errorBody: (status: number, _code: GatewayErrorCode, message: string) => ({ type: "error", error: { type: ERROR_TYPE[status] ?? "api_error", message } }),
+  // What @anthropic-ai/sdk reads: {"type": "error", "error": {"type": …, "message": …}}.
+  isErrorBody: (json) => isObject(json) && json.type === "error" && isObject(json.error) && typeof json.error.message === "string",
 
   echo(a, stream) {
     const stop = a.truncated ? "max_tokens" : "end_turn";

@@ -14,6 +14,6 @@ export function adapterFor(protocol: Protocol): ProtocolAdapter {
   return adapter;
 }
 
-export type { GatewayErrorCode, Json, ProtocolAdapter, Usage, UpstreamTarget } from "@/lib/gateway/protocols/adapter";
+export type { GatewayErrorCode, Json, ProtocolAdapter, ReportedUsage, Usage, UpstreamTarget } from "@/lib/gateway/protocols/adapter";
 export { estimateTokens, promptSize } from "@/lib/gateway/protocols/prompt";
 export { StreamMeter } from "@/lib/gateway/protocols/stream";

@@ -5,12 +5,15 @@ import {
   type Json,
   isCount,
   type ProtocolAdapter,
+  type ReportedUsage,
   type StreamReading,
+  tokenCount,
   type UpstreamTarget,
-  type Usage,
 } from "@/lib/gateway/protocols/adapter";
 
 /** OpenAI Chat Completions (`POST /v1/chat/completions`). */
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const ERROR_TYPE: Record<number, string> = {
   400: "invalid_request_error",
@@ -59,10 +62,10 @@ export const openai: ProtocolAdapter = {
     return options.include_usage === true;
   },
 
-  usageFromBody(json): Usage | null {
-    const u = json.usage as Json | undefined;
-    if (!u || typeof u !== "object" || typeof u.prompt_tokens !== "number" || typeof u.completion_tokens !== "number") return null;
-    return { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens };
+  usageFromBody(json): ReportedUsage {
+    const u = json.usage;
+    if (!isObject(u)) return { inputTokens: null, outputTokens: null };
+    return { inputTokens: tokenCount(u.prompt_tokens), outputTokens: tokenCount(u.completion_tokens) };
   },
   readStreamEvent(json, reading: StreamReading, clientWantsUsage) {
     const choices = json.choices as Array<{ delta?: Json }> | undefined;
@@ -71,10 +74,11 @@ export const openai: ProtocolAdapter = {
       reading.deltas++;
       reading.firstTokenAt ??= performance.now();
     }
-    const u = json.usage as Json | null | undefined;
-    if (u && typeof u === "object") {
-      if (typeof u.prompt_tokens === "number") reading.usage.inputTokens = u.prompt_tokens;
-      if (typeof u.completion_tokens === "number") reading.usage.outputTokens = u.completion_tokens;
+    const u = json.usage;
+    if (isObject(u)) {
+      // A later usage event replaces an earlier one, a count that is not one included (it then counts as missing).
+      if (u.prompt_tokens !== undefined) reading.usage.inputTokens = tokenCount(u.prompt_tokens);
+      if (u.completion_tokens !== undefined) reading.usage.outputTokens = tokenCount(u.completion_tokens);
       // The usage-only chunk Keygate asked for on the client's behalf.
       if (!clientWantsUsage && Array.isArray(choices) && choices.length === 0) return false;
     }
@@ -87,6 +91,8 @@ export const openai: ProtocolAdapter = {
   },
 
   errorBody: (status: number, code: GatewayErrorCode, message: string) => ({ error: { message, type: ERROR_TYPE[status] ?? "api_error", param: null, code } }),
+  // What the openai SDK reads: {"error": {"message": …}}.
+  isErrorBody: (json) => isObject(json) && isObject(json.error) && typeof json.error.message === "string",
 
   echo(a, stream, wantsUsage) {
     const base = { id: `chatcmpl-${a.id}`, created: Math.floor(Date.now() / 1000), model: a.model };

@@ -76,12 +76,21 @@ export class StreamMeter implements StreamReading {
       }
       if (json) {
         if (!this.adapter.readStreamEvent(json, this, this.clientWantsUsage)) return;
-        if (this.publicModel !== this.upstreamModel && this.adapter.renameModel(json, this.publicModel)) data = JSON.stringify(json);
+        if (this.publicModel !== this.upstreamModel && this.adapter.renameModel(json, this.publicModel)) data = reserialized(json) ?? data;
       }
     }
     let text = event.event ? `event: ${event.event}\n` : "";
     if (event.id !== undefined) text += `id: ${event.id}\n`;
     for (const line of data.split("\n")) text += `data: ${line}\n`;
     this.out += text + "\n";
+  }
+}
+
+/** The event's JSON written back, or null for one nested too deeply to write (then it passes as the upstream sent it). */
+function reserialized(json: Json): string | null {
+  try {
+    return JSON.stringify(json);
+  } catch {
+    return null;
   }
 }
