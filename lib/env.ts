@@ -85,6 +85,17 @@ const envSchema = z.object({
   ),
   NEXTAUTH_URL: z.preprocess(blankIsUnset, z.url().optional()),
   ADMIN_API_TOKEN: z.preprocess(blankIsUnset, z.string().min(24, "ADMIN_API_TOKEN must be at least 24 characters").optional()),
+  // The key upstream credentials are encrypted with (HKDF-SHA256 → AES-256-GCM); unset means derived
+  // from the session secret. _PREVIOUS is the key before a change, still accepted for reading.
+  KEYGATE_ENCRYPTION_KEY: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .min(32, "KEYGATE_ENCRYPTION_KEY must be at least 32 characters (try: openssl rand -base64 32)")
+      .refine((s) => !PLACEHOLDER_SECRETS.has(s.toLowerCase()), "KEYGATE_ENCRYPTION_KEY is a placeholder; generate a real one")
+      .optional(),
+  ),
+  KEYGATE_ENCRYPTION_KEY_PREVIOUS: z.preprocess(blankIsUnset, z.string().min(1).optional()),
   // Shared state for several instances (limits, reservations, leases, revocation,
   // sign-in limits): redis://[user:password@]host:port[/db]. Unset means one
   // process keeps it in memory.
