@@ -94,9 +94,26 @@ export async function subscribe(user: TestUser, poolId: string, blocks: number[]
   };
 }
 
-export async function dumpTable(table: "ApiKey" | "ManagementKey" | "User" | "LedgerEntry" | "UsageRecord"): Promise<string> {
+export async function dumpTable(
+  table: "ApiKey" | "ManagementKey" | "User" | "LedgerEntry" | "UsageRecord" | "Upstream" | "ModelRoute" | "Model",
+): Promise<string> {
   const rows = await (await getDb()).session((s) => s.query(`SELECT * FROM "${table}"`));
   return JSON.stringify(rows, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
+}
+
+/** Every row of every table in the database's public schema, by table: what a full backup holds. */
+export async function dumpAllTables(): Promise<Record<string, string>> {
+  return (await getDb()).session(async (s) => {
+    const tables = await s.query<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+    );
+    const out: Record<string, string> = {};
+    for (const { name } of tables) {
+      const rows = await s.query(`SELECT * FROM "${name}"`);
+      out[name] = JSON.stringify(rows, (_key, value) => (typeof value === "bigint" ? value.toString() : value));
+    }
+    return out;
+  });
 }
 
 /** Expects a 400 validation_error whose message or details name this field. */

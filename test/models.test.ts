@@ -47,6 +47,7 @@ describe("model catalogue upsert (POST /api/admin/models)", () => {
       outputUsdPerMTok: 0.6,
       maxOutputTokens: 16384,
       active: true,
+      routes: [],
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -6,6 +6,7 @@ import * as keys from "@/lib/keys/operations";
 import * as models from "@/lib/models/operations";
 import * as pools from "@/lib/pools/operations";
 import * as subscriptions from "@/lib/subscriptions/operations";
+import * as upstreams from "@/lib/upstreams/operations";
 
 /**
  * Every operation of the API, in the order the reference lists them. Each is
@@ -61,6 +62,11 @@ export const TAGS = [
     description:
       "The model catalogue, which is also the price book: which models the gateway serves, which upstream serves each, and what it charges per million tokens. Operator endpoints, authenticated by `ADMIN_API_TOKEN`.",
   },
+  {
+    name: "Upstreams",
+    description:
+      "The provider endpoints the gateway sends requests to, with their API keys encrypted at rest and never returned, and each one's health. Models name them in their `routes`. Operator endpoints.",
+  },
   { name: "Admin", description: "Operator endpoints, authenticated by `ADMIN_API_TOKEN`. Off when that variable is unset." },
   { name: "Meta", description: "This document." },
 ] as const;
@@ -74,5 +80,6 @@ export const operations: readonly OperationSpec[] = [
   ...Object.values(subscriptions),
   ...Object.values(billing),
   ...Object.values(models),
+  ...Object.values(upstreams),
   getOpenApiDocument,
 ];

@@ -4,7 +4,7 @@ import { redact } from "@/lib/log";
 
 /**
  * Cache coherence between instances: every write to a key, a subscription, a
- * pool or the model catalogue invalidates this process's cache at once and
+ * pool, the model catalogue or the upstreams invalidates this process's cache at once and
  * then announces the change in Redis: one script bumps the revision counter
  * `kg:rev` and appends {kind, id} to the stream `kg:inval` under that
  * revision. Every gateway admission (the one Redis script a request runs
@@ -21,7 +21,7 @@ import { redact } from "@/lib/log";
  * own caches synchronously.
  */
 
-export type InvalidationKind = "key" | "keyHash" | "subscription" | "pool" | "catalogue";
+export type InvalidationKind = "key" | "keyHash" | "subscription" | "pool" | "catalogue" | "upstreams";
 
 /** Entries kept in the stream; an instance further behind than this drops its whole cache instead. */
 const STREAM_MAX = 10_000;

@@ -2,7 +2,7 @@ import { announce, onInvalidation } from "@/lib/cluster/coherence";
 import { sharedCache } from "@/lib/cache/epoch-cache";
 import { prisma } from "@/lib/db";
 import { demoUpstreamEnabled } from "@/lib/env";
-import type { Model } from "@/generated/prisma/client.ts";
+import type { Model, ModelRoute } from "@/generated/prisma/client.ts";
 
 /**
  * The model catalogue is the price book. The gateway reads it from memory:
@@ -12,6 +12,18 @@ import type { Model } from "@/generated/prisma/client.ts";
  */
 
 export type Protocol = "openai" | "anthropic";
+
+/** One upstream a model can be served by (lib/upstreams/registry.ts resolves the name). */
+export interface CatalogueRoute {
+  /** The upstream's name: a row of Upstream, or `env-openai` / `env-anthropic`. */
+  upstream: string;
+  /** The name sent to that upstream (the model's upstreamModel unless the route says otherwise). */
+  upstreamModel: string;
+  /** Lower is tried first. */
+  priority: number;
+  /** Share of traffic among routes of equal priority. */
+  weight: number;
+}
 
 export interface CatalogueModel {
   /** The public name clients send. */
@@ -24,6 +36,8 @@ export interface CatalogueModel {
   outputMicrosPerMTok: number;
   maxOutputTokens: number;
   active: boolean;
+  /** By priority, then as written. Empty: the provider's environment upstream, as before routes existed. */
+  routes: CatalogueRoute[];
 }
 
 /** The built-in demo model: answers in process, over either protocol, so `npm start` shows the whole loop. */
@@ -36,19 +50,25 @@ export const DEMO_MODEL: CatalogueModel = {
   outputMicrosPerMTok: 2_000_000,
   maxOutputTokens: 256,
   active: true,
+  routes: [],
 };
 
 const cache = () => sharedCache<"all", Map<string, CatalogueModel>>("catalogue");
 
-export function toCatalogueModel(row: Model): CatalogueModel {
+/** A row as the gateway sees it; without `routes` loaded, the model has none. */
+export function toCatalogueModel(row: Model & { routes?: ModelRoute[] }): CatalogueModel {
+  const upstreamModel = row.upstreamModel ?? row.model;
   return {
     model: row.model,
     provider: row.provider,
-    upstreamModel: row.upstreamModel ?? row.model,
+    upstreamModel,
     inputMicrosPerMTok: Number(row.inputMicrosPerMTok),
     outputMicrosPerMTok: Number(row.outputMicrosPerMTok),
     maxOutputTokens: row.maxOutputTokens,
     active: row.active,
+    routes: [...(row.routes ?? [])]
+      .sort((a, b) => a.priority - b.priority || a.position - b.position)
+      .map((r) => ({ upstream: r.upstream, upstreamModel: r.upstreamModel ?? upstreamModel, priority: r.priority, weight: r.weight })),
   };
 }
 
@@ -57,7 +77,7 @@ function load(): Promise<Map<string, CatalogueModel>> {
   if (cached) return Promise.resolve(cached);
   return cache().get("all", async () => {
     const db = await prisma();
-    const rows = await db.model.findMany();
+    const rows = await db.model.findMany({ include: { routes: true } });
     const map = new Map<string, CatalogueModel>();
     if (demoUpstreamEnabled()) map.set(DEMO_MODEL.model, DEMO_MODEL);
     for (const row of rows) map.set(row.model, toCatalogueModel(row));
@@ -80,7 +100,7 @@ export function servedOn(model: CatalogueModel, protocol: Protocol): boolean {
   return model.provider === protocol || model.provider === "keygate";
 }
 
-/** Call after every write to the Model table, and await it before answering: the next request, on any instance, reloads. */
+/** Call after every write to the Model or ModelRoute table, and await it before answering: the next request, on any instance, reloads. */
 export async function invalidateCatalogue(): Promise<void> {
   forgetCatalogue();
   await announce("catalogue", "*");

@@ -3,7 +3,7 @@ import { defineOperation } from "@/lib/http/operation";
 import { deletedSchema } from "@/lib/keys/schemas";
 import { deleteModelQuerySchema, modelViewSchema, RESERVED_MODEL_NAME, upsertModelSchema, type ModelView } from "@/lib/models/schemas";
 
-/** The model catalogue and price book, edited by the operator with the admin token. */
+/** The model catalogue and price book, with each model's routes to upstreams, edited by operators. */
 
 const exampleModel: ModelView = {
   model: "gpt-4o-mini",
@@ -13,6 +13,7 @@ const exampleModel: ModelView = {
   outputUsdPerMTok: 0.6,
   maxOutputTokens: 16384,
   active: true,
+  routes: [],
   createdAt: "2026-11-02T10:00:00.000Z",
   updatedAt: "2026-11-24T17:45:12.000Z",
 };
@@ -38,6 +39,11 @@ export const listModels = defineOperation({
         inputUsdPerMTok: 0.8,
         outputUsdPerMTok: 4,
         maxOutputTokens: 8192,
+        routes: [
+          { upstream: "anthropic-main", upstreamModel: null, priority: 0, weight: 3 },
+          { upstream: "anthropic-backup", upstreamModel: null, priority: 0, weight: 1 },
+          { upstream: "env-anthropic", upstreamModel: null, priority: 1, weight: 1 },
+        ],
       },
       exampleModel,
     ],
@@ -51,17 +57,30 @@ export const upsertModel = defineOperation({
   tag: "Models",
   summary: "Add or change a model and its prices",
   description:
-    "Upsert by `model`. A new model needs `provider`, `inputUsdPerMTok`, `outputUsdPerMTok` and `maxOutputTokens`; an existing one changes only the fields sent and keeps the rest. Either way the answer is 200 with the row as it now is. Prices apply to requests that start after the change; each usage record keeps the prices it was charged at.",
+    "Upsert by `model`. A new model needs `provider`, `inputUsdPerMTok`, `outputUsdPerMTok` and `maxOutputTokens`; an existing one changes only the fields sent and keeps the rest. Either way the answer is 200 with the row as it now is. Prices apply to requests that start after the change; each usage record keeps the prices it was charged at. `routes`, when sent, replaces the model's routes (`[]` removes them); omitted, they are kept.",
   auth: "admin",
   body: upsertModelSchema,
   response: { status: 200, description: "The model was created or updated; this is the row as it now is.", schema: modelViewSchema, shape: "envelope" },
   errors: {
-    400: "`validation_error`: the model is new and a field it needs (`provider`, a price or `maxOutputTokens`) is missing; `details` names each one.",
+    400: "`validation_error`: the model is new and a field it needs (`provider`, a price or `maxOutputTokens`) is missing, or a route names an upstream that does not exist or repeats another route; `details` names each one.",
     409: RESERVED,
   },
   examples: {
-    body: { model: "gpt-4o-mini", provider: "openai", inputUsdPerMTok: 0.15, outputUsdPerMTok: 0.6, maxOutputTokens: 16384 },
-    response: exampleModel,
+    body: {
+      model: "gpt-4o-mini",
+      provider: "openai",
+      inputUsdPerMTok: 0.15,
+      outputUsdPerMTok: 0.6,
+      maxOutputTokens: 16384,
+      routes: [{ upstream: "openai-eu", weight: 2 }, { upstream: "env-openai" }],
+    },
+    response: {
+      ...exampleModel,
+      routes: [
+        { upstream: "openai-eu", upstreamModel: null, priority: 0, weight: 2 },
+        { upstream: "env-openai", upstreamModel: null, priority: 0, weight: 1 },
+      ],
+    },
   },
 });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MICROS_PER_USD } from "@/lib/billing/money";
+import { upstreamNameSchema } from "@/lib/upstreams/schemas";
 
 /**
  * The model catalogue's request and response schemas. The catalogue is the
@@ -46,6 +47,55 @@ function usdPerMTok(field: string) {
 
 const KEEPS = "On an update, omit it to keep the current value.";
 
+export const MAX_ROUTES = 16;
+export const MAX_ROUTE_PRIORITY = 1000;
+export const MAX_ROUTE_WEIGHT = 1000;
+
+export const routeInputSchema = z.strictObject({
+  upstream: upstreamNameSchema.meta({
+    description: "The upstream's `name`: one of `GET /api/admin/upstreams`, including `env-openai` / `env-anthropic` when configured.",
+  }),
+  upstreamModel: modelName("upstreamModel")
+    .nullable()
+    .optional()
+    .meta({ description: "The name sent to this upstream; omitted or `null` means the model's own `upstreamModel` (or its name)." }),
+  priority: z
+    .number({ error: "priority must be a whole number" })
+    .int("priority must be a whole number")
+    .min(0, "priority must be 0 or more")
+    .max(MAX_ROUTE_PRIORITY, `priority must be at most ${MAX_ROUTE_PRIORITY}`)
+    .optional()
+    .meta({ description: "Lower is tried first; default 0." }),
+  weight: z
+    .number({ error: "weight must be a whole number" })
+    .int("weight must be a whole number")
+    .min(1, "weight must be at least 1")
+    .max(MAX_ROUTE_WEIGHT, `weight must be at most ${MAX_ROUTE_WEIGHT}`)
+    .optional()
+    .meta({ description: `Routes of equal priority share traffic in proportion to their weight (1 to ${MAX_ROUTE_WEIGHT}); default 1.` }),
+});
+
+const routesSchema = z
+  .array(routeInputSchema, { error: "routes must be an array of {upstream, upstreamModel?, priority?, weight?}" })
+  .max(MAX_ROUTES, `routes can have at most ${MAX_ROUTES} entries`)
+  .superRefine((routes, ctx) => {
+    const seen = new Set<string>();
+    routes.forEach((r, i) => {
+      const pair = JSON.stringify([r.upstream, r.upstreamModel ?? null]);
+      if (seen.has(pair)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "upstream"],
+          message: `routes has "${r.upstream}"${r.upstreamModel ? ` with upstreamModel "${r.upstreamModel}"` : ""} twice; each (upstream, upstreamModel) pair may appear once`,
+        });
+      }
+      seen.add(pair);
+    });
+  })
+  .meta({
+    description: `Where the gateway sends the model's requests, at most ${MAX_ROUTES}: lower \`priority\` first, equal priorities shared by \`weight\`. Omit to keep the current routes; \`[]\` removes them, and the model goes to its \`provider\`'s environment upstream, as it does without routes.`,
+  });
+
 export const upsertModelSchema = z.strictObject({
   model: modelNameSchema,
   provider: z
@@ -77,6 +127,7 @@ export const upsertModelSchema = z.strictObject({
     .boolean({ error: "active must be true or false" })
     .optional()
     .meta({ description: `Whether the gateway serves the model; an inactive one answers 404 \`model_not_found\`. Defaults to true on create. ${KEEPS}` }),
+  routes: routesSchema.optional(),
 });
 
 /** The fields a new row cannot do without. */
@@ -97,10 +148,21 @@ export const modelViewSchema = z
     outputUsdPerMTok: z.number().meta({ description: "USD per million generated tokens." }),
     maxOutputTokens: z.number().int(),
     active: z.boolean().meta({ description: "Whether the gateway serves it." }),
+    routes: z
+      .array(
+        z.strictObject({
+          upstream: z.string().meta({ description: "The upstream's name." }),
+          upstreamModel: z.string().nullable().meta({ description: "The name sent to that upstream; `null` means the model's `upstreamModel` (or its name)." }),
+          priority: z.number().int(),
+          weight: z.number().int(),
+        }),
+      )
+      .meta({ description: "By priority, then as written. Empty: the `provider`'s environment upstream." }),
     createdAt: isoDateTime(),
     updatedAt: isoDateTime(),
   })
   .meta({ id: "Model", description: "A model in the catalogue, with its prices." });
 
 export type UpsertModelInput = z.infer<typeof upsertModelSchema>;
+export type RouteInput = z.infer<typeof routeInputSchema>;
 export type ModelView = z.infer<typeof modelViewSchema>;

@@ -1,9 +1,10 @@
 import type { Actor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
-import type { Model } from "@/generated/prisma/client.ts";
+import { Prisma, type Model, type ModelRoute } from "@/generated/prisma/client.ts";
 import { microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/http/errors";
-import { REQUIRED_ON_CREATE, RESERVED_MODEL_NAME, type ModelView, type UpsertModelInput } from "@/lib/models/schemas";
+import { REQUIRED_ON_CREATE, RESERVED_MODEL_NAME, type ModelView, type RouteInput, type UpsertModelInput } from "@/lib/models/schemas";
+import { environmentUpstreams } from "@/lib/upstreams/registry";
 import { write, type Tx } from "@/lib/writes/unit";
 
 /**
@@ -13,7 +14,10 @@ import { write, type Tx } from "@/lib/writes/unit";
  * price applies from the next request on, and a deleted model is not found.
  */
 
-export function toModelView(row: Model): ModelView {
+type ModelRow = Model & { routes: ModelRoute[] };
+const withRoutes = { routes: { orderBy: [{ priority: "asc" }, { position: "asc" }] } } satisfies Prisma.ModelInclude;
+
+export function toModelView(row: ModelRow): ModelView {
   return {
     model: row.model,
     provider: row.provider,
@@ -22,6 +26,7 @@ export function toModelView(row: Model): ModelView {
     outputUsdPerMTok: microsToUsd(row.outputMicrosPerMTok),
     maxOutputTokens: row.maxOutputTokens,
     active: row.active,
+    routes: row.routes.map((r) => ({ upstream: r.upstream, upstreamModel: r.upstreamModel, priority: r.priority, weight: r.weight })),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -30,13 +35,15 @@ export function toModelView(row: Model): ModelView {
 /** Every row, active or not, by name. The built-in demo model is not a row. */
 export async function listModels(): Promise<ModelView[]> {
   const db = await prisma();
-  const rows = await db.model.findMany({ orderBy: { model: "asc" } });
+  const rows = await db.model.findMany({ orderBy: { model: "asc" }, include: withRoutes });
   return rows.map(toModelView);
 }
 
 /**
  * Creates the row, or changes the fields sent on an existing one. A create
  * needs every field of REQUIRED_ON_CREATE; an update keeps what it omits.
+ * `routes`, when sent, replaces the model's routes (`[]` removes them);
+ * omitted, they are kept.
  */
 export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?: Tx): Promise<ModelView> {
   assertNotReserved(input.model);
@@ -69,8 +76,9 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
           },
           update: changes,
         });
+        if (input.routes !== undefined) await replaceRoutes(tx, row, input.routes);
         after.modelChanged(row.model);
-        return toModelView(row);
+        return view(tx, row.model);
       }
 
       // Without every required field this can only be an update. updateMany
@@ -84,7 +92,11 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
       }
       const row = await tx.model.findUnique({ where: { model: input.model } });
       if (!row) throw missingOnCreate(input.model, missing);
-      return toModelView(row);
+      if (input.routes !== undefined) {
+        await replaceRoutes(tx, row, input.routes);
+        after.modelChanged(input.model);
+      }
+      return view(tx, row.model);
     },
     outer,
   );
@@ -102,6 +114,63 @@ export async function deleteModel(actor: Actor, model: string, outer?: Tx): Prom
     },
     outer,
   );
+}
+
+async function view(tx: Tx, model: string): Promise<ModelView> {
+  return toModelView(await tx.model.findUniqueOrThrow({ where: { model }, include: withRoutes }));
+}
+
+/**
+ * Replaces the model's routes. Every upstream named must exist: a configured
+ * environment upstream, or a row, which is locked (FOR SHARE) until commit so
+ * that it cannot be deleted or renamed under the new route
+ * (lib/upstreams/service.ts deletes first, then looks for routes).
+ */
+async function replaceRoutes(tx: Tx, model: Model, routes: RouteInput[]): Promise<void> {
+  const fromEnv = new Set(environmentUpstreams().map((u) => u.name));
+  const stored = [...new Set(routes.map((r) => r.upstream).filter((name) => !fromEnv.has(name)))];
+  const found = stored.length
+    ? new Set(
+        (await tx.$queryRaw<Array<{ name: string }>>`SELECT "name" FROM "Upstream" WHERE "name" IN (${Prisma.join(stored)}) FOR SHARE`).map((r) => r.name),
+      )
+    : new Set<string>();
+  const unknown = routes.flatMap((r, i) => (fromEnv.has(r.upstream) || found.has(r.upstream) ? [] : [{ i, name: r.upstream }]));
+  if (unknown.length) {
+    const names = [...new Set(unknown.map((u) => `"${u.name}"`))].join(", ");
+    throw new BadRequestError(
+      `Invalid request body: routes name ${unknown.length === 1 ? "an upstream that does" : "upstreams that do"} not exist: ${names}. GET /api/admin/upstreams lists them (env-openai and env-anthropic exist only when their environment variables are set).`,
+      unknown.map(({ i, name }) => ({ path: `routes.${i}.upstream`, message: `there is no upstream named "${name}"` })),
+      "validation_error",
+    );
+  }
+  // Two routes to the same upstream and the same name sent, once defaults are applied, are one route.
+  const own = model.upstreamModel ?? model.model;
+  const seen = new Map<string, number>();
+  routes.forEach((r, i) => {
+    const pair = JSON.stringify([r.upstream, r.upstreamModel ?? own]);
+    const first = seen.get(pair);
+    if (first !== undefined) {
+      throw new BadRequestError(
+        `Invalid request body: routes ${first} and ${i} both send "${r.upstreamModel ?? own}" to "${r.upstream}"; each (upstream, upstreamModel) pair may appear once.`,
+        [{ path: `routes.${i}.upstreamModel`, message: "this route repeats an earlier one" }],
+        "validation_error",
+      );
+    }
+    seen.set(pair, i);
+  });
+  await tx.modelRoute.deleteMany({ where: { model: model.model } });
+  if (routes.length) {
+    await tx.modelRoute.createMany({
+      data: routes.map((r, position) => ({
+        model: model.model,
+        upstream: r.upstream,
+        upstreamModel: r.upstreamModel ?? null,
+        priority: r.priority ?? 0,
+        weight: r.weight ?? 1,
+        position,
+      })),
+    });
+  }
 }
 
 function assertNotReserved(model: string): void {

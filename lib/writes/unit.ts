@@ -6,12 +6,13 @@ import { accountBalanceChanged } from "@/lib/limits";
 import { invalidateCatalogue } from "@/lib/models/catalogue";
 import { logger } from "@/lib/ops/logger";
 import { invalidatePool, invalidateSubscription } from "@/lib/subscriptions/cache";
+import { upstreamsChanged } from "@/lib/upstreams/registry";
 
 /**
  * The unit of work every write goes through. `write(actor, work)` runs
  * `work` in one database transaction; what the write changes for the rest of
- * Keygate (a key cache entry, the catalogue, a pool, a subscription, an
- * account's balance) is declared on `after` as it happens, and carried out
+ * Keygate (a key cache entry, the catalogue, the upstreams, a pool, a
+ * subscription, an account's balance) is declared on `after` as it happens, and carried out
  * only once the transaction has committed: never for a write that rolled
  * back, and always before `write` returns, so a key paused by an API call is
  * refused from the very next request, on every instance.
@@ -31,6 +32,7 @@ export type Consequence =
   | { kind: "key.changed"; keyId: string }
   | { kind: "key.deleted"; keyId: string }
   | { kind: "model.changed"; model: string }
+  | { kind: "upstream.changed"; name: string }
   | { kind: "pool.changed"; poolId: string }
   | { kind: "subscription.changed"; subscriptionId: string }
   | { kind: "balance.changed"; userId: string; deltaMicros: bigint };
@@ -50,6 +52,7 @@ const EFFECTS: { [K in ConsequenceKind]: Effect<K> } = {
   "key.changed": { once: (c) => `key:${c.keyId}`, run: (c) => invalidateKey(c.keyId) },
   "key.deleted": { once: (c) => `key:${c.keyId}`, run: (c) => invalidateKey(c.keyId) },
   "model.changed": { once: () => "catalogue", run: () => invalidateCatalogue() },
+  "upstream.changed": { once: () => "upstreams", run: () => upstreamsChanged() },
   "pool.changed": { once: (c) => `pool:${c.poolId}`, run: (c) => invalidatePool(c.poolId) },
   "subscription.changed": { once: (c) => `subscription:${c.subscriptionId}`, run: (c) => invalidateSubscription(c.subscriptionId) },
   "balance.changed": { run: (c) => accountBalanceChanged(c.userId, c.deltaMicros) },
@@ -61,6 +64,8 @@ export interface After {
   keyChanged(keyId: string): void;
   keyDeleted(keyId: string): void;
   modelChanged(model: string): void;
+  /** An upstream was created, changed or deleted (by its name; a rename declares both names). */
+  upstreamChanged(name: string): void;
   poolChanged(poolId: string): void;
   subscriptionChanged(subscriptionId: string): void;
   balanceChanged(userId: string, deltaMicros: bigint): void;
@@ -134,6 +139,7 @@ function newUnit(actor: Actor): Unit {
     keyChanged: (keyId) => add({ kind: "key.changed", keyId }),
     keyDeleted: (keyId) => add({ kind: "key.deleted", keyId }),
     modelChanged: (model) => add({ kind: "model.changed", model }),
+    upstreamChanged: (name) => add({ kind: "upstream.changed", name }),
     poolChanged: (poolId) => add({ kind: "pool.changed", poolId }),
     subscriptionChanged: (subscriptionId) => add({ kind: "subscription.changed", subscriptionId }),
     balanceChanged: (userId, deltaMicros) => add({ kind: "balance.changed", userId, deltaMicros }),
