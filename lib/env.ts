@@ -85,6 +85,18 @@ const envSchema = z.object({
   ),
   NEXTAUTH_URL: z.preprocess(blankIsUnset, z.url().optional()),
   ADMIN_API_TOKEN: z.preprocess(blankIsUnset, z.string().min(24, "ADMIN_API_TOKEN must be at least 24 characters").optional()),
+  // Operators: signed-in users whose session is accepted on /api/admin/* as ADMIN_API_TOKEN is.
+  // Comma-separated emails, compared case-insensitively.
+  KEYGATE_ADMIN_EMAILS: z.preprocess(blankIsUnset, z.string().optional()).transform((value, ctx) => {
+    const emails = (value ?? "")
+      .split(",")
+      .map((e) => e.trim().toLowerCase())
+      .filter(Boolean);
+    for (const bad of emails.filter((e) => !/^[^\s@]+@[^\s@]+$/.test(e))) {
+      ctx.addIssue({ code: "custom", message: `KEYGATE_ADMIN_EMAILS entry "${bad}" is not an email address` });
+    }
+    return new Set(emails);
+  }),
   // The key upstream credentials are encrypted with (HKDF-SHA256 → AES-256-GCM); unset means derived
   // from the session secret. _PREVIOUS is the key before a change, still accepted for reading.
   KEYGATE_ENCRYPTION_KEY: z.preprocess(
@@ -252,6 +264,11 @@ export function demoUpstreamEnabled(): boolean {
   const e = env();
   if (e.KEYGATE_DEMO_UPSTREAM !== "auto") return e.KEYGATE_DEMO_UPSTREAM === "on";
   return !(e.OPENAI_BASE_URL || e.OPENAI_API_KEY || e.ANTHROPIC_BASE_URL || e.ANTHROPIC_API_KEY);
+}
+
+/** Whether this email belongs to an operator (KEYGATE_ADMIN_EMAILS, case-insensitive). */
+export function isOperatorEmail(email: string): boolean {
+  return env().KEYGATE_ADMIN_EMAILS.has(email.trim().toLowerCase());
 }
 
 /** Stripe's keys when card top-ups are on (both are set), else null. */

@@ -95,7 +95,8 @@ const SECURITY_SCHEMES: Record<SecuritySchemeName, SecurityScheme> = {
   AdminToken: {
     type: "http",
     scheme: "bearer",
-    description: "Admin token: the operator's `ADMIN_API_TOKEN`, as `Authorization: Bearer <token>`. The admin API is off when it is unset.",
+    description:
+      "Admin token: the operator's `ADMIN_API_TOKEN`, as `Authorization: Bearer <token>`. Operators listed in `KEYGATE_ADMIN_EMAILS` may use their session (token or cookie) instead; management keys never. The admin API is off when neither is set.",
   },
 };
 
@@ -103,7 +104,7 @@ const SECURITY: Record<OperationAuth, Array<Record<string, string[]>>> = {
   none: [],
   session: [{ SessionToken: [] }, { SessionCookie: [] }],
   "session-or-mk": [{ SessionToken: [] }, { ManagementKey: [] }, { SessionCookie: [] }],
-  admin: [{ AdminToken: [] }],
+  admin: [{ AdminToken: [] }, { SessionToken: [] }, { SessionCookie: [] }],
 };
 
 const DESCRIPTION = [
@@ -251,8 +252,12 @@ function errorResponses(op: OperationSpec): Partial<Record<ErrorStatus, string>>
     if (mutation) add(403, "`cross_site_request`: a cookie-authenticated change from another site.");
   }
   if (op.auth === "admin") {
-    add(401, "The admin token is missing or wrong.");
-    add(404, "`admin_disabled`: `ADMIN_API_TOKEN` is not set on the server.");
+    add(401, "The admin token is missing or wrong, the session is invalid, or a management key was sent (never accepted here).");
+    add(
+      404,
+      "`not_found`: the session is of a user who is not an operator (`KEYGATE_ADMIN_EMAILS`), answered as if the endpoint did not exist. `admin_disabled`: neither `ADMIN_API_TOKEN` nor `KEYGATE_ADMIN_EMAILS` is set on the server.",
+    );
+    if (mutation) add(403, "`cross_site_request`: an operator's cookie-authenticated change from another site.");
   }
   if (pathParamNames(op.path).length) add(404, "`not_found`: nothing with this ID in your account (another account's ID is not found either).");
   for (const [status, text] of Object.entries(op.errors ?? {})) add(Number(status) as ErrorStatus, text);

@@ -59,14 +59,15 @@ describe("admin credit grants (POST /api/admin/credits)", () => {
     expect(await balance(user.token)).toBe(0);
   });
 
-  it("refuses a missing or wrong admin token with 401 and WWW-Authenticate, writing nothing", async () => {
+  it("refuses a missing or wrong admin token with 401 and WWW-Authenticate, and a non-operator's session with 404, writing nothing", async () => {
     const user = await createUser();
     const body = { email: user.email, amountUsd: 100 };
-    for (const token of [undefined, "wrong-admin-token-0123456789abcdef", ADMIN_TOKEN + "x", user.token]) {
+    for (const token of [undefined, "wrong-admin-token-0123456789abcdef", ADMIN_TOKEN + "x"]) {
       const res = await call("POST", "/api/admin/credits", { token, body });
       expectError(res, 401, "unauthorized");
       expect(res.headers.get("www-authenticate")).toBe("Bearer");
     }
+    expectError(await call("POST", "/api/admin/credits", { token: user.token, body }), 404, "not_found");
     const mk = await createManagementKey(user);
     expectError(await call("POST", "/api/admin/credits", { token: mk.apiKey, body }), 401, "unauthorized");
     expect(await ledgerAmounts(user.id)).toEqual([]);

@@ -188,15 +188,18 @@ describe("model catalogue list and delete", () => {
 });
 
 describe("model catalogue auth", () => {
-  it("refuses a missing or wrong admin token (or a user's session) with 401 on every method, writing nothing", async () => {
+  it("refuses a missing or wrong admin token with 401, and a non-operator's session with 404, on every method, writing nothing", async () => {
     const user = await createUser();
     const body = newModel();
     await upsert(body);
-    for (const token of [null, "wrong-admin-token-0123456789abcdef", ADMIN_TOKEN + "x", user.token]) {
+    for (const token of [null, "wrong-admin-token-0123456789abcdef", ADMIN_TOKEN + "x"]) {
       for (const res of [await list(token), await upsert({ ...body, inputUsdPerMTok: 99 }, token), await remove(body.model, token)]) {
         expectError(res, 401, "unauthorized");
         expect(res.headers.get("www-authenticate")).toBe("Bearer");
       }
+    }
+    for (const res of [await list(user.token), await upsert({ ...body, inputUsdPerMTok: 99 }, user.token), await remove(body.model, user.token)]) {
+      expectError(res, 404, "not_found");
     }
     expect(await row(body.model)).toMatchObject({ inputMicrosPerMTok: BigInt(150_000) });
   });

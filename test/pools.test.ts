@@ -91,14 +91,14 @@ describe("pool admin (POST /api/admin/pools, PUT /api/admin/pools/:id)", () => {
     expectFieldError(await admin("PUT", `/api/admin/pools/${pool.id}`, { blockHours: 7 }), "blockHours");
   });
 
-  it("needs the admin token: none or a user's token is 401", async () => {
+  it("needs the admin token: none is 401, a non-operator's session is 404 (as if the endpoint did not exist)", async () => {
     const user = await createUser();
     const body = { name: "P", models: ["keygate/echo"], blockHours: 6, capacity: 5, pricePerBlockUsd: 1 };
     expectError(await admin("POST", "/api/admin/pools", body, null), 401);
-    expectError(await admin("POST", "/api/admin/pools", body, user.token), 401);
+    expectError(await admin("POST", "/api/admin/pools", body, user.token), 404, "not_found");
     const pool = await createPool();
-    expectError(await admin("PUT", `/api/admin/pools/${pool.id}`, { capacity: 1 }, user.token), 401);
-    expectError(await admin("GET", "/api/admin/pools", undefined, user.token), 401);
+    expectError(await admin("PUT", `/api/admin/pools/${pool.id}`, { capacity: 1 }, user.token), 404, "not_found");
+    expectError(await admin("GET", "/api/admin/pools", undefined, user.token), 404, "not_found");
   });
 
   it("changes only the fields sent; an inactive pool leaves GET /api/pools, is 404 by id and cannot be bought, but operators still see it", async () => {

@@ -50,7 +50,7 @@ export const TAGS = [
   {
     name: "Pools",
     description:
-      'The "Unlimited" product: a pool serves some models and divides the UTC day into blocks with a number of seats. Reserve blocks for a 30-day period, paid from credit, then create `sk_pool_…` keys that work, unmetered, during those blocks. Operators create and change pools with `ADMIN_API_TOKEN`.',
+      'The "Unlimited" product: a pool serves some models and divides the UTC day into blocks with a number of seats. Reserve blocks for a 30-day period, paid from credit, then create `sk_pool_…` keys that work, unmetered, during those blocks. Operators create and change pools.',
   },
   {
     name: "Subscriptions",
@@ -60,14 +60,18 @@ export const TAGS = [
   {
     name: "Models",
     description:
-      "The model catalogue, which is also the price book: which models the gateway serves, which upstream serves each, and what it charges per million tokens. Operator endpoints, authenticated by `ADMIN_API_TOKEN`.",
+      "The model catalogue, which is also the price book: which models the gateway serves, which upstream serves each, and what it charges per million tokens. Operator endpoints.",
   },
   {
     name: "Upstreams",
     description:
       "The provider endpoints the gateway sends requests to, with their API keys encrypted at rest and never returned, and each one's health. Models name them in their `routes`. Operator endpoints.",
   },
-  { name: "Admin", description: "Operator endpoints, authenticated by `ADMIN_API_TOKEN`. Off when that variable is unset." },
+  {
+    name: "Admin",
+    description:
+      "Operator endpoints, authenticated by `ADMIN_API_TOKEN`, or by the session of a user listed in `KEYGATE_ADMIN_EMAILS`. Off when neither is set.",
+  },
   { name: "Meta", description: "This document." },
 ] as const;
 

@@ -8,7 +8,9 @@
  * - `session`: a signed-in user, by the dashboard's cookie or a session token
  *   (`session` says which);
  * - `management-key`: a user's mk_ key (`managementKeyId` names it);
- * - `admin`: the operator's ADMIN_API_TOKEN; there is no user;
+ * - `admin`: the operator: by ADMIN_API_TOKEN (no user), or by the session of
+ *   a user KEYGATE_ADMIN_EMAILS lists (`userId` and `session` say whose and
+ *   which credential);
  * - `anonymous`: a request no credential was asked of (sign-up, a session
  *   token for a password, Stripe's signed webhook); no user;
  * - `system`: Keygate itself (the subscription sweep, the demo account at
@@ -18,10 +20,10 @@
 export type ActorVia = "session" | "management-key" | "admin" | "anonymous" | "system";
 
 export interface Actor {
-  /** The account acting; null for the operator, anonymous callers and the system. */
+  /** The account acting; null for the admin token, anonymous callers and the system. */
   userId: string | null;
   via: ActorVia;
-  /** For `session`: which credential carried it. */
+  /** For `session`, and `admin` by an operator's session: which credential carried it. */
   session?: "cookie" | "session-token";
   /** For `management-key`: the key's ID. */
   managementKeyId?: string;
@@ -41,7 +43,8 @@ export type UserActor = Actor & { userId: string };
 export type Identity =
   | { userId: string; via: "session"; session: "cookie" | "session-token" }
   | { userId: string; via: "management-key"; managementKeyId: string }
-  | { userId: null; via: "admin" | "anonymous" };
+  | { userId: null; via: "admin" | "anonymous" }
+  | { userId: string; via: "admin"; session: "cookie" | "session-token" };
 
 /** Keygate acting on its own behalf, outside any request. */
 export function systemActor(process: string): Actor {

@@ -1,8 +1,9 @@
+import crypto from "node:crypto";
 import type { Identity } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
-import { env } from "@/lib/env";
+import { env, isOperatorEmail } from "@/lib/env";
 import { bearerToken } from "@/lib/http/bearer";
-import { ForbiddenError, UnauthorizedError } from "@/lib/http/errors";
+import { ForbiddenError, NotFoundError, UnauthorizedError } from "@/lib/http/errors";
 import { touchCachedManagementKey, verifyKey } from "@/lib/keys/verify";
 import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
 
@@ -90,14 +91,71 @@ async function fromManagementKey(token: string): Promise<Caller> {
 }
 
 async function userFromSessionToken(token: string): Promise<string> {
+  return (await sessionUser(token)).id;
+}
+
+async function sessionUser(token: string): Promise<{ id: string; email: string }> {
   const claims = await readSessionToken(token);
   if (!claims?.sub) {
     throw new UnauthorizedError("The session token is invalid or has expired. Sign in again, or get a new one from POST /api/auth/token.", "invalid_session");
   }
   const db = await prisma();
-  const user = await db.user.findUnique({ where: { id: claims.sub }, select: { id: true } });
+  const user = await db.user.findUnique({ where: { id: claims.sub }, select: { id: true, email: true } });
   if (!user) throw new UnauthorizedError("The account for this session no longer exists.", "invalid_session");
-  return user.id;
+  return user;
+}
+
+/** The operator's identity: the admin token (no user), or the session of a user KEYGATE_ADMIN_EMAILS lists. */
+export type OperatorIdentity = { userId: null; via: "admin" } | { userId: string; via: "admin"; session: "cookie" | "session-token" };
+
+const ADMIN_CREDENTIALS =
+  "The admin API needs 'Authorization: Bearer <ADMIN_API_TOKEN>', or the session (cookie or session token) of an operator listed in KEYGATE_ADMIN_EMAILS. Management keys are never accepted here.";
+
+/**
+ * Who may call /api/admin/*: the ADMIN_API_TOKEN, or an operator's session
+ * (cookie, or session token as a Bearer). Never a management key: a leaked
+ * mk_ must not reach the operator's powers. A signed-in user who is not an
+ * operator is told the endpoint does not exist (404), as an unknown path
+ * would be; without credentials it is 401.
+ */
+export async function resolveOperator(req: Request): Promise<OperatorIdentity> {
+  const e = env();
+  if (!e.ADMIN_API_TOKEN && e.KEYGATE_ADMIN_EMAILS.size === 0) {
+    throw new NotFoundError(
+      "The admin API is disabled. Set ADMIN_API_TOKEN, or KEYGATE_ADMIN_EMAILS for operators who sign in, on the server to enable it.",
+      "admin_disabled",
+    );
+  }
+  const header = req.headers.get("authorization");
+  if (header !== null) {
+    const token = bearerToken(header);
+    if (token === null) throw new UnauthorizedError(ADMIN_CREDENTIALS);
+    if (e.ADMIN_API_TOKEN && sameSecret(token, e.ADMIN_API_TOKEN)) return { userId: null, via: "admin" };
+    if (token.startsWith("mk_") || token.startsWith("sk_")) throw new UnauthorizedError(ADMIN_CREDENTIALS);
+    const user = await sessionUser(token).catch(() => {
+      throw new UnauthorizedError(ADMIN_CREDENTIALS);
+    });
+    return asOperator(req, user, "session-token");
+  }
+  const cookieToken = sessionCookie(req.headers.get("cookie"));
+  if (!cookieToken) throw new UnauthorizedError(ADMIN_CREDENTIALS);
+  const user = await sessionUser(cookieToken);
+  const identity = asOperator(req, user, "cookie");
+  if (!SAFE_METHODS.has(req.method)) assertSameOrigin(req);
+  return identity;
+}
+
+function asOperator(req: Request, user: { id: string; email: string }, session: "cookie" | "session-token"): OperatorIdentity {
+  if (!isOperatorEmail(user.email)) {
+    // Word for word what an unknown /api path answers (lib/http/route.ts, notFoundRoute).
+    throw new NotFoundError(`There is no API endpoint ${req.method} ${new URL(req.url).pathname}. See /docs for the list.`);
+  }
+  return { userId: user.id, via: "admin", session };
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => crypto.createHash("sha256").update(s).digest();
+  return crypto.timingSafeEqual(digest(given), digest(expected));
 }
 
 function sessionCookie(cookieHeader: string | null): string | null {

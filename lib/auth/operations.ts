@@ -1,5 +1,5 @@
 import { defineOperation } from "@/lib/http/operation";
-import { sessionTokenSchema, signInSchema, signUpSchema, userSchema } from "@/lib/auth/schemas";
+import { accountSchema, sessionTokenSchema, signInSchema, signUpSchema, userSchema } from "@/lib/auth/schemas";
 
 /** Accounts: sign-up, session tokens for scripts, and the caller's own account. */
 
@@ -46,8 +46,9 @@ export const getAccount = defineOperation({
   path: "/api/account",
   tag: "Accounts",
   summary: "Your account",
-  description: "The account the credentials belong to: the signed-in user, or the owner of the management key.",
+  description:
+    "The account the credentials belong to: the signed-in user, or the owner of the management key. `isOperator` tells the dashboard whether to show the Admin section.",
   auth: "session-or-mk",
-  response: { status: 200, description: "The caller's account.", schema: userSchema, shape: "envelope" },
-  examples: { response: exampleUser },
+  response: { status: 200, description: "The caller's account.", schema: accountSchema, shape: "envelope" },
+  examples: { response: { ...exampleUser, isOperator: false } },
 });

@@ -54,4 +54,14 @@ export const sessionTokenSchema = z.strictObject({
   expiresAt: z.iso.datetime(),
 });
 
+export const accountSchema = userSchema
+  .extend({
+    isOperator: z.boolean().meta({
+      description:
+        "Whether these credentials may use the operator endpoints (`/api/admin/*`): a session of a user `KEYGATE_ADMIN_EMAILS` lists. Always `false` for a management key, which is never accepted there.",
+    }),
+  })
+  .meta({ id: "Account", description: "Your account, and whether you are an operator." });
+
 export type PublicUser = z.infer<typeof userSchema>;
+export type Account = z.infer<typeof accountSchema>;

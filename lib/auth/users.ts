@@ -2,7 +2,8 @@ import type { Actor, UserActor } from "@/lib/auth/actor";
 import { isUniqueViolation, prisma } from "@/lib/db";
 import { ConflictError, NotFoundError } from "@/lib/http/errors";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
-import type { PublicUser, SignUpInput } from "@/lib/auth/schemas";
+import type { Account, PublicUser, SignUpInput } from "@/lib/auth/schemas";
+import { isOperatorEmail } from "@/lib/env";
 import { write, type Tx } from "@/lib/writes/unit";
 
 export async function signUp(actor: Actor, input: SignUpInput, outer?: Tx): Promise<PublicUser> {
@@ -30,10 +31,10 @@ export function toPublicUser(user: { id: string; email: string; name: string | n
   return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt.toISOString() };
 }
 
-/** The caller's own account. */
-export async function getAccount(actor: UserActor): Promise<PublicUser> {
+/** The caller's own account, and whether these credentials are an operator's (a session, never a management key). */
+export async function getAccount(actor: UserActor): Promise<Account> {
   const db = await prisma();
   const user = await db.user.findUnique({ where: { id: actor.userId }, select: { id: true, email: true, name: true, createdAt: true } });
   if (!user) throw new NotFoundError("This account no longer exists.");
-  return toPublicUser(user);
+  return { ...toPublicUser(user), isOperator: actor.via === "session" && isOperatorEmail(user.email) };
 }

@@ -1,12 +1,10 @@
-import crypto from "node:crypto";
 import { isStoreUnavailable } from "@/lib/cluster/redis";
 import { z } from "zod";
 import type { Actor, Identity, UserActor } from "@/lib/auth/actor";
-import { resolveCaller } from "@/lib/auth/caller";
+import { resolveCaller, resolveOperator } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
 import { operations } from "@/lib/api/operations";
-import { bearerToken } from "@/lib/http/bearer";
-import { errorResponse, HttpError, NotFoundError, UnauthorizedError } from "@/lib/http/errors";
+import { errorResponse, HttpError, NotFoundError } from "@/lib/http/errors";
 import { opaqueIdSchema, pathParamNames, successBodySchema, type OperationSpec, type PathParams, type ResponseOf } from "@/lib/http/operation";
 import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBodyWithText, withDefault } from "@/lib/http/request";
 import { redact } from "@/lib/log";
@@ -51,7 +49,7 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
         op.auth === "session" || op.auth === "session-or-mk"
           ? await resolveCaller(req, op.auth)
           : op.auth === "admin"
-            ? operator(req)
+            ? await resolveOperator(req)
             : { userId: null, via: "anonymous" };
       const actor = requestActor(req, identity);
       const params = pathParams(op, rawParams);
@@ -212,18 +210,4 @@ function flattenParams(params: Record<string, string | string[] | undefined> | u
     else if (Array.isArray(v)) out[k] = v.join("/");
   }
   return out;
-}
-
-/** The operator, when the request carries the admin token; otherwise refused. */
-function operator(req: Request): Identity {
-  const expected = env().ADMIN_API_TOKEN;
-  if (!expected) {
-    throw new NotFoundError("The admin API is disabled. Set ADMIN_API_TOKEN on the server to enable it.", "admin_disabled");
-  }
-  const token = bearerToken(req.headers.get("authorization"));
-  const digest = (s: string) => crypto.createHash("sha256").update(s).digest();
-  if (token === null || !crypto.timingSafeEqual(digest(token), digest(expected))) {
-    throw new UnauthorizedError("The admin API needs 'Authorization: Bearer <ADMIN_API_TOKEN>'.");
-  }
-  return { userId: null, via: "admin" };
 }

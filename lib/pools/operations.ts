@@ -72,7 +72,7 @@ export const listAllPools = defineOperation({
   path: "/api/admin/pools",
   tag: "Pools",
   summary: "List every pool (operator)",
-  description: "Every pool, on sale or not, with its seats. Authenticated by `ADMIN_API_TOKEN`.",
+  description: "Every pool, on sale or not, with its seats. Operators only (`ADMIN_API_TOKEN`, or an operator's session).",
   auth: "admin",
   response: { status: 200, description: "Every pool, oldest first.", schema: z.array(poolViewSchema), shape: "envelope" },
   examples: { response: [examplePool, { ...examplePool, id: "cm9x2k1q40006pool0old", name: "Retired", active: false }] },
@@ -84,7 +84,8 @@ export const createPool = defineOperation({
   path: "/api/admin/pools",
   tag: "Pools",
   summary: "Create a pool (operator)",
-  description: "Authenticated by `ADMIN_API_TOKEN`. The models must be in the catalogue (or be the demo model `keygate/echo`). The pool goes on sale at once.",
+  description:
+    "Operators only (`ADMIN_API_TOKEN`, or an operator's session). The models must be in the catalogue (or be the demo model `keygate/echo`). The pool goes on sale at once.",
   auth: "admin",
   body: createPoolSchema,
   response: { status: 201, description: "The pool.", schema: poolViewSchema, shape: "envelope" },
@@ -102,7 +103,7 @@ export const updatePool = defineOperation({
   tag: "Pools",
   summary: "Change a pool (operator)",
   description:
-    "Authenticated by `ADMIN_API_TOKEN`. Changes the fields sent. A new price applies to new subscriptions and renewals. Lowering `capacity` below the seats taken only stops new sales. `active: false` takes the pool off sale and stops its keys. `blockHours` can change only while none of its subscriptions is active.",
+    "Operators only (`ADMIN_API_TOKEN`, or an operator's session). Changes the fields sent. A new price applies to new subscriptions and renewals. Lowering `capacity` below the seats taken only stops new sales. `active: false` takes the pool off sale and stops its keys. `blockHours` can change only while none of its subscriptions is active.",
   auth: "admin",
   body: updatePoolSchema,
   response: { status: 200, description: "The pool as it now is.", schema: poolViewSchema, shape: "envelope" },
