@@ -61,7 +61,7 @@ describe("GET /metrics", () => {
 
   it("answers in Prometheus text format with every keygate_ metric named", async () => {
     observeGatewayOverhead("/v1/chat/completions", 0.0004);
-    observeUpstreamLatency("openai", 200, 0.8);
+    observeUpstreamLatency("openai", 200, 0.8, "env-openai");
     countLimitRejection("rpm");
     setReservationsInFlight(2);
     setUsageFlushLag(1.5);

@@ -4,7 +4,11 @@ import type { Admitted } from "@/lib/gateway/admission";
 import { sendError } from "@/lib/gateway/io";
 import { chargeableUsage } from "@/lib/gateway/charge";
 import { estimateTokens, StreamMeter, type Json, type ProtocolAdapter, type Usage } from "@/lib/gateway/protocols";
+import { noteAttempt, retryAfterMs, RETRYABLE_STATUSES, type Route } from "@/lib/gateway/routing";
 import { callUpstream, type UpstreamResponse } from "@/lib/gateway/upstreams";
+import { env } from "@/lib/env";
+import { limits } from "@/lib/limits";
+import { recordUpstreamAttempt } from "@/lib/limits/health";
 import { decReservationsInFlight, incReservationsInFlight, observeGatewayOverhead, observeUpstreamLatency, routeLabel } from "@/lib/ops/metrics";
 import { redact } from "@/lib/log";
 import { recordUsage } from "@/lib/usage/writer";
@@ -57,6 +61,20 @@ export async function relay(r: Relay): Promise<void> {
   const renewal = setInterval(() => accounting.renew(Date.now()), accounting.renewEveryMs);
   renewal.unref();
   incReservationsInFlight();
+  /** The attempts made and the upstream that answered, for the usage record. */
+  let attempts = 0;
+  let upstreamName = "";
+  /** A retryable failure: counted against the upstream, which may start cooling down (for every instance). */
+  const failed = (route: Route | null, status: number | null, retryAfter: number | null) => {
+    if (!route) return;
+    recordUpstreamAttempt(route.upstream, true);
+    const cool = noteAttempt(route.cooldownKey, { failed: true, status, retryAfterMs: retryAfter }, env().KEYGATE_COOLDOWN_S * 1000);
+    if (cool !== null)
+      void limits()
+        .coolDown(route.cooldownKey, cool)
+        .catch(() => undefined);
+  };
+  const tried = (i: number) => (i > 0 ? ` (${i + 1} upstreams tried)` : "");
   let finished = false;
   const finish = (status: number, usage: Usage | null, ttftMs: number | null) => {
     if (finished) return;
@@ -82,41 +100,67 @@ export async function relay(r: Relay): Promise<void> {
       latencyMs: Math.round(performance.now() - r.startedAt),
       ttftMs,
       streamed: r.stream,
+      upstream: upstreamName,
+      attempts,
       createdAt: new Date(),
     });
   };
 
   const calledAt = performance.now();
   observeGatewayOverhead(routeLabel(adapter.path), (calledAt - r.startedAt) / 1000);
-  let upstream: UpstreamResponse;
-  try {
-    upstream = await callUpstream({
-      upstream: r.admitted.upstream,
-      adapter,
-      req: r.req,
-      body: r.body,
-      signal: abort.signal,
-      maxTokens,
-      promptBytes: r.promptBytes,
-    });
-  } catch (err) {
-    finish(502, null, null);
-    if (abort.signal.aborted) return;
-    const timeout = err instanceof Error && /timeout/i.test(err.name + err.message);
-    observeUpstreamLatency(model.provider, timeout ? "timeout" : "error", (performance.now() - calledAt) / 1000);
-    return sendError(
-      res,
-      adapter,
-      timeout ? 504 : 502,
-      timeout ? "upstream_timeout" : "upstream_error",
-      timeout
-        ? `The upstream for '${model.model}' did not answer in time; nothing was charged.`
-        : `The upstream for '${model.model}' could not be reached; nothing was charged. Try again shortly.`,
-      headers,
-    );
+  // Each route in turn until one answers with something other than a retryable failure; the first byte to the client ends the choosing.
+  const plan: Array<Route | null> = r.admitted.routes ?? [null];
+  const cooldownMs = env().KEYGATE_COOLDOWN_S * 1000;
+  let upstream: UpstreamResponse | null = null;
+  for (let i = 0; i < plan.length && !upstream; i++) {
+    const route = plan[i];
+    const last = i === plan.length - 1;
+    const name = route?.upstream ?? "keygate";
+    headers["x-keygate-upstream"] = name;
+    headers["x-keygate-attempts"] = String(i + 1);
+    attempts = i + 1;
+    upstreamName = name;
+    const startedAt = performance.now();
+    let answer: UpstreamResponse;
+    try {
+      answer = await callUpstream({ route, adapter, req: r.req, body: r.body, signal: abort.signal, maxTokens, promptBytes: r.promptBytes });
+    } catch (err) {
+      if (abort.signal.aborted) {
+        finish(499, null, null);
+        return;
+      }
+      const timeout = err instanceof Error && /timeout/i.test(err.name + err.message);
+      observeUpstreamLatency(model.provider, timeout ? "timeout" : "error", (performance.now() - startedAt) / 1000, name);
+      failed(route, null, null);
+      if (!last) continue;
+      finish(502, null, null);
+      return sendError(
+        res,
+        adapter,
+        timeout ? 504 : 502,
+        timeout ? "upstream_timeout" : "upstream_error",
+        timeout
+          ? `The upstream for '${model.model}' did not answer in time${tried(i)}; nothing was charged.`
+          : `The upstream for '${model.model}' could not be reached${tried(i)}; nothing was charged. Try again shortly.`,
+        headers,
+      );
+    }
+    observeUpstreamLatency(model.provider, answer.statusCode, (performance.now() - startedAt) / 1000, name);
+    if (RETRYABLE_STATUSES.has(answer.statusCode)) {
+      failed(route, answer.statusCode, retryAfterMs(header(answer.headers, "retry-after")));
+      if (!last) {
+        // Nothing of this answer reaches the client: read it off the connection (so it can be reused) and try the next route.
+        await readText(answer, MAX_ERROR_BYTES, true).catch(() => "");
+        continue;
+      }
+    } else if (route) {
+      noteAttempt(route.cooldownKey, { failed: false, status: answer.statusCode, retryAfterMs: null }, cooldownMs);
+      recordUpstreamAttempt(route.upstream, false);
+    }
+    upstream = answer;
   }
+  if (!upstream) return; // unreachable: the last attempt always answers or returns above
 
-  observeUpstreamLatency(model.provider, upstream.statusCode, (performance.now() - calledAt) / 1000);
   if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
     // Passed on with the upstream's status, in the protocol's error shape; nothing was generated, nothing is charged.
     const text = await readText(upstream, MAX_ERROR_BYTES, true).catch(() => "");

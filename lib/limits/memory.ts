@@ -12,6 +12,7 @@ import {
   WINDOW_MS,
   type Admission,
   type AdmitResult,
+  type Cooling,
   type FlushedEntry,
   type HoldResult,
   type KeyLimits,
@@ -54,6 +55,8 @@ interface Reservation {
   hold: TokenHold | null;
 }
 
+const NONE_COOLING: Cooling = new Map();
+
 /**
  * The in-memory figures, with synchronous operations (one step each, no
  * await): MemoryLimitsStore wraps them in the store interface, and the unit
@@ -68,12 +71,33 @@ export class MemoryFigures {
   private keyGenerations = new Map<string, number>();
   /** Reservations the sweep dropped, by request: whose cost a late settle still counts. */
   private swept = new Map<string, { userId: string; keyId: string }>();
+  /** Upstreams cooling down: when each cooldown ends. */
+  private coolingUntil = new Map<string, number>();
 
-  acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true } | { ok: false; retryAfterMs: number } {
+  acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true; cooling: Cooling } | { ok: false; retryAfterMs: number } {
     const held = this.leases.get(keyId);
     if (held && held.holder !== holder && held.expiresAt > now) return { ok: false, retryAfterMs: held.expiresAt - now };
     this.leases.set(keyId, { holder, expiresAt: now + ttlMs });
-    return { ok: true };
+    return { ok: true, cooling: this.cooling(now) };
+  }
+
+  coolDown(upstream: string, ms: number, now: number): void {
+    this.coolingUntil.set(upstream, Math.max(this.coolingUntil.get(upstream) ?? 0, now + ms));
+  }
+
+  endCooldown(upstream: string): void {
+    this.coolingUntil.delete(upstream);
+  }
+
+  /** The upstreams still cooling at `now`, with what each has left (ended ones are forgotten). */
+  cooling(now: number): Cooling {
+    if (this.coolingUntil.size === 0) return NONE_COOLING;
+    const left = new Map<string, number>();
+    for (const [name, until] of this.coolingUntil) {
+      if (until > now) left.set(name, until - now);
+      else this.coolingUntil.delete(name);
+    }
+    return left;
   }
 
   renewLease(keyId: string, holder: string, now: number, ttlMs: number): boolean {
@@ -163,7 +187,7 @@ export class MemoryFigures {
     account.reserved += micros;
     key.reserved += micros;
     this.reservations.set(a.requestId, { userId: a.userId, keyId: a.keyId, micros, expiresAt: a.now + a.ttlMs, hold });
-    return { ok: true, maxTokens, lowered, reservedMicros: micros, rate: rateOf(key, a.rpmLimit, a.tpmLimit, a.now) };
+    return { ok: true, maxTokens, lowered, reservedMicros: micros, rate: rateOf(key, a.rpmLimit, a.tpmLimit, a.now), cooling: this.cooling(a.now) };
   }
 
   hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number): HoldResult {
@@ -334,6 +358,15 @@ export class MemoryLimitsStore implements LimitsStore {
   }
   async releaseLease(keyId: string, holder: string) {
     this.figures.releaseLease(keyId, holder);
+  }
+  async coolDown(upstream: string, ms: number) {
+    this.figures.coolDown(upstream, ms, Date.now());
+  }
+  async cooldowns() {
+    return this.figures.cooling(Date.now());
+  }
+  async endCooldown(upstream: string) {
+    this.figures.endCooldown(upstream);
   }
   async reservationsInFlight() {
     return this.figures.reservationsInFlight();

@@ -7,6 +7,7 @@ import {
   WINDOW_MS,
   type Admission,
   type AdmitResult,
+  type Cooling,
   type FlushedEntry,
   type HoldResult,
   type KeyLimits,
@@ -39,6 +40,7 @@ import { logger } from "@/lib/ops/logger";
  *   kg:rs:<request>    a swept reservation's owner, so a late settle still counts its cost once
  *   kg:res             sorted set: reservations by expiry, for the sweep
  *   kg:l:<key>         a subscription key's lease (holder, with a TTL)
+ *   kg:cool            sorted set: upstreams cooling down, scored by when each cooldown ends
  *   kg:fl:<batch>      a flushed batch, so a retried flush applies once
  *   kg:rev, kg:inval   cache coherence (lib/cluster/coherence.ts)
  *
@@ -69,7 +71,9 @@ const SCRIPTS = {
   kgCredit: { file: "credit.lua", prelude: false },
   kgFlushed: { file: "flushed.lua", prelude: false },
   kgSeed: { file: "seed.lua", prelude: false },
-  kgAcquire: { file: "acquire.lua", prelude: false },
+  kgAcquire: { file: "acquire.lua", prelude: true },
+  kgCool: { file: "cool.lua", prelude: true },
+  kgCooling: { file: "cooling.lua", prelude: true },
   kgLeaseOwned: { file: "lease-owned.lua", prelude: false },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
@@ -127,6 +131,16 @@ function rateFrom(reply: Reply, at: number, rpmLimit: number | null, tpmLimit: n
 }
 
 const orNone = (v: number | null) => (v === null ? -1 : v);
+
+const NONE_COOLING: Cooling = new Map();
+
+/** The cooling upstreams at the end of a reply, from index `at`: name, milliseconds left, … */
+function coolingFrom(reply: Reply, at: number): Cooling {
+  if (reply.length <= at) return NONE_COOLING;
+  const cooling = new Map<string, number>();
+  for (let i = at; i + 1 < reply.length; i += 2) cooling.set(String(reply[i]), Number(reply[i + 1]));
+  return cooling;
+}
 
 export class RedisLimitsStore implements LimitsStore {
   readonly shared = true;
@@ -207,6 +221,7 @@ export class RedisLimitsStore implements LimitsStore {
           lowered: reply[2] === 1,
           reservedMicros: Number(reply[3]),
           rate: rateFrom(reply, 4, a.rpmLimit, a.tpmLimit),
+          cooling: coolingFrom(reply, 10),
         };
     }
   }
@@ -304,7 +319,7 @@ export class RedisLimitsStore implements LimitsStore {
     const reply = (await run("kgAcquire", [], [revision, keyId, holder, ttlMs])) as Reply;
     if (reply[0] === "stale") return { ok: false, reason: "stale", revision: Number(reply[1]) };
     if (reply[0] === "busy") return { ok: false, retryAfterMs: Math.max(0, Number(reply[1])) };
-    return { ok: true };
+    return { ok: true, cooling: coolingFrom(reply, 1) };
   }
 
   async renewLease(keyId: string, holder: string, _now: number, ttlMs: number): Promise<boolean> {
@@ -314,6 +329,18 @@ export class RedisLimitsStore implements LimitsStore {
   async releaseLease(keyId: string, holder: string): Promise<void> {
     // If Redis is down the lease is not given back now; it expires within its TTL.
     await run("kgLeaseOwned", [], [keyId, holder, 0]).catch(() => undefined);
+  }
+
+  async coolDown(upstream: string, ms: number): Promise<void> {
+    await run("kgCool", [], [upstream, Math.max(1, Math.ceil(ms))]);
+  }
+
+  async endCooldown(upstream: string): Promise<void> {
+    await call((c) => c.zrem("kg:cool", upstream));
+  }
+
+  async cooldowns(): Promise<Cooling> {
+    return coolingFrom((await run("kgCooling", [], [])) as Reply, 0);
   }
 
   async reservationsInFlight(): Promise<number> {

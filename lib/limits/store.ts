@@ -65,11 +65,18 @@ export type Refused = { ok: false; reason: RefusalReason; retryAfterMs: number |
 /** Not a decision: decide again after catching up with other instances' writes, or after seeding. */
 type Retry = { ok: false; reason: "stale"; revision: number } | { ok: false; reason: "unseeded"; account: boolean; key: boolean };
 
-export type AdmitResult = { ok: true; maxTokens: number; lowered: boolean; reservedMicros: number; rate: RateState } | Refused | Retry;
+/**
+ * Upstreams cooling down (lib/gateway/routing.ts skips them), by name: the
+ * milliseconds each has left. Read in the same atomic step as an admission or
+ * a lease, so routing around a failing upstream costs no extra round trip.
+ */
+export type Cooling = ReadonlyMap<string, number>;
+
+export type AdmitResult = { ok: true; maxTokens: number; lowered: boolean; reservedMicros: number; rate: RateState; cooling: Cooling } | Refused | Retry;
 
 export type HoldResult = { ok: true } | { ok: false; reason: "unseeded" } | { ok: false; reason: "short"; availableMicros: number };
 
-export type LeaseResult = { ok: true } | { ok: false; retryAfterMs: number } | { ok: false; reason: "stale"; revision: number };
+export type LeaseResult = { ok: true; cooling: Cooling } | { ok: false; retryAfterMs: number } | { ok: false; reason: "stale"; revision: number };
 
 export interface Settlement {
   costMicros: number;
@@ -133,6 +140,12 @@ export interface LimitsStore {
   renewLease(keyId: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
   /** Gives the slot back, only if `holder` still holds it. */
   releaseLease(keyId: string, holder: string): Promise<void>;
+  /** Puts an upstream in cooldown for `ms` (a longer cooldown already running is kept), for every instance sharing the store. */
+  coolDown(upstream: string, ms: number): Promise<void>;
+  /** Every upstream cooling down now, with the milliseconds it has left (health in the admin API). */
+  cooldowns(): Promise<Cooling>;
+  /** Ends an upstream's cooldown now (an operator's reset, tests). */
+  endCooldown(upstream: string): Promise<void>;
   /** Reservations in flight in this store (metrics). */
   reservationsInFlight(): Promise<number>;
   /** Shutdown: sends whatever is still waiting to be applied (settlements, retries). */

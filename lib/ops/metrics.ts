@@ -38,7 +38,8 @@ export type LimitRejectionReason =
   | "inactive_key"
   | "expired_key"
   | "model_not_allowed"
-  | "outside_reserved_block";
+  | "outside_reserved_block"
+  | "upstream_unavailable";
 
 interface Metrics {
   registry: Registry;
@@ -49,7 +50,7 @@ interface Metrics {
    */
   requestCounts: Map<RouteLabel, Map<number, number>>;
   gatewayOverhead: Histogram<"route">;
-  upstreamLatency: Histogram<"provider" | "status">;
+  upstreamLatency: Histogram<"provider" | "status" | "upstream">;
   limitRejections: Counter<"reason">;
   reservationsInFlight: Gauge;
   usageFlushLag: Gauge;
@@ -85,8 +86,8 @@ function createMetrics(): Metrics {
     }),
     upstreamLatency: new Histogram({
       name: "keygate_upstream_latency_seconds",
-      help: "Time from calling an upstream to its response headers, by provider and status.",
-      labelNames: ["provider", "status"],
+      help: "Time from calling an upstream to its response headers (each attempt), by provider, status and upstream.",
+      labelNames: ["provider", "status", "upstream"],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
       registers: [registry],
     }),
@@ -136,8 +137,8 @@ export function observeGatewayOverhead(route: RouteLabel, seconds: number): void
  * "echo"…; `status`: the upstream's HTTP status, or "error"/"timeout" when
  * there was none. Both must come from fixed sets, never from a response body.
  */
-export function observeUpstreamLatency(provider: string, status: number | "error" | "timeout", seconds: number): void {
-  metrics().upstreamLatency.observe({ provider, status: String(status) }, seconds);
+export function observeUpstreamLatency(provider: string, status: number | "error" | "timeout", seconds: number, upstream: string): void {
+  metrics().upstreamLatency.observe({ provider, status: String(status), upstream }, seconds);
 }
 
 export function countLimitRejection(reason: LimitRejectionReason): void {

@@ -30,11 +30,14 @@ export interface UsageEntry {
   latencyMs: number;
   ttftMs: number | null;
   streamed: boolean;
+  /** The upstream that answered (its name), and how many routes were tried for the request. */
+  upstream: string | null;
+  attempts: number;
   createdAt: Date;
 }
 
 const FLUSH_INTERVAL_MS = 1_000;
-/** Rows per transaction: 15 parameters each stays far below PostgreSQL's 65,535. */
+/** Rows per transaction: 17 parameters each stays far below PostgreSQL's 65,535. */
 const MAX_BATCH = 1_000;
 
 interface UsageQueue {
@@ -122,6 +125,8 @@ const USAGE_COLUMNS = [
   "latencyMs",
   "ttftMs",
   "streamed",
+  "upstream",
+  "attempts",
   "createdAt",
 ]
   .map((c) => `"${c}"`)
@@ -163,6 +168,8 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
         e.latencyMs,
         e.ttftMs,
         e.streamed,
+        e.upstream,
+        e.attempts,
         e.createdAt,
       ];
       const first = params.length + 1;

@@ -80,4 +80,6 @@ if tpm >= 0 then
   if tc == 0 then to = now end
   tc = tc + 1
 end
-return {'ok', maxTokens, lowered, micros, rc, ro, tsum, tc, to, now}
+local reply = {'ok', maxTokens, lowered, micros, rc, ro, tsum, tc, to, now}
+for _, v in ipairs(cooling(now)) do reply[#reply + 1] = v end
+return reply

@@ -86,3 +86,14 @@ local function finish(rid, cost, tokens)
   end
   return 1
 end
+
+-- Upstreams cooling down after 'now', as name, milliseconds left, name, … (appended to admission and lease replies).
+local function cooling(now)
+  local out = {}
+  local c = redis.call('ZRANGEBYSCORE', 'kg:cool', now + 1, '+inf', 'WITHSCORES')
+  for i = 1, #c, 2 do
+    out[#out + 1] = c[i]
+    out[#out + 1] = tonumber(c[i + 1]) - now
+  end
+  return out
+end
