@@ -153,6 +153,14 @@ const envSchema = z.object({
   // How long a credit key's reservation and a subscription key's one slot live without renewal: an
   // instance renews them every third of it while the request runs, and one that crashed frees them within it.
   KEYGATE_LEASE_TTL_S: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(3600).default(30)),
+  // The Redis stream of usage records waiting to be written: one name for every instance of a deployment (tests give each file its own).
+  KEYGATE_USAGE_STREAM: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,100}$/)
+      .default("kg:usage"),
+  ),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
   // Card top-ups through Stripe Checkout: on only when both are set.
