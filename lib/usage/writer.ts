@@ -12,7 +12,8 @@ import { redact } from "@/lib/log";
  * the queued records, the keys' spend and lastUsedAt, and one ledger debit
  * per account in one transaction, then moves the money from "unflushed" to
  * "settled" in the store. A batch keeps its ids until it commits, so a flush
- * that failed is repeated whole and never counted twice.
+ * that failed is repeated whole; the insert skips ids already written and
+ * spend and ledger follow only the rows it inserted, so nothing counts twice.
  */
 
 export interface UsageEntry {
@@ -127,24 +128,20 @@ const USAGE_COLUMNS = [
   .map((c) => `"${c}"`)
   .join(",");
 
+/**
+ * Writes `entries` in one transaction, each id once: rows already in the
+ * database (written before by this or another writer) are skipped, and the
+ * keys' spend and lastUsedAt and the ledger follow the rows inserted here only.
+ */
 async function writeBatch(entries: UsageEntry[]): Promise<void> {
-  const byKey = new Map<string, { cost: bigint; lastUsedAt: Date }>();
-  const byAccount = new Map<string, { cost: bigint; requests: number }>();
-  for (const e of entries) {
-    const k = byKey.get(e.apiKeyId) ?? { cost: BigInt(0), lastUsedAt: e.createdAt };
-    k.cost += BigInt(e.costMicros);
-    if (e.createdAt > k.lastUsedAt) k.lastUsedAt = e.createdAt;
-    byKey.set(e.apiKeyId, k);
-    const a = byAccount.get(e.userId) ?? { cost: BigInt(0), requests: 0 };
-    a.cost += BigInt(e.costMicros);
-    a.requests++;
-    byAccount.set(e.userId, a);
-  }
   const db = await prisma();
   await db.$transaction(async (tx) => {
-    // A batch that committed before (its answer lost) is already there: nothing to do twice.
-    const done = await tx.usageRecord.findUnique({ where: { id: entries[0].id }, select: { id: true } });
-    if (done) return;
+    // A record of an account deleted meanwhile is dropped, as the deletion dropped its other records: it could never be written,
+    // and would hold every later record of this writer behind it.
+    const userIds = [...new Set(entries.map((e) => e.userId))];
+    const users = new Set((await tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true } })).map((u) => u.id));
+    entries = entries.filter((e) => users.has(e.userId));
+    if (!entries.length) return;
     // One parameterised INSERT, not createMany: Prisma's per-row query building cost ~10x the CPU and blocked the event loop.
     const params: unknown[] = [];
     const rows = entries.map((e) => {
@@ -169,7 +166,27 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
       params.push(...values);
       return `(${values.map((_, i) => `$${first + i}`).join(",")})`;
     });
-    await tx.$executeRawUnsafe(`INSERT INTO "UsageRecord" (${USAGE_COLUMNS}) VALUES ${rows.join(",")}`, ...params);
+    const inserted = await tx.$queryRawUnsafe<
+      Array<{ id: string; userId: string; apiKeyId: string; costMicros: bigint | number | string; createdAt: Date | string }>
+    >(
+      `INSERT INTO "UsageRecord" (${USAGE_COLUMNS}) VALUES ${rows.join(",")} ON CONFLICT ("id") DO NOTHING RETURNING "id","userId","apiKeyId","costMicros","createdAt"`,
+      ...params,
+    );
+    const byKey = new Map<string, { cost: bigint; lastUsedAt: Date }>();
+    const byAccount = new Map<string, { cost: bigint; requests: number; firstId: string }>();
+    for (const row of inserted) {
+      const cost = BigInt(row.costMicros);
+      const createdAt = new Date(row.createdAt);
+      const k = byKey.get(row.apiKeyId) ?? { cost: BigInt(0), lastUsedAt: createdAt };
+      k.cost += cost;
+      if (createdAt > k.lastUsedAt) k.lastUsedAt = createdAt;
+      byKey.set(row.apiKeyId, k);
+      const a = byAccount.get(row.userId) ?? { cost: BigInt(0), requests: 0, firstId: row.id };
+      a.cost += cost;
+      a.requests++;
+      if (row.id < a.firstId) a.firstId = row.id;
+      byAccount.set(row.userId, a);
+    }
     for (const [id, k] of byKey) {
       await tx.apiKey.updateMany({ where: { id }, data: { spendMicros: { increment: k.cost }, lastUsedAt: k.lastUsedAt } });
     }
@@ -181,7 +198,8 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
           kind: "usage",
           amountMicros: -a.cost,
           note: `Usage: ${a.requests} request${a.requests === 1 ? "" : "s"}`,
-          idempotencyKey: `usage:${entries[0].id}:${userId}`,
+          // A record id is inserted once, so one this write inserted names this write's debit uniquely.
+          idempotencyKey: `usage:${a.firstId}:${userId}`,
         },
       });
       await tx.user.update({ where: { id: userId }, data: { balanceMicros: { decrement: a.cost } } });
