@@ -23,7 +23,13 @@ const ALL_SUITES = ["lib/**/*.test.ts", "test/**/*.test.ts"];
 const postgresUrl = process.env.TEST_DATABASE_URL;
 // With TEST_REDIS_URL (CI sets it), the gateway's suites run once more with the limits store in that Redis.
 const redisUrl = process.env.TEST_REDIS_URL;
-const REDIS_SUITES = ["test/gateway.test.ts", "test/gateway-subscription.test.ts", "test/subscriptions.test.ts", "test/management-keys.test.ts"];
+const REDIS_SUITES = [
+  "test/gateway.test.ts",
+  "test/gateway-subscription.test.ts",
+  "test/subscriptions.test.ts",
+  "test/management-keys.test.ts",
+  "test/usage-writer.test.ts",
+];
 
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },

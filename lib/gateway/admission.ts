@@ -38,8 +38,12 @@ export interface Accounting {
   outputMicrosPerMTok: number;
   renewEveryMs: number;
   renew(now: number): void;
-  /** Ends the request: settles `usage` (null: nothing was generated) and returns its cost. */
-  end(usage: { inputTokens: number; outputTokens: number } | null): number;
+  /**
+   * Ends the request: settles `usage` (null: nothing was generated) with its
+   * usage record, `record(cost)`, in the same step. Resolves when both are in
+   * the limits store (with Redis: durable), never rejects.
+   */
+  end(usage: { inputTokens: number; outputTokens: number } | null, record: (costMicros: number) => string): Promise<void>;
 }
 
 export interface Admitted {
@@ -315,14 +319,13 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       outputMicrosPerMTok: model.outputMicrosPerMTok,
       renewEveryMs: ttlMs / 3,
       renew: (at) => void store.renew(requestId, at, ttlMs).catch(() => undefined),
-      end: (usage) => {
+      end: (usage, record) => {
         if (!usage) {
           void store.release(requestId);
-          return 0;
+          return Promise.resolve();
         }
         const cost = costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok);
-        void store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens });
-        return cost;
+        return store.settle(requestId, { costMicros: cost, tokens: usage.inputTokens + usage.outputTokens }, record(cost)).catch(() => undefined);
       },
     };
     return { key, model, upstream, accounting, maxTokens: admitted.maxTokens, headers };
@@ -367,9 +370,9 @@ async function subscriptionAccounting(
     outputMicrosPerMTok: 0,
     renewEveryMs: ttlMs / 3,
     renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs).catch(() => undefined),
-    end: () => {
+    end: (usage, record) => {
       void store.releaseLease(key.id, requestId);
-      return 0;
+      return usage ? store.record(requestId, record(0)).catch(() => undefined) : Promise.resolve();
     },
   };
 }

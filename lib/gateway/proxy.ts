@@ -5,7 +5,7 @@ import { sendError } from "@/lib/gateway/io";
 import { estimateTokens, StreamMeter, type Json, type ProtocolAdapter, type Usage } from "@/lib/gateway/protocols";
 import { callUpstream, type UpstreamResponse } from "@/lib/gateway/upstreams";
 import { decReservationsInFlight, incReservationsInFlight, observeGatewayOverhead, observeUpstreamLatency, routeLabel } from "@/lib/ops/metrics";
-import { recordUsage } from "@/lib/usage/writer";
+import { encodeUsage } from "@/lib/usage/writer";
 
 /**
  * Relays an admitted request to its upstream and the answer back, then
@@ -54,32 +54,34 @@ export async function relay(r: Relay): Promise<void> {
   renewal.unref();
   incReservationsInFlight();
   let finished = false;
-  const finish = (status: number, usage: Usage | null, ttftMs: number | null) => {
-    if (finished) return;
+  /** Resolves when the settlement and its usage record are in the limits store: the response ends only then. */
+  const finish = (status: number, usage: Usage | null, ttftMs: number | null): Promise<void> => {
+    if (finished) return Promise.resolve();
     finished = true;
     decReservationsInFlight();
     clearInterval(renewal);
     requests.delete(abort);
     res.off("close", onClose);
-    const cost = accounting.end(usage);
-    if (!usage) return;
-    recordUsage({
-      id: r.usageId,
-      userId: r.admitted.key.userId,
-      apiKeyId: r.admitted.key.id,
-      model: model.model,
-      provider: model.provider,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      costMicros: cost,
-      inputMicrosPerMTok: accounting.inputMicrosPerMTok,
-      outputMicrosPerMTok: accounting.outputMicrosPerMTok,
-      status,
-      latencyMs: Math.round(performance.now() - r.startedAt),
-      ttftMs,
-      streamed: r.stream,
-      createdAt: new Date(),
-    });
+    // The record travels with the settlement (one step in the store), so neither can be lost without the other.
+    return accounting.end(usage, (cost) =>
+      encodeUsage({
+        id: r.usageId,
+        userId: r.admitted.key.userId,
+        apiKeyId: r.admitted.key.id,
+        model: model.model,
+        provider: model.provider,
+        inputTokens: usage?.inputTokens ?? 0,
+        outputTokens: usage?.outputTokens ?? 0,
+        costMicros: cost,
+        inputMicrosPerMTok: accounting.inputMicrosPerMTok,
+        outputMicrosPerMTok: accounting.outputMicrosPerMTok,
+        status,
+        latencyMs: Math.round(performance.now() - r.startedAt),
+        ttftMs,
+        streamed: r.stream,
+        createdAt: new Date(),
+      }),
+    );
   };
 
   const calledAt = performance.now();
@@ -142,8 +144,14 @@ export async function relay(r: Relay): Promise<void> {
     }
     const usage = json ? adapter.usageFromBody(json) : null;
     // An upstream that reports no usage is charged by estimate: about four bytes a token, each way.
-    finish(upstream.statusCode, usage ?? { inputTokens: estimateTokens(r.promptBytes), outputTokens: Math.min(maxTokens, estimateTokens(text.length)) }, null);
+    const recorded = finish(
+      upstream.statusCode,
+      usage ?? { inputTokens: estimateTokens(r.promptBytes), outputTokens: Math.min(maxTokens, estimateTokens(text.length)) },
+      null,
+    );
     if (json && model.upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = JSON.stringify(json);
+    // A client that holds an answer (and its x-keygate-usage-id) holds a usage record that a crash can no longer lose.
+    await recorded;
     if (!res.destroyed) {
       res.writeHead(upstream.statusCode, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
@@ -176,7 +184,8 @@ export async function relay(r: Relay): Promise<void> {
     inputTokens: meter.usage.inputTokens ?? estimateTokens(r.promptBytes),
     outputTokens: Math.min(Math.max(meter.usage.outputTokens ?? 0, meter.deltas), maxTokens),
   };
-  finish(status, usage, meter.firstTokenAt === null ? null : Math.round(meter.firstTokenAt - r.startedAt));
+  // The stream's end waits for its record to be durable, as a whole answer does above.
+  await finish(status, usage, meter.firstTokenAt === null ? null : Math.round(meter.firstTokenAt - r.startedAt));
   if (status === 502) res.destroy();
   else res.end();
 }
