@@ -30,6 +30,7 @@ const REDIS_SUITES = [
   "test/gateway-subscription.test.ts",
   "test/subscriptions.test.ts",
   "test/management-keys.test.ts",
+  "test/usage-writer.test.ts",
 ];
 
 export default defineConfig({

@@ -156,6 +156,18 @@ const envSchema = z.object({
   // How long a credit key's reservation and a subscription key's one slot live without renewal: an
   // instance renews them every third of it while the request runs, and one that crashed frees them within it.
   KEYGATE_LEASE_TTL_S: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(3600).default(30)),
+  // How often each process writes waiting usage records (lib/usage/writer.ts); tests lengthen it to open a crash window.
+  KEYGATE_USAGE_FLUSH_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(50).max(600_000).default(1_000)),
+  // How long a usage record given to a writer may wait unacknowledged before another process claims it (its writer died).
+  // The Redis stream of usage records waiting to be written: one name for every instance of a deployment (tests give each file its own).
+  KEYGATE_USAGE_STREAM: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,100}$/)
+      .default("kg:usage"),
+  ),
+  KEYGATE_USAGE_CLAIM_IDLE_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(3_600_000).default(10_000)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
   // Card top-ups through Stripe Checkout: on only when both are set.

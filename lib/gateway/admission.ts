@@ -40,8 +40,12 @@ export interface Accounting {
   outputMicrosPerMTok: number;
   renewEveryMs: number;
   renew(now: number): void;
-  /** Ends the request: settles `usage` (null: nothing was generated) and returns its cost. */
-  end(usage: { inputTokens: number; outputTokens: number } | null): number;
+  /**
+   * Ends the request: settles `usage` (null: nothing was generated) with its
+   * usage record, `record(cost)`, in the same step. Resolves when both are in
+   * the limits store (with Redis: durable), never rejects.
+   */
+  end(usage: { inputTokens: number; outputTokens: number } | null, record: (costMicros: number) => string): Promise<void>;
 }
 
 export interface Admitted {
@@ -296,7 +300,7 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       if ("refusal" in accounting) return accounting.refusal;
       const routes = plan(accounting.cooling);
       if (routes && !Array.isArray(routes)) {
-        accounting.end(null);
+        void accounting.end(null, () => "");
         return routes;
       }
       body.model = model.upstreamModel;
@@ -349,10 +353,10 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       outputMicrosPerMTok: model.outputMicrosPerMTok,
       renewEveryMs: ttlMs / 3,
       renew: (at) => void store.renew(requestId, at, ttlMs).catch(() => undefined),
-      end: (usage) => {
+      end: (usage, record) => {
         if (!usage) {
           void store.release(requestId);
-          return 0;
+          return Promise.resolve();
         }
         // Never below zero nor above what was reserved, whatever usage reached here (lib/gateway/charge.ts bounds it first).
         const cost = boundedCharge(
@@ -360,13 +364,13 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
           admitted.reservedMicros,
         );
         const tokens = usage.inputTokens + usage.outputTokens;
-        void store.settle(requestId, { costMicros: cost, tokens: Number.isSafeInteger(tokens) && tokens > 0 ? tokens : 0 });
-        return cost;
+        const settled = { costMicros: cost, tokens: Number.isSafeInteger(tokens) && tokens > 0 ? tokens : 0 };
+        return store.settle(requestId, settled, record(cost)).catch(() => undefined);
       },
     };
     const routes = plan(admitted.cooling);
     if (routes && !Array.isArray(routes)) {
-      accounting.end(null);
+      void accounting.end(null, () => "");
       return { ...routes, headers: { ...headers, ...routes.headers } };
     }
     return { key, model, routes, accounting, maxTokens: admitted.maxTokens, headers };
@@ -412,9 +416,9 @@ async function subscriptionAccounting(
     outputMicrosPerMTok: 0,
     renewEveryMs: ttlMs / 3,
     renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs).catch(() => undefined),
-    end: () => {
+    end: (usage, record) => {
       void store.releaseLease(key.id, requestId);
-      return 0;
+      return usage ? store.record(requestId, record(0)).catch(() => undefined) : Promise.resolve();
     },
   };
 }

@@ -11,7 +11,7 @@ import { limits } from "@/lib/limits";
 import { recordUpstreamAttempt } from "@/lib/limits/health";
 import { decReservationsInFlight, incReservationsInFlight, observeGatewayOverhead, observeUpstreamLatency, routeLabel } from "@/lib/ops/metrics";
 import { redact } from "@/lib/log";
-import { recordUsage } from "@/lib/usage/writer";
+import { encodeUsage } from "@/lib/usage/writer";
 
 /**
  * Relays an admitted request to its upstream and the answer back, then
@@ -76,34 +76,36 @@ export async function relay(r: Relay): Promise<void> {
   };
   const tried = (i: number) => (i > 0 ? ` (${i + 1} upstreams tried)` : "");
   let finished = false;
-  const finish = (status: number, usage: Usage | null, ttftMs: number | null) => {
-    if (finished) return;
+  /** Resolves when the settlement and its usage record are in the limits store: the response ends only then. */
+  const finish = (status: number, usage: Usage | null, ttftMs: number | null): Promise<void> => {
+    if (finished) return Promise.resolve();
     finished = true;
     decReservationsInFlight();
     clearInterval(renewal);
     requests.delete(abort);
     res.off("close", onClose);
-    const cost = accounting.end(usage);
-    if (!usage) return;
-    recordUsage({
-      id: r.usageId,
-      userId: r.admitted.key.userId,
-      apiKeyId: r.admitted.key.id,
-      model: model.model,
-      provider: model.provider,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      costMicros: cost,
-      inputMicrosPerMTok: accounting.inputMicrosPerMTok,
-      outputMicrosPerMTok: accounting.outputMicrosPerMTok,
-      status,
-      latencyMs: Math.round(performance.now() - r.startedAt),
-      ttftMs,
-      streamed: r.stream,
-      upstream: upstreamName,
-      attempts,
-      createdAt: new Date(),
-    });
+    // The record travels with the settlement (one step in the store), so neither can be lost without the other.
+    return accounting.end(usage, (cost) =>
+      encodeUsage({
+        id: r.usageId,
+        userId: r.admitted.key.userId,
+        apiKeyId: r.admitted.key.id,
+        model: model.model,
+        provider: model.provider,
+        inputTokens: usage?.inputTokens ?? 0,
+        outputTokens: usage?.outputTokens ?? 0,
+        costMicros: cost,
+        inputMicrosPerMTok: accounting.inputMicrosPerMTok,
+        outputMicrosPerMTok: accounting.outputMicrosPerMTok,
+        status,
+        latencyMs: Math.round(performance.now() - r.startedAt),
+        ttftMs,
+        streamed: r.stream,
+        upstream: upstreamName,
+        attempts,
+        createdAt: new Date(),
+      }),
+    );
   };
 
   const calledAt = performance.now();
@@ -200,8 +202,10 @@ export async function relay(r: Relay): Promise<void> {
       return;
     }
     const own = { inputTokens: estimateTokens(r.promptBytes), outputTokens: estimateTokens(text.length), outputSeen: 0 };
-    finish(upstream.statusCode, chargeableUsage(adapter.usageFromBody(json), own, { promptBound: r.promptBound, maxTokens }), null);
+    const recorded = finish(upstream.statusCode, chargeableUsage(adapter.usageFromBody(json), own, { promptBound: r.promptBound, maxTokens }), null);
     if (model.upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = reserialized(json) ?? text;
+    // A client that holds an answer (and its x-keygate-usage-id) holds a usage record that a crash can no longer lose.
+    await recorded;
     if (!res.destroyed) {
       res.writeHead(upstream.statusCode, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
@@ -232,7 +236,8 @@ export async function relay(r: Relay): Promise<void> {
   }
   const own = { inputTokens: estimateTokens(r.promptBytes), outputTokens: meter.deltas, outputSeen: meter.deltas };
   const usage = chargeableUsage(meter.usage, own, { promptBound: r.promptBound, maxTokens });
-  finish(status, usage, meter.firstTokenAt === null ? null : Math.round(meter.firstTokenAt - r.startedAt));
+  // The stream's end waits for its record to be durable, as a whole answer does above.
+  await finish(status, usage, meter.firstTokenAt === null ? null : Math.round(meter.firstTokenAt - r.startedAt));
   if (status === 502) res.destroy();
   else res.end();
 }

@@ -53,7 +53,8 @@ interface Metrics {
   upstreamLatency: Histogram<"provider" | "status" | "upstream">;
   limitRejections: Counter<"reason">;
   reservationsInFlight: Gauge;
-  usageFlushLag: Gauge;
+  /** Reads the usage outbox at scrape time (the writer registers it): a writer that stopped cannot leave a stale figure. */
+  usageBacklog: (() => Promise<{ waiting: number; oldestAt: number | null }>) | null;
 }
 
 const globalForMetrics = globalThis as unknown as { __keygateMetrics?: Metrics };
@@ -74,7 +75,7 @@ function createMetrics(): Metrics {
       }
     },
   });
-  return {
+  const result: Metrics = {
     registry,
     requestCounts,
     gatewayOverhead: new Histogram({
@@ -102,12 +103,30 @@ function createMetrics(): Metrics {
       help: "Admission reservations held by requests in flight, not yet settled or released.",
       registers: [registry],
     }),
-    usageFlushLag: new Gauge({
-      name: "keygate_usage_flush_lag_seconds",
-      help: "Age of the oldest usage record not yet written to the database (0 when none is waiting).",
-      registers: [registry],
-    }),
+    usageBacklog: null,
   };
+  const m = result;
+  // Null (the gauge keeps its last figure) before the writer starts, or when the store does not answer.
+  const backlog = () => (m.usageBacklog ? m.usageBacklog().catch(() => null) : Promise.resolve(null));
+  new Gauge({
+    name: "keygate_usage_records_pending",
+    help: "Usage records settled and not yet written to the database (with Redis: in the kg:usage stream, every instance's; else this process's).",
+    registers: [registry],
+    async collect() {
+      const b = await backlog();
+      if (b) this.set(b.waiting);
+    },
+  });
+  new Gauge({
+    name: "keygate_usage_oldest_pending_age_seconds",
+    help: "Age of the oldest usage record not yet written to the database (0 when none is waiting).",
+    registers: [registry],
+    async collect() {
+      const b = await backlog();
+      if (b) this.set(b.oldestAt === null ? 0 : Math.max(0, (Date.now() - b.oldestAt) / 1000));
+    },
+  });
+  return m;
 }
 
 function metrics(): Metrics {
@@ -157,7 +176,7 @@ export function decReservationsInFlight(): void {
   metrics().reservationsInFlight.dec();
 }
 
-/** Age of the oldest unflushed usage record, in seconds (0 when none waits). */
-export function setUsageFlushLag(seconds: number): void {
-  metrics().usageFlushLag.set(seconds);
+/** Where /metrics reads the usage outbox's size and the time its oldest record was added (ms). */
+export function setUsageBacklogSource(read: () => Promise<{ waiting: number; oldestAt: number | null }>): void {
+  metrics().usageBacklog = read;
 }
