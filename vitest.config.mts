@@ -26,9 +26,11 @@ const redisUrl = process.env.TEST_REDIS_URL;
 const REDIS_SUITES = [
   "test/gateway.test.ts",
   "test/gateway-hardening.test.ts",
+  "test/gateway-routing.test.ts",
   "test/gateway-subscription.test.ts",
   "test/subscriptions.test.ts",
   "test/management-keys.test.ts",
+  "test/usage-writer.test.ts",
 ];
 
 export default defineConfig({

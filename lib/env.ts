@@ -171,11 +171,26 @@ const envSchema = z.object({
   KEYGATE_DEMO_UPSTREAM: z.preprocess(blankIsUnset, z.enum(["auto", "on", "off"]).default("auto")),
   // How long the gateway waits for an upstream's response headers, and then between two chunks.
   KEYGATE_UPSTREAM_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1000).default(600_000)),
+  // Routing (lib/gateway/routing.ts): attempts per request across a model's routes, and how long a failing upstream is skipped.
+  KEYGATE_MAX_ATTEMPTS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(10).default(3)),
+  KEYGATE_COOLDOWN_S: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(86_400).default(30)),
   // A client must deliver its whole request (headers and body) within this, or it gets 408.
   KEYGATE_REQUEST_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(3_600_000).default(30_000)),
   // How long a credit key's reservation and a subscription key's one slot live without renewal: an
   // instance renews them every third of it while the request runs, and one that crashed frees them within it.
   KEYGATE_LEASE_TTL_S: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(3600).default(30)),
+  // How often each process writes waiting usage records (lib/usage/writer.ts); tests lengthen it to open a crash window.
+  KEYGATE_USAGE_FLUSH_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(50).max(600_000).default(1_000)),
+  // How long a usage record given to a writer may wait unacknowledged before another process claims it (its writer died).
+  // The Redis stream of usage records waiting to be written: one name for every instance of a deployment (tests give each file its own).
+  KEYGATE_USAGE_STREAM: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,100}$/)
+      .default("kg:usage"),
+  ),
+  KEYGATE_USAGE_CLAIM_IDLE_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(3_600_000).default(10_000)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
   // Card top-ups through Stripe Checkout: on only when both are set.

@@ -111,6 +111,8 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
       OPENAI_API_KEY: "upstream-secret",
       KEYGATE_DEMO_UPSTREAM: "on",
       KEYGATE_LEASE_TTL_S: String(LEASE_TTL_S),
+      // A dead instance's unwritten usage is claimed after 1 s (10 s by default), so the crash tests end quickly.
+      KEYGATE_USAGE_CLAIM_IDLE_MS: "1000",
     };
     [a, b] = await Promise.all([startInstance(env), startInstance(env)]);
   }, 90_000);
@@ -256,6 +258,79 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
       await c.stop("SIGKILL");
     }
   }, 30_000);
+
+  it("after a kill -9 mid-burst, with settled usage not yet written: another instance writes every record a client received, once, and the books converge", async () => {
+    // C writes nothing by itself (its writer would wait ten minutes): whatever it settles is still waiting when it dies.
+    const c = await startInstance({ ...env, KEYGATE_USAGE_FLUSH_MS: "600000" });
+    const stream = process.env.KEYGATE_USAGE_STREAM!;
+    try {
+      // cluster-model: 100 micro-dollars an output token, nothing for input; every answer is max_tokens long.
+      Object.assign(up.options, { outputTokens: 100, chunkDelayMs: 5 });
+      const user = await createUser({ creditUsd: 0.2 });
+      const key = await createCreditKey(user, { rpm: 100_000 });
+      /** Usage ids of answers that came back whole, by the instance that gave them. */
+      const received = { a: [] as string[], c: [] as string[] };
+      let stop = false;
+      const worker = async (via: Instance, name: "a" | "c", streamed: boolean) => {
+        while (!stop) {
+          try {
+            const res = await fetch(`${via.url}/v1/chat/completions`, {
+              method: "POST",
+              headers: { authorization: `Bearer ${key.apiKey}`, "content-type": "application/json" },
+              body: JSON.stringify({ model: "cluster-model", messages: hello, max_tokens: 10, stream: streamed }),
+            });
+            const body = await res.text();
+            if (res.status === 200 && (!streamed || body.includes("[DONE]"))) received[name].push(res.headers.get("x-keygate-usage-id")!);
+          } catch {
+            // Cut off by the kill: the client holds no whole answer.
+            if (name === "c") return;
+          }
+        }
+      };
+      const burst = [...[false, true, false, true].map((streamed) => worker(c, "c", streamed)), ...[false, true].map((streamed) => worker(a, "a", streamed))];
+      // Mid-burst: C has answered some, with more in flight, and written none of them.
+      await vi.waitFor(() => expect(received.c.length).toBeGreaterThanOrEqual(20), { timeout: 10_000, interval: 5 });
+      expect(await redis.xlen(stream)).toBeGreaterThan(0);
+      await c.stop("SIGKILL");
+      stop = true;
+      await Promise.all(burst);
+      const ids = [...received.a, ...received.c];
+
+      // A or B claims what C left (idle 1 s) and writes it: every answer a client holds has its record, once.
+      const db = await prisma();
+      await vi.waitFor(async () => expect(await db.usageRecord.count({ where: { id: { in: ids } } })).toBe(ids.length), { timeout: 15_000, interval: 200 });
+      // After the TTL and a sweep, nothing is reserved or unwritten, and Redis admits by exactly the database's balance.
+      await vi.waitFor(
+        async () => {
+          const balance = (await db.user.findUniqueOrThrow({ where: { id: user.id } })).balanceMicros;
+          expect(await redis.hmget(`kg:a:${user.id}`, "balance", "unflushed", "reserved")).toEqual([String(balance), "0", "0"]);
+          expect(await redis.xlen(stream)).toBe(0);
+        },
+        { timeout: (LEASE_TTL_S + 8) * 1000, interval: 200 },
+      );
+      const records = await db.usageRecord.findMany({ where: { userId: user.id } });
+      const cost = records.reduce((n, r) => n + r.costMicros, BigInt(0));
+      const ledger = await db.ledgerEntry.aggregate({ where: { userId: user.id }, _sum: { amountMicros: true } });
+      const balance = (await db.user.findUniqueOrThrow({ where: { id: user.id } })).balanceMicros;
+      expect(ledger._sum.amountMicros).toBe(balance);
+      expect(balance).toBe(BigInt(200_000) - cost);
+      expect((await db.apiKey.findUniqueOrThrow({ where: { id: key.id } })).spendMicros).toBe(cost);
+
+      // The money available is the balance to the micro-dollar: requests of exactly what is left are admitted, one more token is not.
+      Object.assign(up.options, { chunkDelayMs: 0 });
+      let left = Number(balance);
+      const viaB = b.openai(key.apiKey);
+      while (left > 0) {
+        const tokens = Math.min(100, left / 100);
+        expect(await status(viaB.chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: tokens }))).toBe(200);
+        left -= tokens * 100;
+      }
+      expect(await status(viaB.chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 1 }))).toBe(402);
+    } finally {
+      Object.assign(up.options, { chunkDelayMs: 0, outputTokens: 5 });
+      await c.stop("SIGKILL");
+    }
+  }, 60_000);
 
   it("drains on SIGTERM: a stream in flight is settled and written, and nothing stays reserved in Redis after the exit", async () => {
     const e = await startInstance(env);

@@ -24,7 +24,7 @@ export interface FakeUpstreamOptions {
   /** Reported in place of the real usage, in answers and streams alike (a buggy or hostile upstream: negative, fractional, huge counts). */
   usage?: Json;
   /** Every inference request gets exactly this answer (an HTML error page from a proxy, plain text, cut JSON). */
-  raw?: { status: number; contentType?: string; body: string };
+  raw?: { status: number; contentType?: string; body: string; headers?: Record<string, string> };
 }
 export interface RecordedRequest {
   path: string;
@@ -274,7 +274,7 @@ async function handle(up: FakeUpstream, req: Req, res: Res): Promise<void> {
   if (res.destroyed) return;
   const route = `${req.method} ${new URL(rec.path, "http://x").pathname}`;
   if (opts.raw && req.method === "POST") {
-    res.writeHead(opts.raw.status, { "content-type": opts.raw.contentType ?? "text/html" });
+    res.writeHead(opts.raw.status, { "content-type": opts.raw.contentType ?? "text/html", ...opts.raw.headers });
     return void res.end(opts.raw.body);
   }
   if (route === "POST /v1/chat/completions") return chatCompletions(req, res, opts, body);

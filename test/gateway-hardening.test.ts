@@ -9,7 +9,7 @@ import { KEY_MATERIAL_RE } from "@/lib/keys/format";
 import { call, createUser, type TestUser } from "./api";
 import { createCreditKey, createManagementKey, type CreatedKey } from "./fixtures";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
-import { setEnv, startGateway, type TestGateway } from "./gateway";
+import { resetRouting, setEnv, startGateway, type TestGateway } from "./gateway";
 
 /**
  * The gateway against a misbehaving world (PRODUCT.md, "Gateway"): an
@@ -59,9 +59,10 @@ afterAll(async () => {
   restoreEnv();
 });
 
-afterEach(() => {
+afterEach(async () => {
   Object.assign(up.options, { usage: undefined, raw: undefined, outputTokens: 5, failMidStreamAfter: undefined, status: undefined });
   up.reset();
+  await resetRouting();
 });
 
 async function userWithKey(creditUsd = 10, body: Record<string, unknown> = {}) {
@@ -284,10 +285,13 @@ describe("upstream error answers reach the client in the protocol's shape", () =
     it(`${page.what} becomes the protocol's error with the upstream's status, readable by both SDKs, and nothing is charged`, async () => {
       const { user, key, openai, anthropic } = await userWithKey(10);
       up.options.raw = { status: page.status, contentType: page.contentType, body: page.body };
+      // Each request meets the upstream afresh (a 429 would otherwise cool the only route down, and the next request get 503).
+      await resetRouting();
       const viaOpenAI = await openai.chat.completions.create({ model: "gpt-hard", messages: hello, max_tokens: 5 }).then(
         () => null,
         (err: unknown) => err,
       );
+      await resetRouting();
       expect(viaOpenAI).toBeInstanceOf(OpenAI.APIError);
       expect((viaOpenAI as InstanceType<typeof OpenAI.APIError>).status).toBe(page.status);
       expect((viaOpenAI as InstanceType<typeof OpenAI.APIError>).message).toMatch(page.says);
@@ -299,6 +303,7 @@ describe("upstream error answers reach the client in the protocol's shape", () =
       expect((viaAnthropic as InstanceType<typeof Anthropic.APIError>).status).toBe(page.status);
       expect((viaAnthropic as InstanceType<typeof Anthropic.APIError>).message).toMatch(page.says);
       for (const e of ENDPOINTS) {
+        await resetRouting();
         const res = await post(e.path, JSON.stringify({ model: e.model, max_tokens: 5, messages: hello }), { authorization: `Bearer ${key.apiKey}` });
         expect(res.status).toBe(page.status);
         expect(res.headers.get("content-type")).toMatch(/^application\/json/);

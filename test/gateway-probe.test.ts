@@ -7,7 +7,7 @@ import { flushUsage } from "@/lib/usage/writer";
 import { call, createUser, type TestUser } from "./api";
 import { createCreditKey, createManagementKey } from "./fixtures";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
-import { setEnv, startGateway, type TestGateway } from "./gateway";
+import { resetRouting, setEnv, startGateway, type TestGateway } from "./gateway";
 
 /**
  * A probe of every inference endpoint (one per protocol adapter, so a
@@ -69,7 +69,7 @@ afterAll(async () => {
 const deep = (levels: number) => `${"[".repeat(levels)}1${"]".repeat(levels)}`;
 
 /** Bodies no endpoint can serve, each with the model of the endpoint it is sent to. */
-const BAD_BODIES: Array<[string, (model: string) => string | Buffer]> = [
+const BAD_BODIES: Array<[string, (model: string) => string]> = [
   ["an empty body", () => ""],
   ["cut JSON", (m) => `{"model":"${m}","messages":[{"role":"user","content":"hi"`],
   ["a JSON array", () => "[]"],
@@ -100,7 +100,7 @@ interface Answer {
   text: string;
 }
 
-async function send(adapter: ProtocolAdapter, body: string | Buffer, key: string | null): Promise<Answer> {
+async function send(adapter: ProtocolAdapter, body: string, key: string | null): Promise<Answer> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (key !== null) headers.authorization = `Bearer ${key}`;
   const res = await fetch(`${gw.url}${adapter.path}`, { method: "POST", headers, body });
@@ -164,6 +164,7 @@ describe("probe: misbehaving upstreams on every inference endpoint", () => {
       try {
         for (const [what, fault] of UPSTREAM_FAULTS) {
           Object.assign(up.options, { raw: undefined, status: undefined }, fault);
+          await resetRouting();
           audit(adapter, what, await send(adapter, body, keys.credit), { min: 400, max: 599 });
         }
       } finally {

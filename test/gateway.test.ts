@@ -12,7 +12,7 @@ import { KEY_MATERIAL_RE } from "@/lib/keys/format";
 import { call, createUser, grant, type TestUser } from "./api";
 import { createCreditKey, createManagementKey, dumpTable } from "./fixtures";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
-import { setEnv, startGateway, type TestGateway } from "./gateway";
+import { resetRouting, setEnv, startGateway, type TestGateway } from "./gateway";
 import { resetLogger } from "@/lib/ops/logger";
 
 /**
@@ -82,9 +82,10 @@ afterAll(async () => {
   restoreEnv();
 });
 
-afterEach(() => {
+afterEach(async () => {
   Object.assign(up.options, { latencyMs: 0, chunkDelayMs: 0, streamUsage: true, outputTokens: 5, failMidStreamAfter: undefined, status: undefined });
   up.reset();
+  await resetRouting();
 });
 
 async function userWithKey(creditUsd = 10, body: Record<string, unknown> = {}) {

@@ -2,6 +2,8 @@ import type { AddressInfo } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { resetEnvCache } from "@/lib/env";
+import { forgetFailures } from "@/lib/gateway/routing";
+import { limits } from "@/lib/limits";
 import { createKeygateServer } from "@/lib/http/front";
 
 /**
@@ -45,4 +47,10 @@ export function setEnv(vars: Record<string, string | undefined>): () => void {
   };
   apply(vars);
   return () => apply(saved);
+}
+
+/** Forgets upstream failure streaks and ends every cooldown: for tests that make an upstream fail on purpose, so the next test starts afresh. */
+export async function resetRouting(): Promise<void> {
+  forgetFailures();
+  for (const key of (await limits().cooldowns()).keys()) await limits().endCooldown(key);
 }

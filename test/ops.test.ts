@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { serverOrigin } from "@/lib/auth/caller";
 import { createKeygateServer } from "@/lib/http/front";
 import { resetLogger } from "@/lib/ops/logger";
-import { countLimitRejection, observeGatewayOverhead, observeUpstreamLatency, setReservationsInFlight, setUsageFlushLag } from "@/lib/ops/metrics";
+import { countLimitRejection, observeGatewayOverhead, observeUpstreamLatency, setReservationsInFlight, setUsageBacklogSource } from "@/lib/ops/metrics";
 import { setEnv } from "./gateway";
 
 /**
@@ -61,10 +61,11 @@ describe("GET /metrics", () => {
 
   it("answers in Prometheus text format with every keygate_ metric named", async () => {
     observeGatewayOverhead("/v1/chat/completions", 0.0004);
-    observeUpstreamLatency("openai", 200, 0.8);
+    observeUpstreamLatency("openai", 200, 0.8, "env-openai");
     countLimitRejection("rpm");
     setReservationsInFlight(2);
-    setUsageFlushLag(1.5);
+    // The outbox as the writer reports it: three records waiting, the oldest added 1.5 s ago.
+    setUsageBacklogSource(async () => ({ waiting: 3, oldestAt: Date.now() - 1_500 }));
     const res = await fetch(`${front.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -75,14 +76,17 @@ describe("GET /metrics", () => {
       "keygate_upstream_latency_seconds",
       "keygate_limit_rejections_total",
       "keygate_reservations_in_flight",
-      "keygate_usage_flush_lag_seconds",
+      "keygate_usage_records_pending",
+      "keygate_usage_oldest_pending_age_seconds",
     ]) {
       expect(text, name).toContain(`# TYPE ${name} `);
     }
     expect(sample(text, 'keygate_limit_rejections_total{reason="rpm"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'keygate_gateway_overhead_seconds_bucket{le="0.0005",route="/v1/chat/completions"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, "keygate_reservations_in_flight")).toBe(2);
-    expect(sample(text, "keygate_usage_flush_lag_seconds")).toBe(1.5);
+    expect(sample(text, "keygate_usage_records_pending")).toBe(3);
+    expect(sample(text, "keygate_usage_oldest_pending_age_seconds")).toBeGreaterThanOrEqual(1.5);
+    expect(sample(text, "keygate_usage_oldest_pending_age_seconds")).toBeLessThan(5);
     // Default process metrics come along.
     expect(text).toContain("process_cpu_user_seconds_total");
   });

@@ -148,7 +148,7 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       await announce("subscription", keyId);
       expect(await store.acquireLease(keyId, "a", Date.now(), 10_000, old)).toEqual({ ok: false, reason: "stale", revision: old + 1 });
       expect(await redisForTests().exists(`kg:l:${keyId}`)).toBe(0);
-      expect(await store.acquireLease(keyId, "b", Date.now(), 10_000, old + 1)).toEqual({ ok: true });
+      expect(await store.acquireLease(keyId, "b", Date.now(), 10_000, old + 1)).toMatchObject({ ok: true });
       await store.releaseLease(keyId, "b");
     });
   });
@@ -203,6 +203,32 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       });
       const poor = await seeded(100);
       expect(await store.admit(await admission(poor, { requestedMaxTokens: null }))).toMatchObject({ ok: false, reason: "balance" });
+    });
+  });
+
+  describe("upstream cooldowns, shared by every instance", () => {
+    it("a cooldown entered through one store is in the very next admission and lease of another, keeps the longer, and ends when told", async () => {
+      const other = new RedisLimitsStore();
+      const name = `up-${randomUUID()} http://u`;
+      await store.coolDown(name, 60_000);
+      await store.coolDown(name, 1_000); // shorter: the 60 s one stands
+      const admitted = await other.admit(await admission(await seeded(10_000_000)));
+      expect(admitted.ok).toBe(true);
+      const left = admitted.ok ? admitted.cooling.get(name) : undefined;
+      expect(left).toBeGreaterThan(55_000);
+      expect(left).toBeLessThanOrEqual(60_000);
+      const lease = await other.acquireLease(`k-${randomUUID()}`, "h", Date.now(), 10_000, await revision());
+      expect(lease.ok && lease.cooling.has(name)).toBe(true);
+      expect((await other.cooldowns()).has(name)).toBe(true);
+      await other.endCooldown(name);
+      expect((await store.cooldowns()).has(name)).toBe(false);
+    });
+
+    it("a cooldown ends by itself when its time is up", async () => {
+      const name = `up-${randomUUID()} http://u`;
+      await store.coolDown(name, 150);
+      expect((await store.cooldowns()).has(name)).toBe(true);
+      await vi.waitFor(async () => expect((await store.cooldowns()).has(name)).toBe(false), { timeout: 5_000, interval: 25 });
     });
   });
 
@@ -464,33 +490,36 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
     it("refuses another holder until the lease is released by its holder, and only by its holder", async () => {
       const { keyId } = ids();
       const rev = await revision();
-      expect(await store.acquireLease(keyId, "A", Date.now(), 2_000, rev)).toEqual({ ok: true });
+      expect(await store.acquireLease(keyId, "A", Date.now(), 2_000, rev)).toMatchObject({ ok: true });
       const busy = await store.acquireLease(keyId, "B", Date.now(), 2_000, rev);
       expect(busy).toMatchObject({ ok: false });
       const retry = (busy as { retryAfterMs: number }).retryAfterMs;
       expect(retry).toBeGreaterThan(0);
       expect(retry).toBeLessThanOrEqual(2_000);
       // The holder may take it again (a retry of its own request).
-      expect(await store.acquireLease(keyId, "A", Date.now(), 2_000, rev)).toEqual({ ok: true });
+      expect(await store.acquireLease(keyId, "A", Date.now(), 2_000, rev)).toMatchObject({ ok: true });
       expect(await store.renewLease(keyId, "B", Date.now(), 2_000)).toBe(false);
       await store.releaseLease(keyId, "B");
       expect(await store.acquireLease(keyId, "B", Date.now(), 2_000, rev)).toMatchObject({ ok: false });
       await store.releaseLease(keyId, "A");
-      expect(await store.acquireLease(keyId, "B", Date.now(), 2_000, rev)).toEqual({ ok: true });
+      expect(await store.acquireLease(keyId, "B", Date.now(), 2_000, rev)).toMatchObject({ ok: true });
       await store.releaseLease(keyId, "B");
     });
 
     it("renewing keeps the lease past its first ttl; an unreleased lease frees itself after its ttl", async () => {
       const { keyId } = ids();
       const rev = await revision();
-      expect(await store.acquireLease(keyId, "A", Date.now(), 200, rev)).toEqual({ ok: true });
+      expect(await store.acquireLease(keyId, "A", Date.now(), 200, rev)).toMatchObject({ ok: true });
       await new Promise((r) => setTimeout(r, 120));
       expect(await store.renewLease(keyId, "A", Date.now(), 300)).toBe(true);
       await new Promise((r) => setTimeout(r, 150));
       // 270 ms after acquiring with a 200 ms ttl: still held, thanks to the renewal.
       expect(await store.acquireLease(keyId, "B", Date.now(), 200, rev)).toMatchObject({ ok: false });
       // A never releases it (it crashed): it frees itself.
-      await vi.waitFor(async () => expect(await store.acquireLease(keyId, "B", Date.now(), 200, rev)).toEqual({ ok: true }), { timeout: 2_000, interval: 25 });
+      await vi.waitFor(async () => expect(await store.acquireLease(keyId, "B", Date.now(), 200, rev)).toMatchObject({ ok: true }), {
+        timeout: 2_000,
+        interval: 25,
+      });
     });
   });
 

@@ -6,10 +6,11 @@ import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import { boundedCharge } from "@/lib/gateway/charge";
 import type { GatewayErrorCode, Json, ProtocolAdapter } from "@/lib/gateway/protocols";
-import { upstreamFor, type Upstream } from "@/lib/gateway/upstreams";
+import { planAttempts, type Route } from "@/lib/gateway/routing";
+import { upstreamFor } from "@/lib/gateway/upstreams";
 import { bearerToken } from "@/lib/http/bearer";
 import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
-import { costMicros, limits, type RateState, type Refused } from "@/lib/limits";
+import { costMicros, limits, type Cooling, type RateState, type Refused } from "@/lib/limits";
 import { findModel, servedOn, type CatalogueModel } from "@/lib/models/catalogue";
 import type { LimitRejectionReason } from "@/lib/ops/metrics";
 import { blockIndexAt, nextBlockStart } from "@/lib/pools/blocks";
@@ -39,14 +40,19 @@ export interface Accounting {
   outputMicrosPerMTok: number;
   renewEveryMs: number;
   renew(now: number): void;
-  /** Ends the request: settles `usage` (null: nothing was generated) and returns its cost. */
-  end(usage: { inputTokens: number; outputTokens: number } | null): number;
+  /**
+   * Ends the request: settles `usage` (null: nothing was generated) with its
+   * usage record, `record(cost)`, in the same step. Resolves when both are in
+   * the limits store (with Redis: durable), never rejects.
+   */
+  end(usage: { inputTokens: number; outputTokens: number } | null, record: (costMicros: number) => string): Promise<void>;
 }
 
 export interface Admitted {
   key: ConsumptionKeyRecord;
   model: CatalogueModel;
-  upstream: Upstream;
+  /** The routes to try, in order (lib/gateway/routing.ts), or null for the demo model answered in process. */
+  routes: Route[] | null;
   accounting: Accounting;
   /** The output cap sent upstream (the reservation holds exactly this many output tokens). */
   maxTokens: number;
@@ -262,8 +268,26 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       const message = `The model '${modelName}' does not exist or is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
       return { status: 404, code: "model_not_found", message };
     }
-    const upstream = upstreamFor(model, adapter);
+    const upstream = await upstreamFor(model, adapter);
+    if ("notServed" in upstream) {
+      const message = `The model '${modelName}' is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
+      return { status: 404, code: "model_not_found", message };
+    }
     if ("missing" in upstream) return { status: 502, code: "upstream_error", message: upstream.missing };
+    /** The attempt plan, given the cooldowns read with the admission; null when every route is cooling down. */
+    const plan = (cooling: Cooling): Route[] | null | Refusal => {
+      if (upstream.kind === "demo") return null;
+      const planned = planAttempts(upstream.routes, cooling, env().KEYGATE_MAX_ATTEMPTS);
+      if ("routes" in planned) return planned.routes;
+      const seconds = Math.max(1, Math.ceil(planned.coolingMs / 1000));
+      return {
+        status: 503,
+        code: "upstream_unavailable",
+        message: `Every upstream serving '${model.model}' is cooling down after failures; nothing was charged. Retry in ${seconds} s.`,
+        headers: { "retry-after": String(seconds) },
+        reason: "upstream_unavailable",
+      };
+    };
 
     if (key.kind === "subscription") {
       const accounting = await subscriptionAccounting(key, model, c.usageId, Date.now());
@@ -278,9 +302,14 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
         continue;
       }
       if ("refusal" in accounting) return accounting.refusal;
+      const routes = plan(accounting.cooling);
+      if (routes && !Array.isArray(routes)) {
+        void accounting.end(null, () => "");
+        return routes;
+      }
       body.model = model.upstreamModel;
       if (requested === null) adapter.setMaxTokens(body, model.maxOutputTokens);
-      return { key, model, upstream, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-keygate-usage-id": c.usageId } };
+      return { key, model, routes, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-keygate-usage-id": c.usageId } };
     }
 
     // Renewed every third of it while the request lives, so a crashed instance's reservation is freed within this.
@@ -328,10 +357,10 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       outputMicrosPerMTok: model.outputMicrosPerMTok,
       renewEveryMs: ttlMs / 3,
       renew: (at) => void store.renew(requestId, at, ttlMs).catch(() => undefined),
-      end: (usage) => {
+      end: (usage, record) => {
         if (!usage) {
           void store.release(requestId);
-          return 0;
+          return Promise.resolve();
         }
         // Never below zero nor above what was reserved, whatever usage reached here (lib/gateway/charge.ts bounds it first).
         const cost = boundedCharge(
@@ -339,11 +368,16 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
           admitted.reservedMicros,
         );
         const tokens = usage.inputTokens + usage.outputTokens;
-        void store.settle(requestId, { costMicros: cost, tokens: Number.isSafeInteger(tokens) && tokens > 0 ? tokens : 0 });
-        return cost;
+        const settled = { costMicros: cost, tokens: Number.isSafeInteger(tokens) && tokens > 0 ? tokens : 0 };
+        return store.settle(requestId, settled, record(cost)).catch(() => undefined);
       },
     };
-    return { key, model, upstream, accounting, maxTokens: admitted.maxTokens, headers };
+    const routes = plan(admitted.cooling);
+    if (routes && !Array.isArray(routes)) {
+      void accounting.end(null, () => "");
+      return { ...routes, headers: { ...headers, ...routes.headers } };
+    }
+    return { key, model, routes, accounting, maxTokens: admitted.maxTokens, headers };
   }
 }
 
@@ -358,7 +392,7 @@ async function subscriptionAccounting(
   model: CatalogueModel,
   requestId: string,
   now: number,
-): Promise<Accounting | { refusal: Refusal } | { stale: number }> {
+): Promise<(Accounting & { cooling: Cooling }) | { refusal: Refusal } | { stale: number }> {
   const verdict = await judgeSubscriptionKey(key, now);
   if (!verdict.ok) return { refusal: verdict.refusal };
   if (!verdict.subscription.models.includes(model.model)) {
@@ -381,13 +415,14 @@ async function subscriptionAccounting(
     };
   }
   return {
+    cooling: lease.cooling,
     inputMicrosPerMTok: 0,
     outputMicrosPerMTok: 0,
     renewEveryMs: ttlMs / 3,
     renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs).catch(() => undefined),
-    end: () => {
+    end: (usage, record) => {
       void store.releaseLease(key.id, requestId);
-      return 0;
+      return usage ? store.record(requestId, record(0)).catch(() => undefined) : Promise.resolve();
     },
   };
 }

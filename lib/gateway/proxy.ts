@@ -4,10 +4,14 @@ import type { Admitted } from "@/lib/gateway/admission";
 import { sendError } from "@/lib/gateway/io";
 import { chargeableUsage } from "@/lib/gateway/charge";
 import { estimateTokens, StreamMeter, type Json, type ProtocolAdapter, type Usage } from "@/lib/gateway/protocols";
+import { noteAttempt, retryAfterMs, RETRYABLE_STATUSES, type Route } from "@/lib/gateway/routing";
 import { callUpstream, type UpstreamResponse } from "@/lib/gateway/upstreams";
+import { env } from "@/lib/env";
+import { limits } from "@/lib/limits";
+import { recordUpstreamAttempt } from "@/lib/limits/health";
 import { decReservationsInFlight, incReservationsInFlight, observeGatewayOverhead, observeUpstreamLatency, routeLabel } from "@/lib/ops/metrics";
 import { redact } from "@/lib/log";
-import { recordUsage } from "@/lib/usage/writer";
+import { encodeUsage } from "@/lib/usage/writer";
 
 /**
  * Relays an admitted request to its upstream and the answer back, then
@@ -57,66 +61,111 @@ export async function relay(r: Relay): Promise<void> {
   const renewal = setInterval(() => accounting.renew(Date.now()), accounting.renewEveryMs);
   renewal.unref();
   incReservationsInFlight();
+  /** The attempts made and the upstream that answered, for the usage record. */
+  let attempts = 0;
+  let upstreamName = "";
+  /** The model's name at the upstream that answered (each route may name it its own way); the client sees the public name. */
+  let upstreamModel = model.upstreamModel;
+  /** A retryable failure: counted against the upstream, which may start cooling down (for every instance). */
+  const failed = (route: Route | null, status: number | null, retryAfter: number | null) => {
+    if (!route) return;
+    recordUpstreamAttempt(route.upstream, true);
+    const cool = noteAttempt(route.cooldownKey, { failed: true, status, retryAfterMs: retryAfter }, env().KEYGATE_COOLDOWN_S * 1000);
+    if (cool !== null)
+      void limits()
+        .coolDown(route.cooldownKey, cool)
+        .catch(() => undefined);
+  };
+  const tried = (i: number) => (i > 0 ? ` (${i + 1} upstreams tried)` : "");
   let finished = false;
-  const finish = (status: number, usage: Usage | null, ttftMs: number | null) => {
-    if (finished) return;
+  /** Resolves when the settlement and its usage record are in the limits store: the response ends only then. */
+  const finish = (status: number, usage: Usage | null, ttftMs: number | null): Promise<void> => {
+    if (finished) return Promise.resolve();
     finished = true;
     decReservationsInFlight();
     clearInterval(renewal);
     requests.delete(abort);
     res.off("close", onClose);
-    const cost = accounting.end(usage);
-    if (!usage) return;
-    recordUsage({
-      id: r.usageId,
-      userId: r.admitted.key.userId,
-      apiKeyId: r.admitted.key.id,
-      model: model.model,
-      provider: model.provider,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      costMicros: cost,
-      inputMicrosPerMTok: accounting.inputMicrosPerMTok,
-      outputMicrosPerMTok: accounting.outputMicrosPerMTok,
-      status,
-      latencyMs: Math.round(performance.now() - r.startedAt),
-      ttftMs,
-      streamed: r.stream,
-      createdAt: new Date(),
-    });
+    // The record travels with the settlement (one step in the store), so neither can be lost without the other.
+    return accounting.end(usage, (cost) =>
+      encodeUsage({
+        id: r.usageId,
+        userId: r.admitted.key.userId,
+        apiKeyId: r.admitted.key.id,
+        model: model.model,
+        provider: model.provider,
+        inputTokens: usage?.inputTokens ?? 0,
+        outputTokens: usage?.outputTokens ?? 0,
+        costMicros: cost,
+        inputMicrosPerMTok: accounting.inputMicrosPerMTok,
+        outputMicrosPerMTok: accounting.outputMicrosPerMTok,
+        status,
+        latencyMs: Math.round(performance.now() - r.startedAt),
+        ttftMs,
+        streamed: r.stream,
+        upstream: upstreamName,
+        attempts,
+        createdAt: new Date(),
+      }),
+    );
   };
 
   const calledAt = performance.now();
   observeGatewayOverhead(routeLabel(adapter.path), (calledAt - r.startedAt) / 1000);
-  let upstream: UpstreamResponse;
-  try {
-    upstream = await callUpstream({
-      upstream: r.admitted.upstream,
-      adapter,
-      req: r.req,
-      body: r.body,
-      signal: abort.signal,
-      maxTokens,
-      promptBytes: r.promptBytes,
-    });
-  } catch (err) {
-    finish(502, null, null);
-    if (abort.signal.aborted) return;
-    const timeout = err instanceof Error && /timeout/i.test(err.name + err.message);
-    observeUpstreamLatency(model.provider, timeout ? "timeout" : "error", (performance.now() - calledAt) / 1000);
-    return sendError(
-      res,
-      adapter,
-      timeout ? 504 : 502,
-      timeout ? "upstream_timeout" : "upstream_error",
-      timeout
-        ? `The upstream for '${model.model}' did not answer in time; nothing was charged.`
-        : `The upstream for '${model.model}' could not be reached; nothing was charged. Try again shortly.`,
-      headers,
-    );
+  // Each route in turn until one answers with something other than a retryable failure; the first byte to the client ends the choosing.
+  const plan: Array<Route | null> = r.admitted.routes ?? [null];
+  const cooldownMs = env().KEYGATE_COOLDOWN_S * 1000;
+  let upstream: UpstreamResponse | null = null;
+  for (let i = 0; i < plan.length && !upstream; i++) {
+    const route = plan[i];
+    const last = i === plan.length - 1;
+    const name = route?.upstream ?? "keygate";
+    headers["x-keygate-upstream"] = name;
+    headers["x-keygate-attempts"] = String(i + 1);
+    attempts = i + 1;
+    upstreamName = name;
+    upstreamModel = route?.upstreamModel ?? model.upstreamModel;
+    const startedAt = performance.now();
+    let answer: UpstreamResponse;
+    try {
+      answer = await callUpstream({ route, adapter, req: r.req, body: r.body, signal: abort.signal, maxTokens, promptBytes: r.promptBytes });
+    } catch (err) {
+      if (abort.signal.aborted) {
+        finish(499, null, null);
+        return;
+      }
+      const timeout = err instanceof Error && /timeout/i.test(err.name + err.message);
+      observeUpstreamLatency(model.provider, timeout ? "timeout" : "error", (performance.now() - startedAt) / 1000, name);
+      failed(route, null, null);
+      if (!last) continue;
+      finish(502, null, null);
+      return sendError(
+        res,
+        adapter,
+        timeout ? 504 : 502,
+        timeout ? "upstream_timeout" : "upstream_error",
+        timeout
+          ? `The upstream for '${model.model}' did not answer in time${tried(i)}; nothing was charged.`
+          : `The upstream for '${model.model}' could not be reached${tried(i)}; nothing was charged. Try again shortly.`,
+        headers,
+      );
+    }
+    observeUpstreamLatency(model.provider, answer.statusCode, (performance.now() - startedAt) / 1000, name);
+    if (RETRYABLE_STATUSES.has(answer.statusCode)) {
+      failed(route, answer.statusCode, retryAfterMs(header(answer.headers, "retry-after")));
+      if (!last) {
+        // Nothing of this answer reaches the client: read it off the connection (so it can be reused) and try the next route.
+        await readText(answer, MAX_ERROR_BYTES, true).catch(() => "");
+        continue;
+      }
+    } else if (route) {
+      noteAttempt(route.cooldownKey, { failed: false, status: answer.statusCode, retryAfterMs: null }, cooldownMs);
+      recordUpstreamAttempt(route.upstream, false);
+    }
+    upstream = answer;
   }
+  if (!upstream) return; // unreachable: the last attempt always answers or returns above
 
-  observeUpstreamLatency(model.provider, upstream.statusCode, (performance.now() - calledAt) / 1000);
   if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
     // Passed on with the upstream's status, in the protocol's error shape; nothing was generated, nothing is charged.
     const text = await readText(upstream, MAX_ERROR_BYTES, true).catch(() => "");
@@ -156,8 +205,10 @@ export async function relay(r: Relay): Promise<void> {
       return;
     }
     const own = { inputTokens: estimateTokens(r.promptBytes), outputTokens: estimateTokens(text.length), outputSeen: 0 };
-    finish(upstream.statusCode, chargeableUsage(adapter.usageFromBody(json), own, { promptBound: r.promptBound, maxTokens }), null);
-    if (model.upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = reserialized(json) ?? text;
+    const recorded = finish(upstream.statusCode, chargeableUsage(adapter.usageFromBody(json), own, { promptBound: r.promptBound, maxTokens }), null);
+    if (upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = reserialized(json) ?? text;
+    // A client that holds an answer (and its x-keygate-usage-id) holds a usage record that a crash can no longer lose.
+    await recorded;
     if (!res.destroyed) {
       res.writeHead(upstream.statusCode, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
@@ -166,7 +217,7 @@ export async function relay(r: Relay): Promise<void> {
   }
 
   // Streaming: pass each event on as it arrives, and wait when the client is slow.
-  const meter = new StreamMeter(adapter, r.clientWantsUsage, model.model, model.upstreamModel);
+  const meter = new StreamMeter(adapter, r.clientWantsUsage, model.model, upstreamModel);
   res.writeHead(upstream.statusCode, {
     ...headers,
     "content-type": header(upstream.headers, "content-type") ?? "text/event-stream",
@@ -188,7 +239,8 @@ export async function relay(r: Relay): Promise<void> {
   }
   const own = { inputTokens: estimateTokens(r.promptBytes), outputTokens: meter.deltas, outputSeen: meter.deltas };
   const usage = chargeableUsage(meter.usage, own, { promptBound: r.promptBound, maxTokens });
-  finish(status, usage, meter.firstTokenAt === null ? null : Math.round(meter.firstTokenAt - r.startedAt));
+  // The stream's end waits for its record to be durable, as a whole answer does above.
+  await finish(status, usage, meter.firstTokenAt === null ? null : Math.round(meter.firstTokenAt - r.startedAt));
   if (status === 502) res.destroy();
   else res.end();
 }

@@ -2,8 +2,10 @@ import type { IncomingMessage } from "node:http";
 import { Agent, request as undiciRequest } from "undici";
 import { env } from "@/lib/env";
 import { echoResponse } from "@/lib/gateway/echo";
-import type { Json, ProtocolAdapter, UpstreamTarget } from "@/lib/gateway/protocols";
+import type { Json, ProtocolAdapter } from "@/lib/gateway/protocols";
+import { cooldownKey, type Route } from "@/lib/gateway/routing";
 import type { CatalogueModel } from "@/lib/models/catalogue";
+import { upstreamByName } from "@/lib/upstreams/registry";
 
 /**
  * Where a model's requests go, and the connections that take them there:
@@ -18,19 +20,56 @@ export interface UpstreamResponse {
   body: AsyncIterable<Uint8Array> & { text?: () => Promise<string> };
 }
 
-/** A model's upstream: an HTTP endpoint, or the demo model answered in process. */
-export type Upstream = { kind: "http"; target: UpstreamTarget } | { kind: "demo" };
+/** A model's upstreams: its routes over HTTP (lib/gateway/routing.ts orders them), or the demo model answered in process. */
+export type Upstream = { kind: "http"; routes: Route[] } | { kind: "demo" };
 
-/** The upstream for a model asked through `adapter`'s protocol, or null when none is configured (a sentence for the 502). */
-export function upstreamFor(model: CatalogueModel, adapter: ProtocolAdapter): Upstream | { missing: string } {
+/**
+ * The routes that may serve a model asked through `adapter`'s protocol: its
+ * routes whose upstream is active and speaks that protocol (each upstream
+ * from the registry, in memory), or, for a model without routes, its
+ * provider's environment upstream (`env-openai` / `env-anthropic`).
+ * `notServed`: the model has routes, none of them in this protocol (a 404);
+ * `missing`: nothing could take the request (a sentence for the 502).
+ */
+export async function upstreamFor(model: CatalogueModel, adapter: ProtocolAdapter): Promise<Upstream | { missing: string } | { notServed: true }> {
   if (model.provider === "keygate") return { kind: "demo" };
-  const target = adapter.envUpstream(env());
-  if (!target) return { missing: `No ${adapter.label} upstream is configured for '${model.model}'. The operator must set ${adapter.upstreamSettings}.` };
-  return { kind: "http", target };
+  if (model.routes.length === 0) {
+    const target = adapter.envUpstream(env());
+    if (!target) return { missing: `No ${adapter.label} upstream is configured for '${model.model}'. The operator must set ${adapter.upstreamSettings}.` };
+    const upstream = `env-${adapter.protocol}`;
+    return {
+      kind: "http",
+      routes: [
+        { upstream, cooldownKey: cooldownKey(upstream, target.url), upstreamModel: model.upstreamModel, priority: 0, weight: 1, target, timeoutMs: null },
+      ],
+    };
+  }
+  const routes: Route[] = [];
+  let inProtocol = 0;
+  for (const r of model.routes) {
+    const record = await upstreamByName(r.upstream);
+    if (!record || record.protocol !== adapter.protocol) continue;
+    inProtocol++;
+    if (!record.active) continue;
+    const target = adapter.target(record.baseUrl, record.apiKey, record.headers);
+    routes.push({
+      upstream: record.name,
+      cooldownKey: cooldownKey(record.name, target.url),
+      upstreamModel: r.upstreamModel,
+      priority: r.priority,
+      weight: r.weight,
+      target,
+      timeoutMs: record.timeoutMs,
+    });
+  }
+  if (inProtocol === 0) return { notServed: true };
+  if (routes.length === 0) return { missing: `Every ${adapter.label} upstream routed to for '${model.model}' is turned off. An operator must turn one on.` };
+  return { kind: "http", routes };
 }
 
 export interface UpstreamCall {
-  upstream: Upstream;
+  /** The route to try, or null for the demo model. */
+  route: Route | null;
   adapter: ProtocolAdapter;
   req: IncomingMessage;
   body: Json;
@@ -41,13 +80,17 @@ export interface UpstreamCall {
 }
 
 export function callUpstream(c: UpstreamCall): Promise<UpstreamResponse> {
-  if (c.upstream.kind === "demo") return Promise.resolve(echoResponse(c.adapter, c.body, c.maxTokens, c.promptBytes));
-  return undiciRequest(c.upstream.target.url, {
+  if (!c.route) return Promise.resolve(echoResponse(c.adapter, c.body, c.maxTokens, c.promptBytes));
+  // Each route may name the model its own way.
+  c.body.model = c.route.upstreamModel;
+  const timeout = c.route.timeoutMs ?? undefined;
+  return undiciRequest(c.route.target.url, {
     method: "POST",
-    headers: { ...c.adapter.forwardedHeaders(c.req), ...c.upstream.target.headers },
+    headers: { ...c.adapter.forwardedHeaders(c.req), ...c.route.target.headers },
     body: JSON.stringify(c.body),
     signal: c.signal,
     dispatcher: agent(),
+    ...(timeout ? { headersTimeout: timeout, bodyTimeout: timeout } : {}),
   });
 }
 

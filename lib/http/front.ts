@@ -11,6 +11,7 @@ import { pendingMigrations } from "@/lib/migrate";
 import { redact } from "@/lib/log";
 import { assignRequestId, logger } from "@/lib/ops/logger";
 import { countHttpRequest, metricsRegistry, routeLabel, type RouteLabel } from "@/lib/ops/metrics";
+import { startUsageWriter } from "@/lib/usage/writer";
 
 /**
  * The front of Keygate's one process, before Next: a request id, the request
@@ -28,6 +29,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 export function createKeygateServer(next: NextHandler): http.Server {
   const { KEYGATE_REQUEST_TIMEOUT_MS: requestTimeout, TRUST_PROXY } = env();
   const proxies = new TrustedProxies(TRUST_PROXY);
+  // From the start, not the first request: it also writes the records a dead instance left in the outbox.
+  startUsageWriter();
   const server = http.createServer(
     {
       // A request whose headers and body do not arrive within this gets 408 (a Content-Length that never comes).

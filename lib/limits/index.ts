@@ -13,7 +13,7 @@ import type { LimitsStore } from "@/lib/limits/store";
 
 export { MemoryLimitsStore } from "@/lib/limits/memory";
 export { costMicros } from "@/lib/limits/store";
-export type { Admission, AdmitResult, LimitsStore, RateState, Refused } from "@/lib/limits/store";
+export type { Admission, AdmitResult, Cooling, LimitsStore, RateState, Refused } from "@/lib/limits/store";
 
 const globalForLimits = globalThis as unknown as { __keygateLimits?: LimitsStore };
 

@@ -12,14 +12,18 @@ import {
   WINDOW_MS,
   type Admission,
   type AdmitResult,
+  type Cooling,
   type FlushedEntry,
   type HoldResult,
   type KeyLimits,
   type KeySnapshot,
   type LeaseResult,
   type LimitsStore,
+  type OutboxBacklog,
+  type OutboxEntry,
   type RefusalReason,
   type Settlement,
+  type WrittenEntry,
 } from "@/lib/limits/store";
 
 interface AccountFigures {
@@ -46,6 +50,14 @@ interface TokenHold {
   expired?: boolean;
 }
 
+/** A usage record waiting in the outbox: given to a writer (owner) or not yet. */
+interface OutboxItem {
+  record: string;
+  addedAt: number;
+  owner: string | null;
+  givenAt: number;
+}
+
 interface Reservation {
   userId: string;
   keyId: string;
@@ -53,6 +65,8 @@ interface Reservation {
   expiresAt: number;
   hold: TokenHold | null;
 }
+
+const NONE_COOLING: Cooling = new Map();
 
 /**
  * The in-memory figures, with synchronous operations (one step each, no
@@ -68,12 +82,36 @@ export class MemoryFigures {
   private keyGenerations = new Map<string, number>();
   /** Reservations the sweep dropped, by request: whose cost a late settle still counts. */
   private swept = new Map<string, { userId: string; keyId: string }>();
+  /** Upstreams cooling down: when each cooldown ends. */
+  private coolingUntil = new Map<string, number>();
+  /** Usage records on their way to the database, oldest first (Map keeps insertion order), as Redis's stream and consumer group do. */
+  private outbox = new Map<string, OutboxItem>();
+  private outboxSeq = 0;
 
-  acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true } | { ok: false; retryAfterMs: number } {
+  acquireLease(keyId: string, holder: string, now: number, ttlMs: number): { ok: true; cooling: Cooling } | { ok: false; retryAfterMs: number } {
     const held = this.leases.get(keyId);
     if (held && held.holder !== holder && held.expiresAt > now) return { ok: false, retryAfterMs: held.expiresAt - now };
     this.leases.set(keyId, { holder, expiresAt: now + ttlMs });
-    return { ok: true };
+    return { ok: true, cooling: this.cooling(now) };
+  }
+
+  coolDown(upstream: string, ms: number, now: number): void {
+    this.coolingUntil.set(upstream, Math.max(this.coolingUntil.get(upstream) ?? 0, now + ms));
+  }
+
+  endCooldown(upstream: string): void {
+    this.coolingUntil.delete(upstream);
+  }
+
+  /** The upstreams still cooling at `now`, with what each has left (ended ones are forgotten). */
+  cooling(now: number): Cooling {
+    if (this.coolingUntil.size === 0) return NONE_COOLING;
+    const left = new Map<string, number>();
+    for (const [name, until] of this.coolingUntil) {
+      if (until > now) left.set(name, until - now);
+      else this.coolingUntil.delete(name);
+    }
+    return left;
   }
 
   renewLease(keyId: string, holder: string, now: number, ttlMs: number): boolean {
@@ -163,7 +201,7 @@ export class MemoryFigures {
     account.reserved += micros;
     key.reserved += micros;
     this.reservations.set(a.requestId, { userId: a.userId, keyId: a.keyId, micros, expiresAt: a.now + a.ttlMs, hold });
-    return { ok: true, maxTokens, lowered, reservedMicros: micros, rate: rateOf(key, a.rpmLimit, a.tpmLimit, a.now) };
+    return { ok: true, maxTokens, lowered, reservedMicros: micros, rate: rateOf(key, a.rpmLimit, a.tpmLimit, a.now), cooling: this.cooling(a.now) };
   }
 
   hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number): HoldResult {
@@ -176,12 +214,16 @@ export class MemoryFigures {
     return { ok: true };
   }
 
-  settle(requestId: string, actual: Settlement): void {
+  settle(requestId: string, actual: Settlement, record?: string, now = Date.now()): void {
     const r = this.take(requestId);
     // A reservation swept before its holder settled (it stalled past the TTL): its cost still counts, once.
     const owner = r ?? this.swept.get(requestId);
     this.swept.delete(requestId);
-    if (!owner) return;
+    if (!owner) {
+      // Nothing to end: already settled (scripts/prelude.lua's finish explains the rule). A free record is written anyway.
+      if (record !== undefined && actual.costMicros === 0) this.addRecord(record, now);
+      return;
+    }
     const account = this.accounts.get(owner.userId);
     const key = this.keys.get(owner.keyId);
     if (account) account.unflushed += actual.costMicros;
@@ -192,6 +234,67 @@ export class MemoryFigures {
         r.hold.tokens = actual.tokens;
       }
     }
+    if (record !== undefined) this.addRecord(record, now);
+  }
+
+  /** A record with no reservation to end (a subscription key's request, which costs nothing). */
+  record(record: string, now = Date.now()): void {
+    this.addRecord(record, now);
+  }
+
+  private addRecord(record: string, now: number): void {
+    this.outbox.set(`${now}-${this.outboxSeq++}`, { record, addedAt: now, owner: null, givenAt: 0 });
+  }
+
+  /** The consumer's unacknowledged entries if it has any, else up to `count` new ones, now given to it. */
+  takeUsage(consumer: string, count: number, now = Date.now()): OutboxEntry[] {
+    const own: OutboxEntry[] = [];
+    for (const [id, item] of this.outbox) {
+      if (own.length >= count) break;
+      if (item.owner === consumer) {
+        item.givenAt = now;
+        own.push({ id, record: item.record });
+      }
+    }
+    if (own.length) return own;
+    const fresh: OutboxEntry[] = [];
+    for (const [id, item] of this.outbox) {
+      if (fresh.length >= count) break;
+      if (item.owner === null) {
+        item.owner = consumer;
+        item.givenAt = now;
+        fresh.push({ id, record: item.record });
+      }
+    }
+    return fresh;
+  }
+
+  claimUsage(consumer: string, idleMs: number, count: number, now = Date.now()): OutboxEntry[] {
+    const claimed: OutboxEntry[] = [];
+    for (const [id, item] of this.outbox) {
+      if (claimed.length >= count) break;
+      if (item.owner !== null && now - item.givenAt >= idleMs) {
+        item.owner = consumer;
+        item.givenAt = now;
+        claimed.push({ id, record: item.record });
+      }
+    }
+    return claimed;
+  }
+
+  /** Only an entry given to a writer and still here moves money: the first acknowledgement, as XACK's answer of 1. */
+  ackUsage(entries: WrittenEntry[]): void {
+    for (const e of entries) {
+      const item = this.outbox.get(e.id);
+      if (!item || item.owner === null) continue;
+      this.outbox.delete(e.id);
+      if (e.costMicros !== 0) this.flushed("", [e]);
+    }
+  }
+
+  usageBacklog(): OutboxBacklog {
+    const first = this.outbox.values().next();
+    return { waiting: this.outbox.size, oldestAt: first.done ? null : first.value.addedAt };
   }
 
   release(requestId: string): void {
@@ -302,8 +405,23 @@ export class MemoryLimitsStore implements LimitsStore {
   async hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number) {
     return this.figures.hold(userId, holdId, micros, now, ttlMs);
   }
-  async settle(requestId: string, actual: Settlement) {
-    this.figures.settle(requestId, actual);
+  async settle(requestId: string, actual: Settlement, record?: string) {
+    this.figures.settle(requestId, actual, record);
+  }
+  async record(_requestId: string, record: string) {
+    this.figures.record(record);
+  }
+  async takeUsage(consumer: string, count: number) {
+    return this.figures.takeUsage(consumer, count);
+  }
+  async claimUsage(consumer: string, idleMs: number, count: number) {
+    return this.figures.claimUsage(consumer, idleMs, count);
+  }
+  async ackUsage(entries: WrittenEntry[]) {
+    this.figures.ackUsage(entries);
+  }
+  async usageBacklog() {
+    return this.figures.usageBacklog();
   }
   async release(requestId: string) {
     this.figures.release(requestId);
@@ -334,6 +452,15 @@ export class MemoryLimitsStore implements LimitsStore {
   }
   async releaseLease(keyId: string, holder: string) {
     this.figures.releaseLease(keyId, holder);
+  }
+  async coolDown(upstream: string, ms: number) {
+    this.figures.coolDown(upstream, ms, Date.now());
+  }
+  async cooldowns() {
+    return this.figures.cooling(Date.now());
+  }
+  async endCooldown(upstream: string) {
+    this.figures.endCooldown(upstream);
   }
   async reservationsInFlight() {
     return this.figures.reservationsInFlight();

@@ -2,20 +2,25 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type Redis from "ioredis";
 import { call, isStoreUnavailable, redis } from "@/lib/cluster/redis";
+import { env } from "@/lib/env";
 import {
   rateState,
   WINDOW_MS,
   type Admission,
   type AdmitResult,
+  type Cooling,
   type FlushedEntry,
   type HoldResult,
   type KeyLimits,
   type KeySnapshot,
   type LeaseResult,
   type LimitsStore,
+  type OutboxBacklog,
+  type OutboxEntry,
   type RateState,
   type RefusalReason,
   type Settlement,
+  type WrittenEntry,
 } from "@/lib/limits/store";
 import { redact } from "@/lib/log";
 import { logger } from "@/lib/ops/logger";
@@ -36,10 +41,15 @@ import { logger } from "@/lib/ops/logger";
  *   kg:k:<key>:tpm     sorted set: token holds in the window, scored by time
  *   kg:k:<key>:tpmv    hash: each hold's tokens
  *   kg:r:<request>     hash: a reservation (user, key, micros, tokens held)
- *   kg:rs:<request>    a swept reservation's owner, so a late settle still counts its cost once
+ *   kg:rs:<request>    a swept reservation's owner, so a late settle still counts its cost once (a day)
  *   kg:res             sorted set: reservations by expiry, for the sweep
  *   kg:l:<key>         a subscription key's lease (holder, with a TTL)
- *   kg:fl:<batch>      a flushed batch, so a retried flush applies once
+ *   kg:cool            sorted set: upstreams cooling down, scored by when each cooldown ends
+ *   kg:usage           stream: usage records not yet in the database, one entry (field r: the record) per
+ *                      settled request, added by the script that settles it; consumer group "writers", one
+ *                      consumer per process (lib/usage/writer.ts). An entry is deleted when its first
+ *                      acknowledgement moves its cost out of unflushed (acked.lua), so XLEN is what waits.
+ *   kg:fl:<batch>      a flushed batch, so a retried flush applies once (flushed(): not used by the writer)
  *   kg:rev, kg:inval   cache coherence (lib/cluster/coherence.ts)
  *
  * Time comes from Redis (TIME) in every script that keeps a window or an
@@ -54,6 +64,18 @@ import { logger } from "@/lib/ops/logger";
 const FINISH_DELAY_MS = 5;
 /** Settlements one admission carries at most. */
 const MAX_RIDING = 500;
+/** The arguments of one settlement: request id, cost (-1: release), tokens, usage record ('': none). */
+const FINISH_ARGS = 4;
+/** The usage stream's consumer group (see the layout above); the stream is usageStream(). */
+const USAGE_GROUP = "writers";
+/** How often (in claim rounds: about a second each) the group's dead consumers are looked for, and how idle a dead one is. */
+const CONSUMER_PRUNE_EVERY = 300;
+const CONSUMER_IDLE_MS = 3_600_000;
+
+/** kg:usage, unless KEYGATE_USAGE_STREAM names another (tests: one per file, on a shared Redis). */
+function usageStream(): string {
+  return env().KEYGATE_USAGE_STREAM;
+}
 
 /**
  * The scripts, by the command name ioredis gives each: its file in ./scripts,
@@ -68,8 +90,11 @@ const SCRIPTS = {
   kgPeek: { file: "peek.lua", prelude: true },
   kgCredit: { file: "credit.lua", prelude: false },
   kgFlushed: { file: "flushed.lua", prelude: false },
+  kgAcked: { file: "acked.lua", prelude: true },
   kgSeed: { file: "seed.lua", prelude: false },
-  kgAcquire: { file: "acquire.lua", prelude: false },
+  kgAcquire: { file: "acquire.lua", prelude: true },
+  kgCool: { file: "cool.lua", prelude: true },
+  kgCooling: { file: "cooling.lua", prelude: true },
   kgLeaseOwned: { file: "lease-owned.lua", prelude: false },
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
@@ -95,7 +120,8 @@ function scriptSources(): Record<ScriptName, string> {
   }
   const read = (file: string) => readFileSync(path.join(SCRIPTS_DIR, file), "utf8");
   // WINDOW_MS comes from store.ts, so the two stores' windows cannot drift apart.
-  const prelude = `local WINDOW_MS = ${WINDOW_MS}\n${read("prelude.lua")}\n`;
+  // The stream's name is checked by env.ts to be a plain [A-Za-z0-9:_.-] word, safe inside a Lua string.
+  const prelude = `local WINDOW_MS = ${WINDOW_MS}\nlocal USAGE = '${usageStream()}'\n${read("prelude.lua")}\n`;
   const loaded = {} as Record<ScriptName, string>;
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     loaded[name] = (SCRIPTS[name].prelude ? prelude : "") + read(SCRIPTS[name].file);
@@ -128,6 +154,16 @@ function rateFrom(reply: Reply, at: number, rpmLimit: number | null, tpmLimit: n
 
 const orNone = (v: number | null) => (v === null ? -1 : v);
 
+const NONE_COOLING: Cooling = new Map();
+
+/** The cooling upstreams at the end of a reply, from index `at`: name, milliseconds left, … */
+function coolingFrom(reply: Reply, at: number): Cooling {
+  if (reply.length <= at) return NONE_COOLING;
+  const cooling = new Map<string, number>();
+  for (let i = at; i + 1 < reply.length; i += 2) cooling.set(String(reply[i]), Number(reply[i + 1]));
+  return cooling;
+}
+
 export class RedisLimitsStore implements LimitsStore {
   readonly shared = true;
   /** Must-apply operations Redis did not take, in order; retried every second. */
@@ -156,7 +192,7 @@ export class RedisLimitsStore implements LimitsStore {
   }
 
   async admit(a: Admission): Promise<AdmitResult> {
-    const riding = this.takeFinishes();
+    const { args: riding, sent } = this.takeFinishes();
     let reply: Reply;
     try {
       reply = (await run(
@@ -182,9 +218,11 @@ export class RedisLimitsStore implements LimitsStore {
       )) as Reply;
     } catch (err) {
       // The settlements that rode along must still happen.
-      if (riding.length) void this.mustApply(() => run("kgFinish", [], riding));
+      if (riding.length) void this.mustApply(() => run("kgFinish", [], riding)).then(sent);
+      else sent();
       throw err;
     }
+    sent();
     switch (reply[0]) {
       case "stale":
         return { ok: false, reason: "stale", revision: Number(reply[1]) };
@@ -201,12 +239,14 @@ export class RedisLimitsStore implements LimitsStore {
         };
       }
       default:
+        this.open++;
         return {
           ok: true,
           maxTokens: Number(reply[1]),
           lowered: reply[2] === 1,
           reservedMicros: Number(reply[3]),
           rate: rateFrom(reply, 4, a.rpmLimit, a.tpmLimit),
+          cooling: coolingFrom(reply, 10),
         };
     }
   }
@@ -226,38 +266,67 @@ export class RedisLimitsStore implements LimitsStore {
     return { ok: true };
   }
 
-  settle(requestId: string, actual: Settlement): Promise<void> {
-    return this.queueFinish(requestId, actual.costMicros, actual.tokens);
+  settle(requestId: string, actual: Settlement, record = ""): Promise<void> {
+    this.open = Math.max(0, this.open - 1);
+    return this.queueFinish(requestId, actual.costMicros, actual.tokens, record);
+  }
+
+  record(requestId: string, record: string): Promise<void> {
+    // Rides along like a settlement (no reservation to end, cost 0): the record is in the stream with the next admission.
+    return this.queueFinish(requestId, 0, 0, record);
   }
 
   release(requestId: string): Promise<void> {
-    return this.queueFinish(requestId, -1, 0);
+    this.open = Math.max(0, this.open - 1);
+    return this.queueFinish(requestId, -1, 0, "");
   }
+
+  /**
+   * Reservations this store admitted and has not yet ended: while there are
+   * some, more admissions are likely soon (a busy instance) and a settlement
+   * waits to ride along; when there are none (an idle instance, one client
+   * at a time) no admission may come until this answer ends, so it goes now.
+   */
+  private open = 0;
 
   private finishes: Array<string | number> = [];
+  /** One per queued settlement, in the same order: resolves its promise once Redis has applied it (or it waits in the backlog). */
+  private finishWaiters: Array<() => void> = [];
   private finishTimer: NodeJS.Timeout | null = null;
 
-  private queueFinish(requestId: string, cost: number, tokens: number): Promise<void> {
-    this.finishes.push(requestId, cost, tokens);
-    this.finishTimer ??= setTimeout(() => void this.sendFinishes(), FINISH_DELAY_MS);
-    return Promise.resolve();
+  /**
+   * The promise resolves when the settlement is in Redis, record included,
+   * so the proxy can finish a response only then: a client never holds a
+   * usage id whose record a kill -9 could still lose. It costs no round trip
+   * of its own (the settlement still rides along), only the wait for the one
+   * that carries it: the next admission's, or FINISH_DELAY_MS at most.
+   */
+  private queueFinish(requestId: string, cost: number, tokens: number, record: string): Promise<void> {
+    this.finishes.push(requestId, cost, tokens, record);
+    const sent = new Promise<void>((resolve) => this.finishWaiters.push(resolve));
+    if (this.open === 0) void this.sendFinishes();
+    else this.finishTimer ??= setTimeout(() => void this.sendFinishes(), FINISH_DELAY_MS);
+    return sent;
   }
 
-  private takeFinishes(): Array<string | number> {
+  private takeFinishes(): { args: Array<string | number>; sent: () => void } {
     if (this.finishTimer) clearTimeout(this.finishTimer);
     this.finishTimer = null;
     // Bounded, so one script never carries an unbounded argument list.
-    if (this.finishes.length > MAX_RIDING * 3) {
-      const rest = this.finishes.splice(0, this.finishes.length - MAX_RIDING * 3);
-      void this.mustApply(() => run("kgFinish", [], rest));
+    if (this.finishes.length > MAX_RIDING * FINISH_ARGS) {
+      const rest = this.finishes.splice(0, this.finishes.length - MAX_RIDING * FINISH_ARGS);
+      const restSent = this.finishWaiters.splice(0, rest.length / FINISH_ARGS);
+      void this.mustApply(() => run("kgFinish", [], rest)).then(() => restSent.forEach((resolve) => resolve()));
     }
-    return this.finishes.splice(0);
+    const waiters = this.finishWaiters.splice(0);
+    return { args: this.finishes.splice(0), sent: () => waiters.forEach((resolve) => resolve()) };
   }
 
   /** Sends waiting settlements now (before anything that depends on them). */
-  private sendFinishes(): Promise<void> {
-    const batch = this.takeFinishes();
-    return batch.length ? this.mustApply(() => run("kgFinish", [], batch)) : Promise.resolve();
+  private async sendFinishes(): Promise<void> {
+    const { args, sent } = this.takeFinishes();
+    if (args.length) await this.mustApply(() => run("kgFinish", [], args));
+    sent();
   }
 
   async renew(requestId: string, _now: number, ttlMs: number): Promise<void> {
@@ -274,6 +343,75 @@ export class RedisLimitsStore implements LimitsStore {
     const args: Array<string | number> = [batchId];
     for (const e of entries) args.push(e.userId, e.keyId, e.costMicros);
     return this.mustApply(() => run("kgFlushed", [], args));
+  }
+
+  /**
+   * The writer's side of the usage stream. A process is one consumer of the
+   * group; entries it was given and did not acknowledge (its write failed)
+   * come back to it first, and entries a dead process was given are claimed
+   * by another after they sat idle (claimUsage).
+   */
+  async takeUsage(consumer: string, count: number): Promise<OutboxEntry[]> {
+    // Settlements still waiting to ride along carry records too: they go first, so a drain writes them.
+    await this.sendFinishes();
+    const own = await this.readGroup(consumer, count, "0");
+    return own.length ? own : this.readGroup(consumer, count, ">");
+  }
+
+  private claims = 0;
+
+  async claimUsage(consumer: string, idleMs: number, count: number): Promise<OutboxEntry[]> {
+    // Every process start adds a consumer to the group; now and then, drop those long gone with nothing pending.
+    if (this.claims++ % CONSUMER_PRUNE_EVERY === 0) await this.pruneConsumers(consumer);
+    const reply = (await this.withGroup((c) => c.xautoclaim(usageStream(), USAGE_GROUP, consumer, idleMs, "0-0", "COUNT", count))) as [string, StreamEntry[]];
+    return entriesOf(reply[1]);
+  }
+
+  async ackUsage(entries: WrittenEntry[]): Promise<void> {
+    if (!entries.length) return;
+    const args: Array<string | number> = [];
+    for (const e of entries) args.push(e.id, e.userId, e.keyId, e.costMicros);
+    // Not mustApply: an ack that fails leaves the entries with this consumer, which writes (a no-op) and acknowledges them again.
+    await run("kgAcked", [], args);
+  }
+
+  async usageBacklog(): Promise<OutboxBacklog> {
+    const [waiting, first] = await call((c) => Promise.all([c.xlen(usageStream()), c.xrange(usageStream(), "-", "+", "COUNT", 1)]));
+    return { waiting, oldestAt: first.length ? Number(first[0][0].split("-")[0]) : null };
+  }
+
+  /** Deletes consumers idle for over CONSUMER_IDLE_MS with no entry pending: a dead process's name, which nothing will use again. */
+  private async pruneConsumers(self: string): Promise<void> {
+    const consumers = (await this.withGroup((c) => c.xinfo("CONSUMERS", usageStream(), USAGE_GROUP))) as unknown[][];
+    for (const fields of consumers) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+      const name = String(info.get("name"));
+      if (name !== self && Number(info.get("pending")) === 0 && Number(info.get("idle")) > CONSUMER_IDLE_MS) {
+        await call((c) => c.xgroup("DELCONSUMER", usageStream(), USAGE_GROUP, name));
+      }
+    }
+  }
+
+  private async readGroup(consumer: string, count: number, from: "0" | ">"): Promise<OutboxEntry[]> {
+    const reply = (await this.withGroup((c) => c.xreadgroup("GROUP", USAGE_GROUP, consumer, "COUNT", count, "STREAMS", usageStream(), from))) as Array<
+      [string, StreamEntry[]]
+    > | null;
+    return reply ? entriesOf(reply[0][1]) : [];
+  }
+
+  /** Runs a group command, creating the stream and its group first if Redis has neither (a fresh or restarted Redis). */
+  private async withGroup<T>(fn: (c: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await call(fn);
+    } catch (err) {
+      if (!(err instanceof Error && /NOGROUP/.test(err.message))) throw err;
+      // From the stream's start ("0"), so records added before the group existed are written too.
+      await call((c) => c.xgroup("CREATE", usageStream(), USAGE_GROUP, "0", "MKSTREAM")).catch((e: unknown) => {
+        if (!(e instanceof Error && /BUSYGROUP/.test(e.message))) throw e;
+      });
+      return call(fn);
+    }
   }
 
   async peek(userId: string, keyId: string, limits: KeyLimits): Promise<KeySnapshot | null> {
@@ -304,7 +442,7 @@ export class RedisLimitsStore implements LimitsStore {
     const reply = (await run("kgAcquire", [], [revision, keyId, holder, ttlMs])) as Reply;
     if (reply[0] === "stale") return { ok: false, reason: "stale", revision: Number(reply[1]) };
     if (reply[0] === "busy") return { ok: false, retryAfterMs: Math.max(0, Number(reply[1])) };
-    return { ok: true };
+    return { ok: true, cooling: coolingFrom(reply, 1) };
   }
 
   async renewLease(keyId: string, holder: string, _now: number, ttlMs: number): Promise<boolean> {
@@ -314,6 +452,18 @@ export class RedisLimitsStore implements LimitsStore {
   async releaseLease(keyId: string, holder: string): Promise<void> {
     // If Redis is down the lease is not given back now; it expires within its TTL.
     await run("kgLeaseOwned", [], [keyId, holder, 0]).catch(() => undefined);
+  }
+
+  async coolDown(upstream: string, ms: number): Promise<void> {
+    await run("kgCool", [], [upstream, Math.max(1, Math.ceil(ms))]);
+  }
+
+  async endCooldown(upstream: string): Promise<void> {
+    await call((c) => c.zrem("kg:cool", upstream));
+  }
+
+  async cooldowns(): Promise<Cooling> {
+    return coolingFrom((await run("kgCooling", [], [])) as Reply, 0);
   }
 
   async reservationsInFlight(): Promise<number> {
@@ -375,6 +525,18 @@ export class RedisLimitsStore implements LimitsStore {
   backlogSize(): number {
     return this.backlog.length;
   }
+}
+
+/** A stream entry as ioredis returns it: its id and its fields (null for an entry deleted while pending). */
+type StreamEntry = [string, string[] | null];
+
+function entriesOf(raw: StreamEntry[]): OutboxEntry[] {
+  const out: OutboxEntry[] = [];
+  for (const [id, fields] of raw) {
+    const at = fields ? fields.indexOf("r") : -1;
+    if (fields && at >= 0 && at % 2 === 0) out.push({ id, record: fields[at + 1] });
+  }
+  return out;
 }
 
 /** Tests: the raw client, for inspecting or flushing the store's keys. */

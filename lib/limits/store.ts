@@ -65,11 +65,18 @@ export type Refused = { ok: false; reason: RefusalReason; retryAfterMs: number |
 /** Not a decision: decide again after catching up with other instances' writes, or after seeding. */
 type Retry = { ok: false; reason: "stale"; revision: number } | { ok: false; reason: "unseeded"; account: boolean; key: boolean };
 
-export type AdmitResult = { ok: true; maxTokens: number; lowered: boolean; reservedMicros: number; rate: RateState } | Refused | Retry;
+/**
+ * Upstreams cooling down (lib/gateway/routing.ts skips them), by name: the
+ * milliseconds each has left. Read in the same atomic step as an admission or
+ * a lease, so routing around a failing upstream costs no extra round trip.
+ */
+export type Cooling = ReadonlyMap<string, number>;
+
+export type AdmitResult = { ok: true; maxTokens: number; lowered: boolean; reservedMicros: number; rate: RateState; cooling: Cooling } | Refused | Retry;
 
 export type HoldResult = { ok: true } | { ok: false; reason: "unseeded" } | { ok: false; reason: "short"; availableMicros: number };
 
-export type LeaseResult = { ok: true } | { ok: false; retryAfterMs: number } | { ok: false; reason: "stale"; revision: number };
+export type LeaseResult = { ok: true; cooling: Cooling } | { ok: false; retryAfterMs: number } | { ok: false; reason: "stale"; revision: number };
 
 export interface Settlement {
   costMicros: number;
@@ -82,6 +89,30 @@ export interface FlushedEntry {
   userId: string;
   keyId: string;
   costMicros: number;
+}
+
+/**
+ * A usage record in the store's outbox, on its way to the database. The store
+ * adds it in the same atomic step as its settlement, so the money counted as
+ * unflushed and the record that will write it down are never apart (a crash
+ * of the process that settled it loses neither, with Redis).
+ */
+export interface OutboxEntry {
+  /** Its place in the outbox: "<ms>-<seq>", the time it was added first (a Redis stream id). */
+  id: string;
+  /** The record, opaque to the store (lib/usage/writer.ts encodes and decodes it). */
+  record: string;
+}
+
+/** An outbox entry whose record is in the database: its ack moves `costMicros` from unflushed to settled, once. */
+export interface WrittenEntry extends FlushedEntry {
+  id: string;
+}
+
+/** How many records wait in the outbox (given to a writer or not), and when the oldest was added (ms), or null. */
+export interface OutboxBacklog {
+  waiting: number;
+  oldestAt: number | null;
 }
 
 export interface KeySnapshot {
@@ -111,8 +142,17 @@ export interface LimitsStore {
    * release() after the charge is committed and credited (or abandoned).
    */
   hold(userId: string, holdId: string, micros: number, now: number, ttlMs: number): Promise<HoldResult>;
-  /** Ends a reservation at its real cost: the cost moves to unflushed, the tpm hold to the real token count. */
-  settle(requestId: string, actual: Settlement): Promise<void>;
+  /**
+   * Ends a reservation at its real cost: the cost moves to unflushed, the tpm
+   * hold to the real token count, and `record` (the request's usage record)
+   * joins the outbox, all in one step. A reservation already ended (a retried
+   * step whose first answer was lost) is left alone, record included.
+   * Resolves once the step is applied (Redis: after the round trip that
+   * carries it, or once it waits in the backlog for an unreachable Redis).
+   */
+  settle(requestId: string, actual: Settlement, record?: string): Promise<void>;
+  /** Adds the usage record of a request that reserved nothing (a subscription key's, at no cost) to the outbox. */
+  record(requestId: string, record: string): Promise<void>;
   /** Ends a reservation without cost (upstream refused the request before any output). */
   release(requestId: string): Promise<void>;
   /** Extends a reservation's life while its stream is open. */
@@ -121,6 +161,22 @@ export interface LimitsStore {
   credit(userId: string, deltaMicros: number): Promise<void>;
   /** Usage written to the database (batch `batchId`, applied once): it leaves unflushed and joins the settled balance and spend. */
   flushed(batchId: string, entries: FlushedEntry[]): Promise<void>;
+  /**
+   * Outbox entries for writer `consumer` to write: first those it was given
+   * before and has not acknowledged (its last write failed), then new ones.
+   * An entry is given to one consumer at a time.
+   */
+  takeUsage(consumer: string, count: number): Promise<OutboxEntry[]>;
+  /** Entries given to another consumer and not acknowledged for `idleMs` (its process died, or stalled): now `consumer`'s. */
+  claimUsage(consumer: string, idleMs: number, count: number): Promise<OutboxEntry[]>;
+  /**
+   * Entries whose records are in the database: each leaves the outbox, and
+   * its cost leaves unflushed and joins the settled balance and spend, on the
+   * first acknowledgement only (two writers that both wrote it move it once).
+   */
+  ackUsage(entries: WrittenEntry[]): Promise<void>;
+  /** The outbox's size and age (metrics). */
+  usageBacklog(): Promise<OutboxBacklog>;
   /** What a key has left, without reserving anything (POST /api/keys/verify); null when the store has not seen the key or account. */
   peek(userId: string, keyId: string, limits: KeyLimits, now: number): Promise<KeySnapshot | null>;
   /** Settled-but-unflushed usage and in-flight reservations of an account (for showing a live balance). */
@@ -133,6 +189,12 @@ export interface LimitsStore {
   renewLease(keyId: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
   /** Gives the slot back, only if `holder` still holds it. */
   releaseLease(keyId: string, holder: string): Promise<void>;
+  /** Puts an upstream in cooldown for `ms` (a longer cooldown already running is kept), for every instance sharing the store. */
+  coolDown(upstream: string, ms: number): Promise<void>;
+  /** Every upstream cooling down now, with the milliseconds it has left (health in the admin API). */
+  cooldowns(): Promise<Cooling>;
+  /** Ends an upstream's cooldown now (an operator's reset, tests). */
+  endCooldown(upstream: string): Promise<void>;
   /** Reservations in flight in this store (metrics). */
   reservationsInFlight(): Promise<number>;
   /** Shutdown: sends whatever is still waiting to be applied (settlements, retries). */

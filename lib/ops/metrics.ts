@@ -38,7 +38,8 @@ export type LimitRejectionReason =
   | "inactive_key"
   | "expired_key"
   | "model_not_allowed"
-  | "outside_reserved_block";
+  | "outside_reserved_block"
+  | "upstream_unavailable";
 
 interface Metrics {
   registry: Registry;
@@ -49,10 +50,11 @@ interface Metrics {
    */
   requestCounts: Map<RouteLabel, Map<number, number>>;
   gatewayOverhead: Histogram<"route">;
-  upstreamLatency: Histogram<"provider" | "status">;
+  upstreamLatency: Histogram<"provider" | "status" | "upstream">;
   limitRejections: Counter<"reason">;
   reservationsInFlight: Gauge;
-  usageFlushLag: Gauge;
+  /** Reads the usage outbox at scrape time (the writer registers it): a writer that stopped cannot leave a stale figure. */
+  usageBacklog: (() => Promise<{ waiting: number; oldestAt: number | null }>) | null;
 }
 
 const globalForMetrics = globalThis as unknown as { __keygateMetrics?: Metrics };
@@ -73,7 +75,7 @@ function createMetrics(): Metrics {
       }
     },
   });
-  return {
+  const result: Metrics = {
     registry,
     requestCounts,
     gatewayOverhead: new Histogram({
@@ -85,8 +87,8 @@ function createMetrics(): Metrics {
     }),
     upstreamLatency: new Histogram({
       name: "keygate_upstream_latency_seconds",
-      help: "Time from calling an upstream to its response headers, by provider and status.",
-      labelNames: ["provider", "status"],
+      help: "Time from calling an upstream to its response headers (each attempt), by provider, status and upstream.",
+      labelNames: ["provider", "status", "upstream"],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
       registers: [registry],
     }),
@@ -101,12 +103,30 @@ function createMetrics(): Metrics {
       help: "Admission reservations held by requests in flight, not yet settled or released.",
       registers: [registry],
     }),
-    usageFlushLag: new Gauge({
-      name: "keygate_usage_flush_lag_seconds",
-      help: "Age of the oldest usage record not yet written to the database (0 when none is waiting).",
-      registers: [registry],
-    }),
+    usageBacklog: null,
   };
+  const m = result;
+  // Null (the gauge keeps its last figure) before the writer starts, or when the store does not answer.
+  const backlog = () => (m.usageBacklog ? m.usageBacklog().catch(() => null) : Promise.resolve(null));
+  new Gauge({
+    name: "keygate_usage_records_pending",
+    help: "Usage records settled and not yet written to the database (with Redis: in the kg:usage stream, every instance's; else this process's).",
+    registers: [registry],
+    async collect() {
+      const b = await backlog();
+      if (b) this.set(b.waiting);
+    },
+  });
+  new Gauge({
+    name: "keygate_usage_oldest_pending_age_seconds",
+    help: "Age of the oldest usage record not yet written to the database (0 when none is waiting).",
+    registers: [registry],
+    async collect() {
+      const b = await backlog();
+      if (b) this.set(b.oldestAt === null ? 0 : Math.max(0, (Date.now() - b.oldestAt) / 1000));
+    },
+  });
+  return m;
 }
 
 function metrics(): Metrics {
@@ -136,8 +156,8 @@ export function observeGatewayOverhead(route: RouteLabel, seconds: number): void
  * "echo"…; `status`: the upstream's HTTP status, or "error"/"timeout" when
  * there was none. Both must come from fixed sets, never from a response body.
  */
-export function observeUpstreamLatency(provider: string, status: number | "error" | "timeout", seconds: number): void {
-  metrics().upstreamLatency.observe({ provider, status: String(status) }, seconds);
+export function observeUpstreamLatency(provider: string, status: number | "error" | "timeout", seconds: number, upstream: string): void {
+  metrics().upstreamLatency.observe({ provider, status: String(status), upstream }, seconds);
 }
 
 export function countLimitRejection(reason: LimitRejectionReason): void {
@@ -156,7 +176,7 @@ export function decReservationsInFlight(): void {
   metrics().reservationsInFlight.dec();
 }
 
-/** Age of the oldest unflushed usage record, in seconds (0 when none waits). */
-export function setUsageFlushLag(seconds: number): void {
-  metrics().usageFlushLag.set(seconds);
+/** Where /metrics reads the usage outbox's size and the time its oldest record was added (ms). */
+export function setUsageBacklogSource(read: () => Promise<{ waiting: number; oldestAt: number | null }>): void {
+  metrics().usageBacklog = read;
 }

@@ -1,18 +1,32 @@
-import { logger } from "@/lib/ops/logger";
-import { setUsageFlushLag } from "@/lib/ops/metrics";
 import crypto from "node:crypto";
+import os from "node:os";
 import { prisma } from "@/lib/db";
+import { env } from "@/lib/env";
 import { limits } from "@/lib/limits";
+import type { OutboxEntry, WrittenEntry } from "@/lib/limits/store";
 import { redact } from "@/lib/log";
+import { logger } from "@/lib/ops/logger";
+import { setUsageBacklogSource } from "@/lib/ops/metrics";
 
 /**
- * Usage records are written off the request's critical path: the gateway
- * settles a request in the limits store (so the money is counted at once)
- * and queues its record here. A flush, every second and at shutdown, writes
- * the queued records, the keys' spend and lastUsedAt, and one ledger debit
- * per account in one transaction, then moves the money from "unflushed" to
- * "settled" in the store. A batch keeps its ids until it commits, so a flush
- * that failed is repeated whole and never counted twice.
+ * Usage records are written off the request's critical path. The gateway
+ * settles a request and hands its record to the limits store in one atomic
+ * step (LimitsStore.settle): the cost joins "unflushed" and the record joins
+ * the store's outbox together. With Redis the outbox is a stream
+ * (kg:usage), so a kill -9 of the instance that settled a request loses
+ * neither; without Redis it is in this process's memory, and a kill -9 loses
+ * the last second of records (docs/operations.md).
+ *
+ * A writer in every process, every second and at shutdown, takes records from
+ * the outbox as one consumer of its group, writes them, the keys' spend and
+ * lastUsedAt and one ledger debit per account in one transaction, then
+ * acknowledges them: the store moves each one's cost from unflushed to
+ * settled on its first acknowledgement only. Records another process was
+ * given and did not acknowledge within KEYGATE_USAGE_CLAIM_IDLE_MS (it
+ * died) are claimed and written here. The insert skips ids already in the
+ * database, and spend and ledger follow only the rows it inserted, so a
+ * record written twice (a claim of a slow writer's records, a retry after a
+ * commit whose answer was lost) counts once.
  */
 
 export interface UsageEntry {
@@ -30,81 +44,165 @@ export interface UsageEntry {
   latencyMs: number;
   ttftMs: number | null;
   streamed: boolean;
+  /** The upstream that answered (its name), and how many routes were tried for the request. */
+  upstream: string | null;
+  attempts: number;
   createdAt: Date;
 }
 
-const FLUSH_INTERVAL_MS = 1_000;
-/** Rows per transaction: 15 parameters each stays far below PostgreSQL's 65,535. */
+/** Rows per transaction: 17 parameters each stays far below PostgreSQL's 65,535. */
 const MAX_BATCH = 1_000;
 
-interface UsageQueue {
-  queue: UsageEntry[];
-  /** The batch being written (kept whole until it commits). */
-  batch: { id: string; entries: UsageEntry[] } | null;
+interface UsageWriter {
+  /** This process's name in the outbox's consumer group: unique per process, so a restarted one never takes a dead one's place. */
+  consumer: string;
   flushing: Promise<void> | null;
   timer: NodeJS.Timeout | null;
+  /** Tests: runs after a batch commits and before it is acknowledged (a crash or a lost answer there). */
+  afterCommit: (() => void) | null;
 }
 
-const globalForUsage = globalThis as unknown as { __keygateUsage?: UsageQueue };
+const globalForUsage = globalThis as unknown as { __keygateUsageWriter?: UsageWriter };
 
-function state(): UsageQueue {
-  return (globalForUsage.__keygateUsage ??= { queue: [], batch: null, flushing: null, timer: null });
+function writer(): UsageWriter {
+  return (globalForUsage.__keygateUsageWriter ??= {
+    consumer: `${os.hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`,
+    flushing: null,
+    timer: null,
+    afterCommit: null,
+  });
 }
 
 export function newUsageId(): string {
   return `usg_${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
-/** Queues a settled request's record; the periodic flush writes it. */
-export function recordUsage(entry: UsageEntry): void {
-  const s = state();
-  s.queue.push(entry);
-  if (!s.timer) {
-    // One write a second, not a write per arrival: under load each transaction carries a second's requests.
-    s.timer = setInterval(() => {
-      const oldest = s.batch?.entries[0] ?? s.queue[0];
-      setUsageFlushLag(oldest ? (Date.now() - oldest.createdAt.getTime()) / 1000 : 0);
-      if (!s.flushing) void flushUsage();
-    }, FLUSH_INTERVAL_MS);
-    s.timer.unref();
+/**
+ * A record as the outbox carries it: a JSON array in a fixed order (about
+ * half the bytes of an object), since it rides with every settlement to Redis.
+ * No secret is in it: ids, the model, token counts, prices and timings.
+ */
+export function encodeUsage(e: UsageEntry): string {
+  startUsageWriter();
+  return JSON.stringify([
+    e.id,
+    e.userId,
+    e.apiKeyId,
+    e.model,
+    e.provider,
+    e.inputTokens,
+    e.outputTokens,
+    e.costMicros,
+    e.inputMicrosPerMTok,
+    e.outputMicrosPerMTok,
+    e.status,
+    e.latencyMs,
+    e.ttftMs,
+    e.streamed ? 1 : 0,
+    e.createdAt.getTime(),
+    e.upstream,
+    e.attempts,
+  ]);
+}
+
+export function decodeUsage(record: string): UsageEntry | null {
+  try {
+    const v = JSON.parse(record) as unknown[];
+    // 15 fields: a record settled by a version before routing (no upstream, one attempt).
+    if (!Array.isArray(v) || (v.length !== 15 && v.length !== 17) || typeof v[0] !== "string") return null;
+    return {
+      id: v[0],
+      userId: String(v[1]),
+      apiKeyId: String(v[2]),
+      model: String(v[3]),
+      provider: String(v[4]),
+      inputTokens: Number(v[5]),
+      outputTokens: Number(v[6]),
+      costMicros: Number(v[7]),
+      inputMicrosPerMTok: Number(v[8]),
+      outputMicrosPerMTok: Number(v[9]),
+      status: Number(v[10]),
+      latencyMs: Number(v[11]),
+      ttftMs: v[12] === null ? null : Number(v[12]),
+      streamed: v[13] === 1,
+      createdAt: new Date(Number(v[14])),
+      upstream: typeof v[15] === "string" ? v[15] : null,
+      attempts: typeof v[16] === "number" && Number.isSafeInteger(v[16]) && v[16] >= 1 ? v[16] : 1,
+    };
+  } catch {
+    return null;
   }
 }
 
-export function pendingUsageCount(): number {
-  const s = state();
-  return s.queue.length + (s.batch?.entries.length ?? 0);
+/**
+ * Starts this process's writer (idempotent): the front server at start, and
+ * the first record encoded. It runs even in a process that settles nothing,
+ * since it also writes what dead processes left in the outbox.
+ */
+export function startUsageWriter(): void {
+  const w = writer();
+  if (w.timer) return;
+  setUsageBacklogSource(() => limits().usageBacklog());
+  // One write a second, not a write per arrival: under load each transaction carries a second's requests.
+  w.timer = setInterval(() => {
+    if (!w.flushing) void flushUsage();
+  }, env().KEYGATE_USAGE_FLUSH_MS);
+  w.timer.unref();
 }
 
-/** Writes everything queued before the call. Safe to call at any time: a call during a write waits for it, then writes what it missed. */
-export function flushUsage(): Promise<void> {
-  const s = state();
-  if (s.flushing) return s.flushing.then(() => (pendingUsageCount() ? flushUsage() : undefined));
-  const flushing = writeQueued(s, s.queue.length).finally(() => {
-    if (s.flushing === flushing) s.flushing = null;
+/** Writes what is waiting for this process: records it was given and has not acknowledged, new ones, and claimable ones of dead writers. */
+export async function flushUsage(): Promise<void> {
+  const w = writer();
+  // A call during a write waits for it, then writes what arrived meanwhile.
+  while (w.flushing) await w.flushing;
+  const flushing = writeWaiting(w).finally(() => {
+    if (w.flushing === flushing) w.flushing = null;
   });
-  s.flushing = flushing;
-  return flushing;
+  w.flushing = flushing;
+  await flushing;
 }
 
-/** Writes the batch left by a failed write, then the `count` records queued first, in batches of MAX_BATCH. */
-async function writeQueued(s: UsageQueue, count: number): Promise<void> {
-  let left = count;
+async function writeWaiting(w: UsageWriter): Promise<void> {
+  const store = limits();
   try {
-    while (s.batch || left > 0) {
-      if (!s.batch) {
-        s.batch = { id: crypto.randomUUID(), entries: s.queue.splice(0, Math.min(left, MAX_BATCH)) };
-        left -= s.batch.entries.length;
-      }
-      await writeBatch(s.batch.entries);
-      await limits().flushed(
-        s.batch.id,
-        s.batch.entries.map((e) => ({ userId: e.userId, keyId: e.apiKeyId, costMicros: e.costMicros })),
-      );
-      s.batch = null;
+    for (;;) {
+      const entries = await store.takeUsage(w.consumer, MAX_BATCH);
+      if (entries.length) await writeEntries(w, entries);
+      if (entries.length < MAX_BATCH) break;
+    }
+    for (;;) {
+      const claimed = await store.claimUsage(w.consumer, env().KEYGATE_USAGE_CLAIM_IDLE_MS, MAX_BATCH);
+      if (claimed.length) await writeEntries(w, claimed);
+      if (claimed.length < MAX_BATCH) break;
     }
   } catch (err) {
+    // What was taken stays this consumer's, unacknowledged: the next round takes it again first.
     logger().error(`writing usage failed; it will be retried: ${redact(err instanceof Error ? err.message : String(err))}`);
   }
+}
+
+async function writeEntries(w: UsageWriter, entries: OutboxEntry[]): Promise<void> {
+  const written: WrittenEntry[] = [];
+  const usage: UsageEntry[] = [];
+  for (const e of entries) {
+    const u = decodeUsage(e.record);
+    if (!u) {
+      // Unreadable (never made by this code): acknowledged so it cannot block the outbox, and said loudly.
+      logger().error(`an unreadable usage record was dropped from the outbox (entry ${e.id})`);
+      written.push({ id: e.id, userId: "", keyId: "", costMicros: 0 });
+      continue;
+    }
+    usage.push(u);
+    written.push({ id: e.id, userId: u.userId, keyId: u.apiKeyId, costMicros: u.costMicros });
+  }
+  if (usage.length) await writeBatch(usage);
+  w.afterCommit?.();
+  await limits().ackUsage(written);
+}
+
+/** Tests: `fn` runs after each batch commits and before its acknowledgement (null: none). */
+export function setAfterUsageCommitForTests(fn: (() => void) | null): void {
+  writer().afterCommit = fn;
 }
 
 const USAGE_COLUMNS = [
@@ -122,29 +220,27 @@ const USAGE_COLUMNS = [
   "latencyMs",
   "ttftMs",
   "streamed",
+  "upstream",
+  "attempts",
   "createdAt",
 ]
   .map((c) => `"${c}"`)
   .join(",");
 
+/**
+ * Writes `entries` in one transaction, each id once: rows already in the
+ * database (written before by this or another writer) are skipped, and the
+ * keys' spend and lastUsedAt and the ledger follow the rows inserted here only.
+ */
 async function writeBatch(entries: UsageEntry[]): Promise<void> {
-  const byKey = new Map<string, { cost: bigint; lastUsedAt: Date }>();
-  const byAccount = new Map<string, { cost: bigint; requests: number }>();
-  for (const e of entries) {
-    const k = byKey.get(e.apiKeyId) ?? { cost: BigInt(0), lastUsedAt: e.createdAt };
-    k.cost += BigInt(e.costMicros);
-    if (e.createdAt > k.lastUsedAt) k.lastUsedAt = e.createdAt;
-    byKey.set(e.apiKeyId, k);
-    const a = byAccount.get(e.userId) ?? { cost: BigInt(0), requests: 0 };
-    a.cost += BigInt(e.costMicros);
-    a.requests++;
-    byAccount.set(e.userId, a);
-  }
   const db = await prisma();
   await db.$transaction(async (tx) => {
-    // A batch that committed before (its answer lost) is already there: nothing to do twice.
-    const done = await tx.usageRecord.findUnique({ where: { id: entries[0].id }, select: { id: true } });
-    if (done) return;
+    // A record of an account deleted meanwhile is dropped, as the deletion dropped its other records: it could never be written,
+    // and would hold every later record of this writer behind it.
+    const userIds = [...new Set(entries.map((e) => e.userId))];
+    const users = new Set((await tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true } })).map((u) => u.id));
+    entries = entries.filter((e) => users.has(e.userId));
+    if (!entries.length) return;
     // One parameterised INSERT, not createMany: Prisma's per-row query building cost ~10x the CPU and blocked the event loop.
     const params: unknown[] = [];
     const rows = entries.map((e) => {
@@ -163,13 +259,35 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
         e.latencyMs,
         e.ttftMs,
         e.streamed,
+        e.upstream,
+        e.attempts,
         e.createdAt,
       ];
       const first = params.length + 1;
       params.push(...values);
       return `(${values.map((_, i) => `$${first + i}`).join(",")})`;
     });
-    await tx.$executeRawUnsafe(`INSERT INTO "UsageRecord" (${USAGE_COLUMNS}) VALUES ${rows.join(",")}`, ...params);
+    const inserted = await tx.$queryRawUnsafe<
+      Array<{ id: string; userId: string; apiKeyId: string; costMicros: bigint | number | string; createdAt: Date | string }>
+    >(
+      `INSERT INTO "UsageRecord" (${USAGE_COLUMNS}) VALUES ${rows.join(",")} ON CONFLICT ("id") DO NOTHING RETURNING "id","userId","apiKeyId","costMicros","createdAt"`,
+      ...params,
+    );
+    const byKey = new Map<string, { cost: bigint; lastUsedAt: Date }>();
+    const byAccount = new Map<string, { cost: bigint; requests: number; firstId: string }>();
+    for (const row of inserted) {
+      const cost = BigInt(row.costMicros);
+      const createdAt = new Date(row.createdAt);
+      const k = byKey.get(row.apiKeyId) ?? { cost: BigInt(0), lastUsedAt: createdAt };
+      k.cost += cost;
+      if (createdAt > k.lastUsedAt) k.lastUsedAt = createdAt;
+      byKey.set(row.apiKeyId, k);
+      const a = byAccount.get(row.userId) ?? { cost: BigInt(0), requests: 0, firstId: row.id };
+      a.cost += cost;
+      a.requests++;
+      if (row.id < a.firstId) a.firstId = row.id;
+      byAccount.set(row.userId, a);
+    }
     for (const [id, k] of byKey) {
       await tx.apiKey.updateMany({ where: { id }, data: { spendMicros: { increment: k.cost }, lastUsedAt: k.lastUsedAt } });
     }
@@ -181,7 +299,8 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
           kind: "usage",
           amountMicros: -a.cost,
           note: `Usage: ${a.requests} request${a.requests === 1 ? "" : "s"}`,
-          idempotencyKey: `usage:${entries[0].id}:${userId}`,
+          // A record id is inserted once, so one this write inserted names this write's debit uniquely.
+          idempotencyKey: `usage:${a.firstId}:${userId}`,
         },
       });
       await tx.user.update({ where: { id: userId }, data: { balanceMicros: { decrement: a.cost } } });
@@ -189,10 +308,10 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
   });
 }
 
-/** Stops the timer and writes what is left (shutdown). */
+/** Stops the timer and writes what is left (shutdown): this process's unacknowledged and unread records, as far as the store answers. */
 export async function drainUsage(): Promise<void> {
-  const s = state();
-  if (s.timer) clearInterval(s.timer);
-  s.timer = null;
+  const w = writer();
+  if (w.timer) clearInterval(w.timer);
+  w.timer = null;
   await flushUsage();
 }

@@ -43,6 +43,7 @@ export type GatewayErrorCode =
   | "request_too_large"
   | "upstream_error"
   | "upstream_timeout"
+  | "upstream_unavailable"
   | "store_unavailable"
   | "internal_error";
 
@@ -81,6 +82,8 @@ export interface ProtocolAdapter {
 
   /** The upstream the environment configures for this protocol, or null (no URL and no key set). */
   envUpstream(env: Env): UpstreamTarget | null;
+  /** An upstream of this protocol at `baseUrl` (the SDK's convention: OpenAI's with /v1, Anthropic's without), with its key and extra headers. */
+  target(baseUrl: string, apiKey: string | null, headers: Record<string, string>): UpstreamTarget;
   /** How an operator configures that upstream, for a message. */
   readonly upstreamSettings: string;
   /** Client headers passed on upstream (protocol versions and features). */

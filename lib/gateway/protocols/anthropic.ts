@@ -49,8 +49,11 @@ export const anthropic: ProtocolAdapter = {
   upstreamSettings: "ANTHROPIC_BASE_URL or ANTHROPIC_API_KEY",
   envUpstream(e: Env): UpstreamTarget | null {
     if (!e.ANTHROPIC_BASE_URL && !e.ANTHROPIC_API_KEY) return null;
-    const base = (e.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com").replace(/\/+$/, "");
-    return { url: `${base}/v1/messages`, headers: e.ANTHROPIC_API_KEY ? { "x-api-key": e.ANTHROPIC_API_KEY } : {} };
+    return anthropic.target(e.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com", e.ANTHROPIC_API_KEY ?? null, {});
+  },
+  target(baseUrl, apiKey, headers) {
+    const base = baseUrl.replace(/\/+$/, "");
+    return { url: `${base}/v1/messages`, headers: { ...headers, ...(apiKey ? { "x-api-key": apiKey } : {}) } };
   },
   forwardedHeaders(req: IncomingMessage) {
     const out: Record<string, string> = { "content-type": "application/json" };

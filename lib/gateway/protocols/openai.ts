@@ -34,8 +34,11 @@ export const openai: ProtocolAdapter = {
   upstreamSettings: "OPENAI_BASE_URL or OPENAI_API_KEY",
   envUpstream(e: Env): UpstreamTarget | null {
     if (!e.OPENAI_BASE_URL && !e.OPENAI_API_KEY) return null;
-    const base = (e.OPENAI_BASE_URL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
-    return { url: `${base}/chat/completions`, headers: e.OPENAI_API_KEY ? { authorization: `Bearer ${e.OPENAI_API_KEY}` } : {} };
+    return openai.target(e.OPENAI_BASE_URL ?? "https://api.openai.com/v1", e.OPENAI_API_KEY ?? null, {});
+  },
+  target(baseUrl, apiKey, headers) {
+    const base = baseUrl.replace(/\/+$/, "");
+    return { url: `${base}/chat/completions`, headers: { ...headers, ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) } };
   },
   forwardedHeaders: () => ({ "content-type": "application/json" }),
 

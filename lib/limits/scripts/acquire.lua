@@ -6,4 +6,6 @@ local lease = 'kg:l:' .. ARGV[2]
 local holder = redis.call('GET', lease)
 if holder and holder ~= ARGV[3] then return {'busy', redis.call('PTTL', lease)} end
 redis.call('SET', lease, ARGV[3], 'PX', tonumber(ARGV[4]))
-return {'ok'}
+local reply = {'ok'}
+for _, v in ipairs(cooling(now_ms())) do reply[#reply + 1] = v end
+return reply

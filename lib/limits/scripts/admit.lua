@@ -1,9 +1,9 @@
 -- Admission: checks rpm, tpm, the key's budget and the account's balance, and reserves all of them, or nothing.
 -- The same rules as MemoryFigures.admit (memory.ts).
 -- ARGV: revision, requestId, userId, keyId, ttlMs, rpm, tpm, maxBudget (-1: none), promptTokens, promptTokensEstimate, inMicros, outMicros,
--- requestedMax (-1: none), modelMax, then (requestId, cost, tokens) triples: earlier requests' settlements, applied first (they ride along
--- instead of costing a round trip each).
-for i = 15, #ARGV, 3 do finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])) end
+-- requestedMax (-1: none), modelMax, then (requestId, cost, tokens, record) quadruples: earlier requests' settlements with their usage
+-- records, applied first (they ride along instead of costing a round trip each).
+for i = 15, #ARGV, 4 do finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]) end
 local rev = tonumber(ARGV[1])
 local current = num(redis.call('GET', 'kg:rev'))
 if current ~= rev then return {'stale', current} end
@@ -80,4 +80,6 @@ if tpm >= 0 then
   if tc == 0 then to = now end
   tc = tc + 1
 end
-return {'ok', maxTokens, lowered, micros, rc, ro, tsum, tc, to, now}
+local reply = {'ok', maxTokens, lowered, micros, rc, ro, tsum, tc, to, now}
+for _, v in ipairs(cooling(now)) do reply[#reply + 1] = v end
+return reply

@@ -46,19 +46,33 @@ local function window(kkey, tpm)
   return rc, num(ro[2]), tc, num(to[2])
 end
 
+-- USAGE (put in front with WINDOW_MS): the stream of usage records on their way to the database (kg:usage unless
+-- KEYGATE_USAGE_STREAM says otherwise); lib/usage/writer.ts reads it with the consumer group 'writers'.
+
 -- Ends reservation rid: gives back its money; its token hold becomes 'tokens' (0 drops it). cost < 0: release.
+-- A settlement's usage record ('' for none) joins the stream in the same step as its cost joins unflushed, so a
+-- crash of the instance that settled it can lose neither without the other: whichever instance writes the record
+-- moves the cost out of unflushed when it acknowledges it (acked.lua).
 -- A reservation already swept (its holder stalled past the TTL) left a marker: its cost is still counted, once.
+-- A reservation gone without a marker was settled already: this is a retry of a script whose first answer was lost
+-- (a timeout), and its record is in the stream from the first run. Counting it again would count it twice, so only
+-- a free record (a subscription key's, cost 0, which has no reservation) is added; a duplicate of one moves no money
+-- and the database writes its id once.
 -- Amounts are negated as 0 - x: Lua's -0 reaches Redis as "-0", which HINCRBY refuses.
-local function finish(rid, cost, tokens)
+local function finish(rid, cost, tokens, record)
   local r = redis.call('HMGET', 'kg:r:' .. rid, 'u', 'k', 'm', 't')
   if not r[1] then
     local swept = redis.call('HMGET', 'kg:rs:' .. rid, 'u', 'k')
-    if not swept[1] then return 0 end
+    if not swept[1] then
+      if cost == 0 and record ~= '' then redis.call('XADD', USAGE, '*', 'r', record) end
+      return 0
+    end
     redis.call('DEL', 'kg:rs:' .. rid)
     if cost > 0 then
       if redis.call('HEXISTS', 'kg:a:' .. swept[1], 'balance') == 1 then redis.call('HINCRBY', 'kg:a:' .. swept[1], 'unflushed', cost) end
       if redis.call('HEXISTS', 'kg:k:' .. swept[2], 'spent') == 1 then redis.call('HINCRBY', 'kg:k:' .. swept[2], 'unflushed', cost) end
     end
+    if cost >= 0 and record ~= '' then redis.call('XADD', USAGE, '*', 'r', record) end
     return 0
   end
   redis.call('DEL', 'kg:r:' .. rid)
@@ -84,5 +98,17 @@ local function finish(rid, cost, tokens)
       redis.call('HINCRBY', kkey, 'tsum', tokens - held)
     end
   end
+  if cost >= 0 and record ~= '' then redis.call('XADD', USAGE, '*', 'r', record) end
   return 1
+end
+
+-- Upstreams cooling down after 'now', as name, milliseconds left, name, … (appended to admission and lease replies).
+local function cooling(now)
+  local out = {}
+  local c = redis.call('ZRANGEBYSCORE', 'kg:cool', now + 1, '+inf', 'WITHSCORES')
+  for i = 1, #c, 2 do
+    out[#out + 1] = c[i]
+    out[#out + 1] = tonumber(c[i + 1]) - now
+  end
+  return out
 end

@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, closeRedis } from "@/lib/cluster/redis";
+import { MemoryLimitsStore, type LimitsStore } from "@/lib/limits";
+import type { OutboxEntry } from "@/lib/limits/store";
+import { RedisLimitsStore } from "@/lib/limits/redis";
+import { setEnv } from "@/test/gateway";
+import { redisServerAvailable, startRedis, type TestRedis } from "@/test/redis-server";
+import { ADMISSION_DEFAULTS } from "./admission";
+
+/**
+ * The usage outbox of both limits stores, as a property: whatever the order
+ * of admissions, settlements (with their records), releases, writers taking,
+ * writing, acknowledging and claiming records, and writers crashing (losing
+ * what they held in memory, mid-write included), the money the store admits
+ * by is always the database's balance minus what is settled and unwritten
+ * minus what is in flight, and once every record is written, each was
+ * written once and the store's available money is the database's balance
+ * minus what is still in flight. The "database" is a model: a set of record
+ * ids (an insert skips an id already there, as writer.ts's ON CONFLICT does)
+ * and a balance debited by the rows inserted.
+ */
+
+const BALANCE = 1_000_000;
+/** An admission's worst case with ADMISSION_DEFAULTS: 100 prompt + 100 output tokens at $1/M each way. */
+const RESERVED = 200;
+
+type Op =
+  | { t: "admit" }
+  | { t: "settle"; pick: number; cost: number }
+  | { t: "release"; pick: number }
+  | { t: "free" }
+  | { t: "take" | "write" | "ack" | "crash" | "claim"; c: number };
+
+const WRITERS = 3;
+const writer = fc.integer({ min: 0, max: WRITERS - 1 });
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { arbitrary: fc.constant({ t: "admit" as const }), weight: 3 },
+  { arbitrary: fc.record({ t: fc.constant("settle" as const), pick: fc.nat(), cost: fc.integer({ min: 0, max: RESERVED }) }), weight: 3 },
+  fc.record({ t: fc.constant("release" as const), pick: fc.nat() }),
+  fc.constant({ t: "free" as const }),
+  ...(["take", "write", "ack", "crash", "claim"] as const).map((t) => fc.record({ t: fc.constant(t), c: writer })),
+);
+
+interface Writer {
+  name: string;
+  /** What it took or claimed and has not written yet. */
+  holding: OutboxEntry[];
+  /** Written to the database, not yet acknowledged. */
+  written: OutboxEntry[];
+}
+
+async function run(store: LimitsStore, ops: Op[]): Promise<void> {
+  const userId = `u-${randomUUID()}`;
+  const keyId = `k-${randomUUID()}`;
+  expect(await store.seedAccount(userId, BALANCE, await store.accountGeneration(userId))).toBe(true);
+  expect(await store.seedKey(keyId, 0, await store.keyGeneration(keyId))).toBe(true);
+  const revision = store.shared ? Number((await call((c) => c.get("kg:rev"))) ?? 0) : 0;
+  const writers: Writer[] = Array.from({ length: WRITERS }, (_, i) => ({ name: `w${i}-${randomUUID()}`, holding: [], written: [] }));
+  const inFlight = new Map<string, number>();
+  const settled = new Map<string, number>();
+  const db = { ids: new Set<string>(), balance: BALANCE };
+  const costOf = (e: OutboxEntry) => (JSON.parse(e.record) as { cost: number }).cost;
+  const idOf = (e: OutboxEntry) => (JSON.parse(e.record) as { id: string }).id;
+  const write = (w: Writer) => {
+    for (const e of w.holding) {
+      if (db.ids.has(idOf(e))) continue;
+      db.ids.add(idOf(e));
+      db.balance -= costOf(e);
+    }
+    w.written.push(...w.holding);
+    w.holding = [];
+  };
+  const ack = async (w: Writer) => {
+    await store.ackUsage(w.written.map((e) => ({ id: e.id, userId, keyId, costMicros: costOf(e) })));
+    w.written = [];
+  };
+  const settledUnwritten = () => [...settled].filter(([id]) => !db.ids.has(id)).reduce((n, [, cost]) => n + cost, 0);
+  const reservedNow = () => [...inFlight.values()].reduce((n, m) => n + m, 0);
+  const available = async () =>
+    (await store.peek(userId, keyId, { rpmLimit: null, tpmLimit: null, maxBudgetMicros: null }, Date.now()))!.accountAvailableMicros;
+
+  for (const o of ops) {
+    const ids = [...inFlight.keys()];
+    switch (o.t) {
+      case "admit": {
+        const requestId = `r-${randomUUID()}`;
+        const r = await store.admit({ ...ADMISSION_DEFAULTS, revision, requestId, userId, keyId, now: Date.now() });
+        expect(r.ok).toBe(true);
+        inFlight.set(requestId, RESERVED);
+        break;
+      }
+      case "settle":
+      case "release": {
+        if (!ids.length) break;
+        const id = ids[o.pick % ids.length];
+        inFlight.delete(id);
+        if (o.t === "release") {
+          await store.release(id);
+        } else {
+          settled.set(id, o.cost);
+          await store.settle(id, { costMicros: o.cost, tokens: 0 }, JSON.stringify({ id, cost: o.cost }));
+        }
+        break;
+      }
+      case "free": {
+        // A subscription key's record: no reservation, no cost.
+        const id = `s-${randomUUID()}`;
+        settled.set(id, 0);
+        await store.record(id, JSON.stringify({ id, cost: 0 }));
+        break;
+      }
+      case "take": {
+        // Its own unacknowledged entries come back first: it may hold some already (taking again is what a retry does).
+        const w = writers[o.c];
+        const taken = await store.takeUsage(w.name, 5);
+        const held = new Set(w.holding.map((e) => e.id));
+        w.holding.push(...taken.filter((e) => !held.has(e.id)));
+        break;
+      }
+      case "write":
+        write(writers[o.c]);
+        break;
+      case "ack":
+        await ack(writers[o.c]);
+        break;
+      case "crash":
+        // The process died: what it held in memory is gone (written or not); the store still has it as unacknowledged.
+        writers[o.c].holding = [];
+        writers[o.c].written = [];
+        break;
+      case "claim": {
+        const w = writers[o.c];
+        const held = new Set(w.holding.map((e) => e.id));
+        w.holding.push(...(await store.claimUsage(w.name, 0, 5)).filter((e) => !held.has(e.id)));
+        break;
+      }
+    }
+    // At every step: balance − settled − in flight, whatever was written or acknowledged so far.
+    expect(await available()).toBe(db.balance - settledUnwritten() - reservedNow());
+  }
+
+  // Every writer finishes what it holds, then one takes and claims the rest.
+  for (const w of writers) {
+    write(w);
+    await ack(w);
+  }
+  const last = writers[0];
+  for (let round = 0; round < 1_000; round++) {
+    last.holding.push(...(await store.takeUsage(last.name, 50)), ...(await store.claimUsage(last.name, 0, 50)));
+    if (!last.holding.length) break;
+    write(last);
+    await ack(last);
+  }
+  expect((await store.usageBacklog()).waiting).toBe(0);
+  expect([...db.ids].sort()).toEqual([...settled.keys()].sort());
+  const spent = [...settled.values()].reduce((n, c) => n + c, 0);
+  expect(db.balance).toBe(BALANCE - spent);
+  expect(await store.pending(userId)).toEqual({ unflushedMicros: 0, reservedMicros: reservedNow() });
+  expect(await available()).toBe(db.balance - reservedNow());
+}
+
+describe("the usage outbox (property)", () => {
+  it("in memory: any interleaving of settling, writing, acknowledging, claiming and crashing writes each record once and keeps available = balance − in flight", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 60 }), (ops) => run(new MemoryLimitsStore(), ops)),
+      { numRuns: 300 },
+    );
+  });
+
+  const noRedis = !redisServerAvailable() && process.env.CI !== "true";
+  describe.skipIf(noRedis)("in Redis", () => {
+    let server: TestRedis;
+    let restoreEnv: () => void;
+    beforeAll(async () => {
+      server = await startRedis();
+      restoreEnv = setEnv({ REDIS_URL: server.url });
+    });
+    afterAll(async () => {
+      await closeRedis();
+      restoreEnv?.();
+      await server?.close();
+    });
+
+    it("the same, with the stream and its consumer group", async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 40 }), (ops) => run(new RedisLimitsStore(), ops)),
+        { numRuns: 60 },
+      );
+    }, 120_000);
+  });
+});
