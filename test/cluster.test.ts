@@ -212,6 +212,32 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
     }
   });
 
+  it("honours an upstream cooldown entered on instance A from instance B's very next request (503 upstream_unavailable, nothing sent upstream)", async () => {
+    const user = await createUser({ creditUsd: 5 });
+    const key = await createCreditKey(user, { rpm: 1000 });
+    up.options.status = 429;
+    try {
+      expect(await status(a.openai(key.apiKey).chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 10 }))).toBe(429);
+      up.reset();
+      const refused = await b
+        .openai(key.apiKey)
+        .chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 10 })
+        .then(
+          () => null,
+          (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
+        );
+      expect(refused?.status).toBe(503);
+      expect(refused?.code).toBe("upstream_unavailable");
+      expect(Number(refused?.headers?.get("retry-after"))).toBeGreaterThan(0);
+      expect(up.requests).toHaveLength(0);
+    } finally {
+      up.options.status = undefined;
+      // The cooldown is shared: end it for the tests that follow.
+      await redis.del("kg:cool");
+    }
+    expect(await status(b.openai(key.apiKey).chat.completions.create({ model: "cluster-model", messages: hello, max_tokens: 10 }))).toBe(200);
+  });
+
   it("after a kill -9 of the instance holding a subscription lease and a credit reservation: both are free within the TTL, and usage it flushed before is still there", async () => {
     const c = await startInstance(env);
     try {
