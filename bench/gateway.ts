@@ -11,6 +11,9 @@
  *   (f) Keygate+Redis one Keygate with REDIS_URL (a private redis-server): the limits store in Redis
  *   (g) 2× Keygate+Redis  two Keygate processes on one PostgreSQL and one Redis, the load split between
  *                     them (one autocannon per instance, half the connections each; 1 conn uses one)
+ *   (h) Keygate, fallback  (b)'s Keygate, a model with two routes whose first refuses connections: every
+ *                     request pays one fallback (KEYGATE_COOLDOWN_AFTER_FAILURES is set very high for the
+ *                     bench, so the dead route never cools down and is tried each time)
  *
  * For (f) and (g) a third table gives Redis commands per request (INFO's
  * total_commands_processed over the run, background sweeps and flushes
@@ -293,6 +296,8 @@ async function startKeygate(upstreamOrigin: string, dataDir: string, db: BenchDb
     KEYGATE_DEMO_UPSTREAM: "off",
     KEYGATE_DEMO_ACCOUNT: "off",
     KEYGATE_SIGNUPS_PER_HOUR: "100000",
+    // (h): the dead route is tried on every request instead of cooling down after three failures.
+    KEYGATE_COOLDOWN_AFTER_FAILURES: "1000000000",
   };
   await startServer(redisUrl ? `keygate-redis-${port}` : "keygate", ["--import", "tsx", "server.ts"], env, /listening/);
   return `http://127.0.0.1:${port}`;
@@ -335,6 +340,21 @@ async function addModel(base: string, db: BenchDb | null): Promise<void> {
   await client.end();
 }
 
+/** (h)'s model: two routes, the first to an upstream that refuses connections (a port nothing listens on), the second to the fake upstream. */
+const FALLBACK_MODEL = "bench-fallback";
+
+async function addFallbackModel(base: string, upstreamOrigin: string): Promise<void> {
+  const dead = `http://127.0.0.1:${await freePort()}/v1`;
+  await mustPost(base, "/api/admin/upstreams", { name: "bench-dead", protocol: "openai", baseUrl: dead, apiKey: "bench-dead-key" }, ADMIN_TOKEN);
+  await mustPost(base, "/api/admin/upstreams", { name: "bench-up", protocol: "openai", baseUrl: `${upstreamOrigin}/v1`, apiKey: "test" }, ADMIN_TOKEN);
+  const routes = [
+    { upstream: "bench-dead", priority: 0 },
+    { upstream: "bench-up", priority: 1 },
+  ];
+  const model = { model: FALLBACK_MODEL, provider: "openai", inputUsdPerMTok: 0.01, outputUsdPerMTok: 0.01, maxOutputTokens: 64, routes };
+  await mustPost(base, "/api/admin/models", model, ADMIN_TOKEN);
+}
+
 /** A user with $1M of credit, the bench model, and `count` credit keys (one per run, so no run meets another's rpm window). */
 async function setUpKeygate(base: string, db: BenchDb | null, count: number): Promise<string[]> {
   const email = `bench-${process.pid}-${Date.now()}@example.com`;
@@ -353,7 +373,7 @@ async function setUpKeygate(base: string, db: BenchDb | null, count: number): Pr
 type Mode = "plain" | "stream" | "verify";
 
 interface Target {
-  id: "a" | "b" | "c" | "d" | "e" | "f" | "g";
+  id: "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h";
   label: string;
   mode: Mode;
   url: string;
@@ -448,7 +468,16 @@ function allTargets(s: Servers): Target[] {
     headers: () => JSON_HEADERS,
     body: JSON.stringify({ key: s.keys[0] }),
   };
-  return [...chatTargets(s, "plain"), ...chatTargets(s, "stream"), verify].filter(selected);
+  const fallback: Target = {
+    id: "h",
+    label: "(h) Keygate, 1st route down",
+    mode: "plain",
+    url: `${s.keygate}/v1/chat/completions`,
+    keygate: true,
+    headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[s.keys.length - (c === 1 ? 2 : 1)]}` }),
+    body: JSON.stringify({ ...CHAT_BODY, model: FALLBACK_MODEL }),
+  };
+  return [...chatTargets(s, "plain"), fallback, ...chatTargets(s, "stream"), verify].filter(selected);
 }
 
 /** One request before the load, so a misconfigured target fails loudly instead of producing numbers. */
@@ -730,7 +759,9 @@ async function startServers(db: BenchDb | null, dataDir: string, redisServer: Te
   let keys: string[];
   try {
     keygate = await startKeygate(upstream, dataDir, db);
-    keys = await setUpKeygate(keygate, db, redisServer ? 10 : 4);
+    // Keys by run: (b) plain/stream × 1/64, then (f) and (g) with Redis, then the last two for (h).
+    keys = await setUpKeygate(keygate, db, (redisServer ? 10 : 4) + 2);
+    await addFallbackModel(keygate, upstream);
   } finally {
     release();
   }

@@ -174,6 +174,7 @@ const envSchema = z.object({
   // Routing (lib/gateway/routing.ts): attempts per request across a model's routes, and how long a failing upstream is skipped.
   KEYGATE_MAX_ATTEMPTS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(10).default(3)),
   KEYGATE_COOLDOWN_S: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(86_400).default(30)),
+  KEYGATE_COOLDOWN_AFTER_FAILURES: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(1_000_000_000).default(3)),
   // A client must deliver its whole request (headers and body) within this, or it gets 408.
   KEYGATE_REQUEST_TIMEOUT_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(3_600_000).default(30_000)),
   // How long a credit key's reservation and a subscription key's one slot live without renewal: an

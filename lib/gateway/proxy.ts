@@ -70,7 +70,13 @@ export async function relay(r: Relay): Promise<void> {
   const failed = (route: Route | null, status: number | null, retryAfter: number | null) => {
     if (!route) return;
     recordUpstreamAttempt(route.upstream, true);
-    const cool = noteAttempt(route.cooldownKey, { failed: true, status, retryAfterMs: retryAfter }, env().KEYGATE_COOLDOWN_S * 1000);
+    const e = env();
+    const cool = noteAttempt(
+      route.cooldownKey,
+      { failed: true, status, retryAfterMs: retryAfter },
+      e.KEYGATE_COOLDOWN_S * 1000,
+      e.KEYGATE_COOLDOWN_AFTER_FAILURES,
+    );
     if (cool !== null)
       void limits()
         .coolDown(route.cooldownKey, cool)

@@ -78,6 +78,12 @@ describe("when an upstream cools down", () => {
     expect(fail(502, 120_000)).toBe(120_000);
   });
 
+  it("waits for KEYGATE_COOLDOWN_AFTER_FAILURES failures in a row when it is set, but a 429 still cools at once", () => {
+    for (let i = 0; i < 9; i++) expect(noteAttempt("u", { failed: true, status: 503, retryAfterMs: null }, 30_000, 10)).toBeNull();
+    expect(noteAttempt("u", { failed: true, status: 503, retryAfterMs: null }, 30_000, 10)).toBe(30_000);
+    expect(noteAttempt("u", { failed: true, status: 429, retryAfterMs: null }, 30_000, 10)).toBe(30_000);
+  });
+
   it("an answer that is not a failure ends the streak", () => {
     expect(fail(500)).toBeNull();
     expect(fail(500)).toBeNull();

@@ -64,7 +64,8 @@ function streaks(): Map<string, number> {
 /**
  * Notes an attempt's outcome for its upstream and returns how long to cool
  * it down, or null. A 429 cools it at once; other retryable failures after
- * FAILURES_BEFORE_COOLDOWN in a row (counted by this instance); any answer
+ * `failuresBeforeCooldown` in a row (KEYGATE_COOLDOWN_AFTER_FAILURES, 3;
+ * counted by this instance); any answer
  * that is not a failure ends the streak. The cooldown is `cooldownMs`, or
  * the upstream's Retry-After when that is longer.
  */
@@ -72,6 +73,7 @@ export function noteAttempt(
   upstream: string,
   outcome: { failed: boolean; status: number | null; retryAfterMs: number | null },
   cooldownMs: number,
+  failuresBeforeCooldown = FAILURES_BEFORE_COOLDOWN,
 ): number | null {
   const s = streaks();
   if (!outcome.failed) {
@@ -79,7 +81,7 @@ export function noteAttempt(
     return null;
   }
   const streak = (s.get(upstream) ?? 0) + 1;
-  if (outcome.status !== 429 && streak < FAILURES_BEFORE_COOLDOWN) {
+  if (outcome.status !== 429 && streak < failuresBeforeCooldown) {
     s.set(upstream, streak);
     return null;
   }
