@@ -1,0 +1,96 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { apiFetch } from "@/lib/client/api";
+import { useToast } from "@/components/ui/toast";
+import type { CreateUpstreamInput, UpdateUpstreamInput, UpstreamView } from "@/lib/upstreams/schemas";
+import type { ModelView, UpsertModelInput } from "@/lib/models/schemas";
+
+/** Query-key factories for the Admin section. */
+export const upstreamQueries = {
+  all: ["admin", "upstreams"] as const,
+  list: () => [...upstreamQueries.all, "list"] as const,
+};
+
+export const adminModelQueries = {
+  all: ["admin", "models"] as const,
+  list: () => [...adminModelQueries.all, "list"] as const,
+};
+
+/** Health (cooldowns, the last five minutes' counts) moves while the page is open. */
+export const UPSTREAMS_REFRESH_MS = 10_000;
+
+export function useUpstreams({ poll = false }: { poll?: boolean } = {}) {
+  return useQuery({
+    queryKey: upstreamQueries.list(),
+    queryFn: () => apiFetch<UpstreamView[]>("/api/admin/upstreams"),
+    // A list that failed to load waits for "Try again" (see useKeys).
+    refetchInterval: (query) => (poll && query.state.status !== "error" ? UPSTREAMS_REFRESH_MS : false),
+    refetchIntervalInBackground: false,
+  });
+}
+
+/**
+ * The API key and header values go to the server and nowhere else: the
+ * mutation is dropped from the cache at once (gcTime 0) and the answer holds
+ * only the key's last four characters and the header names.
+ */
+export function useCreateUpstream() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    gcTime: 0,
+    mutationFn: (body: CreateUpstreamInput) => apiFetch<UpstreamView>("/api/admin/upstreams", { method: "POST", body }),
+    onSuccess: (u) => {
+      toast.success(`Added upstream “${u.name}”.`);
+      void qc.invalidateQueries({ queryKey: upstreamQueries.all });
+    },
+    // No toast: the dialog shows the refusal inline.
+  });
+}
+
+export function useUpdateUpstream() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    gcTime: 0,
+    mutationFn: ({ id, patch }: { id: string; patch: UpdateUpstreamInput }) =>
+      apiFetch<UpstreamView>(`/api/admin/upstreams/${encodeURIComponent(id)}`, { method: "PUT", body: patch }),
+    onSuccess: (u) => {
+      toast.success(`Saved upstream “${u.name}”.`);
+      void qc.invalidateQueries({ queryKey: upstreamQueries.all });
+      // A rename moves the routes that name it.
+      void qc.invalidateQueries({ queryKey: adminModelQueries.all });
+    },
+  });
+}
+
+export function useDeleteUpstream() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    mutationFn: (u: { id: string; name: string }) => apiFetch<{ deleted: true }>(`/api/admin/upstreams/${encodeURIComponent(u.id)}`, { method: "DELETE" }),
+    onSuccess: (_res, u) => {
+      toast.success(`Deleted upstream “${u.name}”.`);
+      void qc.invalidateQueries({ queryKey: upstreamQueries.all });
+    },
+    // No toast: the confirmation dialog stays open and says why (409 while routes use it).
+  });
+}
+
+export function useAdminModels() {
+  return useQuery({ queryKey: adminModelQueries.list(), queryFn: () => apiFetch<ModelView[]>("/api/admin/models") });
+}
+
+/** POST /api/admin/models with the model's name and its routes only: every other field is kept as it is. */
+export function useSaveModelRoutes() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    mutationFn: (body: Required<Pick<UpsertModelInput, "model" | "routes">>) => apiFetch<ModelView>("/api/admin/models", { method: "POST", body }),
+    onSuccess: (m) => {
+      toast.success(`Saved the routes of “${m.model}”.`);
+      void qc.invalidateQueries({ queryKey: adminModelQueries.all });
+    },
+  });
+}
