@@ -56,7 +56,7 @@ export function UpstreamsPage() {
   return (
     <div className="space-y-6">
       <PageHeader title="Upstreams" action={<Button onClick={() => setEditing("new")}>Add upstream</Button>}>
-        The provider endpoints the gateway sends requests to. Route models to them on the Model routes page. The environment&apos;s{" "}
+        The provider endpoints the gateway sends requests to. Route models to them under Models & prices. The environment&apos;s{" "}
         <code className="font-mono text-xs">OPENAI_*</code> and <code className="font-mono text-xs">ANTHROPIC_*</code> upstreams are read-only here.
       </PageHeader>
 

@@ -82,15 +82,20 @@ export function useAdminModels() {
   return useQuery({ queryKey: adminModelQueries.list(), queryFn: () => apiFetch<ModelView[]>("/api/admin/models") });
 }
 
-/** POST /api/admin/models with the model's name and its routes only: every other field is kept as it is. */
-export function useSaveModelRoutes() {
+/**
+ * POST /api/admin/models: creates a model (every field) or changes the fields
+ * sent; the API keeps what is omitted, so saving routes sends only the name
+ * and the routes, and an edit of prices leaves the routes alone.
+ */
+export function useUpsertModel() {
   const qc = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: (body: Required<Pick<UpsertModelInput, "model" | "routes">>) => apiFetch<ModelView>("/api/admin/models", { method: "POST", body }),
-    onSuccess: (m) => {
-      toast.success(`Saved the routes of “${m.model}”.`);
+    mutationFn: (body: UpsertModelInput) => apiFetch<ModelView>("/api/admin/models", { method: "POST", body }),
+    onSuccess: (m, body) => {
+      toast.success(body.routes !== undefined && Object.keys(body).length === 2 ? `Saved the routes of “${m.model}”.` : `Saved model “${m.model}”.`);
       void qc.invalidateQueries({ queryKey: adminModelQueries.all });
     },
+    // No toast: the dialogs show the refusal inline.
   });
 }

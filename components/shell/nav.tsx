@@ -24,7 +24,8 @@ const LINKS: NavLink[] = [
 /** The Admin section: shown to operators (KEYGATE_ADMIN_EMAILS) only; its pages are 404 for everyone else. */
 const ADMIN_LINKS: NavLink[] = [
   { href: "/admin/upstreams", label: "Upstreams", description: "Admin: the providers the gateway sends requests to, and their health" },
-  { href: "/admin/models", label: "Model routes", description: "Admin: which upstreams serve each model" },
+  { href: "/admin/models", label: "Models & prices", description: "Admin: the catalogue, its prices, and which upstreams serve each model" },
+  { href: "/admin/credits", label: "Credits", description: "Admin: grant credit to an account" },
 ];
 
 export function Nav({ isOperator = false }: { isOperator?: boolean }) {

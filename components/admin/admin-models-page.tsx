@@ -4,35 +4,48 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Cell, QueryTable, Row } from "@/components/ui/data-table";
 import { PageHeader } from "@/components/ui/headings";
+import { ModelDialog } from "@/components/admin/model-dialog";
 import { RoutesDialog } from "@/components/admin/routes-dialog";
 import { Badge } from "@/components/admin/upstreams-page";
-import { useAdminModels, useSaveModelRoutes, useUpstreams } from "@/components/admin/use-upstreams";
+import { useAdminModels, useUpsertModel, useUpstreams } from "@/components/admin/use-upstreams";
+import { formatUsdShort } from "@/lib/client/money";
 import type { ModelView } from "@/lib/models/schemas";
 
-const COLUMNS = [{ label: "Model" }, { label: "Provider" }, { label: "Routes" }, { label: "", className: "w-12" }];
+const COLUMNS = [
+  { label: "Model" },
+  { label: "Provider" },
+  { label: "Input, per 1M", className: "text-right" },
+  { label: "Output, per 1M", className: "text-right" },
+  { label: "Max output", className: "text-right" },
+  { label: "Routes" },
+  { label: "", className: "w-12" },
+];
 
 const PROVIDER_NAMES: Record<ModelView["provider"], string> = { openai: "OpenAI", anthropic: "Anthropic" };
 
 /**
- * Admin → Model routes: every model of the catalogue (inactive ones too) and
- * the upstreams that serve it. Saving sends only the model's name and its
- * routes, so prices and the rest are kept as they are.
+ * Admin → Models and prices: every model of the catalogue (inactive ones
+ * too), its prices, and the upstreams that serve it. Each save sends only
+ * what its dialog changes: prices keep the routes, routes keep the prices.
  */
-export function ModelRoutesPage() {
+export function AdminModelsPage() {
   const models = useAdminModels();
   const upstreams = useUpstreams();
-  const save = useSaveModelRoutes();
-  const [editing, setEditing] = useState<ModelView | null>(null);
+  const save = useUpsertModel();
+  // null: closed; "new": the add form; a model: its edit form.
+  const [editing, setEditing] = useState<ModelView | "new" | null>(null);
+  const [routing, setRouting] = useState<ModelView | null>(null);
   const close = () => {
     setEditing(null);
+    setRouting(null);
     save.reset();
   };
 
   return (
     <div className="space-y-6">
-      <PageHeader title="Model routes">
-        Which upstreams serve each model. Models and their prices are added with <code className="font-mono text-xs">POST /api/admin/models</code>; upstreams on
-        the Upstreams page.
+      <PageHeader title="Models and prices" action={<Button onClick={() => setEditing("new")}>Add model</Button>}>
+        The catalogue is the price book: a model is served only once it is here. Its routes say which upstreams serve it (see Upstreams); without routes it goes
+        to its provider&apos;s environment upstream.
       </PageHeader>
       <section
         aria-label="Models and their routes"
@@ -41,20 +54,24 @@ export function ModelRoutesPage() {
         <QueryTable
           query={models}
           columns={COLUMNS}
-          label="Model routes"
+          label="Catalogue"
           loadingLabel="Loading models"
-          empty={{ title: "No models yet", body: "Add models and their prices with POST /api/admin/models, then route them here." }}
+          empty={{ title: "No models yet", body: "Add a model with its prices, then route it to an upstream." }}
         >
           {(rows) =>
             rows.map((m) => (
-              <Row key={m.model} data-testid="model-routes-row" data-model-name={m.model}>
+              <Row key={m.model} data-testid="admin-model-row" data-model-name={m.model}>
                 <Cell>
                   <div className="flex items-center gap-2">
                     <code className="font-mono text-sm font-medium">{m.model}</code>
                     {!m.active && <Badge tone="amber">inactive</Badge>}
                   </div>
+                  {m.upstreamModel && <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">sent as {m.upstreamModel}</span>}
                 </Cell>
                 <Cell>{PROVIDER_NAMES[m.provider]}</Cell>
+                <Cell className="text-right tabular-nums">{formatUsdShort(m.inputUsdPerMTok)}</Cell>
+                <Cell className="text-right tabular-nums">{formatUsdShort(m.outputUsdPerMTok)}</Cell>
+                <Cell className="text-right tabular-nums">{m.maxOutputTokens.toLocaleString("en-US")}</Cell>
                 <Cell className="whitespace-normal" data-testid="model-routes">
                   {m.routes.length === 0 ? (
                     <span className="text-zinc-500 dark:text-zinc-400">environment upstream ({m.provider})</span>
@@ -79,17 +96,30 @@ export function ModelRoutesPage() {
                   )}
                 </Cell>
                 <Cell className="text-right">
-                  <Button variant="secondary" size="sm" onClick={() => setEditing(m)} aria-label={`Edit routes of ${m.model}`}>
-                    Edit routes
-                  </Button>
+                  <div className="flex justify-end gap-2">
+                    <Button variant="secondary" size="sm" onClick={() => setEditing(m)} aria-label={`Edit ${m.model}`}>
+                      Edit
+                    </Button>
+                    <Button variant="secondary" size="sm" onClick={() => setRouting(m)} aria-label={`Edit routes of ${m.model}`}>
+                      Routes
+                    </Button>
+                  </div>
                 </Cell>
               </Row>
             ))
           }
         </QueryTable>
       </section>
+      <ModelDialog
+        open={editing !== null}
+        model={editing === "new" ? null : editing}
+        pending={save.isPending}
+        error={save.error?.message}
+        onClose={close}
+        onSave={(body) => save.mutate(body, { onSuccess: close })}
+      />
       <RoutesDialog
-        model={editing}
+        model={routing}
         upstreams={upstreams.data ?? []}
         pending={save.isPending}
         error={save.error?.message ?? (upstreams.isError ? `Could not load the upstreams: ${upstreams.error.message}` : undefined)}
