@@ -2,7 +2,6 @@ import crypto from "node:crypto";
 import { startFakeUpstream } from "../test/fake-upstream";
 import { expectNoSeriousViolations } from "./a11y";
 import { expect, test } from "./fixtures";
-import { E2E_ADMIN_API_TOKEN } from "./test-env";
 
 /**
  * The Admin section of the dashboard: an operator (KEYGATE_ADMIN_EMAILS, see
@@ -12,7 +11,7 @@ import { E2E_ADMIN_API_TOKEN } from "./test-env";
  */
 
 test.describe("admin", () => {
-  test("an operator adds an upstream and routes a model to it in the dashboard; the gateway then serves that model through it, and the key never shows again", async ({
+  test("an operator adds an upstream, a model routed to it and a customer's credit in the dashboard; the gateway then serves the model through that upstream, and its key never shows again", async ({
     page,
     users,
     api,
@@ -26,13 +25,6 @@ test.describe("admin", () => {
       const suffix = `${Date.now().toString(36)}-${crypto.randomBytes(3).toString("hex")}`;
       const upstreamName = `e2e-up-${suffix}`;
       const model = `e2e-routed-${suffix}`;
-      // The model and its prices come from the API; its routes are set in the UI below.
-      const added = await request.post("/api/admin/models", {
-        headers: { Authorization: `Bearer ${E2E_ADMIN_API_TOKEN}` },
-        data: { model, provider: "openai", inputUsdPerMTok: 1, outputUsdPerMTok: 2, maxOutputTokens: 256 },
-      });
-      expect(added.status(), await added.text()).toBe(200);
-
       const operator = await users.operator();
       await operator.login();
       await page.goto("/keys");
@@ -78,11 +70,21 @@ test.describe("admin", () => {
       await expectNoSeriousViolations(page, "/admin/upstreams");
       await saveScreenshot("upstreams");
 
-      // Route the model to it.
-      await nav.getByRole("link", { name: "Model routes", exact: true }).click();
+      // Add the model with its prices, then route it to the upstream.
+      await nav.getByRole("link", { name: "Models & prices", exact: true }).click();
       await expect(page).toHaveURL("/admin/models");
-      const modelRow = page.locator(`[data-testid="model-routes-row"][data-model-name="${model}"]`);
-      await expect(modelRow.getByTestId("model-routes")).toHaveText("environment upstream (openai)");
+      await expect(page.getByRole("heading", { level: 1, name: "Models and prices" })).toBeVisible();
+      await page.getByRole("button", { name: "Add model" }).click();
+      const addModel = page.getByRole("dialog", { name: "Add a model" });
+      await addModel.getByLabel("Model", { exact: true }).fill(model);
+      await addModel.getByLabel("Input price (USD per 1M tokens)").fill("1");
+      await addModel.getByLabel("Output price (USD per 1M tokens)").fill("2");
+      await addModel.getByLabel("Max output tokens").fill("256");
+      await addModel.getByRole("button", { name: "Add model" }).click();
+      await expect(addModel).toBeHidden();
+      const modelRow = page.locator(`[data-testid="admin-model-row"][data-model-name="${model}"]`);
+      await expect(modelRow.getByRole("cell")).toHaveText([model, "OpenAI", "$1", "$2", "256", "environment upstream (openai)", /Edit/]);
+
       await modelRow.getByRole("button", { name: `Edit routes of ${model}` }).click();
       const routes = page.getByRole("dialog", { name: `Routes of “${model}”` });
       await routes.getByRole("button", { name: "Add route" }).click();
@@ -90,11 +92,29 @@ test.describe("admin", () => {
       await routes.getByLabel("Route 1 upstream model").fill("gpt-4o-mini");
       await routes.getByRole("button", { name: "Save routes" }).click();
       await expect(routes).toBeHidden();
-      await expect(modelRow.getByTestId("model-routes")).toContainText(`${upstreamName} as gpt-4o-mini · priority 0 · weight 1`);
+      await expect(modelRow.getByTestId("model-routes")).toHaveText(`${upstreamName} as gpt-4o-mini · priority 0 · weight 1`);
+      // Routes and prices are saved apart: a price change keeps the route.
+      await modelRow.getByRole("button", { name: `Edit ${model}`, exact: true }).click();
+      const editModel = page.getByRole("dialog", { name: `Edit “${model}”` });
+      await editModel.getByLabel("Output price (USD per 1M tokens)").fill("3");
+      await editModel.getByRole("button", { name: "Save changes" }).click();
+      await expect(editModel).toBeHidden();
+      await expect(modelRow.getByRole("cell").nth(3)).toHaveText("$3");
+      await expect(modelRow.getByTestId("model-routes")).toHaveText(`${upstreamName} as gpt-4o-mini · priority 0 · weight 1`);
       await expectNoSeriousViolations(page, "/admin/models");
 
+      // Credit for a customer, granted in the dashboard.
+      const customer = await users.create();
+      await nav.getByRole("link", { name: "Credits", exact: true }).click();
+      await expect(page).toHaveURL("/admin/credits");
+      await page.getByLabel("Email").fill(customer.email);
+      await page.getByLabel("Amount (USD)").fill("5");
+      await page.getByLabel("Note").fill("admin e2e");
+      await page.getByRole("button", { name: "Grant credit" }).click();
+      await expect(page.getByTestId("grant-result")).toHaveText(`Granted $5.00 to ${customer.email}; their balance is now $5.00.`);
+      await expect(page.getByLabel("Email")).toHaveValue("");
+
       // A consumption key's request for the model goes through the upstream, with its key and header.
-      const customer = await users.create({ creditUsd: 5 });
       const created = await api.as(customer).post("/api/keys/credit", { name: "admin e2e" });
       expect(created.status(), await created.text()).toBe(201);
       const { apiKey } = ((await created.json()) as { data: { apiKey: string } }).data;
@@ -147,9 +167,10 @@ test.describe("admin", () => {
     const nav = page.getByRole("navigation", { name: "Main" });
     await expect(nav.getByRole("link", { name: "API Keys" })).toBeVisible();
     await expect(nav.getByRole("link", { name: "Upstreams" })).toHaveCount(0);
-    await expect(nav.getByRole("link", { name: "Model routes" })).toHaveCount(0);
+    await expect(nav.getByRole("link", { name: "Models & prices" })).toHaveCount(0);
+    await expect(nav.getByRole("link", { name: "Credits" })).toHaveCount(0);
 
-    for (const url of ["/admin/upstreams", "/admin/models"]) {
+    for (const url of ["/admin/upstreams", "/admin/models", "/admin/credits"]) {
       const res = await page.goto(url);
       expect(res?.status(), url).toBe(404);
       await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
@@ -157,6 +178,7 @@ test.describe("admin", () => {
     // By cookie (the browser's own request) and by session token alike.
     expect((await page.request.get("/api/admin/upstreams")).status()).toBe(404);
     expect((await api.as(user).get("/api/admin/upstreams")).status()).toBe(404);
+    expect((await api.as(user).post("/api/admin/credits", { email: user.email, amountUsd: 1 })).status()).toBe(404);
   });
 
   test("sends a visitor who is not signed in to sign-in, and back to the Admin page afterwards", async ({ page }) => {
