@@ -7,7 +7,7 @@ import { PageHeader } from "@/components/ui/headings";
 import { ModelDialog } from "@/components/admin/model-dialog";
 import { RoutesDialog } from "@/components/admin/routes-dialog";
 import { Badge } from "@/components/admin/upstreams-page";
-import { useAdminModels, useUpsertModel, useUpstreams } from "@/components/admin/use-upstreams";
+import { useAdminModels, useUpsertModel, useUpstreams } from "@/components/admin/use-admin";
 import { formatUsdShort } from "@/lib/client/money";
 import type { ModelView } from "@/lib/models/schemas";
 

@@ -10,7 +10,7 @@ import { formatExact } from "@/components/ui/format";
 import { FormError } from "@/components/ui/form-footer";
 import { PageHeader } from "@/components/ui/headings";
 import { UpstreamDialog } from "@/components/admin/upstream-dialog";
-import { useCreateUpstream, useDeleteUpstream, useUpdateUpstream, useUpstreams } from "@/components/admin/use-upstreams";
+import { useCreateUpstream, useDeleteUpstream, useUpdateUpstream, useUpstreams } from "@/components/admin/use-admin";
 import type { UpstreamView } from "@/lib/upstreams/schemas";
 
 const COLUMNS = [
