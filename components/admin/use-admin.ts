@@ -3,8 +3,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { apiFetch } from "@/lib/client/api";
 import { useToast } from "@/components/ui/toast";
+import { poolQueries } from "@/components/pools/use-pools";
 import type { CreateUpstreamInput, UpdateUpstreamInput, UpstreamView } from "@/lib/upstreams/schemas";
 import type { ModelView, UpsertModelInput } from "@/lib/models/schemas";
+import type { CreatePoolInput, PoolView, UpdatePoolInput } from "@/lib/pools/schemas";
 
 /** Query-key factories for the Admin section. */
 export const upstreamQueries = {
@@ -97,5 +99,34 @@ export function useUpsertModel() {
       void qc.invalidateQueries({ queryKey: adminModelQueries.all });
     },
     // No toast: the dialogs show the refusal inline.
+  });
+}
+
+export const adminPoolQueries = {
+  all: ["admin", "pools"] as const,
+  list: () => [...adminPoolQueries.all, "list"] as const,
+};
+
+/** Every pool, on sale or not, with the seats left in each block. */
+export function useAdminPools() {
+  return useQuery({ queryKey: adminPoolQueries.list(), queryFn: () => apiFetch<PoolView[]>("/api/admin/pools") });
+}
+
+/** Creates a pool (no id) or changes the fields sent (with its id). */
+export function useSavePool() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    mutationFn: (vars: { id: null; body: CreatePoolInput } | { id: string; body: UpdatePoolInput }) =>
+      vars.id === null
+        ? apiFetch<PoolView>("/api/admin/pools", { method: "POST", body: vars.body })
+        : apiFetch<PoolView>(`/api/admin/pools/${encodeURIComponent(vars.id)}`, { method: "PUT", body: vars.body }),
+    onSuccess: (p, vars) => {
+      toast.success(vars.id === null ? `Created pool “${p.name}”.` : `Saved pool “${p.name}”.`);
+      void qc.invalidateQueries({ queryKey: adminPoolQueries.all });
+      // The pools people see (GET /api/pools) changed too.
+      void qc.invalidateQueries({ queryKey: poolQueries.all });
+    },
+    // No toast: the dialog shows the refusal inline.
   });
 }

@@ -25,6 +25,7 @@ const LINKS: NavLink[] = [
 const ADMIN_LINKS: NavLink[] = [
   { href: "/admin/upstreams", label: "Upstreams", description: "Admin: the providers the gateway sends requests to, and their health" },
   { href: "/admin/models", label: "Models & prices", description: "Admin: the catalogue, its prices, and which upstreams serve each model" },
+  { href: "/admin/pools", label: "Pools (admin)", description: "Admin: create pools, change their seats and prices, take them off sale" },
   { href: "/admin/credits", label: "Credits", description: "Admin: grant credit to an account" },
 ];
 
