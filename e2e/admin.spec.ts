@@ -160,6 +160,37 @@ test.describe("admin", () => {
     }
   });
 
+  test("an operator creates a pool in the dashboard, then changes its price and takes it off sale", async ({ page, users, api }) => {
+    const name = `E2E pool ${Date.now().toString(36)}-${crypto.randomBytes(3).toString("hex")}`;
+    const operator = await users.operator();
+    await operator.login();
+    await page.goto("/admin/pools");
+    await expect(page.getByRole("heading", { level: 1, name: "Pools (admin)" })).toBeVisible();
+    await page.getByRole("button", { name: "Create pool" }).click();
+    const create = page.getByRole("dialog", { name: "Create a pool" });
+    await create.getByLabel("Name").fill(name);
+    await create.getByLabel("Models").fill("keygate/echo");
+    await create.getByLabel("Block length").selectOption("6");
+    await create.getByLabel("Seats per block").fill("3");
+    await create.getByLabel("Price per block (USD)").fill("1");
+    await create.getByRole("button", { name: "Create pool" }).click();
+    await expect(create).toBeHidden();
+    const row = page.locator(`[data-testid="admin-pool-row"][data-pool-name="${name}"]`);
+    await expect(row.getByRole("cell")).toHaveText([name, "keygate/echo", "4 × 6 h", "0 of 3", "$1", "Edit"]);
+    const onSale = async () => ((await (await api.as(operator).get("/api/pools")).json()) as { data: Array<{ name: string }> }).data.map((p) => p.name);
+    expect(await onSale()).toContain(name);
+
+    await row.getByRole("button", { name: `Edit pool ${name}` }).click();
+    const edit = page.getByRole("dialog", { name: `Edit pool “${name}”` });
+    await edit.getByLabel("Price per block (USD)").fill("1.5");
+    await edit.getByLabel("On sale").uncheck();
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await expect(edit).toBeHidden();
+    await expect(row.getByRole("cell")).toHaveText([`${name}off sale`, "keygate/echo", "4 × 6 h", "0 of 3", "$1.50", "Edit"]);
+    expect(await onSale()).not.toContain(name);
+    await expectNoSeriousViolations(page, "/admin/pools");
+  });
+
   test("a signed-in user who is not an operator sees no Admin tabs, and the Admin pages and API answer 404", async ({ page, users, api }) => {
     const user = await users.create();
     await user.login();
@@ -169,8 +200,9 @@ test.describe("admin", () => {
     await expect(nav.getByRole("link", { name: "Upstreams" })).toHaveCount(0);
     await expect(nav.getByRole("link", { name: "Models & prices" })).toHaveCount(0);
     await expect(nav.getByRole("link", { name: "Credits" })).toHaveCount(0);
+    await expect(nav.getByRole("link", { name: "Pools (admin)" })).toHaveCount(0);
 
-    for (const url of ["/admin/upstreams", "/admin/models", "/admin/credits"]) {
+    for (const url of ["/admin/upstreams", "/admin/models", "/admin/pools", "/admin/credits"]) {
       const res = await page.goto(url);
       expect(res?.status(), url).toBe(404);
       await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
