@@ -101,6 +101,7 @@ function RoutesForm({ model, upstreams, pending, error, onClose, onSave }: Route
   const idBase = useId();
   // A route may name an upstream the list no longer shows (e.g. an environment one after a restart without it).
   const names = [...new Set([...upstreams.map((u) => u.name), ...model.routes.map((r) => r.upstream)])];
+  const inactive = new Set(upstreams.filter((u) => !u.active).map((u) => u.name));
   const routesError = (errors.routes as { message?: string } | undefined)?.message ?? errors.routes?.root?.message;
 
   return (
@@ -134,7 +135,7 @@ function RoutesForm({ model, upstreams, pending, error, onClose, onSave }: Route
                   <option value="">Choose…</option>
                   {names.map((n) => (
                     <option key={n} value={n}>
-                      {n}
+                      {inactive.has(n) ? `${n} (inactive: skipped)` : n}
                     </option>
                   ))}
                 </select>
