@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig, devices } from "@playwright/test";
-import { CHROMIUM_ARGS, E2E_ADMIN_API_TOKEN, E2E_NEXTAUTH_SECRET } from "./e2e/test-env";
+import { CHROMIUM_ARGS, E2E_ADMIN_API_TOKEN, E2E_NEXTAUTH_SECRET, E2E_OPERATOR_EMAIL } from "./e2e/test-env";
 
 /**
  * Browser tests against a production build (`npm start`) on its own port,
@@ -77,6 +77,8 @@ export default defineConfig({
       NEXTAUTH_URL: "",
       NEXTAUTH_SECRET: E2E_NEXTAUTH_SECRET,
       ADMIN_API_TOKEN: E2E_ADMIN_API_TOKEN,
+      // The operator users.operator() signs in as (e2e/admin.spec.ts).
+      KEYGATE_ADMIN_EMAILS: E2E_OPERATOR_EMAIL,
       KEYGATE_DATA_DIR: dataDir,
       KEYGATE_DEMO_ACCOUNT: "off",
       // Every test signs up its own user from 127.0.0.1.

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import path from "node:path";
 import { test as base, expect, type APIRequestContext, type APIResponse, type Page, type TestInfo } from "@playwright/test";
-import { E2E_ADMIN_API_TOKEN } from "./test-env";
+import { E2E_ADMIN_API_TOKEN, E2E_OPERATOR_EMAIL, E2E_OPERATOR_PASSWORD } from "./test-env";
 
 /**
  * Fixtures in the style of cal.com's e2e/fixtures.ts: every test gets its own
@@ -31,6 +31,13 @@ export interface CreateUserOptions {
 
 export interface UsersFixture {
   create(options?: CreateUserOptions): Promise<KeygateUser>;
+  /**
+   * The e2e server's operator (its email is in KEYGATE_ADMIN_EMAILS): signed
+   * up by the first test that asks (or by a retry's first attempt), signed in
+   * by every other. Shared by the tests that use it: give it no credit and
+   * assert nothing about its own keys.
+   */
+  operator(): Promise<KeygateUser>;
   /** An email no user has, for the sign-up form. */
   freshEmail(): string;
   /** A password that passes the sign-up rules. */
@@ -48,6 +55,12 @@ export interface AuthedApi {
 export interface ApiFixture {
   /** Requests sent with `Authorization: Bearer <user.token>`. */
   as(user: Pick<KeygateUser, "token">): AuthedApi;
+}
+
+interface Account {
+  id: string;
+  email: string;
+  name: string | null;
 }
 
 interface Fixtures {
@@ -72,7 +85,7 @@ export const test = base.extend<Fixtures>({
         data: { email, password, ...(options.name ? { name: options.name } : {}) },
       });
       await expectStatus(signup, 201, "POST /api/auth/signup");
-      const { data: created } = (await signup.json()) as { data: { id: string; email: string; name: string | null } };
+      const { data: created } = (await signup.json()) as { data: Account };
 
       if (options.creditUsd) {
         const grant = await request.post("/api/admin/credits", {
@@ -81,15 +94,32 @@ export const test = base.extend<Fixtures>({
         });
         await expectStatus(grant, 201, "POST /api/admin/credits");
       }
+      return signIn(email, password, created);
+    }
 
+    async function operator(): Promise<KeygateUser> {
+      const signup = await request.post("/api/auth/signup", { data: { email: E2E_OPERATOR_EMAIL, password: E2E_OPERATOR_PASSWORD, name: "E2E operator" } });
+      // 409: another test (or this test's earlier attempt) signed it up already.
+      if (signup.status() !== 409) await expectStatus(signup, 201, "POST /api/auth/signup (operator)");
+      return signIn(E2E_OPERATOR_EMAIL, E2E_OPERATOR_PASSWORD, signup.status() === 201 ? ((await signup.json()) as { data: Account }).data : null);
+    }
+
+    /** A session for this user; `known` is the account when the caller has it already (else it is read back). */
+    async function signIn(email: string, password: string, known: Account | null): Promise<KeygateUser> {
       const tokenRes = await request.post("/api/auth/token", { data: { email, password } });
       await expectStatus(tokenRes, 200, "POST /api/auth/token");
       const { data: session } = (await tokenRes.json()) as { data: { token: string } };
+      let me = known;
+      if (!me) {
+        const account = await request.get("/api/account", { headers: { Authorization: `Bearer ${session.token}` } });
+        await expectStatus(account, 200, "GET /api/account");
+        me = ((await account.json()) as { data: Account }).data;
+      }
 
       return {
-        id: created.id,
-        email: created.email,
-        name: created.name,
+        id: me.id,
+        email: me.email,
+        name: me.name,
         password,
         token: session.token,
         async login(target = page) {
@@ -99,7 +129,7 @@ export const test = base.extend<Fixtures>({
       };
     }
 
-    await provide({ create, freshEmail, freshPassword });
+    await provide({ create, operator, freshEmail, freshPassword });
     // Nothing to delete: each run has its own database, thrown away afterwards.
   },
 

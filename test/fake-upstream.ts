@@ -12,7 +12,6 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathToFileURL } from "node:url";
 
 export interface FakeUpstreamOptions {
   latencyMs?: number;
@@ -323,7 +322,9 @@ function flag(name: string): number | undefined {
   return i > 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : undefined;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a program (tsx test/fake-upstream.ts), not imported. Judged by the script's name, not import.meta:
+// Playwright compiles e2e helpers to CommonJS, and a module that mentions import.meta is then loaded as ESM and fails.
+if (process.argv[1] && /[\\/]fake-upstream\.[cm]?[jt]s$/.test(process.argv[1])) {
   const options = { latencyMs: flag("latency-ms"), outputTokens: flag("output-tokens"), chunkDelayMs: flag("chunk-delay-ms") };
   void listen(options, flag("port") ?? 0).then((up) => {
     console.log(`fake upstream listening on ${up.anthropicBaseUrl}`);

@@ -4,11 +4,14 @@ import { authOptions } from "@/lib/auth/options";
 import { Providers } from "@/components/providers";
 import { Nav } from "@/components/shell/nav";
 import { SignOutButton } from "@/components/auth/sign-out-button";
+import { isOperatorEmail } from "@/lib/env";
 
 export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
   // Each page enforces sign-in (and knows where to come back to); the layout
   // only needs the email for the header.
   const session = await getServerSession(authOptions());
+  // The Admin tabs, for operators only (the same rule as /api/admin/* and GET /api/account's isOperator).
+  const isOperator = !!session?.user?.email && isOperatorEmail(session.user.email);
   return (
     <Providers>
       <div className="min-h-screen">
@@ -28,7 +31,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
             </div>
           </div>
           <div className="mx-auto max-w-6xl px-4 pt-2">
-            <Nav />
+            <Nav isOperator={isOperator} />
           </div>
         </header>
         <main className="mx-auto max-w-6xl px-4 py-8">{children}</main>
