@@ -125,6 +125,11 @@ export function sseEvent(data: unknown, event?: string): string {
   return `${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`;
 }
 
+/** A JSON object (not an array, not null): what an upstream's usage or error must be before its fields are read. */
+export function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 /** A positive whole number of tokens. */
 export function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v > 0;

@@ -5,6 +5,7 @@ import {
   type GatewayErrorCode,
   type Json,
   isCount,
+  isObject,
   type ProtocolAdapter,
   type ReportedUsage,
   type StreamReading,
@@ -25,8 +26,6 @@ const ERROR_TYPE: Record<number, string> = {
   503: "overloaded_error",
   504: "timeout_error",
 };
-
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Input tokens, cache writes and cache reads included (each is a prompt token

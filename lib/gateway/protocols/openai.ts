@@ -4,6 +4,7 @@ import {
   type GatewayErrorCode,
   type Json,
   isCount,
+  isObject,
   type ProtocolAdapter,
   type ReportedUsage,
   type StreamReading,
@@ -12,8 +13,6 @@ import {
 } from "@/lib/gateway/protocols/adapter";
 
 /** OpenAI Chat Completions (`POST /v1/chat/completions`). */
-
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const ERROR_TYPE: Record<number, string> = {
   400: "invalid_request_error",
