@@ -67,6 +67,21 @@ test.describe("admin", () => {
       await expect(row.getByRole("cell").nth(7)).toHaveText("30 s");
       await expect(row.getByTestId("upstream-key")).toHaveText(`…${secretKey.slice(-4)}`);
 
+      // Test the connection: one request for the upstream's model list, with the stored key and header; the result shows neither.
+      await row.getByRole("button", { name: `Actions for ${upstreamName}` }).click();
+      await page.getByRole("menuitem", { name: "Test connection" }).click();
+      const tested = page.getByRole("dialog", { name: `Test “${upstreamName}”` });
+      const result = tested.getByTestId("upstream-test-result");
+      await expect(result).toContainText("Connected");
+      await expect(result).toContainText("HTTP 200");
+      await expect(result).toContainText("the upstream lists 3 models");
+      await expect(result).toContainText(`GET ${fake.openaiBaseUrl}/models`);
+      const listed = fake.requests.filter((r) => r.path === "/v1/models");
+      expect(listed.map((r) => [r.headers.authorization, r.headers["x-e2e-tenant"]])).toEqual([[`Bearer ${secretKey}`, headerValue]]);
+      await expectNoSecrets();
+      await tested.getByRole("button", { name: "Done" }).click();
+      await expect(tested).toBeHidden();
+
       await expectNoSeriousViolations(page, "/admin/upstreams");
       await saveScreenshot("upstreams");
 

@@ -222,7 +222,8 @@ async function chatCompletions(req: Req, res: Res, opts: FakeUpstreamOptions, bo
 }
 
 function listModels(req: Req, res: Res): void {
-  if (!hasBearer(req)) return openaiError(res, 401, "Incorrect API key provided.");
+  // OpenAI's GET /v1/models takes a bearer key, Anthropic's an x-api-key.
+  if (!hasBearer(req) && !req.headers["x-api-key"]) return openaiError(res, 401, "Incorrect API key provided.");
   json(res, 200, { object: "list", data: MODELS.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "fake" })) });
 }
 

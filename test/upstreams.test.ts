@@ -1,4 +1,6 @@
 import crypto from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
 import { findModel } from "@/lib/models/catalogue";
@@ -6,6 +8,8 @@ import { responseSchema } from "@/lib/openapi";
 import { invalidateUpstreams, upstreamByName } from "@/lib/upstreams/registry";
 import { ADMIN_TOKEN, call, expectError, type ApiResponse } from "./api";
 import { expectFieldError } from "./fixtures";
+import { startFakeUpstream } from "./fake-upstream";
+import { freePort } from "./free-port";
 import { setEnv } from "./gateway";
 
 /**
@@ -347,5 +351,104 @@ describe("the gateway's registry", () => {
     // Entering the key again repairs it.
     expect((await update(a.id, { apiKey: "sk-entered-again-0123456789" })).status).toBe(200);
     expect(await upstreamByName(a.name)).toMatchObject({ apiKey: "sk-entered-again-0123456789" });
+  });
+});
+
+describe("testing an upstream's connection (POST /api/admin/upstreams/{id}/test)", () => {
+  const servers: http.Server[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+  /** A local server answering every request with `handler`. */
+  async function serve(handler: http.RequestListener): Promise<string> {
+    const server = http.createServer(handler);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const test = async (id: string) => {
+    const res = await call("POST", `/api/admin/upstreams/${id}/test`, { token: ADMIN_TOKEN });
+    expect(res.status, res.text).toBe(200);
+    expectDocumented("POST", "/api/admin/upstreams/{id}/test", res);
+    return res;
+  };
+
+  it("reaches each protocol's model list with the stored key and headers, says how many models, and never shows the key", async () => {
+    const up = await startFakeUpstream();
+    try {
+      for (const [protocol, baseUrl, url, keyHeader] of [
+        ["openai", up.openaiBaseUrl, `${up.openaiBaseUrl}/models`, "authorization"],
+        ["anthropic", up.anthropicBaseUrl, `${up.anthropicBaseUrl}/v1/models`, "x-api-key"],
+      ] as const) {
+        const body = newUpstream({ protocol, baseUrl, headers: { "X-Team": "team-secret-header" } });
+        const { id } = await created(body);
+        up.reset();
+        const res = await test(id);
+        expect(res.json.data).toMatchObject({ ok: true, status: 200, url, modelCount: 3 });
+        expect(res.json.data.latencyMs).toBeGreaterThanOrEqual(0);
+        expect(up.requests.map((r) => r.path)).toEqual(["/v1/models"]);
+        const sent = up.requests[0].headers;
+        expect(sent[keyHeader]).toBe(keyHeader === "authorization" ? `Bearer ${body.apiKey}` : body.apiKey);
+        expect(sent["x-team"]).toBe("team-secret-header");
+        expect(res.text).not.toContain(body.apiKey);
+        expect(res.text).not.toContain("team-secret-header");
+      }
+    } finally {
+      await up.close();
+    }
+  });
+
+  it("answers ok:false with the status and a hint when the upstream refuses the key, with the key taken out of what the upstream said", async () => {
+    const body = newUpstream({});
+    const baseUrl = await serve((req, res) => {
+      const key = String(req.headers.authorization).replace("Bearer ", "");
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${key}.`, type: "invalid_request_error" } }));
+    });
+    const { id } = await created({ ...body, baseUrl: `${baseUrl}/v1` });
+    const res = await test(id);
+    expect(res.json.data).toMatchObject({ ok: false, status: 401, modelCount: null });
+    expect(res.json.data.message).toContain("check the API key");
+    expect(res.json.data.message).toContain("Incorrect API key provided: [redacted].");
+    expect(res.text).not.toContain(body.apiKey);
+  });
+
+  it("says when nothing answers: a refused connection and a timeout, with status null", async () => {
+    const closed = await freePort();
+    const refused = await created(newUpstream({ baseUrl: `http://127.0.0.1:${closed}/v1` }));
+    const r1 = await test(refused.id);
+    expect(r1.json.data).toMatchObject({ ok: false, status: null, url: `http://127.0.0.1:${closed}/v1/models` });
+    expect(r1.json.data.message).toMatch(/^Could not connect to 127\.0\.0\.1:\d+/);
+
+    // Headers never come: the test gives up after the upstream's own timeout (1 s here).
+    const silent = await serve(() => undefined);
+    const slow = await created(newUpstream({ baseUrl: `${silent}/v1`, timeoutMs: 1000 }));
+    const r2 = await test(slow.id);
+    expect(r2.json.data).toMatchObject({ ok: false, status: null });
+    expect(r2.json.data.message).toContain("No answer within 1 s");
+  });
+
+  it("tests the environment's upstreams and inactive ones, and leaves the upstream's health untouched", async () => {
+    const up = await startFakeUpstream();
+    try {
+      restore = setEnv({ ...NO_ENV_UPSTREAMS, ANTHROPIC_BASE_URL: up.anthropicBaseUrl, ANTHROPIC_API_KEY: "sk-ant-env-0123456789" });
+      const env = await test("env-anthropic");
+      expect(env.json.data).toMatchObject({ ok: true, status: 200, url: `${up.anthropicBaseUrl}/v1/models` });
+      expect(env.text).not.toContain("sk-ant-env-0123456789");
+
+      const inactive = await created(newUpstream({ baseUrl: up.openaiBaseUrl, active: false }));
+      expect((await test(inactive.id)).json.data).toMatchObject({ ok: true });
+      const listed = (await list()).find((u) => u.id === inactive.id);
+      expect(listed?.health).toEqual({ state: "ok", coolingDownUntil: null, requests5m: 0, errors5m: 0 });
+    } finally {
+      await up.close();
+    }
+  });
+
+  it("answers 404 for an upstream that does not exist", async () => {
+    expectError(await call("POST", "/api/admin/upstreams/nope-0000/test", { token: ADMIN_TOKEN }), 404, "not_found");
   });
 });

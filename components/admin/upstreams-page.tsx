@@ -10,8 +10,8 @@ import { formatExact } from "@/components/ui/format";
 import { FormError } from "@/components/ui/form-footer";
 import { PageHeader } from "@/components/ui/headings";
 import { UpstreamDialog } from "@/components/admin/upstream-dialog";
-import { useCreateUpstream, useDeleteUpstream, useUpdateUpstream, useUpstreams } from "@/components/admin/use-admin";
-import type { UpstreamView } from "@/lib/upstreams/schemas";
+import { useCreateUpstream, useDeleteUpstream, useTestUpstream, useUpdateUpstream, useUpstreams } from "@/components/admin/use-admin";
+import type { UpstreamTestResult, UpstreamView } from "@/lib/upstreams/schemas";
 
 const COLUMNS = [
   { label: "Name" },
@@ -41,6 +41,17 @@ export function UpstreamsPage() {
   // null: closed; "new": the add form; an upstream: its edit form.
   const [editing, setEditing] = useState<UpstreamView | "new" | null>(null);
   const [deleting, setDeleting] = useState<UpstreamView | null>(null);
+  const [testing, setTesting] = useState<UpstreamView | null>(null);
+  const probe = useTestUpstream();
+  const startTest = (u: UpstreamView) => {
+    setTesting(u);
+    probe.reset();
+    probe.mutate(u);
+  };
+  const closeTest = () => {
+    setTesting(null);
+    probe.reset();
+  };
 
   const closeForm = () => {
     setEditing(null);
@@ -115,17 +126,19 @@ export function UpstreamsPage() {
                   )}
                 </Cell>
                 <Cell className="py-0 text-right">
-                  {u.readOnly ? (
-                    <span className="sr-only">Read-only: change the environment and restart</span>
-                  ) : (
-                    <ActionMenu
-                      label={`Actions for ${u.name}`}
-                      items={[
-                        { label: "Edit", onSelect: () => setEditing(u) },
-                        { label: "Delete", onSelect: () => setDeleting(u), destructive: true },
-                      ]}
-                    />
-                  )}
+                  <ActionMenu
+                    label={`Actions for ${u.name}`}
+                    items={[
+                      { label: "Test connection", onSelect: () => startTest(u) },
+                      // The environment's upstreams change with the environment (and a restart), not here.
+                      ...(u.readOnly
+                        ? []
+                        : [
+                            { label: "Edit", onSelect: () => setEditing(u) },
+                            { label: "Delete", onSelect: () => setDeleting(u), destructive: true },
+                          ]),
+                    ]}
+                  />
                 </Cell>
               </Row>
             ))
@@ -142,6 +155,31 @@ export function UpstreamsPage() {
         onCreate={(body) => create.mutate(body, { onSuccess: closeForm })}
         onUpdate={(patch) => target && update.mutate({ id: target.id, patch }, { onSuccess: closeForm })}
       />
+      <Dialog
+        open={testing !== null}
+        onClose={closeTest}
+        title={testing ? `Test “${testing.name}”` : "Test upstream"}
+        description="One read-only request with the stored key: the upstream's model list. No tokens are spent, and the upstream's health is not affected."
+        testId="upstream-test-dialog"
+      >
+        <div className="space-y-4">
+          {probe.isPending && (
+            <p role="status" className="text-sm text-zinc-600 dark:text-zinc-400">
+              Testing…
+            </p>
+          )}
+          {probe.error && <FormError message={probe.error.message} />}
+          {probe.data && <TestResult result={probe.data} />}
+          <div className="flex justify-end gap-2">
+            <Button variant="secondary" disabled={probe.isPending || !testing} onClick={() => testing && startTest(testing)}>
+              Test again
+            </Button>
+            <Button onClick={closeTest} autoFocus>
+              Done
+            </Button>
+          </div>
+        </div>
+      </Dialog>
       <Dialog
         open={deleting !== null}
         onClose={closeDelete}
@@ -161,6 +199,21 @@ export function UpstreamsPage() {
           </div>
         </div>
       </Dialog>
+    </div>
+  );
+}
+
+function TestResult({ result }: { result: UpstreamTestResult }) {
+  return (
+    <div role="status" data-testid="upstream-test-result" className="space-y-2 text-sm">
+      <div className="flex flex-wrap items-center gap-2">
+        {result.ok ? <Badge tone="emerald">Connected</Badge> : <Badge tone="red">Failed</Badge>}
+        <span className="tabular-nums text-zinc-600 dark:text-zinc-400">
+          {result.status === null ? "no answer" : `HTTP ${result.status}`} · {result.latencyMs.toLocaleString("en-US")} ms
+        </span>
+      </div>
+      <p>{result.message}</p>
+      <code className="block break-all font-mono text-xs text-zinc-500 dark:text-zinc-400">GET {result.url}</code>
     </div>
   );
 }

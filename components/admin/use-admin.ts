@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { apiFetch } from "@/lib/client/api";
 import { useToast } from "@/components/ui/toast";
 import { poolQueries } from "@/components/pools/use-pools";
-import type { CreateUpstreamInput, UpdateUpstreamInput, UpstreamView } from "@/lib/upstreams/schemas";
+import type { CreateUpstreamInput, UpdateUpstreamInput, UpstreamTestResult, UpstreamView } from "@/lib/upstreams/schemas";
 import type { ModelView, UpsertModelInput } from "@/lib/models/schemas";
 import type { CreatePoolInput, PoolView, UpdatePoolInput } from "@/lib/pools/schemas";
 
@@ -77,6 +77,14 @@ export function useDeleteUpstream() {
       void qc.invalidateQueries({ queryKey: upstreamQueries.all });
     },
     // No toast: the confirmation dialog stays open and says why (409 while routes use it).
+  });
+}
+
+/** POST /api/admin/upstreams/{id}/test: one read-only request with the stored key; the result (never the key) is shown, not cached. */
+export function useTestUpstream() {
+  return useMutation({
+    gcTime: 0,
+    mutationFn: (u: { id: string }) => apiFetch<UpstreamTestResult>(`/api/admin/upstreams/${encodeURIComponent(u.id)}/test`, { method: "POST" }),
   });
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineOperation } from "@/lib/http/operation";
 import { deletedSchema } from "@/lib/keys/schemas";
-import { createUpstreamSchema, updateUpstreamSchema, upstreamViewSchema, type UpstreamView } from "@/lib/upstreams/schemas";
+import { createUpstreamSchema, updateUpstreamSchema, upstreamTestResultSchema, upstreamViewSchema, type UpstreamView } from "@/lib/upstreams/schemas";
 
 /** Upstreams: where the gateway sends models' requests. Operator endpoints. */
 
@@ -107,4 +107,27 @@ export const deleteUpstream = defineOperation({
   response: { status: 200, description: "The upstream was removed.", schema: deletedSchema, shape: "envelope" },
   errors: { 409: `\`upstream_in_use\`: a model route still names it; the message lists the models. ${READ_ONLY}` },
   examples: { params: { id: exampleUpstream.id }, response: { deleted: true } },
+});
+
+export const testUpstream = defineOperation({
+  id: "testUpstream",
+  method: "POST",
+  path: "/api/admin/upstreams/{id}/test",
+  tag: "Upstreams",
+  summary: "Test an upstream's connection",
+  description:
+    "Sends one read-only request with the stored key and headers (OpenAI: `GET {baseUrl}/models`; Anthropic: `GET {baseUrl}/v1/models`; no tokens are spent) and says what happened. An upstream that answers with an error is still a 200 here, with `ok: false`, its status and a sentence on what to check. Works for inactive upstreams and for `env-openai` / `env-anthropic`. A test does not count in the upstream's health and never starts a cooldown.",
+  auth: "admin",
+  response: { status: 200, description: "The test's result.", schema: upstreamTestResultSchema, shape: "envelope" },
+  examples: {
+    params: { id: exampleUpstream.id },
+    response: {
+      ok: true,
+      status: 200,
+      latencyMs: 182,
+      url: "https://eu.api.openai.com/v1/models",
+      modelCount: 42,
+      message: "Connected: 200 in 182 ms; the upstream lists 42 models.",
+    },
+  },
 });

@@ -176,6 +176,22 @@ export const upstreamViewSchema = z
   })
   .meta({ id: "Upstream", description: "An upstream the gateway can route models to. Its secrets are never returned." });
 
+export const upstreamTestResultSchema = z
+  .strictObject({
+    ok: z.boolean().meta({ description: "Whether the upstream answered 2xx with the stored key." }),
+    status: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "The upstream's HTTP status; `null` when no answer came (connection refused, DNS, TLS, timeout)." }),
+    latencyMs: z.number().int().meta({ description: "From sending the request to reading the answer." }),
+    url: z.string().meta({ description: "The URL tested: the protocol's model list under the base URL." }),
+    modelCount: z.number().int().nullable().meta({ description: "How many models the upstream lists, when it answered a list." }),
+    message: z.string().meta({ description: "What happened and what to check, for people. Never contains the key or a header value." }),
+  })
+  .meta({ id: "UpstreamTestResult" });
+
+export type UpstreamTestResult = z.infer<typeof upstreamTestResultSchema>;
 export type CreateUpstreamInput = z.infer<typeof createUpstreamSchema>;
 export type UpdateUpstreamInput = z.infer<typeof updateUpstreamSchema>;
 export type UpstreamView = z.infer<typeof upstreamViewSchema>;

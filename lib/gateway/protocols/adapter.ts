@@ -84,6 +84,10 @@ export interface ProtocolAdapter {
   envUpstream(env: Env): UpstreamTarget | null;
   /** An upstream of this protocol at `baseUrl` (the SDK's convention: OpenAI's with /v1, Anthropic's without), with its key and extra headers. */
   target(baseUrl: string, apiKey: string | null, headers: Record<string, string>): UpstreamTarget;
+  /** The upstream's model list at `baseUrl`: a cheap, read-only request that proves the URL, the key and the headers ("Test connection"). */
+  modelList(baseUrl: string, apiKey: string | null, headers: Record<string, string>): UpstreamTarget;
+  /** How this protocol's base URLs look, for a person whose URL answered 404. */
+  readonly baseUrlConvention: string;
   /** How an operator configures that upstream, for a message. */
   readonly upstreamSettings: string;
   /** Client headers passed on upstream (protocol versions and features). */

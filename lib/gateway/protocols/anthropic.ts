@@ -54,6 +54,11 @@ export const anthropic: ProtocolAdapter = {
     const base = baseUrl.replace(/\/+$/, "");
     return { url: `${base}/v1/messages`, headers: { ...headers, ...(apiKey ? { "x-api-key": apiKey } : {}) } };
   },
+  modelList(baseUrl, apiKey, headers) {
+    const base = baseUrl.replace(/\/+$/, "");
+    return { url: `${base}/v1/models`, headers: { ...headers, "anthropic-version": "2023-06-01", ...(apiKey ? { "x-api-key": apiKey } : {}) } };
+  },
+  baseUrlConvention: "Anthropic base URLs have no /v1, e.g. https://api.anthropic.com",
   forwardedHeaders(req: IncomingMessage) {
     const out: Record<string, string> = { "content-type": "application/json" };
     const version = req.headers["anthropic-version"];

@@ -39,6 +39,11 @@ export const openai: ProtocolAdapter = {
     const base = baseUrl.replace(/\/+$/, "");
     return { url: `${base}/chat/completions`, headers: { ...headers, ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) } };
   },
+  modelList(baseUrl, apiKey, headers) {
+    const base = baseUrl.replace(/\/+$/, "");
+    return { url: `${base}/models`, headers: { ...headers, ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) } };
+  },
+  baseUrlConvention: "OpenAI-compatible base URLs end in /v1, e.g. https://api.openai.com/v1",
   forwardedHeaders: () => ({ "content-type": "application/json" }),
 
   invalid(body) {
