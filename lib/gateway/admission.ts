@@ -6,12 +6,13 @@ import { prisma } from "@/lib/db";
 import { env } from "@/lib/env";
 import { boundedCharge } from "@/lib/gateway/charge";
 import type { GatewayErrorCode, Json, ProtocolAdapter } from "@/lib/gateway/protocols";
+import type { Translator } from "@/lib/gateway/translate/types";
 import { planAttempts, type Route } from "@/lib/gateway/routing";
 import { upstreamFor } from "@/lib/gateway/upstreams";
 import { bearerToken } from "@/lib/http/bearer";
 import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
 import { costMicros, limits, type Cooling, type RateState, type Refused } from "@/lib/limits";
-import { findModel, servedOn, type CatalogueModel } from "@/lib/models/catalogue";
+import { findModel, type CatalogueModel } from "@/lib/models/catalogue";
 import type { LimitRejectionReason } from "@/lib/ops/metrics";
 import { blockIndexAt, nextBlockStart } from "@/lib/pools/blocks";
 import { subscriptionFor, type SubscriptionView } from "@/lib/subscriptions/cache";
@@ -48,11 +49,20 @@ export interface Accounting {
   end(usage: { inputTokens: number; outputTokens: number } | null, record: (costMicros: number) => string): Promise<void>;
 }
 
+/** A request as one upstream protocol gets it: the client's body itself, or its translation with the client's fields that were dropped. */
+export interface Outgoing {
+  body: Json;
+  /** The client's fields the translation dropped (advisory, no equivalent), for `x-keygate-dropped-params`. */
+  dropped: string[];
+}
+
 export interface Admitted {
   key: ConsumptionKeyRecord;
   model: CatalogueModel;
   /** The routes to try, in order (lib/gateway/routing.ts), or null for the demo model answered in process. */
   routes: Route[] | null;
+  /** What to send a route: its translator's output, or (no translator) the client's body. */
+  outgoing(route: Route | null): Outgoing;
   accounting: Accounting;
   /** The output cap sent upstream (the reservation holds exactly this many output tokens). */
   maxTokens: number;
@@ -248,6 +258,8 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
   const { adapter, body } = c;
   const modelName = body.model as string;
   const requested = adapter.requestedMaxTokens(body);
+  /** Each translator's output, made once per request whatever the decision loop does. */
+  const translations = new Map<Translator, Outgoing | Refusal>();
   let key = c.key;
   let synced = false;
   for (let attempt = 1; ; attempt++) {
@@ -264,16 +276,19 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       await sync();
       continue;
     }
-    if (!model || !model.active || !servedOn(model, adapter.protocol)) {
+    if (!model || !model.active) {
       const message = `The model '${modelName}' does not exist or is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
       return { status: 404, code: "model_not_found", message };
     }
-    const upstream = await upstreamFor(model, adapter);
-    if ("notServed" in upstream) {
+    const found = await upstreamFor(model, adapter);
+    if ("notServed" in found) {
       const message = `The model '${modelName}' is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
       return { status: 404, code: "model_not_found", message };
     }
-    if ("missing" in upstream) return { status: 502, code: "upstream_error", message: upstream.missing };
+    if ("missing" in found) return { status: 502, code: "upstream_error", message: found.missing };
+    // Translated before anything is counted or reserved: a parameter no route can carry is a 400 that costs nothing.
+    const upstream = translate(found, model, body, translations);
+    if ("status" in upstream) return upstream;
     /** The attempt plan, given the cooldowns read with the admission; null when every route is cooling down. */
     const plan = (cooling: Cooling): Route[] | null | Refusal => {
       if (upstream.kind === "demo") return null;
@@ -307,9 +322,17 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
         void accounting.end(null, () => "");
         return routes;
       }
-      body.model = model.upstreamModel;
-      if (requested === null) adapter.setMaxTokens(body, model.maxOutputTokens);
-      return { key, model, routes, accounting, maxTokens: requested ?? model.maxOutputTokens, headers: { "x-keygate-usage-id": c.usageId } };
+      const maxTokens = requested ?? model.maxOutputTokens;
+      if (requested === null) adapter.setMaxTokens(body, maxTokens);
+      return {
+        key,
+        model,
+        routes,
+        outgoing: outgoingFor(routes, body, translations, maxTokens),
+        accounting,
+        maxTokens,
+        headers: { "x-keygate-usage-id": c.usageId },
+      };
     }
 
     // Renewed every third of it while the request lives, so a crashed instance's reservation is freed within this.
@@ -377,8 +400,59 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       void accounting.end(null, () => "");
       return { ...routes, headers: { ...headers, ...routes.headers } };
     }
-    return { key, model, routes, accounting, maxTokens: admitted.maxTokens, headers };
+    return { key, model, routes, outgoing: outgoingFor(routes, body, translations, admitted.maxTokens), accounting, maxTokens: admitted.maxTokens, headers };
   }
+}
+
+const NO_DROPS: string[] = [];
+
+/**
+ * The model's routes with each translated request made (once per translator):
+ * a route whose translation refuses a parameter is left out, and when that
+ * leaves none, the first refusal is the answer (400 `unsupported_parameter`).
+ */
+function translate(
+  found: Exclude<Awaited<ReturnType<typeof upstreamFor>>, { missing: string } | { notServed: true }>,
+  model: CatalogueModel,
+  body: Json,
+  translations: Map<Translator, Outgoing | Refusal>,
+): typeof found | Refusal {
+  if (found.kind === "demo" || found.routes.every((r) => r.translator === null)) return found;
+  let refusal: Refusal | null = null;
+  const routes = found.routes.filter((r) => {
+    if (!r.translator) return true;
+    let t = translations.get(r.translator);
+    if (!t) {
+      const out = r.translator.request(body, { model: model.model, maxOutputTokens: model.maxOutputTokens });
+      t = "unsupported" in out ? { status: 400, code: "unsupported_parameter", message: out.message } : out;
+      translations.set(r.translator, t);
+    }
+    if ("status" in t) refusal ??= t;
+    return !("status" in t);
+  });
+  return routes.length ? { kind: "http", routes } : refusal!;
+}
+
+/**
+ * What each route is sent: the client's body (its cap already written), or
+ * a translation, with the granted output cap written in by the route's own
+ * adapter (a translated body has the route's field names).
+ */
+function outgoingFor(
+  routes: Route[] | null,
+  body: Json,
+  translations: Map<Translator, Outgoing | Refusal>,
+  maxTokens: number,
+): (route: Route | null) => Outgoing {
+  const own: Outgoing = { body, dropped: NO_DROPS };
+  for (const route of routes ?? []) {
+    const out = route.translator && translations.get(route.translator);
+    if (out && "body" in out) route.adapter.setMaxTokens(out.body, maxTokens);
+  }
+  return (route) => {
+    const out = route?.translator ? translations.get(route.translator) : own;
+    return out && "body" in out ? out : own;
+  };
 }
 
 /**

@@ -66,6 +66,8 @@ export async function relay(r: Relay): Promise<void> {
   let upstreamName = "";
   /** The model's name at the upstream that answered (each route may name it its own way); the client sees the public name. */
   let upstreamModel = model.upstreamModel;
+  /** The route that answered (null: the demo model). */
+  let answered: Route | null = null;
   /** A retryable failure: counted against the upstream, which may start cooling down (for every instance). */
   const failed = (route: Route | null, status: number | null, retryAfter: number | null) => {
     if (!route) return;
@@ -131,10 +133,14 @@ export async function relay(r: Relay): Promise<void> {
     attempts = i + 1;
     upstreamName = name;
     upstreamModel = route?.upstreamModel ?? model.upstreamModel;
+    answered = route;
+    const sent = r.admitted.outgoing(route);
+    if (sent.dropped.length) headers["x-keygate-dropped-params"] = sent.dropped.join(", ");
+    else delete headers["x-keygate-dropped-params"];
     const startedAt = performance.now();
     let answer: UpstreamResponse;
     try {
-      answer = await callUpstream({ route, adapter, req: r.req, body: r.body, signal: abort.signal, maxTokens, promptBytes: r.promptBytes });
+      answer = await callUpstream({ route, adapter, req: r.req, body: sent.body, signal: abort.signal, maxTokens, promptBytes: r.promptBytes });
     } catch (err) {
       if (abort.signal.aborted) {
         finish(499, null, null);
@@ -171,6 +177,10 @@ export async function relay(r: Relay): Promise<void> {
     upstream = answer;
   }
   if (!upstream) return; // unreachable: the last attempt always answers or returns above
+  // The upstream's protocol (its usage, its answers' shape), and the translator to the client's when it differs.
+  const upstreamAdapter = answered?.adapter ?? adapter;
+  const translator = answered?.translator ?? null;
+  const ctx = { model: model.model, maxOutputTokens: model.maxOutputTokens, request: r.body };
 
   if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
     // Passed on with the upstream's status, in the protocol's error shape; nothing was generated, nothing is charged.
@@ -178,7 +188,7 @@ export async function relay(r: Relay): Promise<void> {
     finish(upstream.statusCode, null, null);
     const retryAfter = header(upstream.headers, "retry-after");
     const status = upstream.statusCode >= 400 ? upstream.statusCode : 502;
-    const body = protocolError(adapter, status, upstream.statusCode, text, model.model);
+    const body = protocolError(adapter, status, upstream.statusCode, text, model.model, answered);
     if (!res.destroyed) {
       res.writeHead(status, { ...headers, "content-type": "application/json", ...(retryAfter ? { "retry-after": retryAfter } : {}) });
       res.end(body);
@@ -206,13 +216,14 @@ export async function relay(r: Relay): Promise<void> {
     if (!json) {
       // Not an answer the client's SDK could read (an HTML page, cut JSON): nothing usable was generated, nothing is charged.
       finish(502, null, null);
-      const message = `The upstream for '${model.model}' answered ${upstream.statusCode} with a body that is not ${adapter.label} JSON${excerptOf(text)}; nothing was charged.`;
+      const message = `The upstream for '${model.model}' answered ${upstream.statusCode} with a body that is not ${upstreamAdapter.label} JSON${excerptOf(text)}; nothing was charged.`;
       if (!abort.signal.aborted) sendError(res, adapter, 502, "upstream_error", message, headers);
       return;
     }
     const own = { inputTokens: estimateTokens(r.promptBytes), outputTokens: estimateTokens(text.length), outputSeen: 0 };
-    const recorded = finish(upstream.statusCode, chargeableUsage(adapter.usageFromBody(json), own, { promptBound: r.promptBound, maxTokens }), null);
-    if (upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = reserialized(json) ?? text;
+    const recorded = finish(upstream.statusCode, chargeableUsage(upstreamAdapter.usageFromBody(json), own, { promptBound: r.promptBound, maxTokens }), null);
+    if (translator) text = reserialized(translator.response(json, ctx)) ?? text;
+    else if (upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = reserialized(json) ?? text;
     // A client that holds an answer (and its x-keygate-usage-id) holds a usage record that a crash can no longer lose.
     await recorded;
     if (!res.destroyed) {
@@ -223,10 +234,10 @@ export async function relay(r: Relay): Promise<void> {
   }
 
   // Streaming: pass each event on as it arrives, and wait when the client is slow.
-  const meter = new StreamMeter(adapter, r.clientWantsUsage, model.model, upstreamModel);
+  const meter = new StreamMeter(upstreamAdapter, r.clientWantsUsage, model.model, upstreamModel, translator?.stream(ctx, r.clientWantsUsage));
   res.writeHead(upstream.statusCode, {
     ...headers,
-    "content-type": header(upstream.headers, "content-type") ?? "text/event-stream",
+    "content-type": (!translator && header(upstream.headers, "content-type")) || "text/event-stream",
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
   });
@@ -266,13 +277,15 @@ function reserialized(json: Json): string | null {
  * excerpt of what it said (an HTML page's title, a plain-text line, another
  * JSON shape's message), so an SDK can parse it and a person can act on it.
  */
-function protocolError(adapter: ProtocolAdapter, status: number, upstreamStatus: number, text: string, model: string): string {
+function protocolError(adapter: ProtocolAdapter, status: number, upstreamStatus: number, text: string, model: string, route: Route | null): string {
   let json: unknown = undefined;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
+  // An error in the upstream's own shape, from an upstream of another protocol: the translator carries its message over.
+  if (route?.translator && route.adapter.isErrorBody(json)) return reserialized(route.translator.error(json, status)) ?? text;
   if (json !== undefined && adapter.isErrorBody(json)) return text;
   const said = json !== undefined ? messageOf(json) : text;
   const what = upstreamStatus === status ? `an error (${status})` : `${upstreamStatus}, which Keygate does not follow`;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { adapterFor } from "@/lib/gateway/protocols";
 import { cooldownKey, FAILURES_BEFORE_COOLDOWN, forgetFailures, noteAttempt, planAttempts, retryAfterMs, type Route } from "@/lib/gateway/routing";
 import { MemoryFigures } from "@/lib/limits/memory";
 
@@ -6,7 +7,17 @@ import { MemoryFigures } from "@/lib/limits/memory";
 
 function route(upstream: string, priority = 0, weight = 1): Route {
   const url = `http://127.0.0.1/${upstream}`;
-  return { upstream, cooldownKey: cooldownKey(upstream, url), upstreamModel: "m", priority, weight, target: { url, headers: {} }, timeoutMs: null };
+  return {
+    upstream,
+    cooldownKey: cooldownKey(upstream, url),
+    upstreamModel: "m",
+    priority,
+    weight,
+    target: { url, headers: {} },
+    adapter: adapterFor("openai"),
+    translator: null,
+    timeoutMs: null,
+  };
 }
 
 /** A seeded generator (mulberry32), so statistical checks never flake. */

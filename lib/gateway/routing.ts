@@ -1,4 +1,5 @@
-import type { UpstreamTarget } from "@/lib/gateway/protocols";
+import type { ProtocolAdapter, UpstreamTarget } from "@/lib/gateway/protocols";
+import type { Translator } from "@/lib/gateway/translate/types";
 import type { Cooling } from "@/lib/limits";
 
 /**
@@ -22,6 +23,10 @@ export interface Route {
   priority: number;
   weight: number;
   target: UpstreamTarget;
+  /** The adapter of the protocol the upstream speaks (the client's own, or the one a translator writes). */
+  adapter: ProtocolAdapter;
+  /** Between the client's API and the upstream's protocol; null when they are the same. */
+  translator: Translator | null;
   /** The upstream's own timeout, or null for KEYGATE_UPSTREAM_TIMEOUT_MS. */
   timeoutMs: number | null;
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { Agent, request as undiciRequest } from "undici";
 import { env } from "@/lib/env";
 import { echoResponse } from "@/lib/gateway/echo";
-import type { Json, ProtocolAdapter } from "@/lib/gateway/protocols";
+import { pairing, type Json, type ProtocolAdapter } from "@/lib/gateway/protocols";
 import { cooldownKey, type Route } from "@/lib/gateway/routing";
 import type { CatalogueModel } from "@/lib/models/catalogue";
 import { upstreamByName } from "@/lib/upstreams/registry";
@@ -24,34 +24,48 @@ export interface UpstreamResponse {
 export type Upstream = { kind: "http"; routes: Route[] } | { kind: "demo" };
 
 /**
- * The routes that may serve a model asked through `adapter`'s protocol: its
- * routes whose upstream is active and speaks that protocol (each upstream
- * from the registry, in memory), or, for a model without routes, its
- * provider's environment upstream (`env-openai` / `env-anthropic`).
- * `notServed`: the model has routes, none of them in this protocol (a 404);
+ * The routes that may serve a model asked through `client`'s API: its routes
+ * whose upstream is active and whose protocol the client's API can reach
+ * (the same protocol, or one a translator writes: protocols/index.ts
+ * `pairing`), each upstream from the registry, in memory; or, for a model
+ * without routes, its provider's environment upstream (`env-openai` /
+ * `env-anthropic`). `notServed`: no route could take this API (a 404);
  * `missing`: nothing could take the request (a sentence for the 502).
  */
-export async function upstreamFor(model: CatalogueModel, adapter: ProtocolAdapter): Promise<Upstream | { missing: string } | { notServed: true }> {
+export async function upstreamFor(model: CatalogueModel, client: ProtocolAdapter): Promise<Upstream | { missing: string } | { notServed: true }> {
   if (model.provider === "keygate") return { kind: "demo" };
   if (model.routes.length === 0) {
-    const target = adapter.envUpstream(env());
-    if (!target) return { missing: `No ${adapter.label} upstream is configured for '${model.model}'. The operator must set ${adapter.upstreamSettings}.` };
-    const upstream = `env-${adapter.protocol}`;
+    const pair = pairing(client, model.provider);
+    if (!pair) return { notServed: true };
+    const target = pair.adapter.envUpstream(env());
+    if (!target)
+      return { missing: `No ${pair.adapter.label} upstream is configured for '${model.model}'. The operator must set ${pair.adapter.upstreamSettings}.` };
+    const upstream = `env-${model.provider}`;
     return {
       kind: "http",
       routes: [
-        { upstream, cooldownKey: cooldownKey(upstream, target.url), upstreamModel: model.upstreamModel, priority: 0, weight: 1, target, timeoutMs: null },
+        {
+          upstream,
+          cooldownKey: cooldownKey(upstream, target.url),
+          upstreamModel: model.upstreamModel,
+          priority: 0,
+          weight: 1,
+          target,
+          ...pair,
+          timeoutMs: null,
+        },
       ],
     };
   }
   const routes: Route[] = [];
-  let inProtocol = 0;
+  let reachable = 0;
   for (const r of model.routes) {
     const record = await upstreamByName(r.upstream);
-    if (!record || record.protocol !== adapter.protocol) continue;
-    inProtocol++;
+    const pair = record && pairing(client, record.protocol);
+    if (!record || !pair) continue;
+    reachable++;
     if (!record.active) continue;
-    const target = adapter.target(record.baseUrl, record.apiKey, record.headers);
+    const target = pair.adapter.target(record.baseUrl, record.apiKey, record.headers);
     routes.push({
       upstream: record.name,
       cooldownKey: cooldownKey(record.name, target.url),
@@ -59,19 +73,22 @@ export async function upstreamFor(model: CatalogueModel, adapter: ProtocolAdapte
       priority: r.priority,
       weight: r.weight,
       target,
+      ...pair,
       timeoutMs: record.timeoutMs,
     });
   }
-  if (inProtocol === 0) return { notServed: true };
-  if (routes.length === 0) return { missing: `Every ${adapter.label} upstream routed to for '${model.model}' is turned off. An operator must turn one on.` };
+  if (reachable === 0) return { notServed: true };
+  if (routes.length === 0) return { missing: `Every upstream routed to for '${model.model}' is turned off. An operator must turn one on.` };
   return { kind: "http", routes };
 }
 
 export interface UpstreamCall {
   /** The route to try, or null for the demo model. */
   route: Route | null;
+  /** The client's API (the demo model answers in it). */
   adapter: ProtocolAdapter;
   req: IncomingMessage;
+  /** What the route is sent: the client's body, or its translation for the route's protocol. */
   body: Json;
   signal: AbortSignal;
   /** For the demo model: the output cap and the prompt's size it answers with. */
@@ -86,7 +103,7 @@ export function callUpstream(c: UpstreamCall): Promise<UpstreamResponse> {
   const timeout = c.route.timeoutMs ?? undefined;
   return undiciRequest(c.route.target.url, {
     method: "POST",
-    headers: { ...c.adapter.forwardedHeaders(c.req), ...c.route.target.headers },
+    headers: { ...c.route.adapter.forwardedHeaders(c.req), ...c.route.target.headers },
     body: JSON.stringify(c.body),
     signal: c.signal,
     dispatcher: agent(),

@@ -32,6 +32,7 @@ export interface ReportedUsage {
 /** Our reasons, mapped to each protocol's error vocabulary. */
 export type GatewayErrorCode =
   | "invalid_request"
+  | "unsupported_parameter"
   | "invalid_api_key"
   | "insufficient_balance"
   | "budget_exceeded"

@@ -2,6 +2,7 @@ import type { Protocol } from "@/lib/models/catalogue";
 import type { ProtocolAdapter } from "@/lib/gateway/protocols/adapter";
 import { anthropic } from "@/lib/gateway/protocols/anthropic";
 import { openai } from "@/lib/gateway/protocols/openai";
+import type { Translator } from "@/lib/gateway/translate/types";
 
 /** The protocols Keygate serves, one adapter each (adapter.ts says what an adapter does). */
 export const ADAPTERS: readonly ProtocolAdapter[] = [openai, anthropic];
@@ -12,6 +13,28 @@ export function adapterFor(protocol: Protocol): ProtocolAdapter {
   const adapter = byProtocol.get(protocol);
   if (!adapter) throw new Error(`no adapter for protocol ${protocol}`);
   return adapter;
+}
+
+/**
+ * How a client's API reaches an upstream of another protocol: a translator
+ * (lib/gateway/translate/) for each pair, by the path the client's API is
+ * served on and the route's protocol.
+ */
+const TRANSLATIONS: ReadonlyArray<{ clientPath: string; route: Protocol; translator: Translator }> = [];
+
+/** How a request to `client` is sent to an upstream speaking `route`. */
+export interface Pairing {
+  /** The adapter that speaks to the upstream: where it is, its headers, how it reports usage. */
+  adapter: ProtocolAdapter;
+  /** Null when the client speaks the route's protocol: the body passes through untouched (prompt caching, thinking signatures). */
+  translator: Translator | null;
+}
+
+/** How a request to `client` reaches an upstream speaking `route`, or null when it cannot (no translator for the pair). */
+export function pairing(client: ProtocolAdapter, route: Protocol): Pairing | null {
+  if (client.protocol === route) return { adapter: client, translator: null };
+  const t = TRANSLATIONS.find((x) => x.clientPath === client.path && x.route === route);
+  return t ? { adapter: adapterFor(route), translator: t.translator } : null;
 }
 
 export type { GatewayErrorCode, Json, ProtocolAdapter, ReportedUsage, Usage, UpstreamTarget } from "@/lib/gateway/protocols/adapter";
