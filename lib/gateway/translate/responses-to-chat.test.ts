@@ -367,6 +367,8 @@ function assemble(evs: Json[]): { output: Json[]; last: Json } {
       case "response.output_item.added":
         expect(e.output_index).toBe(items.length);
         expect((e.item as Json).status).toBe("in_progress");
+        // As OpenAI streams: a message is done before the next item starts (function calls may stay open together).
+        items.forEach((it, i) => expect(it.type === "message" && open.has(i)).toBe(false));
         items.push(structuredClone(e.item as Json));
         open.add(e.output_index as number);
         break;
@@ -594,6 +596,30 @@ describe("the openai SDK reading the translated answers", () => {
       { type: "error", message: "Overloaded", code: null, param: null },
       { type: "response.failed", response: { status: "failed", error: { code: "server_error", message: "Overloaded" } } },
     ]);
+  });
+
+  it("text after a tool call opens a second message item, and the SDK accepts the sequence", async () => {
+    const base = { id: "chatcmpl-late", created: 5 };
+    const chunk = (delta: Json, finish: string | null = null) => ({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] });
+    const sse = [
+      chunk({ content: "First." }),
+      chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "f", arguments: "{}" } }] }),
+      chunk({ content: "Then." }),
+      chunk({}, "tool_calls"),
+    ]
+      .map((c) => `data: ${JSON.stringify(c)}\n\n`)
+      .join("");
+    const translated = translateStream(sse + "data: [DONE]\n\n");
+    const { output } = assemble(events(translated));
+    expect(output.map((o) => [o.type, o.id])).toEqual([
+      ["message", "msg_late"],
+      ["function_call", "fc_late_0"],
+      ["message", "msg_late_1"],
+    ]);
+    const final = await sdkAnswering(() => translated, "text/event-stream")
+      .responses.stream({ model: "public-model", input: "Hi" })
+      .finalResponse();
+    expect(final.output_text).toBe("First.Then.");
   });
 
   it("a stream cut short gets no closing events: the client sees no response.completed", () => {
