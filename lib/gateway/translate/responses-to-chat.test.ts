@@ -169,6 +169,35 @@ describe("responsesToChat.request", () => {
     expect(named).toMatchObject({ body: { tool_choice: { type: "function", function: { name: "shell" } } } });
   });
 
+  it("carries inline files and allowed-tools choices; refuses files by id and images in a function's output", () => {
+    const file = responsesToChat.request(
+      { model: "m", input: [{ role: "user", content: [{ type: "input_file", filename: "a.pdf", file_data: "data:application/pdf;base64,AAAA" }] }] },
+      ctx,
+    );
+    expect(file).toMatchObject({
+      body: { messages: [{ role: "user", content: [{ type: "file", file: { filename: "a.pdf", file_data: "data:application/pdf;base64,AAAA" } }] }] },
+    });
+    const byId = responsesToChat.request({ model: "m", input: [{ role: "user", content: [{ type: "input_file", file_id: "file_1" }] }] }, ctx);
+    expect(byId).toMatchObject({ unsupported: "input_file.file_id" });
+    const image = responsesToChat.request(
+      { model: "m", input: [{ type: "function_call_output", call_id: "c", output: [{ type: "input_image", image_url: "https://example.com/a.png" }] }] },
+      ctx,
+    );
+    expect(image).toMatchObject({ unsupported: "input:function_call_output" });
+    const allowed = responsesToChat.request(
+      {
+        model: "m",
+        input: "x",
+        tools: [SHELL_TOOL, PLAN_TOOL],
+        tool_choice: { type: "allowed_tools", mode: "required", tools: [{ type: "function", name: "shell" }] },
+      },
+      ctx,
+    );
+    expect(allowed).toMatchObject({
+      body: { tool_choice: { type: "allowed_tools", allowed_tools: { mode: "required", tools: [{ type: "function", function: { name: "shell" } }] } } },
+    });
+  });
+
   it("lists advisory fields it drops, by the client's names, in the order met; store: false passes silently", () => {
     const t = responsesToChat.request(
       {

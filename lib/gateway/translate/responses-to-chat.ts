@@ -150,7 +150,11 @@ function inputMessages(input: unknown, messages: Json[]): Refusal | null {
   return null;
 }
 
-/** `tool_choice` as Chat's; forcing a tool Keygate drops is refused. */
+/**
+ * `tool_choice` as Chat's; forcing a tool Keygate drops is refused. With no
+ * function tools left, "auto" and "none" go (Chat Completions rejects a
+ * `tool_choice` without `tools`, and they mean the same then).
+ */
 function toolChoice(choice: unknown, functions: number): unknown {
   if (choice === "auto" || choice === "none") return functions ? choice : undefined;
   if (choice === "required") {
@@ -217,6 +221,7 @@ function translateRequest(body: Json): RequestTranslation {
         break;
       }
       case "parallel_tool_calls":
+        // Without tools it means nothing, and Chat Completions rejects it.
         if (typeof value === "boolean" && tools.length) out.parallel_tool_calls = value;
         break;
       case "max_output_tokens":
