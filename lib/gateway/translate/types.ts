@@ -20,6 +20,14 @@ export interface TranslateContext {
   model: string;
   /** The model's output cap, for a protocol that requires one (Anthropic's `max_tokens`) when the client sent none. */
   maxOutputTokens: number;
+  /**
+   * The client's request as it sent it (before translation), for a client's
+   * protocol whose answers echo the request: a Responses API `response`
+   * carries the request's `instructions`, `tools`, `tool_choice`,
+   * `temperature`… Without it those come back as a stateless server's
+   * defaults. Translators that do not echo the request ignore it.
+   */
+  request?: Json;
 }
 
 /**
