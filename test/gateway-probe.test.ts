@@ -37,7 +37,13 @@ beforeAll(async () => {
   });
   const db = await prisma();
   for (const a of ADAPTERS) {
-    const m = { model: modelOf(a), provider: a.protocol, inputMicrosPerMTok: BigInt(1_000_000), outputMicrosPerMTok: BigInt(1_000_000), maxOutputTokens: 50 };
+    const m = {
+      model: modelOf(a),
+      provider: a.protocol === "responses" ? ("openai" as const) : a.protocol,
+      inputMicrosPerMTok: BigInt(1_000_000),
+      outputMicrosPerMTok: BigInt(1_000_000),
+      maxOutputTokens: 50,
+    };
     await db.model.upsert({ where: { model: m.model }, create: m, update: m });
   }
   invalidateCatalogue();

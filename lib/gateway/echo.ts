@@ -15,8 +15,10 @@ import type { UpstreamResponse } from "@/lib/gateway/upstreams";
 
 const WORD_INTERVAL_MS = 25;
 
+/** The last user message's text: in `messages` (Chat Completions, Anthropic), or in `input` (the Responses API: a string, or items). */
 function lastUserText(body: Json): string {
-  const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
+  if (typeof body.input === "string") return body.input;
+  const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : Array.isArray(body.input) ? (body.input as Json[]) : [];
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]?.role !== "user") continue;
     const content = messages[i].content;

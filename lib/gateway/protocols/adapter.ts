@@ -72,8 +72,11 @@ export interface EchoAnswer {
   inputTokens: number;
 }
 
+/** What a client's API is: an upstream protocol, or the Responses API (a client's API only, always translated). */
+export type ClientProtocol = Protocol | "responses";
+
 export interface ProtocolAdapter {
-  readonly protocol: Protocol;
+  readonly protocol: ClientProtocol;
   /** Its name for people, e.g. "OpenAI". */
   readonly label: string;
   /** The path its clients POST to, e.g. /v1/chat/completions. */

@@ -2,12 +2,15 @@ import type { Protocol } from "@/lib/models/catalogue";
 import type { ProtocolAdapter } from "@/lib/gateway/protocols/adapter";
 import { anthropic } from "@/lib/gateway/protocols/anthropic";
 import { openai } from "@/lib/gateway/protocols/openai";
+import { responses } from "@/lib/gateway/protocols/responses";
+import { responsesToChat } from "@/lib/gateway/translate/responses-to-chat";
 import type { Translator } from "@/lib/gateway/translate/types";
 
-/** The protocols Keygate serves, one adapter each (adapter.ts says what an adapter does). */
-export const ADAPTERS: readonly ProtocolAdapter[] = [openai, anthropic];
+/** The APIs Keygate serves, one adapter each (adapter.ts says what an adapter does). */
+export const ADAPTERS: readonly ProtocolAdapter[] = [openai, anthropic, responses];
 
-const byProtocol = new Map<Protocol, ProtocolAdapter>(ADAPTERS.map((a) => [a.protocol, a]));
+/** The protocols upstreams speak. */
+const byProtocol = new Map<Protocol, ProtocolAdapter>([openai, anthropic].map((a) => [a.protocol as Protocol, a]));
 
 export function adapterFor(protocol: Protocol): ProtocolAdapter {
   const adapter = byProtocol.get(protocol);
@@ -20,7 +23,9 @@ export function adapterFor(protocol: Protocol): ProtocolAdapter {
  * (lib/gateway/translate/) for each pair, by the path the client's API is
  * served on and the route's protocol.
  */
-const TRANSLATIONS: ReadonlyArray<{ clientPath: string; route: Protocol; translator: Translator }> = [];
+const TRANSLATIONS: ReadonlyArray<{ clientPath: string; route: Protocol; translator: Translator }> = [
+  { clientPath: responses.path, route: "openai", translator: responsesToChat },
+];
 
 /** How a request to `client` is sent to an upstream speaking `route`. */
 export interface Pairing {
