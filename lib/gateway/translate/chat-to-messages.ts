@@ -70,8 +70,9 @@ function refusal(body: Json): Refusal | null {
       return why(field, `'${field}' has no equivalent on this model's Anthropic upstream; send it as 0 or leave it out.`);
   if (isObject(body.logit_bias) && Object.keys(body.logit_bias).length > 0)
     return why("logit_bias", "'logit_bias' has no equivalent on this model's Anthropic upstream; send the request without it.");
-  if (present(body.audio) || (Array.isArray(body.modalities) && body.modalities.includes("audio")))
-    return why(present(body.audio) ? "audio" : "modalities", "Audio output has no equivalent on this model's Anthropic upstream; ask for text only.");
+  if (present(body.audio)) return why("audio", "'audio' (audio output) has no equivalent on this model's Anthropic upstream; ask for text only.");
+  if (Array.isArray(body.modalities) && body.modalities.includes("audio"))
+    return why("modalities", "'modalities' asking for audio has no equivalent on this model's Anthropic upstream; ask for text only.");
   if (present(body.prediction))
     return why("prediction", "'prediction' (predicted outputs) has no equivalent on this model's Anthropic upstream; send the request without it.");
   for (const field of ["functions", "function_call"])
