@@ -111,6 +111,32 @@ describe("Chat → Anthropic requests", () => {
     ]);
   });
 
+  it("puts a merged user turn's tool results before its text, as Anthropic wants", () => {
+    const out = bodyOf({
+      model: "m",
+      messages: [
+        { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }] },
+        { role: "user", content: "first" },
+        { role: "tool", tool_call_id: "c1", content: "done" },
+      ],
+    });
+    expect((out.messages as Json[])[1]).toEqual({
+      role: "user",
+      content: [
+        { type: "tool_result", tool_use_id: "c1", content: "done" },
+        { type: "text", text: "first" },
+      ],
+    });
+  });
+
+  it("refuses a content part it cannot carry (audio input), naming it", () => {
+    const t = chatToMessages.request(
+      { model: "m", messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AA==", format: "wav" } }] }] },
+      ctx,
+    );
+    expect(t).toMatchObject({ unsupported: "messages[0].content[0]" });
+  });
+
   it("an assistant message with only tool calls (content null) has no empty text block; empty arguments are {}", () => {
     const out = bodyOf({
       model: "m",

@@ -149,8 +149,8 @@ function toolResultBlock(m: Json): Json {
  * The conversation as Anthropic's `system` and `messages`: system and
  * developer messages (wherever they are) become system text blocks in order;
  * consecutive messages of one role merge into one (parallel tool results, and
- * the user text after them, form one user message); empty text is left out,
- * as Anthropic refuses empty text blocks.
+ * the user text after them, form one user message, its tool results first);
+ * empty text is left out, as Anthropic refuses empty text blocks.
  */
 function conversation(messages: Json[]): { system: Json[]; messages: Json[] } {
   const system: Json[] = [];
@@ -182,9 +182,12 @@ function conversation(messages: Json[]): { system: Json[]; messages: Json[] } {
     else turns.push({ role, content: blocks });
   });
   const nonEmpty = (b: Json) => b.type !== "text" || b.text !== "";
+  // Anthropic wants a user turn's tool results before anything else in it.
+  const results = (b: Json) => b.type === "tool_result";
+  const ordered = (blocks: Json[]) => [...blocks.filter(results), ...blocks.filter((b) => !results(b))];
   return {
     system: system.filter(nonEmpty),
-    messages: turns.map((t) => ({ role: t.role, content: t.content.filter(nonEmpty) })),
+    messages: turns.map((t) => ({ role: t.role, content: ordered(t.content.filter(nonEmpty)) })),
   };
 }
 

@@ -127,6 +127,53 @@ describe("Anthropic → Chat requests", () => {
     ]);
   });
 
+  it("maps a PDF document to a file part and a text document to text; an assistant turn of only thinking is empty text", () => {
+    const out = bodyOf({
+      ...base,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBERi0=" }, title: "a.pdf" },
+            { type: "document", source: { type: "text", media_type: "text/plain", data: "plain words" } },
+          ],
+        },
+        { role: "assistant", content: [{ type: "redacted_thinking", data: "xyz" }] },
+        { role: "user", content: "go on" },
+      ],
+    });
+    expect(out.messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "file", file: { filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" } },
+          { type: "text", text: "plain words" },
+        ],
+      },
+      { role: "assistant", content: "" },
+      { role: "user", content: "go on" },
+    ]);
+  });
+
+  it("refuses a block it cannot carry, naming where it is", () => {
+    const t = messagesToChat.request(
+      {
+        ...base,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "x" },
+              { type: "container_upload", file_id: "f" },
+            ],
+          },
+        ],
+      },
+      ctx,
+    );
+    expect(t).toMatchObject({ unsupported: "messages[0].content[1]" });
+  });
+
   it("maps custom tools to function tools, and drops server tools, listed as tools:<type>", () => {
     const t = translated({
       ...base,

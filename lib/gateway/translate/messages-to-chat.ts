@@ -117,7 +117,8 @@ function assistantMessage(content: unknown): Json {
       function: { name: str(b.name) ?? "", arguments: JSON.stringify(isObject(b.input) ? b.input : {}) },
     }));
   const text = plainText(blocks);
-  const message: Json = { role: "assistant", content: text || null };
+  // Content may be null beside tool calls only (a turn that was all thinking is an empty text).
+  const message: Json = { role: "assistant", content: text || (calls.length ? null : "") };
   if (calls.length) message.tool_calls = calls;
   return message;
 }
