@@ -1,5 +1,15 @@
 import { type Json, isObject, sseEvent, tokenCount } from "@/lib/gateway/protocols/adapter";
-import { chatError, chatUsageFromAnthropic, finishReasonFromStop, nowSeconds, objects, parseArguments, present, str } from "@/lib/gateway/translate/common";
+import {
+  chatError,
+  chatUsageFromAnthropic,
+  finishReasonFromStop,
+  nowSeconds,
+  objects,
+  parseArguments,
+  present,
+  str,
+  Unsupported,
+} from "@/lib/gateway/translate/common";
 import type { RequestTranslation, StreamTranslator, TranslateContext, Translator, UpstreamEvent } from "@/lib/gateway/translate/types";
 
 /**
@@ -8,19 +18,13 @@ import type { RequestTranslation, StreamTranslator, TranslateContext, Translator
  * `system`, tool results to `tool_result` blocks, consecutive messages of one
  * role merged, as Anthropic wants roles to alternate); the answer, whole or
  * streamed, becomes a chat completion.
+ *
+ * `dropped` names top-level fields by their Chat Completions names, in the
+ * order the body lists them (`user`, `seed`, `parallel_tool_calls` when true…).
+ * Explicit nulls are the defaults they stand for: neither listed nor refused.
  */
 
 type Refusal = { unsupported: string; message: string };
-
-/** Thrown inside the request mapping to refuse it; caught once in `request`. */
-class Unsupported extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 // ---------- request ----------
 

@@ -44,6 +44,21 @@ export function parseArguments(args: unknown): Json | null {
   }
 }
 
+/**
+ * Thrown while a request is mapped, deep in its messages, to refuse it: the
+ * field it names (e.g. `messages[2].content[0]`) would change the answer and
+ * cannot be carried. Each translator's `request` catches it once and answers
+ * `{unsupported, message}`.
+ */
+export class Unsupported extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 // ---------- usage ----------
 
 /**

@@ -1,5 +1,14 @@
 import { type Json, isObject, sseEvent } from "@/lib/gateway/protocols/adapter";
-import { anthropicError, anthropicUsageFromChat, objects, parseArguments, present, str, stopReasonFromFinish } from "@/lib/gateway/translate/common";
+import {
+  anthropicError,
+  anthropicUsageFromChat,
+  objects,
+  parseArguments,
+  present,
+  str,
+  stopReasonFromFinish,
+  Unsupported,
+} from "@/lib/gateway/translate/common";
 import type { RequestTranslation, StreamTranslator, TranslateContext, Translator, UpstreamEvent } from "@/lib/gateway/translate/types";
 
 /**
@@ -18,16 +27,6 @@ import type { RequestTranslation, StreamTranslator, TranslateContext, Translator
 
 /** Fields mapped below; any other top-level field is dropped and listed. */
 const HANDLED = new Set(["model", "messages", "system", "max_tokens", "stream", "stop_sequences", "temperature", "top_p", "tools", "tool_choice"]);
-
-/** Thrown inside the request mapping to refuse it; caught once in `request`. */
-class Unsupported extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Anthropic content (a string or blocks) as plain text: its text blocks joined. */
 function plainText(content: unknown, separator = ""): string {
