@@ -209,6 +209,72 @@ describe("fake upstream: Anthropic Messages", () => {
   });
 });
 
+describe("fake upstream: tool calls and cached input tokens", () => {
+  const toolCalls = [
+    { name: "weather", arguments: { city: "Paris", days: 3 } },
+    { name: "clock", arguments: {} },
+  ];
+  // {"city":"Paris","days":3} is 25 bytes, "weather" 7: ceil(32 / 4) = 8 tokens; "clock{}" ceil(7 / 4) = 2.
+  const toolTokens = 10;
+
+  it("OpenAI: answers with the tool calls (ids call_<i>), finish_reason tool_calls and cached tokens inside prompt_tokens, streamed or not", async () => {
+    up.options = { toolCalls, cachedTokens: 3, outputTokens: 0 };
+    const res = await openai.chat.completions.create(chat);
+    expect(res.choices[0].finish_reason).toBe("tool_calls");
+    expect(res.choices[0].message.content).toBeNull();
+    expect(res.choices[0].message.tool_calls).toEqual([
+      { id: "call_0", type: "function", function: { name: "weather", arguments: '{"city":"Paris","days":3}' } },
+      { id: "call_1", type: "function", function: { name: "clock", arguments: "{}" } },
+    ]);
+    expect(res.usage).toEqual({ prompt_tokens: 4, completion_tokens: toolTokens, total_tokens: 4 + toolTokens, prompt_tokens_details: { cached_tokens: 3 } });
+
+    up.options = { toolCalls, cachedTokens: 3, outputTokens: 2 };
+    const chunks = [];
+    for await (const c of await openai.chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true } })) chunks.push(c);
+    const fragments = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).filter((t) => t.index === 0 && !t.id);
+    expect(fragments.length).toBeGreaterThanOrEqual(2);
+    const final = await openai.chat.completions.stream({ ...chat, stream_options: { include_usage: true } }).finalChatCompletion();
+    expect(final.choices[0].message.content).toBe("w0 w1");
+    expect(final.choices[0].message.tool_calls?.map((t) => (t.type === "function" ? [t.id, t.function.name, JSON.parse(t.function.arguments)] : []))).toEqual([
+      ["call_0", "weather", { city: "Paris", days: 3 }],
+      ["call_1", "clock", {}],
+    ]);
+    expect(final.choices[0].finish_reason).toBe("tool_calls");
+    expect(final.usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 2 + toolTokens, prompt_tokens_details: { cached_tokens: 3 } });
+  });
+
+  it("Anthropic: answers with tool_use blocks (ids toolu_<i>), stop_reason tool_use and cache reads beside a smaller input_tokens, streamed or not", async () => {
+    up.options = { toolCalls, cachedTokens: 5, outputTokens: 0 };
+    const res = await anthropic.messages.create(msg);
+    expect(res.stop_reason).toBe("tool_use");
+    expect(res.content).toEqual([
+      { type: "tool_use", id: "toolu_0", name: "weather", input: { city: "Paris", days: 3 } },
+      { type: "tool_use", id: "toolu_1", name: "clock", input: {} },
+    ]);
+    expect(res.usage).toMatchObject({ input_tokens: 2, cache_read_input_tokens: 5, output_tokens: toolTokens });
+
+    up.options = { toolCalls, cachedTokens: 5, outputTokens: 2 };
+    const events = [];
+    for await (const e of await anthropic.messages.create({ ...msg, stream: true })) events.push(e);
+    const jsonDeltas = events.filter((e) => e.type === "content_block_delta" && e.delta.type === "input_json_delta" && e.index === 1);
+    expect(jsonDeltas.length).toBeGreaterThanOrEqual(2);
+    const final = await anthropic.messages.stream(msg).finalMessage();
+    expect(final.content).toEqual([
+      { type: "text", text: "w0 w1" },
+      { type: "tool_use", id: "toolu_0", name: "weather", input: { city: "Paris", days: 3 } },
+      { type: "tool_use", id: "toolu_1", name: "clock", input: {} },
+    ]);
+    expect(final.stop_reason).toBe("tool_use");
+    expect(final.usage).toMatchObject({ input_tokens: 2, cache_read_input_tokens: 5, output_tokens: 2 + toolTokens });
+  });
+
+  it("never reports more cached tokens than input tokens", async () => {
+    up.options = { cachedTokens: 1000 };
+    expect((await openai.chat.completions.create(chat)).usage?.prompt_tokens_details).toEqual({ cached_tokens: 4 });
+    expect((await anthropic.messages.create(msg)).usage).toMatchObject({ input_tokens: 0, cache_read_input_tokens: 7 });
+  });
+});
+
 describe("fake upstream: bookkeeping", () => {
   it("maxInFlight counts parallel requests and inFlight returns to zero", async () => {
     up.options.latencyMs = 100;

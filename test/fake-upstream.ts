@@ -4,8 +4,9 @@
  * plain and streamed, faithfully enough for the official SDKs. Replies are
  * deterministic ("w0 w1 w2 …", one word = one token) and so is usage. Knobs
  * (mutable between requests) add latency, error statuses, mid-stream
- * disconnects and slow chunks; writes honour backpressure. Every request is
- * recorded along with the concurrency seen.
+ * disconnects and slow chunks; writes honour backpressure. It can also answer
+ * with tool calls and report cached input tokens. Every request is recorded
+ * along with the concurrency seen.
  *
  * Tests: `const up = await startFakeUpstream()`. Benchmark, as its own process:
  * `npx tsx test/fake-upstream.ts --port 9000 [--latency-ms N] [--output-tokens N]`.
@@ -24,6 +25,21 @@ export interface FakeUpstreamOptions {
   usage?: Json;
   /** Every inference request gets exactly this answer (an HTML error page from a proxy, plain text, cut JSON). */
   raw?: { status: number; contentType?: string; body: string; headers?: Record<string, string> };
+  /**
+   * Answer with these tool calls, after the words (set `outputTokens: 0` for
+   * none), with ids `call_<i>` / `toolu_<i>` and stop reason `tool_calls` /
+   * `tool_use`. Streamed, each call's arguments arrive in two or more
+   * fragments. Each call adds ceil(UTF-8 bytes of its name and arguments / 4)
+   * output tokens.
+   */
+  toolCalls?: Array<{ name: string; arguments: Json }>;
+  /**
+   * Report this many of the input tokens (at most all of them) as read from
+   * the prompt cache: OpenAI's `prompt_tokens_details.cached_tokens` within
+   * `prompt_tokens`, Anthropic's `cache_read_input_tokens` beside an
+   * `input_tokens` reduced by as many, so the total input is unchanged.
+   */
+  cachedTokens?: number;
 }
 export interface RecordedRequest {
   path: string;
@@ -51,7 +67,12 @@ type Json = Record<string, unknown>;
 interface Reply {
   model: string;
   inputTokens: number;
+  /** Of the input tokens, those reported as read from the cache (0 unless `cachedTokens` is set). */
+  cachedTokens: number;
   words: string[];
+  toolCalls: Array<{ name: string; arguments: string }>;
+  /** The words, and the tool calls' tokens. */
+  outputTokens: number;
   capped: boolean;
 }
 interface SseEvent {
@@ -100,12 +121,26 @@ function plan(opts: FakeUpstreamOptions, body: Json, maxTokens: unknown, content
   const wanted = opts.outputTokens ?? 5;
   const cap = typeof maxTokens === "number" ? maxTokens : Infinity;
   const n = Math.max(0, Math.min(wanted, cap));
+  const inputTokens = countTokens(contents);
+  const toolCalls = (opts.toolCalls ?? []).map((c) => ({ name: c.name, arguments: JSON.stringify(c.arguments) }));
+  const toolTokens = toolCalls.reduce((sum, c) => sum + countTokens([c.name + c.arguments]), 0);
   return {
     model: typeof body.model === "string" ? body.model : "unknown",
-    inputTokens: countTokens(contents),
+    inputTokens,
+    cachedTokens: Math.max(0, Math.min(opts.cachedTokens ?? 0, inputTokens)),
     words: Array.from({ length: n }, (_, i) => `${i ? " " : ""}w${i}`),
+    toolCalls,
+    outputTokens: n + toolTokens,
     capped: cap < wanted,
   };
+}
+
+/** A tool call's arguments in the fragments a stream sends them in: two or more, of up to 8 characters. */
+function fragments(args: string): string[] {
+  const size = Math.max(1, Math.min(8, Math.ceil(args.length / 2)));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
+  return out.length >= 2 ? out : [...out, ""].slice(0, 2);
 }
 
 // ---------- response side ----------
@@ -197,11 +232,19 @@ async function chatCompletions(req: Req, res: Res, opts: FakeUpstreamOptions, bo
     body.max_completion_tokens ?? body.max_tokens,
     body.messages.map((m) => (isObj(m) ? m.content : "")),
   );
-  const usage = opts.usage ?? { prompt_tokens: r.inputTokens, completion_tokens: r.words.length, total_tokens: r.inputTokens + r.words.length };
-  const finish = r.capped ? "length" : "stop";
+  const usage = opts.usage ?? {
+    prompt_tokens: r.inputTokens,
+    completion_tokens: r.outputTokens,
+    total_tokens: r.inputTokens + r.outputTokens,
+    ...(opts.cachedTokens === undefined ? {} : { prompt_tokens_details: { cached_tokens: r.cachedTokens } }),
+  };
+  const finish = r.toolCalls.length ? "tool_calls" : r.capped ? "length" : "stop";
   const base = { id: `chatcmpl-fake${++seq}`, created: now(), model: r.model, system_fingerprint: null };
+  const callId = (i: number) => `call_${i}`;
   if (body.stream !== true) {
-    const message = { role: "assistant", content: r.words.join(""), refusal: null };
+    const message: Json = { role: "assistant", content: r.toolCalls.length && !r.words.length ? null : r.words.join(""), refusal: null };
+    if (r.toolCalls.length)
+      message.tool_calls = r.toolCalls.map((c, i) => ({ id: callId(i), type: "function", function: { name: c.name, arguments: c.arguments } }));
     return json(res, 200, { ...base, object: "chat.completion", choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], usage });
   }
   const withUsage = isObj(body.stream_options) && body.stream_options.include_usage === true && opts.streamUsage !== false;
@@ -214,6 +257,10 @@ async function chatCompletions(req: Req, res: Res, opts: FakeUpstreamOptions, bo
   function* events(): Generator<SseEvent> {
     yield { data: chunk({ role: "assistant", content: "", refusal: null }) };
     for (const w of r.words) yield { data: chunk({ content: w }), content: true };
+    for (const [i, c] of r.toolCalls.entries()) {
+      yield { data: chunk({ tool_calls: [{ index: i, id: callId(i), type: "function", function: { name: c.name, arguments: "" } }] }), content: true };
+      for (const part of fragments(c.arguments)) yield { data: chunk({ tool_calls: [{ index: i, function: { arguments: part } }] }), content: true };
+    }
     yield { data: chunk({}, finish) };
     if (withUsage) yield { data: { ...base, object: "chat.completion.chunk", choices: [], usage } };
     yield { data: "[DONE]" };
@@ -236,22 +283,36 @@ async function messages(req: Req, res: Res, opts: FakeUpstreamOptions, body: unk
   if (!isObj(body) || !Array.isArray(body.messages)) return anthropicError(res, 400, "messages: Field required");
   const contents = [body.system, ...body.messages.map((m) => (isObj(m) ? m.content : ""))];
   const r = plan(opts, body, body.max_tokens, contents);
-  const stop_reason = r.capped ? "max_tokens" : "end_turn";
+  const stop_reason = r.toolCalls.length ? "tool_use" : r.capped ? "max_tokens" : "end_turn";
   const message = { id: `msg_fake${++seq}`, type: "message", role: "assistant", model: r.model, stop_sequence: null };
+  // Cache reads are reported beside input_tokens, which then counts only the rest.
+  const input =
+    opts.cachedTokens === undefined
+      ? { input_tokens: r.inputTokens }
+      : { input_tokens: r.inputTokens - r.cachedTokens, cache_read_input_tokens: r.cachedTokens };
+  // A text block unless the answer is only tool calls.
+  const withText = r.words.length > 0 || r.toolCalls.length === 0;
+  const toolUse = (c: Reply["toolCalls"][number], i: number, args: unknown) => ({ type: "tool_use", id: `toolu_${i}`, name: c.name, input: args });
   if (body.stream !== true) {
-    const content = [{ type: "text", text: r.words.join("") }];
-    return json(res, 200, { ...message, content, stop_reason, usage: opts.usage ?? { input_tokens: r.inputTokens, output_tokens: r.words.length } });
+    const content = [...(withText ? [{ type: "text", text: r.words.join("") }] : []), ...r.toolCalls.map((c, i) => toolUse(c, i, JSON.parse(c.arguments)))];
+    return json(res, 200, { ...message, content, stop_reason, usage: opts.usage ?? { ...input, output_tokens: r.outputTokens } });
   }
   const ev = (event: string, data: Json, content = false): SseEvent => ({ event, data: { type: event, ...data }, content });
   function* events(): Generator<SseEvent> {
     yield ev("message_start", {
-      message: { ...message, content: [], stop_reason: null, usage: opts.usage ?? { input_tokens: r.inputTokens, output_tokens: 1 } },
+      message: { ...message, content: [], stop_reason: null, usage: opts.usage ?? { ...input, output_tokens: 1 } },
     });
-    yield ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
+    if (withText) yield ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
     yield ev("ping", {});
     for (const w of r.words) yield ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: w } }, true);
-    yield ev("content_block_stop", { index: 0 });
-    yield ev("message_delta", { delta: { stop_reason, stop_sequence: null }, usage: opts.usage ?? { output_tokens: r.words.length } });
+    if (withText) yield ev("content_block_stop", { index: 0 });
+    for (const [i, c] of r.toolCalls.entries()) {
+      const index = i + (withText ? 1 : 0);
+      yield ev("content_block_start", { index, content_block: toolUse(c, i, {}) });
+      for (const part of fragments(c.arguments)) yield ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: part } }, true);
+      yield ev("content_block_stop", { index });
+    }
+    yield ev("message_delta", { delta: { stop_reason, stop_sequence: null }, usage: opts.usage ?? { output_tokens: r.outputTokens } });
     yield ev("message_stop", {});
   }
   await streamSse(res, opts, events());

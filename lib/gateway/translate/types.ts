@@ -53,7 +53,12 @@ export interface UpstreamEvent {
  */
 export interface StreamTranslator {
   event(e: UpstreamEvent): string[];
-  /** The upstream's stream ended (`complete` false: cut off or aborted); the closing events the client's protocol needs. */
+  /**
+   * The upstream's stream ended: the closing events the client's protocol
+   * needs (`[DONE]`, `message_stop`…) when `complete`; nothing when it was cut
+   * off or aborted (`complete` false), so the client sees an incomplete stream
+   * once the proxy breaks the connection, never a complete-looking one.
+   */
   end(complete: boolean): string[];
 }
 
