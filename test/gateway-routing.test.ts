@@ -323,7 +323,7 @@ describe("several routes per model", () => {
     expect(response.headers.get("x-keygate-upstream")).toBe(flaky.name);
   });
 
-  it("a model whose routes all speak the other protocol is not served on this path (404), and a turned-off upstream is never tried", async () => {
+  it("a turned-off upstream is never tried, and a route of the other protocol serves the model through translation", async () => {
     const off = await upstream(unique("off"));
     const on = await upstream(unique("on"));
     const listed = await call("GET", "/api/admin/upstreams", { token: ADMIN_TOKEN });
@@ -337,15 +337,16 @@ describe("several routes per model", () => {
     const { response } = await openai.chat.completions.create({ model, messages: hello }).withResponse();
     expect(response.headers.get("x-keygate-upstream")).toBe(on.name);
     expect(off.fake.requests).toHaveLength(0);
-    // An Anthropic model routed only to OpenAI upstreams: nothing can serve it on /v1/messages until translation exists.
+    // An Anthropic model routed only to OpenAI upstreams: /v1/messages is served through the OpenAI route, translated.
     const crossed = await routedModel([{ upstream: on.name }], "anthropic");
     const viaMessages = await fetch(`${gw.url}/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-api-key": key.apiKey },
       body: JSON.stringify({ model: crossed, max_tokens: 5, messages: hello }),
     });
-    expect(viaMessages.status).toBe(404);
-    expect(await viaMessages.json()).toMatchObject({ type: "error", error: { type: "not_found_error" } });
-    expect(on.fake.requests).toHaveLength(1);
+    expect(viaMessages.status).toBe(200);
+    expect(await viaMessages.json()).toMatchObject({ type: "message", model: crossed, stop_reason: "end_turn" });
+    expect(viaMessages.headers.get("x-keygate-upstream")).toBe(on.name);
+    expect(on.fake.requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/chat/completions"]);
   });
 });

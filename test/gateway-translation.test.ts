@@ -1,3 +1,4 @@
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
@@ -19,6 +20,15 @@ let up: FakeUpstream;
 let gw: TestGateway;
 let restoreEnv: () => void;
 
+const CLAUDE = {
+  model: "claude-translated",
+  provider: "anthropic" as const,
+  upstreamModel: "claude-test",
+  inputMicrosPerMTok: BigInt(3_000_000),
+  outputMicrosPerMTok: BigInt(15_000_000),
+  maxOutputTokens: 64,
+};
+
 const GPT = {
   model: "gpt-translated",
   provider: "openai" as const,
@@ -38,7 +48,7 @@ beforeAll(async () => {
     KEYGATE_DEMO_UPSTREAM: "on",
   });
   const db = await prisma();
-  for (const m of [GPT]) await db.model.upsert({ where: { model: m.model }, create: m, update: m });
+  for (const m of [GPT, CLAUDE]) await db.model.upsert({ where: { model: m.model }, create: m, update: m });
   invalidateCatalogue();
   gw = await startGateway();
 });
@@ -50,15 +60,15 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  Object.assign(up.options, { status: undefined, raw: undefined, usage: undefined });
+  Object.assign(up.options, { status: undefined, raw: undefined, usage: undefined, toolCalls: undefined, cachedTokens: undefined, outputTokens: undefined });
   up.reset();
   await resetRouting();
 });
 
-async function client(): Promise<{ user: TestUser; openai: OpenAI }> {
+async function client(): Promise<{ user: TestUser; openai: OpenAI; anthropic: Anthropic }> {
   const user = await createUser({ creditUsd: 10 });
   const key = await createCreditKey(user, { rpm: 1000 });
-  return { user, openai: gw.openai(key.apiKey) };
+  return { user, openai: gw.openai(key.apiKey), anthropic: gw.anthropic(key.apiKey) };
 }
 
 async function records(user: TestUser) {
@@ -67,6 +77,25 @@ async function records(user: TestUser) {
 }
 
 const chatSent = () => up.requests.filter((r) => r.path === "/v1/chat/completions").map((r) => r.body);
+const messagesSent = () => up.requests.filter((r) => r.path === "/v1/messages").map((r) => r.body);
+
+const WEATHER_TOOL = {
+  name: "get_weather",
+  description: "The weather in a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+};
+/** Two calls in parallel, as the test upstream answers them. */
+const TWO_CALLS = [
+  { name: "get_weather", arguments: { city: "Paris" } },
+  { name: "get_weather", arguments: { city: "Tokyo" } },
+];
+const PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+/** Two usage records are the same charge: the same token counts, at the same price. */
+function expectSameCharge(a: { inputTokens: number; outputTokens: number; costMicros: bigint }, b: typeof a) {
+  expect({ input: b.inputTokens, output: b.outputTokens, cost: b.costMicros }).toEqual({ input: a.inputTokens, output: a.outputTokens, cost: a.costMicros });
+  expect(a.costMicros).toBeGreaterThan(BigInt(0));
+}
 
 describe("the Responses API on a Chat Completions route", () => {
   it("answers responses.create with the route's answer as a Response, sending the route a Chat Completions request", async () => {
@@ -193,5 +222,374 @@ describe("the Responses API on a Chat Completions route", () => {
   it("refuses a request without input with 400 in OpenAI's shape", async () => {
     const { openai } = await client();
     await expect(openai.responses.create({ model: GPT.model, input: [] })).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe("the OpenAI SDK on an Anthropic route (Chat Completions → Messages)", () => {
+  it("answers chat.completions.create from the Anthropic upstream, whole and streamed, with system, stop and max_tokens carried", async () => {
+    const { openai } = await client();
+    const messages = [
+      { role: "system" as const, content: "Be brief." },
+      { role: "user" as const, content: "Say hello" },
+    ];
+    const whole = await openai.chat.completions.create({ model: CLAUDE.model, messages, max_tokens: 3, stop: ["END"], temperature: 0.5 });
+    expect(whole.model).toBe(CLAUDE.model);
+    expect(whole.choices[0]).toMatchObject({ message: { role: "assistant", content: "w0 w1 w2" }, finish_reason: "length" });
+    expect(messagesSent()[0]).toMatchObject({
+      model: "claude-test",
+      system: [{ type: "text", text: "Be brief." }],
+      messages: [{ role: "user", content: [{ type: "text", text: "Say hello" }] }],
+      max_tokens: 3,
+      stop_sequences: ["END"],
+      temperature: 0.5,
+    });
+    const stream = openai.chat.completions.stream({ model: CLAUDE.model, messages, stream_options: { include_usage: true } });
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0].message.content).toBe("w0 w1 w2 w3 w4");
+    expect(final.choices[0].finish_reason).toBe("stop");
+    expect(final.usage).toMatchObject({ completion_tokens: 5 });
+    // No max_tokens from the client: Anthropic needs one, and gets the model's cap.
+    expect(messagesSent()[1]).toMatchObject({ max_tokens: CLAUDE.maxOutputTokens, stream: true });
+  });
+
+  it("round-trips parallel tool calls: tool_calls with their ids and finish_reason tool_calls, then the results as tool_result blocks in one user turn", async () => {
+    const { openai } = await client();
+    up.options.toolCalls = TWO_CALLS;
+    up.options.outputTokens = 0;
+    const tools = [{ type: "function" as const, function: WEATHER_TOOL }];
+    const ask = [{ role: "user" as const, content: "Weather in Paris and Tokyo?" }];
+    for (const stream of [false, true]) {
+      const answer = stream
+        ? await openai.chat.completions.stream({ model: CLAUDE.model, messages: ask, tools }).finalChatCompletion()
+        : await openai.chat.completions.create({ model: CLAUDE.model, messages: ask, tools });
+      const choice = answer.choices[0];
+      expect(choice.finish_reason).toBe("tool_calls");
+      expect(choice.message.tool_calls?.map((c) => (c.type === "function" ? [c.id, c.function.name, JSON.parse(c.function.arguments)] : null))).toEqual([
+        ["toolu_0", "get_weather", { city: "Paris" }],
+        ["toolu_1", "get_weather", { city: "Tokyo" }],
+      ]);
+    }
+    expect(messagesSent()[0].tools).toEqual([{ name: "get_weather", description: WEATHER_TOOL.description, input_schema: WEATHER_TOOL.parameters }]);
+
+    up.options.toolCalls = undefined;
+    up.options.outputTokens = 2;
+    up.reset();
+    const done = await openai.chat.completions.create({
+      model: CLAUDE.model,
+      tools,
+      messages: [
+        ...ask,
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            { id: "toolu_0", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+            { id: "toolu_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Tokyo"}' } },
+          ],
+        },
+        { role: "tool", tool_call_id: "toolu_0", content: "Sunny" },
+        { role: "tool", tool_call_id: "toolu_1", content: "Rain" },
+      ],
+    });
+    expect(done.choices[0].message.content).toBe("w0 w1");
+    expect(messagesSent()[0].messages.slice(1)).toEqual([
+      {
+        role: "assistant",
+        content: [
+          { type: "tool_use", id: "toolu_0", name: "get_weather", input: { city: "Paris" } },
+          { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Tokyo" } },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          { type: "tool_result", tool_use_id: "toolu_0", content: "Sunny" },
+          { type: "tool_result", tool_use_id: "toolu_1", content: "Rain" },
+        ],
+      },
+    ]);
+  });
+
+  it("carries an image part as an Anthropic image block", async () => {
+    const { openai } = await client();
+    await openai.chat.completions.create({
+      model: CLAUDE.model,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL}` } },
+            { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+          ],
+        },
+      ],
+    });
+    expect(messagesSent()[0].messages[0].content).toEqual([
+      { type: "text", text: "What is this?" },
+      { type: "image", source: { type: "base64", media_type: "image/png", data: PIXEL } },
+      { type: "image", source: { type: "url", url: "https://example.com/cat.png" } },
+    ]);
+  });
+
+  it("charges cached input tokens once, at the input price, exactly as the same request on /v1/messages", async () => {
+    const { user, openai, anthropic } = await client();
+    up.options.cachedTokens = 2;
+    await anthropic.messages.create({ model: CLAUDE.model, system: "Be brief.", max_tokens: 4, messages: [{ role: "user", content: "Say hello" }] });
+    const translated = await openai.chat.completions.create({
+      model: CLAUDE.model,
+      max_tokens: 4,
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Say hello" },
+      ],
+    });
+    const streamed = await openai.chat.completions
+      .stream({
+        model: CLAUDE.model,
+        max_tokens: 4,
+        stream_options: { include_usage: true },
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "Say hello" },
+        ],
+      })
+      .finalChatCompletion();
+    for (const usage of [translated.usage, streamed.usage]) expect(usage?.prompt_tokens_details?.cached_tokens).toBe(2);
+    const [native, whole, stream] = await records(user);
+    expect(native.inputTokens).toBe(translated.usage!.prompt_tokens);
+    expectSameCharge(native, whole);
+    expectSameCharge(native, stream);
+  });
+
+  it("refuses n > 1 with 400 unsupported_parameter naming it, and lists dropped advisory fields in x-keygate-dropped-params", async () => {
+    const { user, openai } = await client();
+    const before = await accountSnapshot(user);
+    await expect(openai.chat.completions.create({ model: CLAUDE.model, n: 2, messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({
+      status: 400,
+      code: "unsupported_parameter",
+      message: expect.stringContaining("'n'"),
+    });
+    expect(up.requests).toHaveLength(0);
+    expect(await accountSnapshot(user)).toEqual(before);
+    const { response } = await openai.chat.completions
+      .create({ model: CLAUDE.model, user: "end-user-1", seed: 7, messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    expect(response.headers.get("x-keygate-dropped-params")).toBe("user, seed");
+    expect(messagesSent()[0]).not.toHaveProperty("user");
+  });
+
+  it("passes an Anthropic error on in OpenAI's shape, with the upstream's message", async () => {
+    const { openai } = await client();
+    up.options.status = 400;
+    const err = await openai.chat.completions.create({ model: CLAUDE.model, messages: [{ role: "user", content: "hi" }] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as Error).message).toContain("Fake upstream error 400");
+  });
+});
+
+describe("the Anthropic SDK on an OpenAI route (Messages → Chat Completions)", () => {
+  it("answers messages.create from the OpenAI upstream, whole and streamed, with the system prompt as a system message", async () => {
+    const { anthropic } = await client();
+    const whole = await anthropic.messages.create({ model: GPT.model, system: "Be brief.", max_tokens: 3, messages: [{ role: "user", content: "Say hello" }] });
+    expect(whole).toMatchObject({
+      type: "message",
+      role: "assistant",
+      model: GPT.model,
+      stop_reason: "max_tokens",
+      content: [{ type: "text", text: "w0 w1 w2" }],
+    });
+    expect(chatSent()[0]).toMatchObject({
+      model: "gpt-4o-mini",
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Say hello" },
+      ],
+      max_tokens: 3,
+    });
+    const final = await anthropic.messages.stream({ model: GPT.model, max_tokens: 50, messages: [{ role: "user", content: "Say hello" }] }).finalMessage();
+    expect(final.content).toEqual([{ type: "text", text: "w0 w1 w2 w3 w4", citations: null }].map(({ type, text }) => expect.objectContaining({ type, text })));
+    expect(final.stop_reason).toBe("end_turn");
+    expect(final.usage.output_tokens).toBe(5);
+    expect(chatSent()[1]).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+
+  it("round-trips parallel tool calls: tool_use blocks with their ids and stop_reason tool_use, then tool_result blocks as tool messages", async () => {
+    const { anthropic } = await client();
+    up.options.toolCalls = TWO_CALLS;
+    up.options.outputTokens = 0;
+    const tools = [{ name: WEATHER_TOOL.name, description: WEATHER_TOOL.description, input_schema: WEATHER_TOOL.parameters as Anthropic.Tool.InputSchema }];
+    const ask = [{ role: "user" as const, content: "Weather in Paris and Tokyo?" }];
+    for (const stream of [false, true]) {
+      const answer = stream
+        ? await anthropic.messages.stream({ model: GPT.model, max_tokens: 100, messages: ask, tools }).finalMessage()
+        : await anthropic.messages.create({ model: GPT.model, max_tokens: 100, messages: ask, tools });
+      expect(answer.stop_reason).toBe("tool_use");
+      expect(answer.content.map((b) => (b.type === "tool_use" ? [b.id, b.name, b.input] : b.type))).toEqual([
+        ["call_0", "get_weather", { city: "Paris" }],
+        ["call_1", "get_weather", { city: "Tokyo" }],
+      ]);
+    }
+    expect(chatSent()[0].tools).toEqual([
+      { type: "function", function: { name: "get_weather", description: WEATHER_TOOL.description, parameters: WEATHER_TOOL.parameters } },
+    ]);
+
+    up.options.toolCalls = undefined;
+    up.options.outputTokens = 2;
+    up.reset();
+    const done = await anthropic.messages.create({
+      model: GPT.model,
+      max_tokens: 100,
+      tools,
+      messages: [
+        ...ask,
+        {
+          role: "assistant",
+          content: [
+            { type: "tool_use", id: "call_0", name: "get_weather", input: { city: "Paris" } },
+            { type: "tool_use", id: "call_1", name: "get_weather", input: { city: "Tokyo" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "call_0", content: "Sunny" },
+            { type: "tool_result", tool_use_id: "call_1", content: "Rain" },
+          ],
+        },
+      ],
+    });
+    expect(done.content).toMatchObject([{ type: "text", text: "w0 w1" }]);
+    expect(chatSent()[0].messages.slice(1)).toEqual([
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "call_0", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+          { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Tokyo"}' } },
+        ],
+      },
+      { role: "tool", tool_call_id: "call_0", content: "Sunny" },
+      { role: "tool", tool_call_id: "call_1", content: "Rain" },
+    ]);
+  });
+
+  it("carries a base64 image block as an image_url data URL", async () => {
+    const { anthropic } = await client();
+    await anthropic.messages.create({
+      model: GPT.model,
+      max_tokens: 5,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image", source: { type: "base64", media_type: "image/png", data: PIXEL } },
+          ],
+        },
+      ],
+    });
+    expect(chatSent()[0].messages[0].content).toEqual([
+      { type: "text", text: "What is this?" },
+      { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL}` } },
+    ]);
+  });
+
+  it("charges cached tokens once: the same as the request on /v1/chat/completions, whole and streamed", async () => {
+    const { user, openai, anthropic } = await client();
+    up.options.cachedTokens = 3;
+    const ask = { system: "Be brief.", max_tokens: 4, messages: [{ role: "user" as const, content: "Say hello" }] };
+    await openai.chat.completions.create({
+      model: GPT.model,
+      max_tokens: 4,
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Say hello" },
+      ],
+    });
+    const whole = await anthropic.messages.create({ model: GPT.model, ...ask });
+    const streamed = await anthropic.messages.stream({ model: GPT.model, ...ask }).finalMessage();
+    for (const m of [whole, streamed]) expect(m.usage).toMatchObject({ cache_read_input_tokens: 3 });
+    const [native, a, b] = await records(user);
+    expect(whole.usage.input_tokens + 3).toBe(native.inputTokens);
+    expectSameCharge(native, a);
+    expectSameCharge(native, b);
+  });
+
+  it("drops Claude Code's advisory fields and server tools, listing them, and passes an error on in Anthropic's shape", async () => {
+    const { anthropic } = await client();
+    const { response } = await anthropic.messages
+      .create({
+        model: GPT.model,
+        max_tokens: 2000,
+        thinking: { type: "enabled", budget_tokens: 1024 },
+        metadata: { user_id: "u" },
+        tools: [{ type: "web_search_20250305", name: "web_search" }],
+        messages: [{ role: "user", content: "hi" }],
+      })
+      .withResponse();
+    expect(response.headers.get("x-keygate-dropped-params")?.split(", ").sort()).toEqual(["metadata", "thinking", "tools:web_search_20250305"]);
+    expect(chatSent()[0]).not.toHaveProperty("tools");
+
+    up.options.status = 400;
+    const err = await anthropic.messages.create({ model: GPT.model, max_tokens: 5, messages: [{ role: "user", content: "hi" }] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    expect((err as Error).message).toContain("Fake upstream error 400");
+  });
+});
+
+describe("the Responses API on an Anthropic route (Responses → Chat Completions → Messages)", () => {
+  it("answers whole and streamed, with function calls round-tripped and the same charge as the request on /v1/messages", async () => {
+    const { user, openai, anthropic } = await client();
+    await anthropic.messages.create({ model: CLAUDE.model, system: "Be brief.", max_tokens: 4, messages: [{ role: "user", content: "Say hello" }] });
+    const whole = await openai.responses.create({ model: CLAUDE.model, instructions: "Be brief.", input: "Say hello", max_output_tokens: 4 });
+    expect(whole.output_text).toBe("w0 w1 w2 w3");
+    const streamed = await openai.responses
+      .stream({ model: CLAUDE.model, instructions: "Be brief.", input: "Say hello", max_output_tokens: 4 })
+      .finalResponse();
+    expect(streamed.output_text).toBe("w0 w1 w2 w3");
+    const [native, a, b] = await records(user);
+    expectSameCharge(native, a);
+    expectSameCharge(native, b);
+
+    up.options.toolCalls = TWO_CALLS;
+    up.options.outputTokens = 0;
+    const tools = [
+      { type: "function" as const, name: WEATHER_TOOL.name, description: WEATHER_TOOL.description, parameters: WEATHER_TOOL.parameters, strict: false },
+    ];
+    const called = await openai.responses.stream({ model: CLAUDE.model, input: "Weather in Paris and Tokyo?", tools }).finalResponse();
+    const calls = called.output.filter((o) => o.type === "function_call");
+    expect(calls.map((c) => [c.call_id, c.name, JSON.parse(c.arguments)])).toEqual([
+      ["toolu_0", "get_weather", { city: "Paris" }],
+      ["toolu_1", "get_weather", { city: "Tokyo" }],
+    ]);
+    up.options.toolCalls = undefined;
+    up.options.outputTokens = 2;
+    up.reset();
+    const done = await openai.responses.create({
+      model: CLAUDE.model,
+      tools,
+      input: [
+        { role: "user", content: "Weather in Paris and Tokyo?" },
+        ...calls.map((c) => ({ type: "function_call" as const, call_id: c.call_id, name: c.name, arguments: c.arguments })),
+        { type: "function_call_output", call_id: "toolu_0", output: "Sunny" },
+        { type: "function_call_output", call_id: "toolu_1", output: "Rain" },
+      ],
+    });
+    expect(done.output_text).toBe("w0 w1");
+    expect(messagesSent()[0].messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "tool_result", tool_use_id: "toolu_0", content: "Sunny" },
+        { type: "tool_result", tool_use_id: "toolu_1", content: "Rain" },
+      ],
+    });
   });
 });

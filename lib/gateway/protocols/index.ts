@@ -3,6 +3,9 @@ import type { ProtocolAdapter } from "@/lib/gateway/protocols/adapter";
 import { anthropic } from "@/lib/gateway/protocols/anthropic";
 import { openai } from "@/lib/gateway/protocols/openai";
 import { responses } from "@/lib/gateway/protocols/responses";
+import { chatToMessages } from "@/lib/gateway/translate/chat-to-messages";
+import { compose } from "@/lib/gateway/translate/compose";
+import { messagesToChat } from "@/lib/gateway/translate/messages-to-chat";
 import { responsesToChat } from "@/lib/gateway/translate/responses-to-chat";
 import type { Translator } from "@/lib/gateway/translate/types";
 
@@ -24,7 +27,10 @@ export function adapterFor(protocol: Protocol): ProtocolAdapter {
  * served on and the route's protocol.
  */
 const TRANSLATIONS: ReadonlyArray<{ clientPath: string; route: Protocol; translator: Translator }> = [
+  { clientPath: openai.path, route: "anthropic", translator: chatToMessages },
+  { clientPath: anthropic.path, route: "openai", translator: messagesToChat },
   { clientPath: responses.path, route: "openai", translator: responsesToChat },
+  { clientPath: responses.path, route: "anthropic", translator: compose(responsesToChat, chatToMessages) },
 ];
 
 /** How a request to `client` is sent to an upstream speaking `route`. */
