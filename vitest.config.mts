@@ -42,7 +42,15 @@ export default defineConfig({
     pool: "forks",
     projects: [
       { extends: true, test: { name: "embedded", include: ALL_SUITES, env: baseEnv } },
-      ...(postgresUrl ? [{ extends: true, test: { name: "postgres", include: ALL_SUITES, env: { ...baseEnv, DATABASE_URL: postgresUrl } } }] : []),
+      // The coding agents' runs (test/agent-clients.test.ts) do not depend on the database: once, on the embedded one.
+      ...(postgresUrl
+        ? [
+            {
+              extends: true,
+              test: { name: "postgres", include: ALL_SUITES, exclude: ["test/agent-clients.test.ts"], env: { ...baseEnv, DATABASE_URL: postgresUrl } },
+            },
+          ]
+        : []),
       ...(redisUrl ? [{ extends: true, test: { name: "redis", include: REDIS_SUITES, env: { ...baseEnv, REDIS_URL: redisUrl } } }] : []),
     ],
   },

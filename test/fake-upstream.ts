@@ -40,6 +40,8 @@ export interface FakeUpstreamOptions {
    * `input_tokens` reduced by as many, so the total input is unchanged.
    */
   cachedTokens?: number;
+  /** Per request: options to use over these for this request, from its body (e.g. a tool call until the request carries the tool's result). */
+  respond?: (body: Json) => Omit<FakeUpstreamOptions, "respond">;
 }
 export interface RecordedRequest {
   path: string;
@@ -330,7 +332,7 @@ async function handle(up: FakeUpstream, req: Req, res: Res): Promise<void> {
     rec.aborted = !res.writableFinished && !severed.has(res);
   });
   const body = (rec.body = await readBody(req));
-  const opts = up.options;
+  const opts = up.options.respond && isObj(body) ? { ...up.options, ...up.options.respond(body) } : up.options;
   if (opts.latencyMs) await sleep(opts.latencyMs);
   if (res.destroyed) return;
   const route = `${req.method} ${new URL(rec.path, "http://x").pathname}`;
