@@ -14,6 +14,8 @@
  *   (h) Keygate, fallback  (b)'s Keygate, a model with two routes whose first refuses connections: every
  *                     request pays one fallback (KEYGATE_COOLDOWN_AFTER_FAILURES is set very high for the
  *                     bench, so the dead route never cools down and is tried each time)
+ *   (i) Keygate, translated  (b)'s request to an Anthropic model: the OpenAI client's request, the
+ *                     answer and the stream are translated (Chat Completions ↔ Anthropic Messages)
  *
  * For (f) and (g) a third table gives Redis commands per request (INFO's
  * total_commands_processed over the run, background sweeps and flushes
@@ -355,6 +357,15 @@ async function addFallbackModel(base: string, upstreamOrigin: string): Promise<v
   await mustPost(base, "/api/admin/models", model, ADMIN_TOKEN);
 }
 
+/** (i)'s model: an Anthropic model (one route to the fake upstream's /v1/messages) that the bench asks through /v1/chat/completions, so every request and answer is translated. */
+const TRANSLATED_MODEL = "bench-translated";
+
+async function addTranslatedModel(base: string, upstreamOrigin: string): Promise<void> {
+  await mustPost(base, "/api/admin/upstreams", { name: "bench-anthropic", protocol: "anthropic", baseUrl: upstreamOrigin, apiKey: "test" }, ADMIN_TOKEN);
+  const routes = [{ upstream: "bench-anthropic", upstreamModel: "claude-test" }];
+  await mustPost(base, "/api/admin/models", { model: TRANSLATED_MODEL, provider: "anthropic", inputUsdPerMTok: 0.01, outputUsdPerMTok: 0.01, maxOutputTokens: 64, routes }, ADMIN_TOKEN);
+}
+
 /** A user with $1M of credit, the bench model, and `count` credit keys (one per run, so no run meets another's rpm window). */
 async function setUpKeygate(base: string, db: BenchDb | null, count: number): Promise<string[]> {
   const email = `bench-${process.pid}-${Date.now()}@example.com`;
@@ -373,7 +384,7 @@ async function setUpKeygate(base: string, db: BenchDb | null, count: number): Pr
 type Mode = "plain" | "stream" | "verify";
 
 interface Target {
-  id: "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h";
+  id: "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h" | "i";
   label: string;
   mode: Mode;
   url: string;
@@ -392,7 +403,7 @@ interface Servers {
   proxy: string;
   portkey: string;
   keygate: string;
-  /** Credit keys by run: [plain 1, plain 64, stream 1, stream 64, then the same for (f), then plain 1, plain 64 for (g)]. */
+  /** Credit keys by run: [plain 1, plain 64, stream 1, stream 64, then the same for (f), then plain 1, plain 64 for (g)]; the last six for (h) and (i). */
   keys: string[];
   /** Two Keygate instances with REDIS_URL, or none (BENCH_DB=embedded). */
   redisKeygate: string[];
@@ -407,6 +418,7 @@ function chatTargets(s: Servers, mode: "plain" | "stream"): Target[] {
   const bearer = { ...JSON_HEADERS, authorization: "Bearer test" };
   const portkey = { ...bearer, "x-portkey-provider": "openai", "x-portkey-custom-host": `${s.upstream}/v1` };
   const keyFor = (connections: number) => s.keys[(mode === "stream" ? 2 : 0) + (connections === 1 ? 0 : 1)];
+  const translatedKey = (connections: number) => s.keys[s.keys.length - 4 + (mode === "stream" ? 2 : 0) + (connections === 1 ? 0 : 1)];
   return [
     { id: "a", label: `(a) direct${suffix}`, mode, url: `${s.upstream}/v1/chat/completions`, keygate: false, headers: () => bearer, body },
     { id: "d", label: `(d) bare proxy${suffix}`, mode, url: `${s.proxy}/v1/chat/completions`, keygate: false, headers: () => bearer, body },
@@ -419,6 +431,15 @@ function chatTargets(s: Servers, mode: "plain" | "stream"): Target[] {
       keygate: true,
       headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${keyFor(c)}` }),
       body,
+    },
+    {
+      id: "i",
+      label: `(i) Keygate, translated${suffix}`,
+      mode,
+      url: `${s.keygate}/v1/chat/completions`,
+      keygate: true,
+      headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${translatedKey(c)}` }),
+      body: JSON.stringify({ ...JSON.parse(body), model: TRANSLATED_MODEL }),
     },
     ...(s.redisKeygate.length
       ? [
@@ -474,7 +495,7 @@ function allTargets(s: Servers): Target[] {
     mode: "plain",
     url: `${s.keygate}/v1/chat/completions`,
     keygate: true,
-    headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[s.keys.length - (c === 1 ? 2 : 1)]}` }),
+    headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.keys[s.keys.length - (c === 1 ? 6 : 5)]}` }),
     body: JSON.stringify({ ...CHAT_BODY, model: FALLBACK_MODEL }),
   };
   return [...chatTargets(s, "plain"), fallback, ...chatTargets(s, "stream"), verify].filter(selected);
@@ -684,7 +705,7 @@ function baselineMode(mode: Mode): Mode {
 }
 
 function table(runs: Run[]): string {
-  const order = ["a", "d", "c", "b", "f", "g", "e"];
+  const order = ["a", "d", "c", "b", "i", "h", "f", "g", "e"];
   const modes: Mode[] = ["plain", "stream", "verify"];
   const sorted = [...runs].sort(
     (x, y) =>
@@ -759,9 +780,10 @@ async function startServers(db: BenchDb | null, dataDir: string, redisServer: Te
   let keys: string[];
   try {
     keygate = await startKeygate(upstream, dataDir, db);
-    // Keys by run: (b) plain/stream × 1/64, then (f) and (g) with Redis, then the last two for (h).
-    keys = await setUpKeygate(keygate, db, (redisServer ? 10 : 4) + 2);
+    // Keys by run: (b) plain/stream × 1/64, then (f) and (g) with Redis, then two for (h) and four for (i).
+    keys = await setUpKeygate(keygate, db, (redisServer ? 10 : 4) + 6);
     await addFallbackModel(keygate, upstream);
+    await addTranslatedModel(keygate, upstream);
   } finally {
     release();
   }

@@ -3,12 +3,19 @@ import type { Json } from "@/lib/gateway/protocols/adapter";
 /**
  * How many tokens a request's prompt may hold, two ways: a safe upper bound
  * (what money is reserved for) and an estimate (what the tpm window holds
- * until the real count is known). Both protocols carry the prompt in
- * `messages` (and Anthropic in `system`), with images as typed parts.
+ * until the real count is known). Chat Completions and Anthropic carry the
+ * prompt in `messages` (and Anthropic in `system`), the Responses API in
+ * `input` and `instructions`, with images as typed parts.
  */
 
 /** Images are priced per image, not per byte of their URL or data: count this many tokens for each. */
 const TOKENS_PER_IMAGE = 2_000;
+/**
+ * A request with tools is billed for a system prompt the provider adds and
+ * the body does not hold (Anthropic's tool-use prompt is 313 to 346 tokens,
+ * more with some tool types): the bound allows this many more.
+ */
+const TOOL_USE_ALLOWANCE = 1_000;
 const IMAGE_TYPES = new Set(["image_url", "image", "input_image", "document"]);
 
 /** A rough count when no tokenizer is at hand: about four bytes a token. */
@@ -45,6 +52,9 @@ export function promptSize(bodyBytes: number, body: Json): PromptSize {
   };
   visit(body.messages, "messages");
   visit(body.system, "system");
+  visit(body.input, "input");
+  visit(body.instructions, "instructions");
   visit(body.tools, "tools");
-  return { bound: bodyBytes + images * TOKENS_PER_IMAGE, estimate: estimateTokens(textBytes) + images * TOKENS_PER_IMAGE };
+  const allowance = images * TOKENS_PER_IMAGE + (Array.isArray(body.tools) && body.tools.length > 0 ? TOOL_USE_ALLOWANCE : 0);
+  return { bound: bodyBytes + allowance, estimate: estimateTokens(textBytes) + allowance };
 }

@@ -140,4 +140,18 @@ describe("the prompt's size", () => {
     expect(promptSize(100_200, o)).toEqual({ bound: 102_200, estimate: 2_004 });
     expect(promptSize(100_100, a)).toEqual({ bound: 102_100, estimate: 2_002 });
   });
+
+  it("allows for the system prompt a provider adds to a request with tools, which the body does not hold", () => {
+    const withTools = { ...body("hi"), tools: [{ name: "f", input_schema: { type: "object" } }] };
+    const bytes = Buffer.byteLength(JSON.stringify(withTools));
+    // Anthropic bills a small tool request for its tool-use prompt (346 tokens), more than the body's bytes.
+    expect(promptSize(bytes, withTools).bound).toBeGreaterThanOrEqual(346 + 10);
+    expect(promptSize(bytes, withTools).bound - promptSize(bytes, { ...withTools, tools: [] }).bound).toBe(1_000);
+  });
+
+  it("reads a Responses API prompt from input and instructions", () => {
+    const r = { model: "m", instructions: "be brief ".repeat(10), input: [{ role: "user", content: [{ type: "input_text", text: "word ".repeat(40) }] }] };
+    expect(promptSize(Buffer.byteLength(JSON.stringify(r)), r).estimate).toBe(Math.ceil((90 + 200) / 4));
+    expect(promptSize(20, { model: "m", input: "word ".repeat(40) }).estimate).toBe(50);
+  });
 });
