@@ -3,8 +3,9 @@ import type { Json } from "@/lib/gateway/protocols/adapter";
 /**
  * How many tokens a request's prompt may hold, two ways: a safe upper bound
  * (what money is reserved for) and an estimate (what the tpm window holds
- * until the real count is known). Both protocols carry the prompt in
- * `messages` (and Anthropic in `system`), with images as typed parts.
+ * until the real count is known). Both chat protocols carry the prompt in
+ * `messages` (and Anthropic in `system`), with images as typed parts;
+ * embeddings in `input`.
  */
 
 /** Images are priced per image, not per byte of their URL or data: count this many tokens for each. */
@@ -36,6 +37,9 @@ export function promptSize(bodyBytes: number, body: Json): PromptSize {
     if (typeof value === "string") {
       // Inline image data and URLs are counted by the image, not by their bytes.
       if (field !== "url" && field !== "data") textBytes += Buffer.byteLength(value);
+    } else if (typeof value === "number" && field === "input") {
+      // A token id in an embeddings input: one token (the estimate counts four bytes a token).
+      textBytes += 4;
     } else if (Array.isArray(value)) {
       for (const v of value) visit(v, field);
     } else if (value && typeof value === "object") {
@@ -46,5 +50,7 @@ export function promptSize(bodyBytes: number, body: Json): PromptSize {
   visit(body.messages, "messages");
   visit(body.system, "system");
   visit(body.tools, "tools");
+  // The embeddings endpoint's prompt: text, or token ids.
+  visit(body.input, "input");
   return { bound: bodyBytes + images * TOKENS_PER_IMAGE, estimate: estimateTokens(textBytes) + images * TOKENS_PER_IMAGE };
 }
