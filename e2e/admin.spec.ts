@@ -83,7 +83,7 @@ test.describe("admin", () => {
       await addModel.getByRole("button", { name: "Add model" }).click();
       await expect(addModel).toBeHidden();
       const modelRow = page.locator(`[data-testid="admin-model-row"][data-model-name="${model}"]`);
-      await expect(modelRow.getByRole("cell")).toHaveText([model, "OpenAI", "$1", "$2", "256", "environment upstream (openai)", /Edit/]);
+      await expect(modelRow.getByRole("cell")).toHaveText([model, "OpenAI", "Chat", "$1", "$2", "256", "environment upstream (openai)", /Edit/]);
 
       await modelRow.getByRole("button", { name: `Edit routes of ${model}` }).click();
       const routes = page.getByRole("dialog", { name: `Routes of “${model}”` });
@@ -99,7 +99,7 @@ test.describe("admin", () => {
       await editModel.getByLabel("Output price (USD per 1M tokens)").fill("3");
       await editModel.getByRole("button", { name: "Save changes" }).click();
       await expect(editModel).toBeHidden();
-      await expect(modelRow.getByRole("cell").nth(3)).toHaveText("$3");
+      await expect(modelRow.getByRole("cell").nth(4)).toHaveText("$3");
       await expect(modelRow.getByTestId("model-routes")).toHaveText(`${upstreamName} as gpt-4o-mini · priority 0 · weight 1`);
       await expectNoSeriousViolations(page, "/admin/models");
 
