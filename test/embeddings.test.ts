@@ -60,7 +60,9 @@ beforeAll(async () => {
     KEYGATE_DEMO_UPSTREAM: "on",
   });
   const db = await prisma();
-  for (const m of [EMBED, PRICEY_EMBED, ROUTED_EMBED, CHAT]) await db.model.create({ data: m });
+  // Upserts: a real PostgreSQL database may be reused from an earlier run.
+  for (const m of [EMBED, PRICEY_EMBED, ROUTED_EMBED, CHAT]) await db.model.upsert({ where: { model: m.model }, create: m, update: m });
+  await db.modelRoute.deleteMany({ where: { model: ROUTED_EMBED.model } });
   await db.modelRoute.create({ data: { model: ROUTED_EMBED.model, upstream: "env-openai", position: 0 } });
   await invalidateCatalogue();
   gw = await startGateway();
