@@ -127,8 +127,9 @@ export default async function Page() {
                         <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">{endpoint}</span>
                       </Cell>
                       <Cell className="text-right tabular-nums">{usdPerMTok(m.inputMicrosPerMTok)}</Cell>
-                      <Cell className="text-right tabular-nums">{usdPerMTok(m.outputMicrosPerMTok)}</Cell>
-                      <Cell className="text-right tabular-nums">{m.maxOutputTokens.toLocaleString("en-US")}</Cell>
+                      {/* An embedding generates no output: nothing is charged for it, and there is no cap. */}
+                      <Cell className="text-right tabular-nums">{m.kind === "embedding" ? "—" : usdPerMTok(m.outputMicrosPerMTok)}</Cell>
+                      <Cell className="text-right tabular-nums">{m.kind === "embedding" ? "—" : m.maxOutputTokens.toLocaleString("en-US")}</Cell>
                     </Row>
                   );
                 })}
