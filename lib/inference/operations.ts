@@ -214,7 +214,7 @@ export const createEmbeddings = defineOperation({
   },
   errorSchema: openAIErrorSchema,
   errors: errors({
-    400: "`invalid_request`: the body is not a JSON object, `model` or `input` is missing, `input` is empty or not one of its four shapes, `stream` is set, `encoding_format` is not `float` or `base64`, `dimensions` is not a positive whole number; or the model is a chat model (use `/v1/chat/completions`, `/v1/messages` or `/v1/responses`).",
+    400: "`invalid_request`: the body is not a JSON object, `model` or `input` is missing, `input` is empty or not one of its four shapes, `stream` is `true`, `encoding_format` is not `float` or `base64`, `dimensions` is not a positive whole number; or the model is a chat model (use `/v1/chat/completions`, `/v1/messages` or `/v1/responses`).",
     402: "`insufficient_balance` / `budget_exceeded`: the account's credit or the key's `maxBudget` cannot pay for the prompt's bound at the input price. Nothing was charged.",
   }),
   examples: {
