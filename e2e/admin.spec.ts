@@ -160,6 +160,28 @@ test.describe("admin", () => {
     }
   });
 
+  test("an operator adds an embedding model with the Kind select, after the server refuses one an Anthropic upstream would serve", async ({ page, users }) => {
+    const model = `e2e-embed-${Date.now().toString(36)}-${crypto.randomBytes(3).toString("hex")}`;
+    const operator = await users.operator();
+    await operator.login();
+    await page.goto("/admin/models");
+    await page.getByRole("button", { name: "Add model" }).click();
+    const add = page.getByRole("dialog", { name: "Add a model" });
+    await add.getByLabel("Model", { exact: true }).fill(model);
+    await add.getByLabel("Provider").selectOption("anthropic");
+    await add.getByLabel("Kind").selectOption("embedding");
+    await add.getByLabel("Input price (USD per 1M tokens)").fill("0.02");
+    await add.getByLabel("Output price (USD per 1M tokens)").fill("0");
+    await add.getByLabel("Max output tokens").fill("1");
+    await add.getByRole("button", { name: "Add model" }).click();
+    await expect(add.getByRole("alert")).toContainText("embeddings exist only on OpenAI-protocol upstreams");
+    await add.getByLabel("Provider").selectOption("openai");
+    await add.getByRole("button", { name: "Add model" }).click();
+    await expect(add).toBeHidden();
+    const row = page.locator(`[data-testid="admin-model-row"][data-model-name="${model}"]`);
+    await expect(row.getByRole("cell")).toHaveText([model, "OpenAI", "Embedding", "$0.02", "$0", "1", "environment upstream (openai)", /Edit/]);
+  });
+
   test("an operator creates a pool in the dashboard, then changes its price and takes it off sale", async ({ page, users, api }) => {
     const name = `E2E pool ${Date.now().toString(36)}-${crypto.randomBytes(3).toString("hex")}`;
     const operator = await users.operator();
