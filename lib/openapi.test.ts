@@ -351,6 +351,7 @@ describe("the inference endpoints (served by the gateway, not by Next)", () => {
       "/v1/chat/completions": { model: "keygate/echo", messages: [{ role: "user", content: "hello" }], max_tokens: 5 },
       "/v1/messages": { model: "keygate/echo", max_tokens: 5, messages: [{ role: "user", content: "hello" }] },
       "/v1/embeddings": { model: "keygate/echo-embedding", input: ["hello", "world"] },
+      "/v1/responses": { model: "keygate/echo", input: "hello", max_output_tokens: 5 },
     };
 
     it("without a key, with a bad body, for an unknown model, and when served", async () => {
