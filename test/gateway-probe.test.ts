@@ -30,6 +30,7 @@ const modelOf = (a: ProtocolAdapter) => `probe-${a.protocol}-${a.modelKind ?? "c
 /** A request the endpoint would serve. */
 function validBody(a: ProtocolAdapter): Record<string, unknown> {
   if (a.modelKind === "embedding") return { model: modelOf(a), input: "hi" };
+  if (a.path === "/v1/responses") return { model: modelOf(a), input: "hi", max_output_tokens: 5 };
   return { model: modelOf(a), max_tokens: 5, messages: [{ role: "user", content: "hi" }] };
 }
 
