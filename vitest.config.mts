@@ -25,6 +25,7 @@ const postgresUrl = process.env.TEST_DATABASE_URL;
 const redisUrl = process.env.TEST_REDIS_URL;
 const REDIS_SUITES = [
   "test/gateway.test.ts",
+  "test/embeddings.test.ts",
   "test/gateway-hardening.test.ts",
   "test/gateway-routing.test.ts",
   "test/gateway-subscription.test.ts",

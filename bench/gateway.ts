@@ -363,7 +363,12 @@ const TRANSLATED_MODEL = "bench-translated";
 async function addTranslatedModel(base: string, upstreamOrigin: string): Promise<void> {
   await mustPost(base, "/api/admin/upstreams", { name: "bench-anthropic", protocol: "anthropic", baseUrl: upstreamOrigin, apiKey: "test" }, ADMIN_TOKEN);
   const routes = [{ upstream: "bench-anthropic", upstreamModel: "claude-test" }];
-  await mustPost(base, "/api/admin/models", { model: TRANSLATED_MODEL, provider: "anthropic", inputUsdPerMTok: 0.01, outputUsdPerMTok: 0.01, maxOutputTokens: 64, routes }, ADMIN_TOKEN);
+  await mustPost(
+    base,
+    "/api/admin/models",
+    { model: TRANSLATED_MODEL, provider: "anthropic", inputUsdPerMTok: 0.01, outputUsdPerMTok: 0.01, maxOutputTokens: 64, routes },
+    ADMIN_TOKEN,
+  );
 }
 
 /** A user with $1M of credit, the bench model, and `count` credit keys (one per run, so no run meets another's rpm window). */

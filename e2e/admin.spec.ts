@@ -98,7 +98,7 @@ test.describe("admin", () => {
       await addModel.getByRole("button", { name: "Add model" }).click();
       await expect(addModel).toBeHidden();
       const modelRow = page.locator(`[data-testid="admin-model-row"][data-model-name="${model}"]`);
-      await expect(modelRow.getByRole("cell")).toHaveText([model, "OpenAI", "$1", "$2", "256", "environment upstream (openai)", /Edit/]);
+      await expect(modelRow.getByRole("cell")).toHaveText([model, "OpenAI", "Chat", "$1", "$2", "256", "environment upstream (openai)", /Edit/]);
 
       await modelRow.getByRole("button", { name: `Edit routes of ${model}` }).click();
       const routes = page.getByRole("dialog", { name: `Routes of “${model}”` });
@@ -114,7 +114,7 @@ test.describe("admin", () => {
       await editModel.getByLabel("Output price (USD per 1M tokens)").fill("3");
       await editModel.getByRole("button", { name: "Save changes" }).click();
       await expect(editModel).toBeHidden();
-      await expect(modelRow.getByRole("cell").nth(3)).toHaveText("$3");
+      await expect(modelRow.getByRole("cell").nth(4)).toHaveText("$3");
       await expect(modelRow.getByTestId("model-routes")).toHaveText(`${upstreamName} as gpt-4o-mini · priority 0 · weight 1`);
       await expectNoSeriousViolations(page, "/admin/models");
 
@@ -173,6 +173,28 @@ test.describe("admin", () => {
         expect(inputs).not.toContain(secret);
       }
     }
+  });
+
+  test("an operator adds an embedding model with the Kind select, after the server refuses one an Anthropic upstream would serve", async ({ page, users }) => {
+    const model = `e2e-embed-${Date.now().toString(36)}-${crypto.randomBytes(3).toString("hex")}`;
+    const operator = await users.operator();
+    await operator.login();
+    await page.goto("/admin/models");
+    await page.getByRole("button", { name: "Add model" }).click();
+    const add = page.getByRole("dialog", { name: "Add a model" });
+    await add.getByLabel("Model", { exact: true }).fill(model);
+    await add.getByLabel("Provider").selectOption("anthropic");
+    await add.getByLabel("Kind").selectOption("embedding");
+    await add.getByLabel("Input price (USD per 1M tokens)").fill("0.02");
+    await add.getByLabel("Output price (USD per 1M tokens)").fill("0");
+    await add.getByLabel("Max output tokens").fill("1");
+    await add.getByRole("button", { name: "Add model" }).click();
+    await expect(add.getByRole("alert")).toContainText("embeddings exist only on OpenAI-protocol upstreams");
+    await add.getByLabel("Provider").selectOption("openai");
+    await add.getByRole("button", { name: "Add model" }).click();
+    await expect(add).toBeHidden();
+    const row = page.locator(`[data-testid="admin-model-row"][data-model-name="${model}"]`);
+    await expect(row.getByRole("cell")).toHaveText([model, "OpenAI", "Embedding", "$0.02", "$0", "1", "environment upstream (openai)", /Edit/]);
   });
 
   test("an operator creates a pool in the dashboard, then changes its price and takes it off sale", async ({ page, users, api }) => {

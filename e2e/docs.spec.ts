@@ -61,11 +61,14 @@ test.describe("API reference (/docs)", () => {
     await expect(page.getByRole("heading", { level: 1, name: /^Keygate API/ })).toBeVisible();
     await expect(page.getByText(/^Keygate manages API keys for LLM inference/)).toBeVisible();
     // Every tag, and every operation as method, path and summary.
-    for (const name of ["Accounts", "Consumption keys", "Management keys", "Pools"]) {
+    for (const name of ["Inference", "Accounts", "Consumption keys", "Management keys", "Pools"]) {
       await expect(page.getByRole("heading", { level: 2, name })).toBeVisible();
     }
     const credit = page.getByRole("listitem").filter({ hasText: "Create a credit key" }).filter({ hasNotText: "ModelSwitch" });
     await expect(credit).toHaveText("POST /api/keys/credit Create a credit key");
+    // The inference endpoints the SDKs call, which the gateway serves outside Next, are in the reference too.
+    await expect(page.getByRole("listitem").filter({ hasText: "/v1/embeddings" })).toHaveText("POST /v1/embeddings Embeddings (OpenAI)");
+    await expect(page.getByRole("listitem").filter({ hasText: "/v1/chat/completions" })).toHaveText("POST /v1/chat/completions Chat Completions (OpenAI)");
     await context.close();
   });
 

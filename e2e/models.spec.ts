@@ -36,6 +36,9 @@ test.describe("models", () => {
     await expect(echo).toBeVisible();
     await expect(echo.getByTestId("demo-badge")).toHaveText("built-in demo");
     await expect(echo.getByRole("cell")).toHaveText([/^keygate\/echo/, /^Keygate/, "$1", "$2", "256"]);
+    // The demo embedding model: served on /v1/embeddings, charged on input only.
+    const embedding = table.locator('[data-testid="model-row"][data-model-name="keygate/echo-embedding"]');
+    await expect(embedding.getByRole("cell")).toHaveText([/^keygate\/echo-embedding/, "KeygatePOST /v1/embeddings", "$1", "—", "—"]);
 
     const ours = table.locator(`[data-testid="model-row"][data-model-name="${model}"]`);
     await expect(ours.getByRole("cell")).toHaveText([new RegExp(`^${model}$`), /^Anthropic/, "$0.80", "$4", "8,192"]);

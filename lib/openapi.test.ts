@@ -1,5 +1,11 @@
 import crypto from "node:crypto";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { summaryHtml } from "@/app/docs/summary";
+import { GATEWAY_ROUTES } from "@/lib/gateway/router";
+import { invalidateCatalogue } from "@/lib/models/catalogue";
+import { createUser } from "@/test/api";
+import { createCreditKey } from "@/test/fixtures";
+import { setEnv, startGateway, type TestGateway } from "@/test/gateway";
 import { operations, TAGS } from "@/lib/api/operations";
 import { handle, OPERATION } from "@/lib/http/route";
 import { defineOperation, pathParamNames, successBodySchema } from "@/lib/http/operation";
@@ -102,7 +108,14 @@ describe("OpenAPI document", () => {
     const doc = openApiDocument();
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.info.title).toBeTruthy();
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["AdminToken", "ManagementKey", "SessionCookie", "SessionToken"]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+      "AdminToken",
+      "ConsumptionKey",
+      "ConsumptionKeyHeader",
+      "ManagementKey",
+      "SessionCookie",
+      "SessionToken",
+    ]);
     for (const [name, scheme] of Object.entries(doc.components.securitySchemes)) {
       expect(name).toMatch(/^[a-zA-Z0-9.\-_]+$/);
       expect(scheme.description.toLowerCase()).toMatch(new RegExp(`^${name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()}:`));
@@ -175,7 +188,8 @@ describe("the document matches what the API does", () => {
     const session = (await call("POST", "/api/auth/token", { body: { email, password } })).json.data.token as string;
     const mk = (await call("POST", "/api/keys/management", { token: session, body: { name: "docs" } })).json.data.apiKey as string;
 
-    for (const op of operations) {
+    // The inference endpoints are the gateway's, not Next's: "the inference endpoints" below drives them.
+    for (const op of byNext) {
       if (op.auth === "none") continue;
       const url = op.path.replace("{id}", "doc-test-missing-id");
       const method = op.method;
@@ -252,5 +266,116 @@ describe("the document matches what the API does", () => {
     const status = await call("GET", "/api/billing/status", { token });
     expect(status.json.data.balance).toBe(5);
     expectDocumented("get", "/api/billing/status", status);
+  });
+});
+
+describe("the inference endpoints (served by the gateway, not by Next)", () => {
+  const inference = operations.filter((o) => o.servedBy === "node" && o.path.startsWith("/v1/"));
+
+  it("documents every method and path the gateway's router serves, so an endpoint added without docs fails here", () => {
+    const doc = openApiDocument();
+    expect(GATEWAY_ROUTES.map((r) => `${r.method} ${r.path}`)).toEqual(
+      expect.arrayContaining(["POST /v1/chat/completions", "POST /v1/embeddings", "GET /v1/models"]),
+    );
+    for (const { method, path } of GATEWAY_ROUTES) {
+      const op = doc.paths[path]?.[method.toLowerCase() as "get" | "post"];
+      expect(op, `${method} ${path} is served by the gateway but not in the OpenAPI document`).toBeDefined();
+      expect(operations.find((o) => o.path === path && o.method === method)?.servedBy, `${method} ${path}`).toBe("node");
+    }
+  });
+
+  it("describes each with a consumption key as Bearer or x-api-key, errors in the protocol's shape, and the x-keygate-* headers", () => {
+    const doc = openApiDocument();
+    expect(inference.map((o) => `${o.method} ${o.path}`).sort()).toEqual([
+      "GET /v1/models",
+      "POST /v1/chat/completions",
+      "POST /v1/embeddings",
+      "POST /v1/messages",
+      "POST /v1/responses",
+    ]);
+    for (const op of inference) {
+      const documented = doc.paths[op.path]![op.method.toLowerCase() as "get"]!;
+      expect(documented.security, op.id).toEqual([{ ConsumptionKey: [] }, { ConsumptionKeyHeader: [] }]);
+      expect(Object.keys(documented.responses), op.id).toEqual(expect.arrayContaining(["200", "401", "500"]));
+      const errorSchema = documented.responses["401"].content!["application/json"].schema;
+      expect(errorSchema.$ref, op.id).toBe(op.path === "/v1/messages" ? "#/components/schemas/AnthropicError" : "#/components/schemas/OpenAIError");
+      if (op.method === "POST") {
+        expect(Object.keys(documented.responses), op.id).toEqual(expect.arrayContaining(["400", "402", "403", "404", "413", "429", "502", "503", "504"]));
+        expect(Object.keys(documented.responses["200"].headers ?? {}), op.id).toEqual(
+          expect.arrayContaining(["x-keygate-usage-id", "x-keygate-upstream", "x-keygate-attempts"]),
+        );
+        // Unknown fields are passed on: the request schemas do not refuse them.
+        expect(documented.requestBody?.content["application/json"].schema, op.id).not.toMatchObject({ additionalProperties: false });
+      }
+    }
+    for (const path of ["/v1/chat/completions", "/v1/messages", "/v1/responses"]) {
+      expect(Object.keys(doc.paths[path]!.post!.responses["200"].headers ?? {})).toContain("x-keygate-dropped-params");
+      expect(doc.paths[path]!.post!.responses["200"].content?.["text/event-stream"]).toBeDefined();
+    }
+  });
+
+  it("are listed on /docs from its first response (the summary of the document)", () => {
+    const html = summaryHtml(openApiDocument());
+    expect(html).toContain("<h2>Inference</h2>");
+    for (const op of inference) expect(html, op.path).toContain(`<code class="path">${op.path}</code>`);
+  });
+
+  describe("answer with the documented statuses and shapes", () => {
+    let gw: TestGateway;
+    let restoreEnv: () => void;
+    let apiKey: string;
+
+    beforeAll(async () => {
+      restoreEnv = setEnv({ KEYGATE_DEMO_UPSTREAM: "on" });
+      await invalidateCatalogue();
+      gw = await startGateway();
+      const user = await createUser({ creditUsd: 5 });
+      apiKey = (await createCreditKey(user, { rpm: 1000 })).apiKey;
+    });
+
+    afterAll(async () => {
+      await gw?.close();
+      restoreEnv?.();
+    });
+
+    async function send(method: string, path: string, key: string | null, body?: unknown): Promise<ApiResponse> {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (key) headers.authorization = `Bearer ${key}`;
+      const res = await fetch(`${gw.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, text, json: text ? JSON.parse(text) : null };
+    }
+
+    /** A request the built-in demo models answer, per path. */
+    const GOOD: Record<string, unknown> = {
+      "/v1/chat/completions": { model: "keygate/echo", messages: [{ role: "user", content: "hello" }], max_tokens: 5 },
+      "/v1/messages": { model: "keygate/echo", max_tokens: 5, messages: [{ role: "user", content: "hello" }] },
+      "/v1/embeddings": { model: "keygate/echo-embedding", input: ["hello", "world"] },
+      "/v1/responses": { model: "keygate/echo", input: "hello", max_output_tokens: 5 },
+    };
+
+    it("without a key, with a bad body, for an unknown model, and when served", async () => {
+      const served = new Set(GATEWAY_ROUTES.map((r) => `${r.method} ${r.path}`));
+      for (const op of inference) {
+        // Documented is served: no operation in the document without its handler.
+        expect(served.has(`${op.method} ${op.path}`), `${op.method} ${op.path}`).toBe(true);
+        const post = op.method === "POST";
+        const anonymous = await send(op.method, op.path, null, post ? GOOD[op.path] : undefined);
+        expect(anonymous.status, op.path).toBe(401);
+        expectDocumented(op.method, op.path, anonymous);
+        if (post) {
+          const bad = await send("POST", op.path, apiKey, {});
+          expect(bad.status, op.path).toBe(400);
+          expectDocumented("post", op.path, bad);
+          const unknown = await send("POST", op.path, apiKey, { ...(GOOD[op.path] as object), model: "no-such-model" });
+          expect(unknown.status, op.path).toBe(404);
+          expectDocumented("post", op.path, unknown);
+        }
+        const good = await send(op.method, op.path, apiKey, post ? GOOD[op.path] : undefined);
+        expect(good.status, `${op.path}: ${good.text}`).toBe(200);
+        expectDocumented(op.method, op.path, good);
+        if (post) expect(good.headers.get("x-keygate-usage-id"), op.path).toBeTruthy();
+      }
+    });
   });
 });

@@ -30,7 +30,7 @@ interface MediaType {
 interface ResponseObject {
   description: string;
   headers?: Record<string, { description: string; schema: JsonSchema }>;
-  content?: { "application/json": MediaType };
+  content?: { "application/json": MediaType; "text/event-stream"?: MediaType };
 }
 
 export interface OperationObject {
@@ -47,7 +47,8 @@ export interface OperationObject {
 }
 
 type SecurityScheme =
-  { type: "http"; scheme: "bearer"; bearerFormat?: string; description: string } | { type: "apiKey"; in: "cookie"; name: string; description: string };
+  | { type: "http"; scheme: "bearer"; bearerFormat?: string; description: string }
+  | { type: "apiKey"; in: "cookie" | "header"; name: string; description: string };
 
 type LowerMethod = "get" | "post" | "put" | "delete";
 
@@ -65,7 +66,7 @@ export type OpenApiDocument = {
 
 // Component keys must match ^[a-zA-Z0-9.\-_]+$, so the names people read are
 // the keys' words run together; each description starts with the plain name.
-type SecuritySchemeName = "SessionToken" | "ManagementKey" | "SessionCookie" | "AdminToken";
+type SecuritySchemeName = "SessionToken" | "ManagementKey" | "SessionCookie" | "AdminToken" | "ConsumptionKey" | "ConsumptionKeyHeader";
 
 /** The scheme the reference page pre-selects for trying requests. */
 export const SESSION_TOKEN_SCHEME: SecuritySchemeName = "SessionToken";
@@ -98,6 +99,20 @@ const SECURITY_SCHEMES: Record<SecuritySchemeName, SecurityScheme> = {
     description:
       "Admin token: the operator's `ADMIN_API_TOKEN`, as `Authorization: Bearer <token>`. Operators listed in `KEYGATE_ADMIN_EMAILS` may use their session (token or cookie) instead; management keys never. The admin API is off when neither is set.",
   },
+  ConsumptionKey: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "sk_…",
+    description:
+      "Consumption key: a credit key (`sk_live_…`) or a subscription key (`sk_pool_…`), as `Authorization: Bearer sk_…` (the `openai` SDKs' way). For the inference endpoints (`/v1/…`) only.",
+  },
+  ConsumptionKeyHeader: {
+    type: "apiKey",
+    in: "header",
+    name: "x-api-key",
+    description:
+      "Consumption key header: the same `sk_…` key as `x-api-key` (the `@anthropic-ai/sdk` way). Both headers may be sent if they carry the same key; two different keys are refused with 401.",
+  },
 };
 
 const SECURITY: Record<OperationAuth, Array<Record<string, string[]>>> = {
@@ -105,12 +120,14 @@ const SECURITY: Record<OperationAuth, Array<Record<string, string[]>>> = {
   session: [{ SessionToken: [] }, { SessionCookie: [] }],
   "session-or-mk": [{ SessionToken: [] }, { ManagementKey: [] }, { SessionCookie: [] }],
   admin: [{ AdminToken: [] }, { SessionToken: [] }, { SessionCookie: [] }],
+  "consumption-key": [{ ConsumptionKey: [] }, { ConsumptionKeyHeader: [] }],
 };
 
 const DESCRIPTION = [
   "Keygate manages API keys for LLM inference: consumption keys (`sk_…`) that apps use for inference, and management keys (`mk_…`) that scripts use for this API.",
   "Authentication: with an `Authorization` header, that header is the only credential looked at (sent twice, it is refused with 400). `Bearer mk_…` is a management key; `Bearer sk_…` is refused with 403, because consumption keys are for inference only; any other Bearer token is a session token from `POST /api/auth/token`. Without the header, the NextAuth session cookie of the dashboard is used. Sign-in for the dashboard goes through NextAuth's own `/api/auth/*` routes, which are not part of this API. Missing or bad credentials get 401 with `WWW-Authenticate: Bearer`.",
   'Responses: success is `{"success": true, "data": …}`; an error is `{"success": false, "error": {"code", "message", "details"?}}` with an honest HTTP status (500 only for bugs, whose cause is logged and never sent). The ModelSwitch-compatible endpoints (`GET/POST /api/billing-keys`, `DELETE /api/billing-keys/{id}`, `POST /api/keys`) answer in that API\'s documented shapes instead, and their errors still use the envelope.',
+  'Inference (`/v1/…`): the endpoints the official OpenAI and Anthropic SDKs call, with a consumption key (`sk_…`) as `Authorization: Bearer` or `x-api-key`. They follow their protocol rather than the conventions above: unknown fields are passed on to the upstream, errors come in the protocol\'s own shape (OpenAI\'s `{"error": {"message", "type", "code"}}`, Anthropic\'s `{"type": "error", "error": {"type", "message"}}`), an upstream\'s own error is passed on with its status, and bodies may be up to 4 MB (images travel inline). Every answer that went upstream carries `x-keygate-usage-id` (its usage record), `x-keygate-upstream` and `x-keygate-attempts`.',
   `Requests: bodies are JSON objects (\`Content-Type: application/json\`, UTF-8) of at most ${MAX_BODY_BYTES / 1024} KB. Unknown fields are refused with 400. Where the two APIs Keygate follows spell a field differently, both spellings are accepted (\`isActive\`/\`active\`, \`expiresAt\`/\`expires_at\`). IDs are opaque strings; another account's ID answers 404, exactly like a missing one.`,
 ].join("\n\n");
 
@@ -152,6 +169,12 @@ function converter() {
 function buildDocument(): OpenApiDocument {
   const { components, convert } = converter();
   const errorRef = convert(errorEnvelopeSchema, "output");
+  const errorRefs = new Map<z.ZodType, JsonSchema>();
+  const errorSchemaOf = (op: OperationSpec): JsonSchema => {
+    if (!op.errorSchema) return errorRef;
+    if (!errorRefs.has(op.errorSchema)) errorRefs.set(op.errorSchema, convert(op.errorSchema, "output"));
+    return errorRefs.get(op.errorSchema)!;
+  };
   const tagOrder: string[] = TAGS.map((t) => t.name);
   const sorted = [...operations].sort(
     (a, b) =>
@@ -184,16 +207,23 @@ function buildDocument(): OpenApiDocument {
     }
 
     const success = op.response.shape === "envelope" ? { success: true, data: op.examples.response } : op.examples.response;
-    const responses: Record<string, ResponseObject> = {
-      [op.response.status]: {
-        description: op.response.description,
-        content: { "application/json": { schema: convert(successBodySchema(op), "output"), example: success } },
-      },
+    const ok: ResponseObject = {
+      description: op.response.description,
+      content: { "application/json": { schema: convert(successBodySchema(op), "output"), example: success } },
     };
+    if (op.response.stream) {
+      ok.description += ` With \`stream: true\`: ${op.response.stream.description}`;
+      ok.content!["text/event-stream"] = { schema: { type: "string" }, example: op.response.stream.example };
+    }
+    if (op.response.headers) {
+      ok.headers = Object.fromEntries(Object.entries(op.response.headers).map(([name, description]) => [name, { description, schema: { type: "string" } }]));
+    }
+    const responses: Record<string, ResponseObject> = { [op.response.status]: ok };
     for (const [status, text] of Object.entries(errorResponses(op)).sort(([a], [b]) => Number(a) - Number(b))) {
-      const response: ResponseObject = { description: text, content: { "application/json": { schema: errorRef } } };
+      const response: ResponseObject = { description: text, content: { "application/json": { schema: errorSchemaOf(op) } } };
       if (status === "401") response.headers = { "WWW-Authenticate": { description: "`Bearer`", schema: { type: "string" } } };
-      if (status === "429") response.headers = { "Retry-After": { description: "Seconds until you may try again.", schema: { type: "integer" } } };
+      if (status === "429" || status === "503")
+        response.headers = { "Retry-After": { description: "Seconds until you may try again.", schema: { type: "integer" } } };
       responses[status] = response;
     }
 
@@ -234,6 +264,8 @@ function buildDocument(): OpenApiDocument {
 
 /** The errors an operation can answer: what the route wrapper does, plus the operation's own. */
 function errorResponses(op: OperationSpec): Partial<Record<ErrorStatus, string>> {
+  // Answered by their own handler in their protocol's shape: exactly the errors declared.
+  if (op.errorSchema) return { ...op.errors };
   const out: Partial<Record<ErrorStatus, string[]>> = {};
   const add = (status: ErrorStatus, text: string) => (out[status] ??= []).push(text);
   const mutation = op.method !== "GET";
@@ -276,5 +308,5 @@ export function responseSchema(method: string, path: string, status: number): z.
   const op = operations.find((o) => o.method === method.toUpperCase() && o.path === path);
   if (!op) return undefined;
   if (status === op.response.status) return successBodySchema(op);
-  return String(status) in errorResponses(op) ? errorEnvelopeSchema : undefined;
+  return String(status) in errorResponses(op) ? (op.errorSchema ?? errorEnvelopeSchema) : undefined;
 }

@@ -42,6 +42,8 @@ export interface FakeUpstreamOptions {
   cachedTokens?: number;
   /** Per request: options to use over these for this request, from its body (e.g. a tool call until the request carries the tool's result). */
   respond?: (body: Json) => Omit<FakeUpstreamOptions, "respond">;
+  /** POST /v1/embeddings: the vectors' length when the request sets no `dimensions` (default 8). */
+  embeddingDimensions?: number;
 }
 export interface RecordedRequest {
   path: string;
@@ -276,6 +278,50 @@ function listModels(req: Req, res: Res): void {
   json(res, 200, { object: "list", data: MODELS.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "fake" })) });
 }
 
+// ---------- OpenAI embeddings ----------
+
+/** One input's deterministic vector: values from its text (or token ids) and position, normalised, as float32s like OpenAI's. */
+function fakeVector(input: unknown, dimensions: number): number[] {
+  const seed = JSON.stringify(input);
+  const raw = Array.from({ length: dimensions }, (_, i) => {
+    let h = 2166136261 ^ i;
+    for (let j = 0; j < seed.length; j++) h = Math.imul(h ^ seed.charCodeAt(j), 16777619);
+    return ((h >>> 0) / 0xffffffff) * 2 - 1;
+  });
+  const norm = Math.hypot(...raw) || 1;
+  return raw.map((v) => Math.fround(v / norm));
+}
+
+/** Deterministic input tokens of one embeddings input: its text's UTF-8 bytes / 4 (at least 1), or its token ids' count. */
+function embeddingTokens(input: unknown): number {
+  if (Array.isArray(input) && input.every((t) => typeof t === "number")) return Math.max(1, input.length);
+  return countTokens([typeof input === "string" ? input : ""]);
+}
+
+async function createEmbeddings(req: Req, res: Res, opts: FakeUpstreamOptions, body: unknown): Promise<void> {
+  if (!hasBearer(req)) return openaiError(res, 401, "Incorrect API key provided.");
+  if (opts.status) return openaiError(res, opts.status, `Fake upstream error ${opts.status}`);
+  if (!isObj(body) || body.input === undefined) return openaiError(res, 400, "'input' is required.");
+  const single = typeof body.input === "string" || (Array.isArray(body.input) && body.input.every((t) => typeof t === "number"));
+  const inputs: unknown[] = single ? [body.input] : Array.isArray(body.input) ? body.input : [];
+  const dimensions = typeof body.dimensions === "number" ? body.dimensions : (opts.embeddingDimensions ?? 8);
+  const base64 = body.encoding_format === "base64";
+  const data = inputs.map((input, index) => {
+    const vector = fakeVector(input, dimensions);
+    if (!base64) return { object: "embedding", index, embedding: vector };
+    const bytes = Buffer.alloc(vector.length * 4);
+    vector.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+    return { object: "embedding", index, embedding: bytes.toString("base64") };
+  });
+  const tokens = inputs.reduce<number>((n, input) => n + embeddingTokens(input), 0);
+  json(res, 200, {
+    object: "list",
+    data,
+    model: typeof body.model === "string" ? body.model : "unknown",
+    usage: opts.usage ?? { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
 // ---------- Anthropic ----------
 
 async function messages(req: Req, res: Res, opts: FakeUpstreamOptions, body: unknown): Promise<void> {
@@ -343,6 +389,7 @@ async function handle(up: FakeUpstream, req: Req, res: Res): Promise<void> {
   if (route === "POST /v1/chat/completions") return chatCompletions(req, res, opts, body);
   if (route === "POST /v1/messages") return messages(req, res, opts, body);
   if (route === "GET /v1/models") return listModels(req, res);
+  if (route === "POST /v1/embeddings") return createEmbeddings(req, res, opts, body);
   openaiError(res, 404, `Unknown route ${route}`);
 }
 

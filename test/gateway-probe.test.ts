@@ -24,8 +24,15 @@ let restoreEnv: () => void;
 let user: TestUser;
 const keys: Record<string, string | null> = {};
 
-/** A model of each protocol's, priced, so an admitted request would cost something. */
-const modelOf = (a: ProtocolAdapter) => `probe-${a.protocol}`;
+/** A model for each endpoint (of its protocol and the kind of model it serves), priced, so an admitted request would cost something. */
+const modelOf = (a: ProtocolAdapter) => `probe-${a.protocol}-${a.modelKind ?? "chat"}`;
+
+/** A request the endpoint would serve. */
+function validBody(a: ProtocolAdapter): Record<string, unknown> {
+  if (a.modelKind === "embedding") return { model: modelOf(a), input: "hi" };
+  if (a.path === "/v1/responses") return { model: modelOf(a), input: "hi", max_output_tokens: 5 };
+  return { model: modelOf(a), max_tokens: 5, messages: [{ role: "user", content: "hi" }] };
+}
 
 beforeAll(async () => {
   up = await startFakeUpstream();
@@ -40,6 +47,7 @@ beforeAll(async () => {
     const m = {
       model: modelOf(a),
       provider: a.protocol === "responses" ? ("openai" as const) : a.protocol,
+      kind: a.modelKind ?? "chat",
       inputMicrosPerMTok: BigInt(1_000_000),
       outputMicrosPerMTok: BigInt(1_000_000),
       maxOutputTokens: 50,
@@ -166,7 +174,7 @@ describe("probe: misbehaving upstreams on every inference endpoint", () => {
   for (const adapter of ADAPTERS) {
     it(`${adapter.path}: each upstream fault reaches the client in ${adapter.label}'s error shape, with no stack trace or key, and charges nothing`, async () => {
       const before = await books();
-      const body = JSON.stringify({ model: modelOf(adapter), max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+      const body = JSON.stringify(validBody(adapter));
       try {
         for (const [what, fault] of UPSTREAM_FAULTS) {
           Object.assign(up.options, { raw: undefined, status: undefined }, fault);

@@ -42,6 +42,7 @@ describe("model catalogue upsert (POST /api/admin/models)", () => {
     expect(res.json.data).toEqual({
       model: body.model,
       provider: "openai",
+      kind: "chat",
       upstreamModel: null,
       inputUsdPerMTok: 0.15,
       outputUsdPerMTok: 0.6,
@@ -124,6 +125,8 @@ describe("model catalogue upsert (POST /api/admin/models)", () => {
       [{ ...newModel(model), maxOutputTokens: 1_000_001 }, "maxOutputTokens"],
       [{ ...newModel(model), maxOutputTokens: 1.5 }, "maxOutputTokens"],
       [{ ...newModel(model), provider: "google" }, "provider"],
+      [{ ...newModel(model), kind: "vector" }, "kind"],
+      [{ ...newModel(model), kind: null }, "kind"],
       [{ ...newModel(model), active: "yes" }, "active"],
       [{ ...newModel(model), upstreamModel: "" }, "upstreamModel"],
       [{ ...newModel(model), apiKey: "sk-upstream" }, "apiKey"],
@@ -140,12 +143,58 @@ describe("model catalogue upsert (POST /api/admin/models)", () => {
     expect(await row(model)).toBeNull();
   });
 
+  it("takes kind: embedding (the default is chat), returns it in the row and the list, and lets the gateway's catalogue see it", async () => {
+    const body = { ...newModel(), kind: "embedding", outputUsdPerMTok: 0 };
+    const res = await upsert(body);
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.data).toMatchObject({ model: body.model, kind: "embedding" });
+    expect(await row(body.model)).toMatchObject({ kind: "embedding" });
+    expect((await list()).json.data.find((m: { model: string }) => m.model === body.model)).toMatchObject({ kind: "embedding" });
+    expect(await findModel(body.model)).toMatchObject({ kind: "embedding" });
+    // An update that omits kind keeps it; one that sends it changes it.
+    expect((await upsert({ model: body.model, inputUsdPerMTok: 0.1 })).json.data.kind).toBe("embedding");
+    expect((await upsert({ model: body.model, kind: "chat" })).json.data.kind).toBe("chat");
+  });
+
+  it("refuses an embedding model an Anthropic upstream would serve with 400 naming the cause, writing nothing", async () => {
+    const message = "embeddings exist only on OpenAI-protocol upstreams";
+    // Provider anthropic without routes: its environment upstream speaks Anthropic.
+    const bare = { ...newModel(), provider: "anthropic", kind: "embedding" };
+    const refused = await upsert(bare);
+    expectError(refused, 400, "validation_error");
+    expect(refused.json.error.message).toContain(message);
+    expect(refused.json.error.details).toEqual([expect.objectContaining({ path: "kind" })]);
+    expect(await row(bare.model)).toBeNull();
+    // A route to an Anthropic upstream.
+    const upstream = await call("POST", "/api/admin/upstreams", {
+      token: ADMIN_TOKEN,
+      body: { name: uniqueName("anthropic-up"), protocol: "anthropic", baseUrl: "https://llm.example.com", apiKey: "sk-ant-test-0123456789abcdef" },
+    });
+    expect(upstream.status, upstream.text).toBe(201);
+    const routed = { ...newModel(), kind: "embedding", routes: [{ upstream: upstream.json.data.name }] };
+    const viaRoute = await upsert(routed);
+    expectError(viaRoute, 400, "validation_error");
+    expect(viaRoute.json.error.message).toContain(message);
+    expect(viaRoute.json.error.details).toEqual([expect.objectContaining({ path: "routes.0.upstream" })]);
+    expect(await row(routed.model)).toBeNull();
+    // Turning an existing Anthropic chat model into an embedding model is refused the same way, and changes nothing.
+    const chat = { ...newModel(), provider: "anthropic" };
+    expect((await upsert(chat)).status).toBe(200);
+    expectError(await upsert({ model: chat.model, kind: "embedding" }), 400, "validation_error");
+    expect(await row(chat.model)).toMatchObject({ kind: "chat" });
+    // An OpenAI-protocol embedding model is fine.
+    expect((await upsert({ ...newModel(), kind: "embedding" })).status).toBe(200);
+  });
+
   it("reserves keygate/echo for the built-in demo model: 409 reserved_model on upsert and delete", async () => {
     const res = await upsert(newModel("keygate/echo"));
     expectError(res, 409, "reserved_model");
     expect(res.json.error.message).toContain("built-in demo model");
     expectError(await remove("keygate/echo"), 409, "reserved_model");
     expect(await row("keygate/echo")).toBeNull();
+    const embedding = await upsert({ ...newModel("keygate/echo-embedding"), kind: "embedding" });
+    expectError(embedding, 409, "reserved_model");
+    expect(embedding.json.error.message).toContain("built-in demo embedding model");
   });
 });
 

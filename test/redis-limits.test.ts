@@ -204,6 +204,19 @@ describe.skipIf(skip)("RedisLimitsStore on a real Redis", () => {
       const poor = await seeded(100);
       expect(await store.admit(await admission(poor, { requestedMaxTokens: null }))).toMatchObject({ ok: false, reason: "balance" });
     });
+
+    it("reserves only the prompt for a request that generates nothing (requestedMaxTokens 0, an embedding), like the memory store", async () => {
+      const prompt = costMicros(100, 0, 1_000_000, 1_000_000);
+      const who = await seeded(prompt);
+      expect(await store.admit(await admission(who, { requestedMaxTokens: 0 }))).toMatchObject({
+        ok: true,
+        maxTokens: 0,
+        lowered: false,
+        reservedMicros: prompt,
+      });
+      const poor = await seeded(prompt - 1);
+      expect(await store.admit(await admission(poor, { requestedMaxTokens: 0 }))).toMatchObject({ ok: false, reason: "balance" });
+    });
   });
 
   describe("upstream cooldowns, shared by every instance", () => {

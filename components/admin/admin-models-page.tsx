@@ -14,6 +14,7 @@ import type { ModelView } from "@/lib/models/schemas";
 const COLUMNS = [
   { label: "Model" },
   { label: "Provider" },
+  { label: "Kind" },
   { label: "Input, per 1M", className: "text-right" },
   { label: "Output, per 1M", className: "text-right" },
   { label: "Max output", className: "text-right" },
@@ -22,6 +23,7 @@ const COLUMNS = [
 ];
 
 const PROVIDER_NAMES: Record<ModelView["provider"], string> = { openai: "OpenAI", anthropic: "Anthropic" };
+const KIND_NAMES: Record<ModelView["kind"], string> = { chat: "Chat", embedding: "Embedding" };
 
 /**
  * Admin → Models and prices: every model of the catalogue (inactive ones
@@ -69,6 +71,7 @@ export function AdminModelsPage() {
                   {m.upstreamModel && <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">sent as {m.upstreamModel}</span>}
                 </Cell>
                 <Cell>{PROVIDER_NAMES[m.provider]}</Cell>
+                <Cell data-testid="model-kind">{KIND_NAMES[m.kind]}</Cell>
                 <Cell className="text-right tabular-nums">{formatUsdShort(m.inputUsdPerMTok)}</Cell>
                 <Cell className="text-right tabular-nums">{formatUsdShort(m.outputUsdPerMTok)}</Cell>
                 <Cell className="text-right tabular-nums">{m.maxOutputTokens.toLocaleString("en-US")}</Cell>

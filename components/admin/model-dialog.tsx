@@ -8,9 +8,15 @@ import { Dialog } from "@/components/ui/dialog";
 import { Field, inputClassName } from "@/components/ui/field";
 import { FormFooter } from "@/components/ui/form-footer";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
-import { PROVIDERS, upsertModelSchema, type ModelView, type UpsertModelInput } from "@/lib/models/schemas";
+import { MODEL_KINDS, PROVIDERS, upsertModelSchema, type ModelView, type UpsertModelInput } from "@/lib/models/schemas";
 
 type Provider = (typeof PROVIDERS)[number];
+type Kind = (typeof MODEL_KINDS)[number];
+
+const KIND_LABELS: Record<Kind, string> = {
+  chat: "Chat (chat completions, messages, responses)",
+  embedding: "Embedding (/v1/embeddings, OpenAI upstreams only)",
+};
 
 const PROVIDER_LABELS: Record<Provider, string> = {
   openai: "OpenAI (served at /v1/chat/completions)",
@@ -20,6 +26,7 @@ const PROVIDER_LABELS: Record<Provider, string> = {
 interface ModelFormValues {
   model: string;
   provider: Provider;
+  kind: Kind;
   upstreamModel: string;
   inputUsdPerMTok: string;
   outputUsdPerMTok: string;
@@ -52,6 +59,7 @@ function initialValues(m: ModelView | null): ModelFormValues {
   return {
     model: m?.model ?? "",
     provider: m?.provider ?? "openai",
+    kind: m?.kind ?? "chat",
     upstreamModel: m?.upstreamModel ?? "",
     inputUsdPerMTok: m ? String(m.inputUsdPerMTok) : "",
     outputUsdPerMTok: m ? String(m.outputUsdPerMTok) : "",
@@ -71,6 +79,7 @@ function modelFormSchema(m: ModelView | null) {
     .object({
       model: z.string(),
       provider: z.enum(PROVIDERS),
+      kind: z.enum(MODEL_KINDS),
       upstreamModel: z.string(),
       inputUsdPerMTok: z.string(),
       outputUsdPerMTok: z.string(),
@@ -80,6 +89,7 @@ function modelFormSchema(m: ModelView | null) {
     .transform((v) => {
       const all: Record<string, unknown> = {
         provider: v.provider,
+        kind: v.kind,
         upstreamModel: v.upstreamModel.trim() === "" ? null : v.upstreamModel.trim(),
         inputUsdPerMTok: numberOrText(v.inputUsdPerMTok),
         outputUsdPerMTok: numberOrText(v.outputUsdPerMTok),
@@ -137,6 +147,7 @@ function ModelForm({ model, pending, error, onClose, onSave }: Omit<ModelDialogP
   });
   const formRef = useFocusFirstInvalid(submitCount);
   const providerId = useId();
+  const kindId = useId();
   const message = (f: FieldName) => fieldMessage(f, errors[f]?.message);
 
   return (
@@ -178,6 +189,21 @@ function ModelForm({ model, pending, error, onClose, onSave }: Omit<ModelDialogP
               </option>
             ))}
           </select>
+        </div>
+        <div>
+          <label htmlFor={kindId} className="mb-1.5 block text-sm font-medium text-zinc-800 dark:text-zinc-200">
+            Kind
+          </label>
+          <select id={kindId} aria-describedby={`${kindId}-hint`} className={inputClassName} {...register("kind")}>
+            {MODEL_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {KIND_LABELS[k]}
+              </option>
+            ))}
+          </select>
+          <p id={`${kindId}-hint`} className="mt-1.5 text-xs text-zinc-600 dark:text-zinc-400">
+            An embedding model is charged on input tokens only.
+          </p>
         </div>
         <Field
           label="Input price (USD per 1M tokens)"

@@ -2,6 +2,7 @@ import { z } from "zod";
 import * as accounts from "@/lib/auth/operations";
 import * as billing from "@/lib/billing/operations";
 import { defineOperation, type OperationSpec } from "@/lib/http/operation";
+import * as inference from "@/lib/inference/operations";
 import * as keys from "@/lib/keys/operations";
 import * as models from "@/lib/models/operations";
 import * as pools from "@/lib/pools/operations";
@@ -34,6 +35,11 @@ export const getOpenApiDocument = defineOperation({
 });
 
 export const TAGS = [
+  {
+    name: "Inference",
+    description:
+      "What apps call with a consumption key (`sk_…`): the OpenAI and Anthropic APIs, unchanged, so the official SDKs work by changing their base URL. Served by the gateway's hot path, metered and charged per request.",
+  },
   { name: "Accounts", description: "Sign up, get a session token for scripts, and read your account." },
   {
     name: "Consumption keys",
@@ -78,6 +84,7 @@ export const TAGS = [
 export type TagName = (typeof TAGS)[number]["name"];
 
 export const operations: readonly OperationSpec[] = [
+  ...Object.values(inference),
   ...Object.values(accounts),
   ...Object.values(keys),
   ...Object.values(pools),

@@ -276,6 +276,8 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       await sync();
       continue;
     }
+    const kind = adapter.modelKind ?? "chat";
+    if (model && model.active && model.kind !== kind) return wrongKind(model, adapter);
     if (!model || !model.active) {
       const message = `The model '${modelName}' does not exist or is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
       return { status: 404, code: "model_not_found", message };
@@ -453,6 +455,19 @@ function outgoingFor(
     const out = route?.translator ? translations.get(route.translator) : own;
     return out && "body" in out ? out : own;
   };
+}
+
+/**
+ * A model asked for on an endpoint of another kind: 400 (the model exists,
+ * and GET /v1/models lists it, so "not found" would mislead), naming the
+ * endpoint that serves it.
+ */
+function wrongKind(model: CatalogueModel, adapter: ProtocolAdapter): Refusal {
+  const message =
+    model.kind === "embedding"
+      ? `'${model.model}' is an embedding model: send it to POST /v1/embeddings. ${adapter.path} serves chat models.`
+      : `'${model.model}' is a chat model: send it to POST /v1/chat/completions (or /v1/messages, /v1/responses). ${adapter.path} serves embedding models only.`;
+  return { status: 400, code: "invalid_request", message };
 }
 
 /**

@@ -10,7 +10,8 @@ import type { UpstreamResponse } from "@/lib/gateway/upstreams";
  * shows the whole loop. It looks like an upstream response to the gateway
  * (status, headers, body). A stream paces its words like a real model (25 ms
  * apart), so a demo shows streaming, and a subscription key's
- * one-request-at-a-time rule can be seen.
+ * one-request-at-a-time rule can be seen. keygate/echo-embedding is its
+ * counterpart on /v1/embeddings (the embeddings adapter makes its vectors).
  */
 
 const WORD_INTERVAL_MS = 25;
@@ -42,6 +43,7 @@ export function echoResponse(adapter: ProtocolAdapter, body: Json, maxTokens: nu
       words,
       truncated: said.length + 1 > words.length,
       inputTokens: estimateTokens(promptBytes),
+      request: body,
     },
     stream,
     (body.stream_options as Json | undefined)?.include_usage === true,

@@ -29,6 +29,13 @@ import { newUsageId } from "@/lib/usage/writer";
 const byPath = new Map<string, ProtocolAdapter>(ADAPTERS.map((a) => [a.path, a]));
 const LIST_SHAPE = adapterFor("openai");
 
+/** Every method and path the gateway answers (the OpenAPI document describes each one: lib/openapi.test.ts holds it to that). */
+export const GATEWAY_ROUTES: ReadonlyArray<{ method: "GET" | "POST"; path: string }> = [
+  ...ADAPTERS.map((a) => ({ method: "POST" as const, path: a.path })),
+  { method: "GET", path: "/v1/models" },
+  { method: "POST", path: "/api/keys/verify" },
+];
+
 /** Answers the request and returns true when it is the gateway's; false hands it on (to Next). */
 export function handleGateway(req: IncomingMessage, res: ServerResponse): boolean {
   const url = req.url ?? "/";
@@ -46,7 +53,9 @@ export function handleGateway(req: IncomingMessage, res: ServerResponse): boolea
   if (adapter && req.method === "POST") void guard(res, adapter, inference(req, res, adapter));
   else if (path === "/v1/models" && req.method === "GET") void guard(res, LIST_SHAPE, listModels(req, res));
   else {
-    const served = [...ADAPTERS.map((a) => `POST ${a.path}`), "GET /v1/models"].join(", ");
+    const served = GATEWAY_ROUTES.filter((r) => r.path.startsWith("/v1/"))
+      .map((r) => `${r.method} ${r.path}`)
+      .join(", ");
     const shape = ADAPTERS.find((a) => a.owns(path)) ?? LIST_SHAPE;
     sendError(res, shape, 404, "invalid_request", `Keygate serves ${served}; ${req.method} ${path} is not one of them.`);
   }

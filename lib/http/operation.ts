@@ -13,9 +13,10 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
 
 /**
  * Who may call: nobody in particular, a signed-in session only (cookie or
- * session token), a session or a management key, or the operator's admin token.
+ * session token), a session or a management key, the operator's admin token,
+ * or a consumption key (`sk_…`, the inference endpoints).
  */
-export type OperationAuth = "none" | "session" | "session-or-mk" | "admin";
+export type OperationAuth = "none" | "session" | "session-or-mk" | "admin" | "consumption-key";
 
 /**
  * How the success body is sent: `envelope` wraps the response schema's value
@@ -30,7 +31,7 @@ export type ResponseShape = "envelope" | "as-is";
  */
 export type ServedBy = "next" | "node";
 
-export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502;
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
 
 export interface OperationSpec {
   /** The OpenAPI operationId, camelCase. */
@@ -53,8 +54,23 @@ export interface OperationSpec {
   rawBody?: boolean;
   /** The body size limit, when this operation's senders need more than MAX_BODY_BYTES (webhooks). */
   maxBodyBytes?: number;
-  response: { status: number; description: string; schema: z.ZodType; shape: ResponseShape };
-  /** Errors specific to this operation; those implied by auth, body, query and path are added. */
+  response: {
+    status: number;
+    description: string;
+    schema: z.ZodType;
+    shape: ResponseShape;
+    /** Response headers worth documenting, by name: what each says. */
+    headers?: Record<string, string>;
+    /** When the operation can also answer with server-sent events (`stream: true`): what they are, and an example. */
+    stream?: { description: string; example: string };
+  };
+  /**
+   * The error body's schema when it is not the envelope: the inference
+   * endpoints answer in their protocol's shape, from their own handlers (not
+   * the route wrapper), so their errors are exactly `errors`, nothing added.
+   */
+  errorSchema?: z.ZodType;
+  /** Errors specific to this operation; those implied by auth, body, query and path are added (unless `errorSchema` is set). */
   errors?: Partial<Record<ErrorStatus, string>>;
   examples: {
     /** A request body that the body schema accepts (required when there is a body). */

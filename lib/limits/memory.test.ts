@@ -76,6 +76,12 @@ describe("money: reservations can never overdraw", () => {
     expect(store(100).admit(admission({ requestedMaxTokens: null }))).toMatchObject({ ok: false, reason: "balance" });
   });
 
+  it("reserves only the prompt for a request that generates nothing (requestedMaxTokens 0, an embedding), whatever the output price", () => {
+    const prompt = costMicros(100, 0, 1_000_000, 1_000_000);
+    expect(store(prompt).admit(admission({ requestedMaxTokens: 0 }))).toMatchObject({ ok: true, maxTokens: 0, lowered: false, reservedMicros: prompt });
+    expect(store(prompt - 1).admit(admission({ requestedMaxTokens: 0 }))).toMatchObject({ ok: false, reason: "balance" });
+  });
+
   it("keeps reserved + settled within the balance and the budget under any mix of admissions, settlements and releases (property)", () => {
     const op = fc.oneof(
       fc.record({

@@ -186,7 +186,8 @@ export class MemoryFigures {
     }
     const tokens = a.tpmLimit === null ? 0 : tpmHold(a.promptTokensEstimate, maxTokens, a.tpmLimit);
     if (a.tpmLimit !== null && key.tokenSum + tokens > a.tpmLimit) return refuse("tpm", rate.tpmResetMs);
-    if (maxTokens < 1) return refuse(moneyReason, null);
+    // A request that generates nothing (an embedding: requestedMaxTokens 0) reserves its prompt alone.
+    if (maxTokens < 1 && a.requestedMaxTokens !== 0) return refuse(moneyReason, null);
     const micros = costMicros(a.promptTokens, maxTokens, a.inputMicrosPerMTok, a.outputMicrosPerMTok);
     if (micros > available) return refuse(moneyReason, null);
 

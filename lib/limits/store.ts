@@ -36,7 +36,7 @@ export interface Admission {
   promptTokensEstimate: number;
   inputMicrosPerMTok: number;
   outputMicrosPerMTok: number;
-  /** The client's own max_tokens, which must fit whole; null lets the store lower the model's maximum to what fits. */
+  /** The client's own max_tokens, which must fit whole; null lets the store lower the model's maximum to what fits; 0: the request generates nothing (embeddings), so only its prompt is reserved. */
   requestedMaxTokens: number | null;
   modelMaxTokens: number;
 }

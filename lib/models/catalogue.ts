@@ -13,6 +13,9 @@ import type { Model, ModelRoute } from "@/generated/prisma/client.ts";
 
 export type Protocol = "openai" | "anthropic";
 
+/** What a model does: `chat` answers on the chat endpoints, `embedding` on /v1/embeddings (OpenAI-protocol upstreams only). */
+export type ModelKind = "chat" | "embedding";
+
 /** One upstream a model can be served by (lib/upstreams/registry.ts resolves the name). */
 export interface CatalogueRoute {
   /** The upstream's name: a row of Upstream, or `env-openai` / `env-anthropic`. */
@@ -30,6 +33,7 @@ export interface CatalogueModel {
   model: string;
   /** Which upstream serves it; "keygate" is the built-in demo model answered in process. */
   provider: Protocol | "keygate";
+  kind: ModelKind;
   /** The name sent upstream. */
   upstreamModel: string;
   inputMicrosPerMTok: number;
@@ -44,6 +48,7 @@ export interface CatalogueModel {
 export const DEMO_MODEL: CatalogueModel = {
   model: "keygate/echo",
   provider: "keygate",
+  kind: "chat",
   upstreamModel: "keygate/echo",
   // $1 and $2 per million tokens: a demo credit of $5 lasts millions of tokens.
   inputMicrosPerMTok: 1_000_000,
@@ -53,6 +58,22 @@ export const DEMO_MODEL: CatalogueModel = {
   routes: [],
 };
 
+/** The built-in demo embedding model: deterministic vectors computed in process, on /v1/embeddings, priced like the demo chat model's input. */
+export const DEMO_EMBEDDING_MODEL: CatalogueModel = {
+  model: "keygate/echo-embedding",
+  provider: "keygate",
+  kind: "embedding",
+  upstreamModel: "keygate/echo-embedding",
+  inputMicrosPerMTok: 1_000_000,
+  outputMicrosPerMTok: 0,
+  maxOutputTokens: 1,
+  active: true,
+  routes: [],
+};
+
+/** The models Keygate answers itself when the demo upstream is on; the catalogue cannot hold rows by these names. */
+export const DEMO_MODELS: readonly CatalogueModel[] = [DEMO_MODEL, DEMO_EMBEDDING_MODEL];
+
 const cache = () => sharedCache<"all", Map<string, CatalogueModel>>("catalogue");
 
 /** A row as the gateway sees it; without `routes` loaded, the model has none. */
@@ -61,6 +82,7 @@ export function toCatalogueModel(row: Model & { routes?: ModelRoute[] }): Catalo
   return {
     model: row.model,
     provider: row.provider,
+    kind: row.kind,
     upstreamModel,
     inputMicrosPerMTok: Number(row.inputMicrosPerMTok),
     outputMicrosPerMTok: Number(row.outputMicrosPerMTok),
@@ -79,7 +101,7 @@ function load(): Promise<Map<string, CatalogueModel>> {
     const db = await prisma();
     const rows = await db.model.findMany({ include: { routes: true } });
     const map = new Map<string, CatalogueModel>();
-    if (demoUpstreamEnabled()) map.set(DEMO_MODEL.model, DEMO_MODEL);
+    if (demoUpstreamEnabled()) for (const demo of DEMO_MODELS) map.set(demo.model, demo);
     for (const row of rows) map.set(row.model, toCatalogueModel(row));
     return map;
   });
@@ -95,9 +117,16 @@ export async function activeModels(): Promise<CatalogueModel[]> {
   return [...(cache().peek("all") ?? (await load())).values()].filter((m) => m.active);
 }
 
-/** Whether a request in `protocol` may use this model: its provider speaks it, or it is the in-process demo model (both). */
+/** Whether a request in `protocol` may use this model: its provider speaks it, or it is an in-process demo model (both). */
 export function servedOn(model: CatalogueModel, protocol: Protocol): boolean {
   return model.provider === protocol || model.provider === "keygate";
+}
+
+/** The protocols whose upstreams have an embeddings endpoint (Anthropic has none): where a model of kind `embedding` can be served. */
+const EMBEDDING_PROTOCOLS: ReadonlySet<Protocol> = new Set<Protocol>(["openai"]);
+
+export function hasEmbeddings(protocol: Protocol): boolean {
+  return EMBEDDING_PROTOCOLS.has(protocol);
 }
 
 /** Call after every write to the Model or ModelRoute table, and await it before answering: the next request, on any instance, reloads. */

@@ -1,13 +1,21 @@
 import { z } from "zod";
 import { defineOperation } from "@/lib/http/operation";
 import { deletedSchema } from "@/lib/keys/schemas";
-import { deleteModelQuerySchema, modelViewSchema, RESERVED_MODEL_NAME, upsertModelSchema, type ModelView } from "@/lib/models/schemas";
+import {
+  deleteModelQuerySchema,
+  modelViewSchema,
+  RESERVED_EMBEDDING_MODEL_NAME,
+  RESERVED_MODEL_NAME,
+  upsertModelSchema,
+  type ModelView,
+} from "@/lib/models/schemas";
 
 /** The model catalogue and price book, with each model's routes to upstreams, edited by operators. */
 
 const exampleModel: ModelView = {
   model: "gpt-4o-mini",
   provider: "openai",
+  kind: "chat",
   upstreamModel: null,
   inputUsdPerMTok: 0.15,
   outputUsdPerMTok: 0.6,
@@ -18,7 +26,7 @@ const exampleModel: ModelView = {
   updatedAt: "2026-11-24T17:45:12.000Z",
 };
 
-const RESERVED = `\`reserved_model\`: \`${RESERVED_MODEL_NAME}\` is the built-in demo model, which is not a catalogue row.`;
+const RESERVED = `\`reserved_model\`: \`${RESERVED_MODEL_NAME}\` and \`${RESERVED_EMBEDDING_MODEL_NAME}\` are the built-in demo models, which are not catalogue rows.`;
 
 export const listModels = defineOperation({
   id: "listModels",
@@ -26,7 +34,7 @@ export const listModels = defineOperation({
   path: "/api/admin/models",
   tag: "Models",
   summary: "List the model catalogue",
-  description: `Every model in the catalogue, active or not, sorted by name. The built-in demo model \`${RESERVED_MODEL_NAME}\` is not a row and is not listed here.`,
+  description: `Every model in the catalogue, active or not, sorted by name, each with its \`kind\` (\`chat\` or \`embedding\`). The built-in demo models \`${RESERVED_MODEL_NAME}\` and \`${RESERVED_EMBEDDING_MODEL_NAME}\` are not rows and are not listed here.`,
   auth: "admin",
   response: { status: 200, description: "The catalogue, sorted by model name.", schema: z.array(modelViewSchema), shape: "envelope" },
   examples: {
@@ -57,12 +65,12 @@ export const upsertModel = defineOperation({
   tag: "Models",
   summary: "Add or change a model and its prices",
   description:
-    "Upsert by `model`. A new model needs `provider`, `inputUsdPerMTok`, `outputUsdPerMTok` and `maxOutputTokens`; an existing one changes only the fields sent and keeps the rest. Either way the answer is 200 with the row as it now is. Prices apply to requests that start after the change; each usage record keeps the prices it was charged at. `routes`, when sent, replaces the model's routes (`[]` removes them); omitted, they are kept.",
+    "Upsert by `model`. A new model needs `provider`, `inputUsdPerMTok`, `outputUsdPerMTok` and `maxOutputTokens` (and `kind` when it is an `embedding` model: the default is `chat`); an existing one changes only the fields sent and keeps the rest. An embedding model is served on `/v1/embeddings` only, charged on input tokens, and must be served by OpenAI-protocol upstreams. Either way the answer is 200 with the row as it now is. Prices apply to requests that start after the change; each usage record keeps the prices it was charged at. `routes`, when sent, replaces the model's routes (`[]` removes them); omitted, they are kept.",
   auth: "admin",
   body: upsertModelSchema,
   response: { status: 200, description: "The model was created or updated; this is the row as it now is.", schema: modelViewSchema, shape: "envelope" },
   errors: {
-    400: "`validation_error`: the model is new and a field it needs (`provider`, a price or `maxOutputTokens`) is missing, or a route names an upstream that does not exist or repeats another route; `details` names each one.",
+    400: "`validation_error`: the model is new and a field it needs (`provider`, a price or `maxOutputTokens`) is missing, `kind` is not `chat` or `embedding`, a route names an upstream that does not exist or repeats another route, or an embedding model would be served by an Anthropic upstream (its provider's without routes, or a route's); `details` names each one.",
     409: RESERVED,
   },
   examples: {

@@ -11,8 +11,14 @@ import { upstreamNameSchema } from "@/lib/upstreams/schemas";
 
 /** The built-in demo model's name; the catalogue cannot hold a row by that name. */
 export const RESERVED_MODEL_NAME = "keygate/echo";
+/** The built-in demo embedding model's name, reserved likewise. */
+export const RESERVED_EMBEDDING_MODEL_NAME = "keygate/echo-embedding";
+export const RESERVED_MODEL_NAMES: readonly string[] = [RESERVED_MODEL_NAME, RESERVED_EMBEDDING_MODEL_NAME];
 
 export const PROVIDERS = ["openai", "anthropic"] as const;
+
+/** What a model does: `chat` answers on the chat endpoints, `embedding` on `/v1/embeddings`. */
+export const MODEL_KINDS = ["chat", "embedding"] as const;
 
 /** The highest price accepted, in USD per million tokens: far above any real model, and safe for the gateway's arithmetic in plain numbers. */
 export const MAX_USD_PER_MTOK = 1_000_000;
@@ -104,6 +110,12 @@ export const upsertModelSchema = z.strictObject({
     .meta({
       description: `Which upstream serves the model: \`openai\` (called at \`/v1/chat/completions\`) or \`anthropic\` (at \`/v1/messages\`). Required to create. ${KEEPS}`,
     }),
+  kind: z
+    .enum(MODEL_KINDS, { error: 'kind must be "chat" or "embedding"' })
+    .optional()
+    .meta({
+      description: `What the model does: \`chat\` (the default on create) answers on \`/v1/chat/completions\`, \`/v1/messages\` and \`/v1/responses\`; \`embedding\` answers only on \`/v1/embeddings\`, is charged on input tokens at \`inputUsdPerMTok\` (its output price is never used), and must be served by OpenAI-protocol upstreams: an embedding model with \`provider: "anthropic"\` and no routes, or with a route to an Anthropic upstream, is refused (400 \`validation_error\`). ${KEEPS}`,
+    }),
   upstreamModel: modelName("upstreamModel")
     .nullable()
     .optional()
@@ -143,6 +155,7 @@ export const modelViewSchema = z
   .strictObject({
     model: z.string().meta({ description: "The public name clients send." }),
     provider: z.enum(PROVIDERS).meta({ description: "Which upstream serves it." }),
+    kind: z.enum(MODEL_KINDS).meta({ description: "`chat`: served on the chat endpoints; `embedding`: served on `/v1/embeddings` only." }),
     upstreamModel: z.string().nullable().meta({ description: "The name sent upstream; `null` means the same as `model`." }),
     inputUsdPerMTok: z.number().meta({ description: "USD per million prompt tokens." }),
     outputUsdPerMTok: z.number().meta({ description: "USD per million generated tokens." }),

@@ -3,7 +3,8 @@ import { prisma } from "@/lib/db";
 import { Prisma, type Model, type ModelRoute } from "@/generated/prisma/client.ts";
 import { microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/http/errors";
-import { REQUIRED_ON_CREATE, RESERVED_MODEL_NAME, type ModelView, type RouteInput, type UpsertModelInput } from "@/lib/models/schemas";
+import { REQUIRED_ON_CREATE, RESERVED_MODEL_NAME, RESERVED_MODEL_NAMES, type ModelView, type RouteInput, type UpsertModelInput } from "@/lib/models/schemas";
+import { hasEmbeddings } from "@/lib/models/catalogue";
 import { environmentUpstreams } from "@/lib/upstreams/registry";
 import { write, type Tx } from "@/lib/writes/unit";
 
@@ -21,6 +22,7 @@ export function toModelView(row: ModelRow): ModelView {
   return {
     model: row.model,
     provider: row.provider,
+    kind: row.kind,
     upstreamModel: row.upstreamModel,
     inputUsdPerMTok: microsToUsd(row.inputMicrosPerMTok),
     outputUsdPerMTok: microsToUsd(row.outputMicrosPerMTok),
@@ -50,6 +52,7 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
   // Prisma skips undefined fields, so these are exactly the fields sent.
   const changes = {
     provider: input.provider,
+    kind: input.kind,
     upstreamModel: input.upstreamModel,
     inputMicrosPerMTok: input.inputUsdPerMTok === undefined ? undefined : usdToMicros(input.inputUsdPerMTok),
     outputMicrosPerMTok: input.outputUsdPerMTok === undefined ? undefined : usdToMicros(input.outputUsdPerMTok),
@@ -68,6 +71,7 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
           create: {
             model: input.model,
             provider: input.provider!,
+            kind: input.kind ?? "chat",
             upstreamModel: input.upstreamModel ?? null,
             inputMicrosPerMTok: changes.inputMicrosPerMTok!,
             outputMicrosPerMTok: changes.outputMicrosPerMTok!,
@@ -78,7 +82,7 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
         });
         if (input.routes !== undefined) await replaceRoutes(tx, row, input.routes);
         after.modelChanged(row.model);
-        return view(tx, row.model);
+        return checkedView(tx, row.model);
       }
 
       // Without every required field this can only be an update. updateMany
@@ -96,7 +100,7 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
         await replaceRoutes(tx, row, input.routes);
         after.modelChanged(input.model);
       }
-      return view(tx, row.model);
+      return checkedView(tx, row.model);
     },
     outer,
   );
@@ -116,8 +120,47 @@ export async function deleteModel(actor: Actor, model: string, outer?: Tx): Prom
   );
 }
 
-async function view(tx: Tx, model: string): Promise<ModelView> {
-  return toModelView(await tx.model.findUniqueOrThrow({ where: { model }, include: withRoutes }));
+/**
+ * The row as written, once it is known to be servable: an embedding model
+ * must reach an OpenAI-protocol upstream (embeddings exist only there), so a
+ * write that leaves one served by Anthropic (its provider's environment
+ * upstream without routes, or a route to an Anthropic upstream) throws, and
+ * the transaction rolls back. Whatever the fields sent, the check is on the
+ * result: changing only `kind`, only `routes` or only `provider` is checked
+ * the same. (An upstream whose protocol is changed later is not re-checked
+ * here: the gateway then finds no OpenAI route and answers 404.)
+ */
+async function checkedView(tx: Tx, model: string): Promise<ModelView> {
+  const row = await tx.model.findUniqueOrThrow({ where: { model }, include: withRoutes });
+  if (row.kind !== "embedding") return toModelView(row);
+  const anthropic = "embeddings exist only on OpenAI-protocol upstreams, so an embedding model must be served by one";
+  if (row.routes.length === 0 && !hasEmbeddings(row.provider)) {
+    throw new BadRequestError(
+      `Invalid request body: "${model}" would be an embedding model served by its provider's Anthropic upstream; ${anthropic}. Use provider "openai", route it to an OpenAI upstream, or make it kind "chat".`,
+      [{ path: "kind", message: `an embedding model cannot have provider "anthropic" without routes to an OpenAI upstream` }],
+      "validation_error",
+    );
+  }
+  const names = [...new Set(row.routes.map((r) => r.upstream))];
+  const fromEnv = new Map(environmentUpstreams().map((u) => [u.name, u.protocol]));
+  const stored = names.filter((n) => !fromEnv.has(n));
+  const protocols = new Map(fromEnv);
+  if (stored.length) {
+    for (const u of await tx.upstream.findMany({ where: { name: { in: stored } }, select: { name: true, protocol: true } })) protocols.set(u.name, u.protocol);
+  }
+  const wrong = row.routes.flatMap((r, i) => {
+    const protocol = protocols.get(r.upstream);
+    return protocol && !hasEmbeddings(protocol) ? [{ i, name: r.upstream }] : [];
+  });
+  if (wrong.length) {
+    const list = [...new Set(wrong.map((w) => `"${w.name}"`))].join(", ");
+    throw new BadRequestError(
+      `Invalid request body: "${model}" would be an embedding model routed to the Anthropic upstream${wrong.length === 1 ? "" : "s"} ${list}; ${anthropic}. Route it to OpenAI upstreams only, or make it kind "chat".`,
+      wrong.map(({ i, name }) => ({ path: `routes.${i}.upstream`, message: `"${name}" speaks the Anthropic protocol, which has no embeddings` })),
+      "validation_error",
+    );
+  }
+  return toModelView(row);
 }
 
 /**
@@ -174,9 +217,10 @@ async function replaceRoutes(tx: Tx, model: Model, routes: RouteInput[]): Promis
 }
 
 function assertNotReserved(model: string): void {
-  if (model === RESERVED_MODEL_NAME) {
+  if (RESERVED_MODEL_NAMES.includes(model)) {
+    const which = model === RESERVED_MODEL_NAME ? "the built-in demo model" : "the built-in demo embedding model";
     throw new ConflictError(
-      `"${RESERVED_MODEL_NAME}" is the built-in demo model, answered by Keygate itself: it cannot be added, changed or deleted here. Choose another name; to turn the demo off, set KEYGATE_DEMO_UPSTREAM=off.`,
+      `"${model}" is ${which}, answered by Keygate itself: it cannot be added, changed or deleted here. Choose another name; to turn the demo off, set KEYGATE_DEMO_UPSTREAM=off.`,
       "reserved_model",
     );
   }

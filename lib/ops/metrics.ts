@@ -10,10 +10,21 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 
 /** What `keygate_http_requests_total` and the access log call a request's route. */
 export type RouteLabel =
-  "/v1/chat/completions" | "/v1/messages" | "/v1/models" | "/v1/*" | "/api/keys/verify" | "/healthz" | "/readyz" | "/metrics" | "api" | "static" | "page";
+  | "/v1/chat/completions"
+  | "/v1/messages"
+  | "/v1/embeddings"
+  | "/v1/models"
+  | "/v1/*"
+  | "/api/keys/verify"
+  | "/healthz"
+  | "/readyz"
+  | "/metrics"
+  | "api"
+  | "static"
+  | "page";
 
 const EXACT_ROUTES: ReadonlyMap<string, RouteLabel> = new Map<string, RouteLabel>(
-  (["/v1/chat/completions", "/v1/messages", "/v1/models", "/api/keys/verify", "/healthz", "/readyz", "/metrics"] as const).map((r) => [r, r]),
+  (["/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/v1/models", "/api/keys/verify", "/healthz", "/readyz", "/metrics"] as const).map((r) => [r, r]),
 );
 
 /** The route label for a request path (the URL without its query). */

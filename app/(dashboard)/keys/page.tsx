@@ -20,7 +20,7 @@ export default async function Page() {
 async function snippetModel(): Promise<string> {
   try {
     const models = await activeModels();
-    return models.find((m) => servedOn(m, "openai"))?.model ?? DEMO_MODEL.model;
+    return models.find((m) => m.kind === "chat" && servedOn(m, "openai"))?.model ?? DEMO_MODEL.model;
   } catch (err) {
     console.error("keys page: could not read the model catalogue for the snippets", err);
     return DEMO_MODEL.model;

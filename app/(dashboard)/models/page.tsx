@@ -3,7 +3,7 @@ import Link from "next/link";
 import { requireUser } from "@/app/(dashboard)/require-user";
 import { browsingOrigin } from "@/app/(dashboard)/browsing-origin";
 import { MICROS_PER_USD } from "@/lib/billing/money";
-import { activeModels, DEMO_MODEL, type CatalogueModel } from "@/lib/models/catalogue";
+import { activeModels, DEMO_MODEL, DEMO_MODELS, type CatalogueModel } from "@/lib/models/catalogue";
 import { cn } from "@/components/ui/cn";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Cell, Row } from "@/components/ui/data-table";
@@ -104,7 +104,9 @@ export default async function Page() {
               <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
                 {models.map((m) => {
                   const provider = PROVIDERS[m.provider];
-                  const demo = m.model === DEMO_MODEL.model;
+                  const demo = DEMO_MODELS.some((d) => d.model === m.model);
+                  // Embedding models answer on one endpoint whatever their provider.
+                  const endpoint = m.kind === "embedding" ? "POST /v1/embeddings" : provider.endpoint;
                   return (
                     <Row key={m.model} data-testid="model-row" data-model-name={m.model}>
                       <Cell>
@@ -122,11 +124,12 @@ export default async function Page() {
                       </Cell>
                       <Cell>
                         <span className="block leading-5">{provider.name}</span>
-                        <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">{provider.endpoint}</span>
+                        <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">{endpoint}</span>
                       </Cell>
                       <Cell className="text-right tabular-nums">{usdPerMTok(m.inputMicrosPerMTok)}</Cell>
-                      <Cell className="text-right tabular-nums">{usdPerMTok(m.outputMicrosPerMTok)}</Cell>
-                      <Cell className="text-right tabular-nums">{m.maxOutputTokens.toLocaleString("en-US")}</Cell>
+                      {/* An embedding generates no output: nothing is charged for it, and there is no cap. */}
+                      <Cell className="text-right tabular-nums">{m.kind === "embedding" ? "—" : usdPerMTok(m.outputMicrosPerMTok)}</Cell>
+                      <Cell className="text-right tabular-nums">{m.kind === "embedding" ? "—" : m.maxOutputTokens.toLocaleString("en-US")}</Cell>
                     </Row>
                   );
                 })}
@@ -138,8 +141,9 @@ export default async function Page() {
 
       {models.some((m) => m.model === DEMO_MODEL.model) && (
         <p className="max-w-2xl text-sm text-zinc-600 dark:text-zinc-400">
-          <code className="font-mono text-xs">{DEMO_MODEL.model}</code> is the built-in demo model: Keygate answers it itself, on either endpoint, so you can
-          try a key before any upstream is set up. By default it is offered only while no upstream is configured.
+          <code className="font-mono text-xs">{DEMO_MODEL.model}</code> is the built-in demo model: Keygate answers it itself, on either chat endpoint, so you
+          can try a key before any upstream is set up (and <code className="font-mono text-xs">keygate/echo-embedding</code> answers{" "}
+          <code className="font-mono text-xs">POST /v1/embeddings</code> with made-up vectors). By default it is offered only while no upstream is configured.
         </p>
       )}
       {models.length > 0 && (

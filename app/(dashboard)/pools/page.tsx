@@ -21,7 +21,7 @@ export default async function Page() {
 async function chatCompletionModels(): Promise<string[]> {
   try {
     const models = await activeModels();
-    return models.filter((m) => servedOn(m, "openai")).map((m) => m.model);
+    return models.filter((m) => m.kind === "chat" && servedOn(m, "openai")).map((m) => m.model);
   } catch (err) {
     console.error("pools page: could not read the model catalogue for the snippets", err);
     return [DEMO_MODEL.model];

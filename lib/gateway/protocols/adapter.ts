@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Env } from "@/lib/env";
-import type { Protocol } from "@/lib/models/catalogue";
+import type { ModelKind, Protocol } from "@/lib/models/catalogue";
 
 /**
  * What differs between the inference protocols Keygate speaks, behind one
@@ -70,6 +70,8 @@ export interface EchoAnswer {
   words: string[];
   truncated: boolean;
   inputTokens: number;
+  /** The request as the client sent it (model renamed): what an adapter that answers from more than the last user message reads (embeddings' `input`). */
+  request: Json;
 }
 
 /** What a client's API is: an upstream protocol, or the Responses API (a client's API only, always translated). */
@@ -83,6 +85,11 @@ export interface ProtocolAdapter {
   readonly path: string;
   /** Whether an unserved /v1 path is this protocol's (its 404 then comes in this shape). */
   owns(path: string): boolean;
+  /**
+   * The kind of catalogue model this endpoint serves (absent: `chat`). A
+   * model of another kind is refused with 400 naming the endpoint it belongs on.
+   */
+  readonly modelKind?: ModelKind;
 
   /** The upstream the environment configures for this protocol, or null (no URL and no key set). */
   envUpstream(env: Env): UpstreamTarget | null;
@@ -99,7 +106,11 @@ export interface ProtocolAdapter {
 
   /** A sentence for a 400 when the body is not a request of this protocol, or null. */
   invalid(body: Json): string | null;
-  /** The client's own output cap, or null when it set none. */
+  /**
+   * The client's own output cap, or null when it set none; 0 for an endpoint
+   * that generates no tokens (embeddings): admission then reserves the
+   * prompt alone, and no output is ever charged.
+   */
   requestedMaxTokens(body: Json): number | null;
   /** Sets the output cap sent upstream (in the field the client used, if any). */
   setMaxTokens(body: Json, n: number): void;

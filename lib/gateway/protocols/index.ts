@@ -1,6 +1,7 @@
 import type { Protocol } from "@/lib/models/catalogue";
 import type { ProtocolAdapter } from "@/lib/gateway/protocols/adapter";
 import { anthropic } from "@/lib/gateway/protocols/anthropic";
+import { embeddings } from "@/lib/gateway/protocols/embeddings";
 import { openai } from "@/lib/gateway/protocols/openai";
 import { responses } from "@/lib/gateway/protocols/responses";
 import { chatToMessages } from "@/lib/gateway/translate/chat-to-messages";
@@ -9,12 +10,20 @@ import { messagesToChat } from "@/lib/gateway/translate/messages-to-chat";
 import { responsesToChat } from "@/lib/gateway/translate/responses-to-chat";
 import type { Translator } from "@/lib/gateway/translate/types";
 
-/** The APIs Keygate serves, one adapter each (adapter.ts says what an adapter does). */
-export const ADAPTERS: readonly ProtocolAdapter[] = [openai, anthropic, responses];
+/** The protocols upstreams speak, one adapter each (adapter.ts says what an adapter does): what `adapterFor` answers. */
+export const CHAT_ADAPTERS: readonly ProtocolAdapter[] = [openai, anthropic];
 
-/** The protocols upstreams speak. */
-const byProtocol = new Map<Protocol, ProtocolAdapter>([openai, anthropic].map((a) => [a.protocol as Protocol, a]));
+/**
+ * Every inference endpoint the router serves, one adapter each: the chat
+ * protocols; the Responses API (a client's API only, always translated); and
+ * endpoints of other kinds of models that share a protocol's upstreams and
+ * error shape (embeddings speak OpenAI's).
+ */
+export const ADAPTERS: readonly ProtocolAdapter[] = [...CHAT_ADAPTERS, responses, embeddings];
 
+const byProtocol = new Map<Protocol, ProtocolAdapter>(CHAT_ADAPTERS.map((a) => [a.protocol as Protocol, a]));
+
+/** The chat adapter of a protocol (never the embeddings endpoint, which shares OpenAI's protocol). */
 export function adapterFor(protocol: Protocol): ProtocolAdapter {
   const adapter = byProtocol.get(protocol);
   if (!adapter) throw new Error(`no adapter for protocol ${protocol}`);

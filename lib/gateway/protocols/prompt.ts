@@ -5,7 +5,8 @@ import type { Json } from "@/lib/gateway/protocols/adapter";
  * (what money is reserved for) and an estimate (what the tpm window holds
  * until the real count is known). Chat Completions and Anthropic carry the
  * prompt in `messages` (and Anthropic in `system`), the Responses API in
- * `input` and `instructions`, with images as typed parts.
+ * `input` and `instructions`, with images as typed parts; embeddings in
+ * `input` (text, or token ids).
  */
 
 /** Images are priced per image, not per byte of their URL or data: count this many tokens for each. */
@@ -43,6 +44,9 @@ export function promptSize(bodyBytes: number, body: Json): PromptSize {
     if (typeof value === "string") {
       // Inline image data and URLs are counted by the image, not by their bytes.
       if (field !== "url" && field !== "data") textBytes += Buffer.byteLength(value);
+    } else if (typeof value === "number" && field === "input") {
+      // A token id in an embeddings input: one token (the estimate counts four bytes a token).
+      textBytes += 4;
     } else if (Array.isArray(value)) {
       for (const v of value) visit(v, field);
     } else if (value && typeof value === "object") {

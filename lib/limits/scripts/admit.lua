@@ -57,7 +57,8 @@ if tpm >= 0 then
   held = math.min(estimate + math.max(1, maxTokens), tpm)
   if tsum + held > tpm then return refuse('tpm', to + WINDOW_MS - now) end
 end
-if maxTokens < 1 then return refuse(moneyReason, -1) end
+-- A request that generates nothing (an embedding: requested 0) reserves its prompt alone.
+if maxTokens < 1 and requested ~= 0 then return refuse(moneyReason, -1) end
 local micros = cost(prompt, maxTokens)
 if micros > avail then return refuse(moneyReason, -1) end
 redis.call('ZADD', kkey .. ':rpm', now, rid)
