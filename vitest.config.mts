@@ -28,6 +28,7 @@ const REDIS_SUITES = [
   "test/embeddings.test.ts",
   "test/gateway-hardening.test.ts",
   "test/gateway-routing.test.ts",
+  "test/gateway-translation.test.ts",
   "test/gateway-subscription.test.ts",
   "test/subscriptions.test.ts",
   "test/management-keys.test.ts",

@@ -1,7 +1,8 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { prisma } from "@/lib/db";
+import { limits } from "@/lib/limits";
 import { invalidateCatalogue } from "@/lib/models/catalogue";
 import { flushUsage } from "@/lib/usage/writer";
 import { createUser, type TestUser } from "./api";
@@ -60,7 +61,15 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  Object.assign(up.options, { status: undefined, raw: undefined, usage: undefined, toolCalls: undefined, cachedTokens: undefined, outputTokens: undefined });
+  Object.assign(up.options, {
+    status: undefined,
+    raw: undefined,
+    usage: undefined,
+    toolCalls: undefined,
+    cachedTokens: undefined,
+    outputTokens: undefined,
+    chunkDelayMs: undefined,
+  });
   up.reset();
   await resetRouting();
 });
@@ -377,6 +386,32 @@ describe("the OpenAI SDK on an Anthropic route (Chat Completions → Messages)",
       .withResponse();
     expect(response.headers.get("x-keygate-dropped-params")).toBe("user, seed");
     expect(messagesSent()[0]).not.toHaveProperty("user");
+  });
+
+  it("charges only what was generated when the client disconnects from a translated stream, and aborts the upstream", async () => {
+    const { user, openai } = await client();
+    up.options.outputTokens = 100;
+    up.options.chunkDelayMs = 30;
+    const controller = new AbortController();
+    const stream = await openai.chat.completions.create(
+      { model: CLAUDE.model, messages: [{ role: "user", content: "Say hello" }], stream: true },
+      { signal: controller.signal },
+    );
+    let seen = 0;
+    try {
+      for await (const c of stream) {
+        if (c.choices[0]?.delta?.content && ++seen === 3) controller.abort();
+      }
+    } catch {
+      // The SDK may end the iteration or throw on abort; either way the client is gone.
+    }
+    expect(seen).toBe(3);
+    await vi.waitFor(() => expect(up.requests[0]?.aborted).toBe(true), { timeout: 3000 });
+    await vi.waitFor(async () => expect((await limits().pending(user.id)).reservedMicros).toBe(0), { timeout: 3000 });
+    const [usage] = await records(user);
+    expect(usage.status).toBe(499);
+    expect(usage.outputTokens).toBeGreaterThanOrEqual(3);
+    expect(usage.outputTokens).toBeLessThan(30);
   });
 
   it("passes an Anthropic error on in OpenAI's shape, with the upstream's message", async () => {
