@@ -331,6 +331,30 @@ describe("refusals, in each protocol's own error shape", () => {
 });
 
 describe("upstream timing", () => {
+  it("tells the client Keygate's own share of each request in Server-Timing, whole, streamed and on an upstream error", async () => {
+    const { openai } = await userWithKey();
+    up.options.latencyMs = 60;
+    const timing = (h: Headers) => {
+      const m = /^keygate;dur=(\d+\.\d\d), upstream;dur=(\d+\.\d\d)$/.exec(h.get("server-timing") ?? "");
+      expect(m, h.get("server-timing") ?? "no Server-Timing").not.toBeNull();
+      return { keygate: Number(m![1]), upstream: Number(m![2]) };
+    };
+    const whole = await openai.chat.completions.create({ model: "gpt-test", messages: hello }).withResponse();
+    // The upstream waited 60 ms before answering: that time is the upstream's, not Keygate's.
+    expect(timing(whole.response.headers).upstream).toBeGreaterThanOrEqual(59);
+    const streamed = await openai.chat.completions.create({ model: "gpt-test", messages: hello, stream: true }).withResponse();
+    for await (const chunk of streamed.data) void chunk;
+    expect(timing(streamed.response.headers).upstream).toBeGreaterThanOrEqual(59);
+    up.options.status = 400;
+    const failed = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: openai.apiKey ? `Bearer ${openai.apiKey}` : "", "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-test", messages: hello }),
+    });
+    expect(failed.status).toBe(400);
+    expect(timing(failed.headers).upstream).toBeGreaterThanOrEqual(59);
+  });
+
   it("answers 504 in the protocol's shape when the upstream does not answer within KEYGATE_UPSTREAM_TIMEOUT_MS, and charges nothing", async () => {
     const { user, openai } = await userWithKey();
     up.options.latencyMs = 2500;

@@ -124,6 +124,13 @@ export async function relay(r: Relay): Promise<void> {
   const plan: Array<Route | null> = r.admitted.routes ?? [null];
   const cooldownMs = env().KEYGATE_COOLDOWN_S * 1000;
   let upstream: UpstreamResponse | null = null;
+  /** Time spent waiting on upstreams (every attempt, and reading a whole answer); the rest of the request's time is Keygate's. */
+  let upstreamMs = 0;
+  /** `Server-Timing` on the answer, so a user can see Keygate's own share of every request. */
+  const stampTiming = () => {
+    const keygate = Math.max(0, performance.now() - r.startedAt - upstreamMs);
+    headers["server-timing"] = `keygate;dur=${keygate.toFixed(2)}, upstream;dur=${upstreamMs.toFixed(2)}`;
+  };
   for (let i = 0; i < plan.length && !upstream; i++) {
     const route = plan[i];
     const last = i === plan.length - 1;
@@ -141,7 +148,9 @@ export async function relay(r: Relay): Promise<void> {
     let answer: UpstreamResponse;
     try {
       answer = await callUpstream({ route, adapter, req: r.req, body: sent.body, signal: abort.signal, maxTokens, promptBytes: r.promptBytes });
+      upstreamMs += performance.now() - startedAt;
     } catch (err) {
+      upstreamMs += performance.now() - startedAt;
       if (abort.signal.aborted) {
         finish(499, null, null);
         return;
@@ -151,6 +160,7 @@ export async function relay(r: Relay): Promise<void> {
       failed(route, null, null);
       if (!last) continue;
       finish(502, null, null);
+      stampTiming();
       return sendError(
         res,
         adapter,
@@ -189,6 +199,7 @@ export async function relay(r: Relay): Promise<void> {
     const retryAfter = header(upstream.headers, "retry-after");
     const status = upstream.statusCode >= 400 ? upstream.statusCode : 502;
     const body = protocolError(adapter, status, upstream.statusCode, text, model.model, answered);
+    stampTiming();
     if (!res.destroyed) {
       res.writeHead(status, { ...headers, "content-type": "application/json", ...(retryAfter ? { "retry-after": retryAfter } : {}) });
       res.end(body);
@@ -198,9 +209,13 @@ export async function relay(r: Relay): Promise<void> {
 
   if (!r.stream) {
     let text: string;
+    const readAt = performance.now();
     try {
       text = await readText(upstream);
+      upstreamMs += performance.now() - readAt;
     } catch {
+      upstreamMs += performance.now() - readAt;
+      stampTiming();
       // Cut off mid-body: the upstream read the prompt; charge its estimate.
       finish(502, { inputTokens: estimateTokens(r.promptBytes), outputTokens: 0 }, null);
       if (!abort.signal.aborted) sendError(res, adapter, 502, "upstream_error", "The upstream's answer was cut off.", headers);
@@ -217,6 +232,7 @@ export async function relay(r: Relay): Promise<void> {
       // Not an answer the client's SDK could read (an HTML page, cut JSON): nothing usable was generated, nothing is charged.
       finish(502, null, null);
       const message = `The upstream for '${model.model}' answered ${upstream.statusCode} with a body that is not ${upstreamAdapter.label} JSON${excerptOf(text)}; nothing was charged.`;
+      stampTiming();
       if (!abort.signal.aborted) sendError(res, adapter, 502, "upstream_error", message, headers);
       return;
     }
@@ -226,6 +242,7 @@ export async function relay(r: Relay): Promise<void> {
     else if (upstreamModel !== model.model && adapter.renameModel(json, model.model)) text = reserialized(json) ?? text;
     // A client that holds an answer (and its x-keygate-usage-id) holds a usage record that a crash can no longer lose.
     await recorded;
+    stampTiming();
     if (!res.destroyed) {
       res.writeHead(upstream.statusCode, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
@@ -234,6 +251,7 @@ export async function relay(r: Relay): Promise<void> {
   }
 
   // Streaming: pass each event on as it arrives, and wait when the client is slow.
+  stampTiming();
   const meter = new StreamMeter(upstreamAdapter, r.clientWantsUsage, model.model, upstreamModel, translator?.stream(ctx, r.clientWantsUsage));
   res.writeHead(upstream.statusCode, {
     ...headers,

@@ -28,6 +28,8 @@ const KEYGATE_HEADERS: Record<string, string> = {
   "x-keygate-usage-id": "The id of this request's usage record (its cost, tokens, upstream and latency), durable before the answer is sent.",
   "x-keygate-upstream": "The upstream that answered (`env-openai`, an upstream's name, or `keygate` for the built-in demo models).",
   "x-keygate-attempts": "How many upstreams were tried: more than 1 when a failing one was skipped (fallback).",
+  "server-timing":
+    "`keygate;dur=<ms>, upstream;dur=<ms>`: the time spent waiting on upstreams (every attempt, and a whole answer's body) and the rest, Keygate's own share. For a stream, until the response headers.",
   "x-keygate-max-tokens":
     "Present when the client set no output cap and Keygate lowered the model's maximum to what the key's money and tpm window allow: the cap sent upstream.",
   "x-ratelimit-remaining-requests":
