@@ -16,6 +16,9 @@ import type { WebhookEventType } from "@/lib/webhooks/schemas";
  * DO NOTHING, so two instances seeing the same crossing fire it once.
  */
 
+/** What a webhook's signing secret is sealed as (lib/crypto/secrets.ts). */
+export const SECRET_CONTEXT = "webhook.secret";
+
 export function newDeliveryId(): string {
   return `msg_${crypto.randomUUID().replaceAll("-", "")}`;
 }

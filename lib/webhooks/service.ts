@@ -1,12 +1,12 @@
 import crypto from "node:crypto";
-import type { UserActor } from "@/lib/auth/actor";
-import { encryptSecret } from "@/lib/crypto/secrets";
+import type { Actor, UserActor } from "@/lib/auth/actor";
+import { decryptSecret, encryptSecret, isCurrentSecret, SecretDecryptionError } from "@/lib/crypto/secrets";
 import { prisma } from "@/lib/db";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/http/errors";
 import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import { write, type Tx } from "@/lib/writes/unit";
 import { refusedTarget } from "@/lib/webhooks/address";
-import { newDeliveryId } from "@/lib/webhooks/events";
+import { newDeliveryId, SECRET_CONTEXT } from "@/lib/webhooks/events";
 import {
   DELIVERY_PAGE_SIZE,
   MAX_WEBHOOKS,
@@ -25,8 +25,6 @@ import { claimDue, deliverClaimed } from "@/lib/webhooks/worker";
  * signing secret is generated here, returned once, and stored only
  * encrypted (context "webhook.secret").
  */
-
-export const SECRET_CONTEXT = "webhook.secret";
 
 /** A Standard Webhooks secret: `whsec_` and base64 of 32 random bytes. */
 export function newWebhookSecret(): string {
@@ -171,4 +169,29 @@ export async function sendTestEvent(actor: UserActor, webhookId: string): Promis
   if (claimed) await deliverClaimed(claimed);
   const db = await prisma();
   return deliveryView(await db.webhookDelivery.findUniqueOrThrow({ where: { id }, select: DELIVERY_FIELDS }));
+}
+
+/**
+ * `npm run secrets:reencrypt`: seals every webhook's signing secret with the
+ * current key. Secrets that no key opens are listed (by webhook id): their
+ * owners must delete the webhook and add it again.
+ */
+export async function reencryptWebhookSecrets(actor: Actor): Promise<{ reencrypted: number; failed: string[] }> {
+  return write(actor, async (tx) => {
+    const result = { reencrypted: 0, failed: [] as string[] };
+    for (const row of await tx.webhook.findMany({ select: { id: true, secretCiphertext: true }, orderBy: { id: "asc" } })) {
+      if (isCurrentSecret(row.secretCiphertext)) continue;
+      let plain: string;
+      try {
+        plain = decryptSecret(row.secretCiphertext, SECRET_CONTEXT);
+      } catch (err) {
+        if (!(err instanceof SecretDecryptionError)) throw err;
+        result.failed.push(row.id);
+        continue;
+      }
+      await tx.webhook.update({ where: { id: row.id }, data: { secretCiphertext: encryptSecret(plain, SECRET_CONTEXT) } });
+      result.reencrypted++;
+    }
+    return result;
+  });
 }

@@ -3,7 +3,7 @@ import { decryptSecret } from "@/lib/crypto/secrets";
 import { prisma } from "@/lib/db";
 import { logger } from "@/lib/ops/logger";
 import { attemptDelivery, DELIVERY_TIMEOUT_MS, type AttemptResult } from "@/lib/webhooks/deliver";
-import { sweepExpiringSubscriptions, toUtcDate } from "@/lib/webhooks/events";
+import { SECRET_CONTEXT, sweepExpiringSubscriptions, toUtcDate } from "@/lib/webhooks/events";
 
 /**
  * The delivery worker. Every instance runs one; they share the outbox
@@ -93,7 +93,7 @@ async function record(c: Claimed, result: AttemptResult, now: Date): Promise<"de
 export async function deliverClaimed(c: Claimed, clock: Clock = systemClock): Promise<"delivered" | "pending" | "failed" | "lost"> {
   let result: AttemptResult;
   try {
-    const secret = decryptSecret(c.secretCiphertext, "webhook.secret");
+    const secret = decryptSecret(c.secretCiphertext, SECRET_CONTEXT);
     result = await attemptDelivery(c.url, secret, { id: c.id, type: c.type, createdAt: c.createdAt, data: c.payload }, clock.now());
   } catch (err) {
     result = { ok: false, statusCode: null, error: err instanceof Error ? err.message : String(err) };
