@@ -17,7 +17,7 @@ import {
   type WebhookDeliveryView,
   type WebhookView,
 } from "@/lib/webhooks/schemas";
-import { claimDue, deliverClaimed } from "@/lib/webhooks/worker";
+import { CLAIM_MS, deliverClaimed } from "@/lib/webhooks/worker";
 
 /**
  * Webhooks as their owner manages them. Every query is scoped by the owner,
@@ -149,26 +149,39 @@ export async function listDeliveries(actor: UserActor, webhookId: string, page: 
  * retried on the usual schedule).
  */
 export async function sendTestEvent(actor: UserActor, webhookId: string): Promise<WebhookDeliveryView> {
-  const hook = await ownWebhook(actor, webhookId);
-  const id = newDeliveryId();
+  const db = await prisma();
+  const hook = await db.webhook.findFirst({ where: { id: webhookId, userId: actor.userId }, select: { id: true, url: true, secretCiphertext: true } });
+  if (!hook) throw new NotFoundError(NOT_FOUND);
   const now = new Date();
+  const data = { webhookId: hook.id, message: "A test event from Keygate." };
+  // Written already claimed by this request, so no worker takes it before the first attempt below.
+  const claim = { id: newDeliveryId(), token: crypto.randomUUID(), lockedUntil: new Date(now.getTime() + CLAIM_MS) };
   await write(actor, (tx) =>
     tx.webhookDelivery.create({
       data: {
-        id,
+        id: claim.id,
         webhookId: hook.id,
         type: "webhook.test",
-        payload: { webhookId: hook.id, message: "A test event from Keygate." },
+        payload: data,
         nextAttemptAt: now,
         createdAt: now,
+        lockedUntil: claim.lockedUntil,
+        lockToken: claim.token,
       },
     }),
   );
-  // The worker may have claimed it already; then its outcome is whatever the worker records.
-  const [claimed] = await claimDue(now, 1, [id]);
-  if (claimed) await deliverClaimed(claimed);
-  const db = await prisma();
-  return deliveryView(await db.webhookDelivery.findUniqueOrThrow({ where: { id }, select: DELIVERY_FIELDS }));
+  await deliverClaimed({
+    id: claim.id,
+    webhookId: hook.id,
+    type: "webhook.test",
+    payload: data,
+    attempts: 0,
+    createdAt: now,
+    url: hook.url,
+    secretCiphertext: hook.secretCiphertext,
+    token: claim.token,
+  });
+  return deliveryView(await db.webhookDelivery.findUniqueOrThrow({ where: { id: claim.id }, select: DELIVERY_FIELDS }));
 }
 
 /**
