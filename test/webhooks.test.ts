@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
@@ -251,6 +252,29 @@ describe("deliveries", () => {
     expect(new Set(ids.map((r) => r.body)).size).toBe(1);
   });
 
+  it("never follow a redirect (a 3xx is a failed attempt), and a receiver slower than 5 s is a failed attempt", async () => {
+    const user = await createUser();
+    const hook = await addWebhook(user);
+    const target = await startReceiver();
+    try {
+      const redirecting = http.createServer((_req, res) => res.writeHead(307, { location: target.url }).end());
+      await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+      const moved = await addWebhook(user, { url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/old` });
+      const res = await call("POST", `/api/webhooks/${moved.id}/test`, { token: user.token });
+      expect(res.json.data).toMatchObject({ status: "pending", attempts: 1, lastStatusCode: 307 });
+      expect(target.received).toHaveLength(0);
+      redirecting.closeAllConnections();
+      redirecting.close();
+    } finally {
+      await target.close();
+    }
+    receiver.delayMs = 5_500;
+    const started = Date.now();
+    const slow = await call("POST", `/api/webhooks/${hook.id}/test`, { token: user.token });
+    expect(Date.now() - started).toBeLessThan(5_400);
+    expect(slow.json.data).toMatchObject({ status: "pending", attempts: 1, lastStatusCode: null });
+  });
+
   it("are never sent twice at once, nor twice in all, by workers running at the same time", async () => {
     const user = await createUser();
     const hook = await addWebhook(user);
@@ -267,6 +291,45 @@ describe("deliveries", () => {
     expect(receiver.maxConcurrentPerId).toBe(1);
     expect((await outbox(hook.id)).every((d) => d.status === "delivered" && d.attempts === 1)).toBe(true);
   });
+
+  // Two processes need a database server: PGlite is one process.
+  it.skipIf(!process.env.DATABASE_URL)(
+    "are never sent twice, nor twice at once, by two worker processes sharing the database",
+    async () => {
+      const user = await createUser();
+      const hook = await addWebhook(user);
+      const now = Date.now();
+      for (let i = 0; i < 120; i++) await emit(user.id, "account.balance.low", new Date(now), { i });
+      const ids = new Set((await outbox(hook.id)).map((d) => d.id));
+      // More than one claim (50 at most) holds, so both processes get some.
+      receiver.delayMs = 20;
+      receiver.maxConcurrentPerId = 0;
+      const before = receiver.received.length;
+      const startAt = String(Date.now() + 4_000);
+      const run = () =>
+        new Promise<number>((resolve, reject) => {
+          const child = spawn(process.execPath, ["--import", "tsx", "test/webhook-worker.ts"], {
+            env: { ...process.env, START_AT: startAt, LOG_LEVEL: "warn" },
+            stdio: ["ignore", "pipe", "inherit"],
+          });
+          let out = "";
+          child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+          child.once("exit", (code) => {
+            const m = /attempted (\d+)/.exec(out);
+            if (code === 0 && m) resolve(Number(m[1]));
+            else reject(new Error(`worker exited (${code}): ${out}`));
+          });
+        });
+      const counts = await Promise.all([run(), run()]);
+      expect(counts[0] + counts[1]).toBe(120);
+      // Both took part: the claims really raced.
+      expect(Math.min(...counts)).toBeGreaterThan(0);
+      const got = receiver.received.slice(before).map((r) => r.headers["webhook-id"]);
+      expect(got.sort()).toEqual([...ids].sort());
+      expect(receiver.maxConcurrentPerId).toBe(1);
+    },
+    60_000,
+  );
 
   it("go only to the webhooks of the event's account that subscribe to its type, and stop with a deleted webhook", async () => {
     const user = await createUser();
