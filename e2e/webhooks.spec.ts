@@ -40,6 +40,7 @@ test.describe("webhooks", () => {
   test("add a webhook → its secret is shown once → send a test event → delivered in the log, signed with that secret", async ({
     page,
     users,
+    api,
     saveScreenshot,
   }) => {
     const receiver = await startReceiver();
@@ -103,6 +104,14 @@ test.describe("webhooks", () => {
 
       await page.reload();
       await expect(page.getByTestId("webhook-row")).toHaveCount(1);
+
+      // The low-balance threshold account.balance.low compares with (PUT /api/account).
+      const threshold = page.getByLabel("Alert below (USD)");
+      await expect(threshold).toHaveValue("1");
+      await threshold.fill("5.5");
+      await page.getByRole("button", { name: "Save" }).click();
+      await expect(page.getByTestId("toast-success").filter({ hasText: "Low-balance alert set to $5.5" })).toBeVisible();
+      expect(((await (await api.as(user).get("/api/account")).json()) as { data: { lowBalanceUsd: number } }).data.lowBalanceUsd).toBe(5.5);
       expect(await leaks.expectSecretGone(secret)).toBeGreaterThan(0);
 
       await page.getByRole("button", { name: `Actions for the webhook to ${receiver.url}` }).click();

@@ -475,6 +475,9 @@ describe("private, loopback and link-local targets", () => {
     const user = await createUser();
     for (const url of [
       "http://127.0.0.1:9/hook",
+      "http://127.1/hook",
+      "http://2130706433/hook",
+      "http://[::]/hook",
       "http://localhost/hook",
       "http://[::1]/hook",
       "http://[::ffff:127.0.0.1]/hook",

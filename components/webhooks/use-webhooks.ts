@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { apiFetch } from "@/lib/client/api";
 import { useToast } from "@/components/ui/toast";
+import type { Account, UpdateAccountInput } from "@/lib/auth/schemas";
 import type { CreatedWebhook, CreateWebhookInput, DeliveryList, WebhookDeliveryView, WebhookView } from "@/lib/webhooks/schemas";
 
 /** Query-key factories for webhooks and their delivery logs. */
@@ -65,6 +66,25 @@ export function useSendTestEvent() {
           `The test event was not delivered${d.lastStatusCode === null ? " (no answer)" : ` (HTTP ${d.lastStatusCode})`}; it will be retried. See the delivery log.`,
         );
       void qc.invalidateQueries({ queryKey: webhookQueries.deliveries(w.id) });
+    },
+    onError: (err) => toast.error(err.message),
+  });
+}
+
+export const accountQueries = { all: ["account"] as const };
+
+export function useAccount() {
+  return useQuery({ queryKey: accountQueries.all, queryFn: () => apiFetch<Account>("/api/account") });
+}
+
+export function useUpdateAccount() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    mutationFn: (body: UpdateAccountInput) => apiFetch<Account>("/api/account", { method: "PUT", body }),
+    onSuccess: (account) => {
+      toast.success(`Low-balance alert set to $${account.lowBalanceUsd.toLocaleString("en-US", { maximumFractionDigits: 6 })}.`);
+      qc.setQueryData(accountQueries.all, account);
     },
     onError: (err) => toast.error(err.message),
   });

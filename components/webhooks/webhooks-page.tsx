@@ -15,7 +15,16 @@ import { FormFooter } from "@/components/ui/form-footer";
 import { PageHeader } from "@/components/ui/headings";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
-import { useCreateWebhook, useDeleteWebhook, useDeliveries, useSendTestEvent, useWebhooks } from "@/components/webhooks/use-webhooks";
+import {
+  useAccount,
+  useCreateWebhook,
+  useDeleteWebhook,
+  useDeliveries,
+  useSendTestEvent,
+  useUpdateAccount,
+  useWebhooks,
+} from "@/components/webhooks/use-webhooks";
+import { updateAccountSchema, type UpdateAccountInput } from "@/lib/auth/schemas";
 import { createWebhookSchema, WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENTS, type WebhookDeliveryView, type WebhookView } from "@/lib/webhooks/schemas";
 
 const COLUMNS = [{ label: "URL" }, { label: "Events" }, { label: "Created" }, { label: "", className: "w-12" }];
@@ -96,6 +105,8 @@ export function WebhooksPage() {
           }
         </QueryTable>
       </section>
+
+      <LowBalanceSection />
 
       <AddWebhookDialog
         open={adding}
@@ -298,5 +309,44 @@ function DeliveryLogDialog({
         </div>
       </div>
     </Dialog>
+  );
+}
+
+/** The account's low-balance threshold, which `account.balance.low` compares the balance with. */
+function LowBalanceSection() {
+  const account = useAccount();
+  if (!account.data) return null;
+  return <LowBalanceForm key={account.data.lowBalanceUsd} current={account.data.lowBalanceUsd} />;
+}
+
+function LowBalanceForm({ current }: { current: number }) {
+  const update = useUpdateAccount();
+  const form = useForm<UpdateAccountInput>({ resolver: zodResolver(updateAccountSchema), defaultValues: { lowBalanceUsd: current } });
+  const { errors, submitCount } = form.formState;
+  const formRef = useFocusFirstInvalid(submitCount);
+  return (
+    <section aria-labelledby="low-balance-heading" className="rounded-xl border border-zinc-200 bg-white p-6 shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
+      <h2 id="low-balance-heading" className="text-lg font-medium">
+        Low-balance alert
+      </h2>
+      <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+        Webhooks subscribed to <code className="font-mono text-xs">account.balance.low</code> hear once each time your balance falls below this amount.
+      </p>
+      <form ref={formRef} noValidate onSubmit={form.handleSubmit((body) => update.mutate(body))} className="mt-4 flex flex-wrap items-end gap-3">
+        <Field
+          label="Alert below (USD)"
+          type="number"
+          inputMode="decimal"
+          step="any"
+          min={0}
+          className="w-48"
+          error={errors.lowBalanceUsd?.message}
+          {...form.register("lowBalanceUsd", { valueAsNumber: true })}
+        />
+        <Button type="submit" variant="secondary" disabled={update.isPending}>
+          {update.isPending ? "Saving…" : "Save"}
+        </Button>
+      </form>
+    </section>
   );
 }
