@@ -100,7 +100,18 @@ test.describe("webhooks", () => {
       await expect(delivery).toContainText("200");
       await expectNoSeriousViolations(page, "the delivery log");
       await saveScreenshot("delivery log");
+      await page.emulateMedia({ colorScheme: "dark" });
+      await expectNoSeriousViolations(page, "the delivery log (dark)");
+      await saveScreenshot("delivery log, dark");
       await log.getByRole("button", { name: "Done" }).click();
+      await expectNoSeriousViolations(page, "the webhooks page (dark)");
+      // On a phone the list is cards, with the same actions.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await expect(page.getByTestId("webhook-row")).toHaveCount(1);
+      await expectNoSeriousViolations(page, "the webhooks page at phone width (dark)");
+      await saveScreenshot("phone, dark");
+      await page.emulateMedia({ colorScheme: "light" });
+      await page.setViewportSize({ width: 1280, height: 720 });
 
       await page.reload();
       await expect(page.getByTestId("webhook-row")).toHaveCount(1);
