@@ -86,6 +86,8 @@ export default defineConfig({
       NEXT_TELEMETRY_DISABLED: "1",
       // Always the embedded database, whatever the shell exports.
       DATABASE_URL: "",
+      // e2e/webhooks.spec.ts's receiver listens on 127.0.0.1.
+      KEYGATE_WEBHOOKS_ALLOW_PRIVATE: "1",
       // Warnings and errors only: an access line per request would bury a failure's output.
       LOG_LEVEL: "warn",
     },

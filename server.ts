@@ -5,6 +5,7 @@ import { drainGateway } from "@/lib/gateway/proxy";
 import { limits } from "@/lib/limits";
 import { drainUsage } from "@/lib/usage/writer";
 import { stopSubscriptionSweep } from "@/lib/subscriptions/sweep";
+import { stopWebhookWorker } from "@/lib/webhooks/worker";
 import { createKeygateServer } from "@/lib/http/front";
 import { logger } from "@/lib/ops/logger";
 
@@ -72,6 +73,8 @@ async function main() {
         try {
           stopSubscriptionSweep();
           await drainGateway(10_000);
+          // Attempts in progress finish (5 s at most each); what is left is claimed again by any instance.
+          await stopWebhookWorker();
           await drainUsage();
           // Settlements still waiting for Redis (with REDIS_URL) go now, not when a timer would have fired.
           await limits().close();

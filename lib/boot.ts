@@ -10,13 +10,15 @@ import { usdToMicros } from "@/lib/billing/money";
 import { hashPassword } from "@/lib/auth/password";
 import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
 import { startSubscriptionSweep } from "@/lib/subscriptions/sweep";
+import { startWebhookWorker } from "@/lib/webhooks/worker";
 import { logger } from "@/lib/ops/logger";
 import { write } from "@/lib/writes/unit";
 
 /**
  * Start-up: validate configuration, apply migrations, and on an empty embedded
  * database create a demo account and a demo pool so a new user can sign in
- * and try both kinds of key at once; then start the subscription sweep.
+ * and try both kinds of key at once; then start the subscription sweep and
+ * the webhook delivery worker.
  */
 
 export const DEMO_EMAIL = "demo@keygate.local";
@@ -34,6 +36,8 @@ export async function boot(): Promise<void> {
   }
   // Charges auto-renewals and expires ended subscriptions: now, then every 30 s.
   startSubscriptionSweep();
+  // Delivers webhook events (every second) and notices subscriptions about to end (every minute).
+  startWebhookWorker();
   if (!e.ADMIN_API_TOKEN) logger().info("admin API off (set ADMIN_API_TOKEN to grant credits)");
 }
 

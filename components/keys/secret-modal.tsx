@@ -20,6 +20,8 @@ export interface SecretModalProps {
   children?: React.ReactNode | ((reportCopy: ReportCopy) => React.ReactNode);
   /** For the dialog, e.g. a wider `sm:max-w-2xl` for code snippets. */
   className?: string;
+  /** The warning under the title, for a secret that is not a key (default: a key, of which Keygate keeps only a hash). */
+  notice?: string;
 }
 
 type CopyStatus = { ok: boolean; text: string } | null;
@@ -30,7 +32,7 @@ type CopyStatus = { ok: boolean; text: string } | null;
  * stray key press would lose a key nobody can show again. Afterwards the
  * secret exists nowhere in the page: the parent drops its state.
  */
-export function SecretModal({ secret, title, onClose, children, className }: SecretModalProps) {
+export function SecretModal({ secret, title, onClose, children, className, notice }: SecretModalProps) {
   /** The key itself was copied (its button says so). */
   const [copied, setCopied] = useState(false);
   /** The key, or something holding it, was copied: it is safe, and Escape simply closes. */
@@ -93,7 +95,9 @@ export function SecretModal({ secret, title, onClose, children, className }: Sec
         else setConfirming(true);
       }}
       description={
-        <p className="font-medium text-amber-800 dark:text-amber-300">Copy this key now. It will not be shown again: Keygate keeps only a hash of it.</p>
+        <p className="font-medium text-amber-800 dark:text-amber-300">
+          {notice ?? "Copy this key now. It will not be shown again: Keygate keeps only a hash of it."}
+        </p>
       }
     >
       <div className="space-y-4">

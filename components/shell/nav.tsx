@@ -18,6 +18,7 @@ const LINKS: NavLink[] = [
   { href: "/billing-keys", label: "Billing Keys", description: "Management keys (mk_…) for scripts and CI" },
   { href: "/billing", label: "Billing" },
   { href: "/models", label: "Models" },
+  { href: "/webhooks", label: "Webhooks", description: "Alerts to your endpoints: budgets, a low balance, subscriptions ending" },
   { href: "/account", label: "Account" },
 ];
 

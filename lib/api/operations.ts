@@ -8,6 +8,7 @@ import * as models from "@/lib/models/operations";
 import * as pools from "@/lib/pools/operations";
 import * as subscriptions from "@/lib/subscriptions/operations";
 import * as upstreams from "@/lib/upstreams/operations";
+import * as webhooks from "@/lib/webhooks/operations";
 
 /**
  * Every operation of the API, in the order the reference lists them. Each is
@@ -62,6 +63,11 @@ export const TAGS = [
     name: "Subscriptions",
     description: "Your pool subscriptions: their blocks and periods, auto-renewal from credit, and renewal in place (same ID, same keys).",
   },
+  {
+    name: "Webhooks",
+    description:
+      "Alerts by webhook, signed the Standard Webhooks way: a key's budget thresholds, a low balance, a subscription about to end. Each webhook has a delivery log and can be sent a test event.",
+  },
   { name: "Billing", description: "Balance, spend, key counts, the credit ledger, and card top-ups through Stripe when the operator has set it up." },
   {
     name: "Models",
@@ -90,6 +96,7 @@ export const operations: readonly OperationSpec[] = [
   ...Object.values(pools),
   ...Object.values(subscriptions),
   ...Object.values(billing),
+  ...Object.values(webhooks),
   ...Object.values(models),
   ...Object.values(upstreams),
   getOpenApiDocument,

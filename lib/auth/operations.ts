@@ -1,5 +1,5 @@
 import { defineOperation } from "@/lib/http/operation";
-import { accountSchema, sessionTokenSchema, signInSchema, signUpSchema, userSchema } from "@/lib/auth/schemas";
+import { accountSchema, sessionTokenSchema, signInSchema, signUpSchema, updateAccountSchema, userSchema } from "@/lib/auth/schemas";
 
 /** Accounts: sign-up, session tokens for scripts, and the caller's own account. */
 
@@ -50,5 +50,18 @@ export const getAccount = defineOperation({
     "The account the credentials belong to: the signed-in user, or the owner of the management key. `isOperator` tells the dashboard whether to show the Admin section.",
   auth: "session-or-mk",
   response: { status: 200, description: "The caller's account.", schema: accountSchema, shape: "envelope" },
-  examples: { response: { ...exampleUser, isOperator: false } },
+  examples: { response: { ...exampleUser, isOperator: false, lowBalanceUsd: 1 } },
+});
+
+export const updateAccount = defineOperation({
+  id: "updateAccount",
+  method: "PUT",
+  path: "/api/account",
+  tag: "Accounts",
+  summary: "Change your account's settings",
+  description: "Sets `lowBalanceUsd`, the balance below which the `account.balance.low` webhook event fires (once each time the balance falls below it).",
+  auth: "session-or-mk",
+  body: updateAccountSchema,
+  response: { status: 200, description: "The account as it now is.", schema: accountSchema, shape: "envelope" },
+  examples: { body: { lowBalanceUsd: 5 }, response: { ...exampleUser, isOperator: false, lowBalanceUsd: 5 } },
 });

@@ -60,8 +60,23 @@ export const accountSchema = userSchema
       description:
         "Whether these credentials may use the operator endpoints (`/api/admin/*`): a session of a user `KEYGATE_ADMIN_EMAILS` lists. Always `false` for a management key, which is never accepted there.",
     }),
+    lowBalanceUsd: z.number().meta({
+      description:
+        "The `account.balance.low` webhook event fires when the balance falls below this many US dollars (default 1). Change it with `PUT /api/account`.",
+    }),
   })
   .meta({ id: "Account", description: "Your account, and whether you are an operator." });
+
+export const updateAccountSchema = z.strictObject({
+  lowBalanceUsd: z
+    .number({ error: "lowBalanceUsd must be a number of US dollars, e.g. 5" })
+    .min(0, "lowBalanceUsd must be at least 0 (0 turns the alert off: a balance cannot fall below 0 by usage)")
+    .max(1_000_000, "lowBalanceUsd must be at most 1,000,000")
+    .refine((n) => Math.round(n * 1_000_000) / 1_000_000 === n, "lowBalanceUsd can have at most 6 decimal places")
+    .meta({ description: "The balance, in US dollars, below which `account.balance.low` fires (once per crossing)." }),
+});
+
+export type UpdateAccountInput = z.infer<typeof updateAccountSchema>;
 
 export type PublicUser = z.infer<typeof userSchema>;
 export type Account = z.infer<typeof accountSchema>;

@@ -2,7 +2,8 @@ import type { Actor, UserActor } from "@/lib/auth/actor";
 import { isUniqueViolation, prisma } from "@/lib/db";
 import { ConflictError, NotFoundError } from "@/lib/http/errors";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
-import type { Account, PublicUser, SignUpInput } from "@/lib/auth/schemas";
+import type { Account, PublicUser, SignUpInput, UpdateAccountInput } from "@/lib/auth/schemas";
+import { microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { isOperatorEmail } from "@/lib/env";
 import { write, type Tx } from "@/lib/writes/unit";
 
@@ -34,7 +35,27 @@ export function toPublicUser(user: { id: string; email: string; name: string | n
 /** The caller's own account, and whether these credentials are an operator's (a session, never a management key). */
 export async function getAccount(actor: UserActor): Promise<Account> {
   const db = await prisma();
-  const user = await db.user.findUnique({ where: { id: actor.userId }, select: { id: true, email: true, name: true, createdAt: true } });
+  const user = await db.user.findUnique({ where: { id: actor.userId }, select: ACCOUNT_FIELDS });
   if (!user) throw new NotFoundError("This account no longer exists.");
-  return { ...toPublicUser(user), isOperator: actor.via === "session" && isOperatorEmail(user.email) };
+  return accountView(actor, user);
+}
+
+const ACCOUNT_FIELDS = { id: true, email: true, name: true, createdAt: true, lowBalanceMicros: true } as const;
+
+function accountView(actor: UserActor, user: { id: string; email: string; name: string | null; createdAt: Date; lowBalanceMicros: bigint }): Account {
+  return { ...toPublicUser(user), isOperator: actor.via === "session" && isOperatorEmail(user.email), lowBalanceUsd: microsToUsd(user.lowBalanceMicros) };
+}
+
+/** PUT /api/account: the account's settings (the low-balance alert's threshold). */
+export async function updateAccount(actor: UserActor, input: UpdateAccountInput, outer?: Tx): Promise<Account> {
+  const user = await write(
+    actor,
+    async (tx) => {
+      const { count } = await tx.user.updateMany({ where: { id: actor.userId }, data: { lowBalanceMicros: usdToMicros(input.lowBalanceUsd) } });
+      if (!count) throw new NotFoundError("This account no longer exists.");
+      return tx.user.findUniqueOrThrow({ where: { id: actor.userId }, select: ACCOUNT_FIELDS });
+    },
+    outer,
+  );
+  return accountView(actor, user);
 }

@@ -5,6 +5,7 @@ import { NotFoundError } from "@/lib/http/errors";
 import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import { write, type After, type Tx } from "@/lib/writes/unit";
 import { microsToUsd } from "@/lib/billing/money";
+import { recordLowBalance } from "@/lib/webhooks/events";
 import { LEDGER_PAGE_SIZE, type LedgerEntryView } from "@/lib/billing/schemas";
 
 /**
@@ -31,6 +32,8 @@ export async function appendEntry(
 ) {
   const row = await tx.ledgerEntry.create({ data: { ...entry, note: entry.note ?? null } });
   await tx.user.update({ where: { id: entry.userId }, data: { balanceMicros: { increment: entry.amountMicros } } });
+  // A charge (a subscription) can take the balance below the account's low-balance alert, like usage does.
+  if (entry.amountMicros < BigInt(0)) await recordLowBalance(tx, [{ userId: entry.userId, micros: -entry.amountMicros }], new Date());
   after.balanceChanged(entry.userId, entry.amountMicros);
   return row;
 }

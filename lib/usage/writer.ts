@@ -7,6 +7,7 @@ import type { OutboxEntry, WrittenEntry } from "@/lib/limits/store";
 import { redact } from "@/lib/log";
 import { logger } from "@/lib/ops/logger";
 import { setUsageBacklogSource } from "@/lib/ops/metrics";
+import { recordBudgetThresholds, recordLowBalance } from "@/lib/webhooks/events";
 
 /**
  * Usage records are written off the request's critical path. The gateway
@@ -305,6 +306,15 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
       });
       await tx.user.update({ where: { id: userId }, data: { balanceMicros: { decrement: a.cost } } });
     }
+    // ---- alerts by webhook (lib/webhooks/events.ts): thresholds and low balances crossed by this write, in its transaction ----
+    const at = new Date();
+    await recordBudgetThresholds(tx, [...byKey.keys()], at);
+    await recordLowBalance(
+      tx,
+      [...byAccount].map(([userId, a]) => ({ userId, micros: a.cost })),
+      at,
+    );
+    // ---- end of alerts by webhook ----
   });
 }
 
