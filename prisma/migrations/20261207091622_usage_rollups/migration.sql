@@ -1,0 +1,35 @@
+-- DropIndex
+DROP INDEX "UsageRecord_userId_createdAt_idx";
+
+-- CreateTable
+CREATE TABLE "UsageRollup" (
+    "userId" TEXT NOT NULL,
+    "day" DATE NOT NULL,
+    "apiKeyId" TEXT NOT NULL,
+    "model" TEXT NOT NULL,
+    "requests" INTEGER NOT NULL DEFAULT 0,
+    "inputTokens" BIGINT NOT NULL DEFAULT 0,
+    "outputTokens" BIGINT NOT NULL DEFAULT 0,
+    "costMicros" BIGINT NOT NULL DEFAULT 0,
+    "refused402" INTEGER NOT NULL DEFAULT 0,
+    "refused403" INTEGER NOT NULL DEFAULT 0,
+    "refused429" INTEGER NOT NULL DEFAULT 0,
+
+    CONSTRAINT "UsageRollup_pkey" PRIMARY KEY ("userId","day","apiKeyId","model")
+);
+
+-- CreateIndex
+CREATE INDEX "UsageRecord_userId_createdAt_id_idx" ON "UsageRecord"("userId", "createdAt" DESC, "id" DESC);
+
+-- CreateIndex
+CREATE INDEX "UsageRecord_createdAt_idx" ON "UsageRecord"("createdAt");
+
+-- AddForeignKey
+ALTER TABLE "UsageRollup" ADD CONSTRAINT "UsageRollup_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+
+-- Backfill: the rollups of the usage already recorded, so totals equal the ledger from the first read.
+INSERT INTO "UsageRollup" ("userId", "day", "apiKeyId", "model", "requests", "inputTokens", "outputTokens", "costMicros")
+SELECT "userId", "createdAt"::date, "apiKeyId", "model", COUNT(*), SUM("inputTokens"), SUM("outputTokens"), SUM("costMicros")
+FROM "UsageRecord"
+GROUP BY 1, 2, 3, 4;
