@@ -192,6 +192,8 @@ const envSchema = z.object({
       .default("kg:usage"),
   ),
   KEYGATE_USAGE_CLAIM_IDLE_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(3_600_000).default(10_000)),
+  // Days a request log row (UsageRecord) is kept; the daily rollups behind GET /api/usage are kept for good (lib/usage/retention.ts).
+  KEYGATE_REQUEST_LOG_DAYS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(36_500).default(30)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
   // Card top-ups through Stripe Checkout: on only when both are set.
