@@ -62,7 +62,7 @@ async function main() {
   const { token } = await issueSessionToken({ id: user.id, email: user.email, name: null });
 
   // Seeding: the rows in bulk (one statement per SEED_BATCH), newest at now, one every 30 days / ROWS; then their rollups, as the
-  // usage writer would have kept them (and as the migration backfills them).
+  // usage writer would have kept them, in its four grains (as the migration backfills them).
   const seedStart = performance.now();
   const now = Date.now();
   const stepMs = (30 * DAY_MS - 60_000) / ROWS;
@@ -81,8 +81,11 @@ async function main() {
   }
   await db.$executeRawUnsafe(
     `INSERT INTO "UsageRollup" ("userId","day","apiKeyId","model","requests","inputTokens","outputTokens","costMicros")
-     SELECT "userId", "createdAt"::date, "apiKeyId", "model", COUNT(*), SUM("inputTokens"), SUM("outputTokens"), SUM("costMicros")
-       FROM "UsageRecord" WHERE "userId" = '${user.id}' GROUP BY 1, 2, 3, 4`,
+     SELECT "userId", "createdAt"::date, COALESCE(CASE WHEN GROUPING("apiKeyId") = 0 THEN "apiKeyId" END, ''),
+            COALESCE(CASE WHEN GROUPING("model") = 0 THEN "model" END, ''), COUNT(*), SUM("inputTokens"), SUM("outputTokens"), SUM("costMicros")
+       FROM "UsageRecord" WHERE "userId" = '${user.id}'
+      GROUP BY GROUPING SETS (("userId", "createdAt"::date, "apiKeyId", "model"), ("userId", "createdAt"::date, "apiKeyId"),
+                              ("userId", "createdAt"::date, "model"), ("userId", "createdAt"::date))`,
   );
   await db.$executeRawUnsafe(`ANALYZE "UsageRecord"`);
   await db.$executeRawUnsafe(`ANALYZE "UsageRollup"`);

@@ -199,6 +199,15 @@ describe("GET /api/usage", () => {
           expect(micros(r.costUsd)).toBe(mine.reduce((n, l) => n + micros(l.costUsd), BigInt(0)));
           expect(r.keyName).toBe(keys.find((k) => k.id === r.keyId) ? `key ${keys.findIndex((k) => k.id === r.keyId)}` : null);
         }
+        // Every grain the rollups keep agrees: a key's rows by model, a model's rows by key.
+        for (const k of keys) {
+          const { totals, rows } = (await get(user, `/api/usage?groupBy=model&keyId=${k.id}`)).json.data;
+          const mine = log.filter((l) => l.keyId === k.id);
+          expect(totals.requests).toBe(mine.length);
+          expect(rows.reduce((n: bigint, r: { costUsd: number }) => n + micros(r.costUsd), BigInt(0))).toBe(
+            mine.reduce((n, l) => n + micros(l.costUsd), BigInt(0)),
+          );
+        }
         for (const m of MODELS) {
           const only = (await get(user, `/api/usage?groupBy=day&model=${m.model}`)).json.data.totals;
           const mine = log.filter((l) => l.model === m.model);

@@ -12,6 +12,7 @@ import {
   type UsageRequestsQuery,
   type UsageRow,
   type UsageWindow,
+  ALL_ROLLUP,
 } from "@/lib/usage/schemas";
 
 /**
@@ -64,16 +65,17 @@ export async function usageReport(actor: UserActor, q: UsageQuery): Promise<Usag
   const db = await prisma();
   const w = windowOf(q);
   if (q.keyId) await assertOwnKey(db, userId, q.keyId);
+  // The coarsest grain the grouping and filters allow (lib/usage/writer.ts keeps four): per key only when grouped or filtered by key, per model likewise.
   const params: unknown[] = [userId, w.fromDay, w.toDay];
-  let filters = "";
-  if (q.keyId) {
-    params.push(q.keyId);
-    filters += ` AND "apiKeyId" = $${params.length}`;
-  }
-  if (q.model) {
-    params.push(q.model);
-    filters += ` AND "model" = $${params.length}`;
-  }
+  const grain = (column: string, value: string | undefined, grouped: boolean) => {
+    if (value !== undefined) {
+      params.push(value);
+      return ` AND "${column}" = $${params.length}`;
+    }
+    params.push(ALL_ROLLUP);
+    return ` AND "${column}" ${grouped ? "<>" : "="} $${params.length}`;
+  };
+  const filters = grain("apiKeyId", q.keyId, q.groupBy === "key") + grain("model", q.model, q.groupBy === "model");
   const sums = await db.$queryRawUnsafe<RollupSum[]>(
     `SELECT ${GROUP_COLUMN[q.groupBy]} AS "k", SUM("requests")::bigint AS "requests", SUM("inputTokens")::bigint AS "inputTokens",
             SUM("outputTokens")::bigint AS "outputTokens", SUM("costMicros")::bigint AS "costMicros",

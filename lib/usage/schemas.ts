@@ -15,6 +15,9 @@ import { queryInteger } from "@/lib/keys/schemas";
  */
 
 const DAY_MS = 86_400_000;
+
+/** In UsageRollup's apiKeyId or model: the row sums every key, or every model (lib/usage/writer.ts keeps four grains). */
+export const ALL_ROLLUP = "";
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 const instant = (name: "from" | "to") =>

@@ -8,6 +8,7 @@ import { redact } from "@/lib/log";
 import { logger } from "@/lib/ops/logger";
 import { setUsageBacklogSource } from "@/lib/ops/metrics";
 import { restoreRefusals, takeRefusals, type RefusalCount } from "@/lib/usage/refusals";
+import { ALL_ROLLUP } from "@/lib/usage/schemas";
 
 /**
  * Usage records are written off the request's critical path. The gateway
@@ -344,6 +345,22 @@ interface Rollup {
   refused429: number;
 }
 
+/**
+ * The four grains each request is added to: its key and model, its key for
+ * every model, its model for every key, and the account's day (ALL_ROLLUP,
+ * "", stands for "every": no key ID or model name is empty). GET /api/usage
+ * reads the coarsest grain its grouping and filters allow (lib/usage/queries.ts),
+ * so a 30-day total reads 30 rows rather than one per key, model and day.
+ */
+function grains(apiKeyId: string, model: string): Array<[string, string]> {
+  return [
+    [apiKeyId, model],
+    [apiKeyId, ALL_ROLLUP],
+    [ALL_ROLLUP, model],
+    [ALL_ROLLUP, ALL_ROLLUP],
+  ];
+}
+
 /** Parameters per rollup row in one upsert. */
 const ROLLUP_PARAMS = 11;
 
@@ -381,18 +398,27 @@ async function upsertRollups(tx: WriterTx, entries: UsageEntry[], inserted: Arra
   for (const row of inserted) {
     const e = byId.get(row.id);
     if (!e) continue;
-    const r = rollup(e.userId, e.createdAt.toISOString().slice(0, 10), e.apiKeyId, e.model);
-    r.requests++;
-    r.inputTokens += BigInt(e.inputTokens);
-    r.outputTokens += BigInt(e.outputTokens);
-    r.costMicros += BigInt(e.costMicros);
+    const day = e.createdAt.toISOString().slice(0, 10);
+    for (const [key, model] of grains(e.apiKeyId, e.model)) {
+      const r = rollup(e.userId, day, key, model);
+      r.requests++;
+      r.inputTokens += BigInt(e.inputTokens);
+      r.outputTokens += BigInt(e.outputTokens);
+      r.costMicros += BigInt(e.costMicros);
+    }
   }
   for (const c of refusals) {
-    const r = rollup(c.userId, c.day, c.apiKeyId, c.model);
-    r[`refused${c.status}`] += c.count;
+    for (const [key, model] of grains(c.apiKeyId, c.model)) rollup(c.userId, c.day, key, model)[`refused${c.status}`] += c.count;
   }
   if (!byRollup.size) return;
   const sorted = [...byRollup.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  // In chunks, so a statement's parameters stay far below PostgreSQL's 65,535 whatever the refusals add.
+  for (let i = 0; i < sorted.length; i += ROLLUP_CHUNK) await upsertChunk(tx, sorted.slice(i, i + ROLLUP_CHUNK));
+}
+
+const ROLLUP_CHUNK = 2_000;
+
+async function upsertChunk(tx: WriterTx, sorted: Rollup[]): Promise<void> {
   const params: unknown[] = [];
   const values = sorted.map((r) => {
     const first = params.length + 1;

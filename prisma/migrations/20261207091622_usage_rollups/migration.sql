@@ -15,7 +15,7 @@ CREATE TABLE "UsageRollup" (
     "refused403" INTEGER NOT NULL DEFAULT 0,
     "refused429" INTEGER NOT NULL DEFAULT 0,
 
-    CONSTRAINT "UsageRollup_pkey" PRIMARY KEY ("userId","day","apiKeyId","model")
+    CONSTRAINT "UsageRollup_pkey" PRIMARY KEY ("userId","apiKeyId","model","day")
 );
 
 -- CreateIndex
@@ -28,8 +28,10 @@ CREATE INDEX "UsageRecord_createdAt_idx" ON "UsageRecord"("createdAt");
 ALTER TABLE "UsageRollup" ADD CONSTRAINT "UsageRollup_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 
--- Backfill: the rollups of the usage already recorded, so totals equal the ledger from the first read.
+-- Backfill: the rollups of the usage already recorded, in the four grains the writer keeps ("" is "every key" or "every model"),
+-- so totals equal the ledger from the first read.
 INSERT INTO "UsageRollup" ("userId", "day", "apiKeyId", "model", "requests", "inputTokens", "outputTokens", "costMicros")
-SELECT "userId", "createdAt"::date, "apiKeyId", "model", COUNT(*), SUM("inputTokens"), SUM("outputTokens"), SUM("costMicros")
+SELECT "userId", "createdAt"::date, COALESCE(CASE WHEN GROUPING("apiKeyId") = 0 THEN "apiKeyId" END, ''), COALESCE(CASE WHEN GROUPING("model") = 0 THEN "model" END, ''),
+       COUNT(*), SUM("inputTokens"), SUM("outputTokens"), SUM("costMicros")
 FROM "UsageRecord"
-GROUP BY 1, 2, 3, 4;
+GROUP BY GROUPING SETS (("userId", "createdAt"::date, "apiKeyId", "model"), ("userId", "createdAt"::date, "apiKeyId"), ("userId", "createdAt"::date, "model"), ("userId", "createdAt"::date));
