@@ -7,7 +7,7 @@ import { prisma } from "@/lib/db";
 import { limits } from "@/lib/limits";
 import { invalidateCatalogue } from "@/lib/models/catalogue";
 import { sweepRequestLog } from "@/lib/usage/retention";
-import { encodeUsage, flushUsage, newUsageId } from "@/lib/usage/writer";
+import { encodeUsage, flushUsage, newUsageId, setAfterUsageCommitForTests } from "@/lib/usage/writer";
 import { call, createUser, expectError, type ApiResponse, type TestUser } from "./api";
 import { createCreditKey, type CreatedKey } from "./fixtures";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
@@ -218,6 +218,30 @@ describe("GET /api/usage", () => {
       { numRuns: 15 },
     );
   }, 120_000);
+
+  it("counts a write that committed but was never acknowledged once in the rollups when it is written again", async () => {
+    const user = await createUser({ creditUsd: 5 });
+    const key = await createCreditKey(user, { rpm: 1000 });
+    let failures = 0;
+    setAfterUsageCommitForTests(() => {
+      if (failures++ === 0) throw new Error("the answer to the commit was lost");
+    });
+    try {
+      for (let i = 0; i < 4; i++) expect(await send(gw.openai(key.apiKey), { key: 0, model: i % 2, stream: false, outcome: { ok: 5 + i } })).toBe(200);
+      await flushUsage();
+      await flushUsage();
+    } finally {
+      setAfterUsageCommitForTests(null);
+    }
+    expect(failures).toBeGreaterThanOrEqual(2);
+    const ledger = await ledgerUsage(user);
+    expect(ledger).toBeGreaterThan(BigInt(0));
+    for (const groupBy of ["day", "key", "model"]) {
+      const { totals } = (await get(user, `/api/usage?groupBy=${groupBy}`)).json.data;
+      expect(totals.requests, groupBy).toBe(4);
+      expect(micros(totals.costUsd), groupBy).toBe(ledger);
+    }
+  });
 
   it("counts requests refused before any upstream (402, 429) in totals.refused, per status, and not as requests or rows", async () => {
     const user = await createUser({ creditUsd: 5 });
