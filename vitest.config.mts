@@ -33,6 +33,7 @@ const REDIS_SUITES = [
   "test/subscriptions.test.ts",
   "test/management-keys.test.ts",
   "test/usage-writer.test.ts",
+  "test/usage-api.test.ts",
 ];
 
 export default defineConfig({

@@ -11,14 +11,15 @@ import { hashPassword } from "@/lib/auth/password";
 import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
 import { startSubscriptionSweep } from "@/lib/subscriptions/sweep";
 import { startWebhookWorker } from "@/lib/webhooks/worker";
+import { startRequestLogRetention } from "@/lib/usage/retention";
 import { logger } from "@/lib/ops/logger";
 import { write } from "@/lib/writes/unit";
 
 /**
  * Start-up: validate configuration, apply migrations, and on an empty embedded
  * database create a demo account and a demo pool so a new user can sign in
- * and try both kinds of key at once; then start the subscription sweep and
- * the webhook delivery worker.
+ * and try both kinds of key at once; then start the subscription sweep, the
+ * webhook delivery worker and the request log's retention.
  */
 
 export const DEMO_EMAIL = "demo@keygate.local";
@@ -38,6 +39,8 @@ export async function boot(): Promise<void> {
   startSubscriptionSweep();
   // Delivers webhook events (every second) and notices subscriptions about to end (every minute).
   startWebhookWorker();
+  // Deletes request log rows older than KEYGATE_REQUEST_LOG_DAYS: now, then every 10 minutes.
+  startRequestLogRetention();
   if (!e.ADMIN_API_TOKEN) logger().info("admin API off (set ADMIN_API_TOKEN to grant credits)");
 }
 

@@ -194,6 +194,8 @@ const envSchema = z.object({
   KEYGATE_USAGE_CLAIM_IDLE_MS: z.preprocess(blankIsUnset, z.coerce.number().int().min(100).max(3_600_000).default(10_000)),
   // Alerts by webhook: 1 lets webhooks reach private, loopback and link-local addresses (a receiver on the same network, tests).
   KEYGATE_WEBHOOKS_ALLOW_PRIVATE: z.preprocess(blankIsUnset, z.enum(["0", "1"], { error: "KEYGATE_WEBHOOKS_ALLOW_PRIVATE must be 0 or 1" }).default("0")),
+  // Days a request log row (UsageRecord) is kept; the daily rollups behind GET /api/usage are kept for good (lib/usage/retention.ts).
+  KEYGATE_REQUEST_LOG_DAYS: z.preprocess(blankIsUnset, z.coerce.number().int().min(1).max(36_500).default(30)),
   GITHUB_ID: optionalString,
   GITHUB_SECRET: optionalString,
   // Card top-ups through Stripe Checkout: on only when both are set.

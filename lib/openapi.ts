@@ -30,7 +30,7 @@ interface MediaType {
 interface ResponseObject {
   description: string;
   headers?: Record<string, { description: string; schema: JsonSchema }>;
-  content?: { "application/json": MediaType; "text/event-stream"?: MediaType };
+  content?: { "application/json": MediaType; "text/event-stream"?: MediaType; "text/csv"?: MediaType };
 }
 
 export interface OperationObject {
@@ -214,6 +214,10 @@ function buildDocument(): OpenApiDocument {
     if (op.response.stream) {
       ok.description += ` With \`stream: true\`: ${op.response.stream.description}`;
       ok.content!["text/event-stream"] = { schema: { type: "string" }, example: op.response.stream.example };
+    }
+    if (op.response.csv) {
+      ok.description += ` As CSV (\`Accept: text/csv\` or \`?format=csv\`): ${op.response.csv.description}`;
+      ok.content!["text/csv"] = { schema: { type: "string" }, example: op.response.csv.example };
     }
     if (op.response.headers) {
       ok.headers = Object.fromEntries(Object.entries(op.response.headers).map(([name, description]) => [name, { description, schema: { type: "string" } }]));

@@ -209,8 +209,8 @@ describe("POST /v1/embeddings through the official openai SDK", () => {
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain("Fake upstream error 400");
     expect(await balanceOf(user)).toBe(BigInt(10_000_000));
-    // Nothing was generated: the reservation is released, and no usage is recorded (as for chat).
-    expect(await usageOf(user)).toHaveLength(0);
+    // Nothing was generated: the reservation ends at no cost, and the request log shows the upstream's status (as for chat).
+    expect((await usageOf(user)).map((u) => [u.status, Number(u.costMicros)])).toEqual([[400, 0]]);
     expect((await limits().pending(user.id)).reservedMicros).toBe(0);
   });
 

@@ -311,7 +311,9 @@ describe("upstream error answers reach the client in the protocol's shape", () =
         expect(res.text).not.toContain("<html>");
       }
       const after = await books(user, key);
-      expect(after.records).toHaveLength(0);
+      // Each one is in the request log with the upstream's status, at no cost.
+      expect(after.records.map((r) => [r.status, Number(r.costMicros)])).toEqual(Array(2 + ENDPOINTS.length).fill([page.status, 0]));
+      expect(after.spend).toBe(BigInt(0));
       expect(after.pending).toEqual({ unflushedMicros: 0, reservedMicros: 0 });
     });
   }
@@ -338,7 +340,8 @@ describe("upstream error answers reach the client in the protocol's shape", () =
       }
     }
     const after = await books(user, key);
-    expect(after.records).toHaveLength(0);
+    expect(after.records.map((r) => [r.status, Number(r.costMicros)])).toEqual(Array(2 * ENDPOINTS.length).fill([502, 0]));
+    expect(after.spend).toBe(BigInt(0));
     expect(after.pending).toEqual({ unflushedMicros: 0, reservedMicros: 0 });
   });
 

@@ -136,11 +136,12 @@ function audit(adapter: ProtocolAdapter, what: string, a: Answer, statuses: { mi
 async function books() {
   await flushUsage();
   const db = await prisma();
-  const [row, records] = await Promise.all([
+  const [row, records, charged] = await Promise.all([
     db.user.findUniqueOrThrow({ where: { id: user.id }, select: { balanceMicros: true } }),
     db.usageRecord.count({ where: { userId: user.id } }),
+    db.usageRecord.aggregate({ where: { userId: user.id }, _sum: { costMicros: true } }),
   ]);
-  return { balance: row.balanceMicros, records };
+  return { balance: row.balanceMicros, records, charged: charged._sum.costMicros ?? BigInt(0) };
 }
 
 describe("probe: bad bodies × key kinds on every inference endpoint", () => {
@@ -184,7 +185,8 @@ describe("probe: misbehaving upstreams on every inference endpoint", () => {
       } finally {
         Object.assign(up.options, { raw: undefined, status: undefined });
       }
-      expect(await books()).toEqual(before);
+      // Each fault is a row of the request log (its status, at no cost); nothing is charged.
+      expect(await books()).toEqual({ ...before, records: before.records + UPSTREAM_FAULTS.length });
     });
   }
 });

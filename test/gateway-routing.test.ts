@@ -234,7 +234,10 @@ describe("several routes per model", () => {
     const { user, key, openai } = await client();
     await expect(openai.chat.completions.create({ model, messages: hello })).rejects.toMatchObject({ status: 400 });
     expect(second.fake.requests).toHaveLength(0);
-    expect((await books(user.id, key.id)).records).toHaveLength(0);
+    // In the request log with the upstream's status, at no cost.
+    const b = await books(user.id, key.id);
+    expect(b.records.map((r) => [r.status, Number(r.costMicros), r.attempts])).toEqual([[400, 0, 1]]);
+    expect(b.spend).toBe(BigInt(0));
   });
 
   it("tries no route twice and at most KEYGATE_MAX_ATTEMPTS, then passes the last failure on, charging nothing", async () => {
@@ -250,7 +253,9 @@ describe("several routes per model", () => {
     expect(err?.status).toBe(502);
     expect(err?.headers?.get("x-keygate-attempts")).toBe("3");
     expect(ups.map((u) => u.fake.requests.length)).toEqual([1, 1, 1, 0]);
-    expect((await books(user.id, key.id)).records).toHaveLength(0);
+    const b = await books(user.id, key.id);
+    expect(b.records.map((r) => [r.status, Number(r.costMicros), r.attempts])).toEqual([[502, 0, 3]]);
+    expect(b.spend).toBe(BigInt(0));
     expect(await limits().pending(user.id)).toEqual({ unflushedMicros: 0, reservedMicros: 0 });
   });
 

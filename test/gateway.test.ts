@@ -312,7 +312,11 @@ describe("refusals, in each protocol's own error shape", () => {
     up.options.status = 503;
     expect(await status(openai.chat.completions.create({ model: "gpt-test", messages: hello }))).toBe(503);
     expect(await status(anthropic.messages.create({ model: "claude-test", max_tokens: 5, messages: hello }))).toBe(503);
-    expect(await usageOf(user)).toHaveLength(0);
+    // Both are in the request log with the upstream's status, at no cost.
+    expect((await usageOf(user)).map((u) => [u.status, Number(u.costMicros)])).toEqual([
+      [503, 0],
+      [503, 0],
+    ]);
     expect(await limits().pending(user.id)).toEqual({ unflushedMicros: 0, reservedMicros: 0 });
   });
 

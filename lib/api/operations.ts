@@ -9,6 +9,7 @@ import * as pools from "@/lib/pools/operations";
 import * as subscriptions from "@/lib/subscriptions/operations";
 import * as upstreams from "@/lib/upstreams/operations";
 import * as webhooks from "@/lib/webhooks/operations";
+import * as usage from "@/lib/usage/operations";
 
 /**
  * Every operation of the API, in the order the reference lists them. Each is
@@ -70,6 +71,11 @@ export const TAGS = [
   },
   { name: "Billing", description: "Balance, spend, key counts, the credit ledger, and card top-ups through Stripe when the operator has set it up." },
   {
+    name: "Usage",
+    description:
+      "What your keys did: totals per day, key or model (from daily rollups, equal to the ledger's usage debits), and the request log with filters and CSV export.",
+  },
+  {
     name: "Models",
     description:
       "The model catalogue, which is also the price book: which models the gateway serves, which upstream serves each, and what it charges per million tokens. Operator endpoints.",
@@ -97,6 +103,7 @@ export const operations: readonly OperationSpec[] = [
   ...Object.values(subscriptions),
   ...Object.values(billing),
   ...Object.values(webhooks),
+  ...Object.values(usage),
   ...Object.values(models),
   ...Object.values(upstreams),
   getOpenApiDocument,

@@ -42,11 +42,14 @@ export interface Accounting {
   renewEveryMs: number;
   renew(now: number): void;
   /**
-   * Ends the request: settles `usage` (null: nothing was generated) with its
-   * usage record, `record(cost)`, in the same step. Resolves when both are in
-   * the limits store (with Redis: durable), never rejects.
+   * Ends the request: settles `usage` (null: nothing was generated, it costs
+   * nothing) with its usage record, `record(cost)`, in the same step. A
+   * request that went to an upstream always has a record (an upstream error
+   * is a row of the request log, at cost 0); `record` null ends one that
+   * never left (every route cooling down): released, no record. Resolves
+   * when both are in the limits store (with Redis: durable), never rejects.
    */
-  end(usage: { inputTokens: number; outputTokens: number } | null, record: (costMicros: number) => string): Promise<void>;
+  end(usage: { inputTokens: number; outputTokens: number } | null, record: ((costMicros: number) => string) | null): Promise<void>;
 }
 
 /** A request as one upstream protocol gets it: the client's body itself, or its translation with the client's fields that were dropped. */
@@ -321,7 +324,7 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       if ("refusal" in accounting) return accounting.refusal;
       const routes = plan(accounting.cooling);
       if (routes && !Array.isArray(routes)) {
-        void accounting.end(null, () => "");
+        void accounting.end(null, null);
         return routes;
       }
       const maxTokens = requested ?? model.maxOutputTokens;
@@ -383,10 +386,12 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       renewEveryMs: ttlMs / 3,
       renew: (at) => void store.renew(requestId, at, ttlMs).catch(() => undefined),
       end: (usage, record) => {
-        if (!usage) {
+        if (!record) {
           void store.release(requestId);
           return Promise.resolve();
         }
+        // Nothing generated (an upstream error): the reservation ends at no cost, and the record joins the outbox in the same step.
+        if (!usage) return store.settle(requestId, { costMicros: 0, tokens: 0 }, record(0)).catch(() => undefined);
         // Never below zero nor above what was reserved, whatever usage reached here (lib/gateway/charge.ts bounds it first).
         const cost = boundedCharge(
           costMicros(usage.inputTokens, usage.outputTokens, model.inputMicrosPerMTok, model.outputMicrosPerMTok),
@@ -399,7 +404,7 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
     };
     const routes = plan(admitted.cooling);
     if (routes && !Array.isArray(routes)) {
-      void accounting.end(null, () => "");
+      void accounting.end(null, null);
       return { ...routes, headers: { ...headers, ...routes.headers } };
     }
     return { key, model, routes, outgoing: outgoingFor(routes, body, translations, admitted.maxTokens), accounting, maxTokens: admitted.maxTokens, headers };
@@ -511,7 +516,7 @@ async function subscriptionAccounting(
     renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs).catch(() => undefined),
     end: (usage, record) => {
       void store.releaseLease(key.id, requestId);
-      return usage ? store.record(requestId, record(0)).catch(() => undefined) : Promise.resolve();
+      return record ? store.record(requestId, record(0)).catch(() => undefined) : Promise.resolve();
     },
   };
 }

@@ -159,7 +159,8 @@ export async function relay(r: Relay): Promise<void> {
       observeUpstreamLatency(model.provider, timeout ? "timeout" : "error", (performance.now() - startedAt) / 1000, name);
       failed(route, null, null);
       if (!last) continue;
-      finish(502, null, null);
+      // The request log shows what the client got: 504 for a timeout, 502 for an upstream that could not be reached.
+      finish(timeout ? 504 : 502, null, null);
       stampTiming();
       return sendError(
         res,

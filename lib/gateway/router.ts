@@ -10,6 +10,7 @@ import { redact } from "@/lib/log";
 import { activeModels } from "@/lib/models/catalogue";
 import { logger } from "@/lib/ops/logger";
 import { countLimitRejection } from "@/lib/ops/metrics";
+import { countRefusal, isCountedRefusal } from "@/lib/usage/refusals";
 import { newUsageId } from "@/lib/usage/writer";
 
 /**
@@ -119,7 +120,11 @@ async function inference(req: IncomingMessage, res: ServerResponse, adapter: Pro
   const usageId = newUsageId();
   const prompt = promptSize(parsed.bytes, body);
   const decision = await admit({ adapter, token, key: auth.key, body, prompt, usageId });
-  if (!("accounting" in decision)) return refuse(res, adapter, decision);
+  if (!("accounting" in decision)) {
+    // Refused by the key's limits, budget, balance, block or lease: counted in memory for GET /api/usage (no I/O here).
+    if (isCountedRefusal(decision.status)) countRefusal(auth.key.userId, auth.key.id, String(body.model), decision.status);
+    return refuse(res, adapter, decision);
+  }
   const promptBytes = parsed.bytes;
   await relay({ req, res, adapter, admitted: decision, body, stream, clientWantsUsage, usageId, promptBytes, promptBound: prompt.bound, startedAt });
 }

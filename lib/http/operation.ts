@@ -63,6 +63,8 @@ export interface OperationSpec {
     headers?: Record<string, string>;
     /** When the operation can also answer with server-sent events (`stream: true`): what they are, and an example. */
     stream?: { description: string; example: string };
+    /** When the operation can also answer as CSV (`Accept: text/csv`): what it holds, and an example. The handler streams it itself. */
+    csv?: { description: string; example: string };
   };
   /**
    * The error body's schema when it is not the envelope: the inference

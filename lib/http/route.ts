@@ -33,7 +33,18 @@ export interface HandlerContext<S extends OperationSpec> {
   params: Record<PathParams<S["path"]>, string>;
 }
 
-export type Handler<S extends OperationSpec> = (ctx: HandlerContext<S>) => Promise<ResponseOf<S>>;
+/**
+ * A response the handler makes itself: a body streamed as it is read (the
+ * request log as CSV), for operations that declare `response.csv`. It is
+ * sent as it is, with `Cache-Control: no-store`.
+ */
+export class RawResponse {
+  constructor(readonly response: Response) {}
+}
+
+export type Handler<S extends OperationSpec> = (
+  ctx: HandlerContext<S>,
+) => Promise<ResponseOf<S> | (S["response"] extends { csv: object } ? RawResponse : never)>;
 
 /** A declared operation with its handler, as a fetch-style function of the request and path parameters. */
 export interface Implementation {
@@ -59,6 +70,7 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
       const body = op.body ? parseWith(op.body, withDefault(read?.value), "body") : undefined;
       const rawBody = op.rawBody ? (read?.text ?? "") : undefined;
       const value = await handler({ req, actor, body, rawBody, query, params } as HandlerContext<S>);
+      if (value instanceof RawResponse) return withNoStore(value.response);
       const payload = op.response.shape === "envelope" ? { success: true, data: value } : value;
       if (env().NODE_ENV !== "production") assertDocumented(op, payload);
       return Response.json(payload, { status: op.response.status, headers: NO_STORE });

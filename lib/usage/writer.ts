@@ -8,6 +8,8 @@ import { redact } from "@/lib/log";
 import { logger } from "@/lib/ops/logger";
 import { setUsageBacklogSource } from "@/lib/ops/metrics";
 import { recordBudgetThresholds, recordLowBalance } from "@/lib/webhooks/events";
+import { restoreRefusals, takeRefusals, type RefusalCount } from "@/lib/usage/refusals";
+import { ALL_ROLLUP } from "@/lib/usage/schemas";
 
 /**
  * Usage records are written off the request's critical path. The gateway
@@ -27,7 +29,10 @@ import { recordBudgetThresholds, recordLowBalance } from "@/lib/webhooks/events"
  * died) are claimed and written here. The insert skips ids already in the
  * database, and spend and ledger follow only the rows it inserted, so a
  * record written twice (a claim of a slow writer's records, a retry after a
- * commit whose answer was lost) counts once.
+ * commit whose answer was lost) counts once. The same transaction adds the
+ * rows it inserted to the daily rollups (UsageRollup, what GET /api/usage
+ * reads), with the refusals counted in memory since the last write
+ * (lib/usage/refusals.ts).
  */
 
 export interface UsageEntry {
@@ -165,24 +170,27 @@ export async function flushUsage(): Promise<void> {
 
 async function writeWaiting(w: UsageWriter): Promise<void> {
   const store = limits();
+  // Refusals counted since the last write ride with this round's first transaction (alone when no record waits).
+  const pending = { refusals: takeRefusals() };
   try {
     for (;;) {
       const entries = await store.takeUsage(w.consumer, MAX_BATCH);
-      if (entries.length) await writeEntries(w, entries);
+      if (entries.length || pending.refusals.length) await writeEntries(w, entries, pending);
       if (entries.length < MAX_BATCH) break;
     }
     for (;;) {
       const claimed = await store.claimUsage(w.consumer, env().KEYGATE_USAGE_CLAIM_IDLE_MS, MAX_BATCH);
-      if (claimed.length) await writeEntries(w, claimed);
+      if (claimed.length) await writeEntries(w, claimed, pending);
       if (claimed.length < MAX_BATCH) break;
     }
   } catch (err) {
     // What was taken stays this consumer's, unacknowledged: the next round takes it again first.
+    restoreRefusals(pending.refusals);
     logger().error(`writing usage failed; it will be retried: ${redact(err instanceof Error ? err.message : String(err))}`);
   }
 }
 
-async function writeEntries(w: UsageWriter, entries: OutboxEntry[]): Promise<void> {
+async function writeEntries(w: UsageWriter, entries: OutboxEntry[], pending: { refusals: RefusalCount[] }): Promise<void> {
   const written: WrittenEntry[] = [];
   const usage: UsageEntry[] = [];
   for (const e of entries) {
@@ -196,7 +204,8 @@ async function writeEntries(w: UsageWriter, entries: OutboxEntry[]): Promise<voi
     usage.push(u);
     written.push({ id: e.id, userId: u.userId, keyId: u.apiKeyId, costMicros: u.costMicros });
   }
-  if (usage.length) await writeBatch(usage);
+  if (usage.length || pending.refusals.length) await writeBatch(usage, pending.refusals);
+  pending.refusals = [];
   w.afterCommit?.();
   await limits().ackUsage(written);
 }
@@ -231,17 +240,22 @@ const USAGE_COLUMNS = [
 /**
  * Writes `entries` in one transaction, each id once: rows already in the
  * database (written before by this or another writer) are skipped, and the
- * keys' spend and lastUsedAt and the ledger follow the rows inserted here only.
+ * keys' spend and lastUsedAt, the ledger and the rollups follow the rows
+ * inserted here only. `refusals` are added to the rollups too.
  */
-async function writeBatch(entries: UsageEntry[]): Promise<void> {
+async function writeBatch(entries: UsageEntry[], refusals: RefusalCount[]): Promise<void> {
   const db = await prisma();
   await db.$transaction(async (tx) => {
     // A record of an account deleted meanwhile is dropped, as the deletion dropped its other records: it could never be written,
     // and would hold every later record of this writer behind it.
-    const userIds = [...new Set(entries.map((e) => e.userId))];
+    const userIds = [...new Set([...entries.map((e) => e.userId), ...refusals.map((r) => r.userId)])];
     const users = new Set((await tx.user.findMany({ where: { id: { in: userIds } }, select: { id: true } })).map((u) => u.id));
     entries = entries.filter((e) => users.has(e.userId));
-    if (!entries.length) return;
+    refusals = refusals.filter((r) => users.has(r.userId));
+    if (!entries.length) {
+      await upsertRollups(tx, [], [], refusals);
+      return;
+    }
     // One parameterised INSERT, not createMany: Prisma's per-row query building cost ~10x the CPU and blocked the event loop.
     const params: unknown[] = [];
     const rows = entries.map((e) => {
@@ -268,12 +282,11 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
       params.push(...values);
       return `(${values.map((_, i) => `$${first + i}`).join(",")})`;
     });
-    const inserted = await tx.$queryRawUnsafe<
-      Array<{ id: string; userId: string; apiKeyId: string; costMicros: bigint | number | string; createdAt: Date | string }>
-    >(
+    const inserted = await tx.$queryRawUnsafe<InsertedRow[]>(
       `INSERT INTO "UsageRecord" (${USAGE_COLUMNS}) VALUES ${rows.join(",")} ON CONFLICT ("id") DO NOTHING RETURNING "id","userId","apiKeyId","costMicros","createdAt"`,
       ...params,
     );
+    await upsertRollups(tx, entries, inserted, refusals);
     const byKey = new Map<string, { cost: bigint; lastUsedAt: Date }>();
     const byAccount = new Map<string, { cost: bigint; requests: number; firstId: string }>();
     for (const row of inserted) {
@@ -316,6 +329,126 @@ async function writeBatch(entries: UsageEntry[]): Promise<void> {
     );
     // ---- end of alerts by webhook ----
   });
+}
+
+interface InsertedRow {
+  id: string;
+  userId: string;
+  apiKeyId: string;
+  costMicros: bigint | number | string;
+  createdAt: Date | string;
+}
+
+type WriterTx = Parameters<Parameters<Awaited<ReturnType<typeof prisma>>["$transaction"]>[0]>[0];
+
+interface Rollup {
+  userId: string;
+  day: string;
+  apiKeyId: string;
+  model: string;
+  requests: number;
+  inputTokens: bigint;
+  outputTokens: bigint;
+  costMicros: bigint;
+  refused402: number;
+  refused403: number;
+  refused429: number;
+}
+
+/**
+ * The four grains each request is added to: its key and model, its key for
+ * every model, its model for every key, and the account's day (ALL_ROLLUP,
+ * "", stands for "every": no key ID or model name is empty). GET /api/usage
+ * reads the coarsest grain its grouping and filters allow (lib/usage/queries.ts),
+ * so a 30-day total reads 30 rows rather than one per key, model and day.
+ */
+function grains(apiKeyId: string, model: string): Array<[string, string]> {
+  return [
+    [apiKeyId, model],
+    [apiKeyId, ALL_ROLLUP],
+    [ALL_ROLLUP, model],
+    [ALL_ROLLUP, ALL_ROLLUP],
+  ];
+}
+
+/** Parameters per rollup row in one upsert. */
+const ROLLUP_PARAMS = 11;
+
+/**
+ * Adds the rows this transaction inserted (and the refusals) to the daily
+ * rollups: one upsert that adds to what is there. Rows are sorted by their
+ * key, so two writers' transactions lock them in the same order and cannot
+ * deadlock on each other.
+ */
+async function upsertRollups(tx: WriterTx, entries: UsageEntry[], inserted: Array<{ id: string }>, refusals: RefusalCount[]): Promise<void> {
+  const byRollup = new Map<string, Rollup>();
+  const rollup = (userId: string, day: string, apiKeyId: string, model: string): Rollup => {
+    const id = `${userId}\u0000${day}\u0000${apiKeyId}\u0000${model}`;
+    let r = byRollup.get(id);
+    if (!r) {
+      r = {
+        userId,
+        day,
+        apiKeyId,
+        model,
+        requests: 0,
+        inputTokens: BigInt(0),
+        outputTokens: BigInt(0),
+        costMicros: BigInt(0),
+        refused402: 0,
+        refused403: 0,
+        refused429: 0,
+      };
+      byRollup.set(id, r);
+    }
+    return r;
+  };
+  // The records' own fields (the day of the time the process gave them), for the rows the insert reports as new.
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  for (const row of inserted) {
+    const e = byId.get(row.id);
+    if (!e) continue;
+    const day = e.createdAt.toISOString().slice(0, 10);
+    for (const [key, model] of grains(e.apiKeyId, e.model)) {
+      const r = rollup(e.userId, day, key, model);
+      r.requests++;
+      r.inputTokens += BigInt(e.inputTokens);
+      r.outputTokens += BigInt(e.outputTokens);
+      r.costMicros += BigInt(e.costMicros);
+    }
+  }
+  for (const c of refusals) {
+    for (const [key, model] of grains(c.apiKeyId, c.model)) rollup(c.userId, c.day, key, model)[`refused${c.status}`] += c.count;
+  }
+  if (!byRollup.size) return;
+  const sorted = [...byRollup.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  // In chunks, so a statement's parameters stay far below PostgreSQL's 65,535 whatever the refusals add.
+  for (let i = 0; i < sorted.length; i += ROLLUP_CHUNK) await upsertChunk(tx, sorted.slice(i, i + ROLLUP_CHUNK));
+}
+
+const ROLLUP_CHUNK = 2_000;
+
+async function upsertChunk(tx: WriterTx, sorted: Rollup[]): Promise<void> {
+  const params: unknown[] = [];
+  const values = sorted.map((r) => {
+    const first = params.length + 1;
+    params.push(r.userId, r.day, r.apiKeyId, r.model, r.requests, r.inputTokens, r.outputTokens, r.costMicros, r.refused402, r.refused403, r.refused429);
+    const p = Array.from({ length: ROLLUP_PARAMS }, (_, i) => `$${first + i}`);
+    p[1] = `${p[1]}::date`;
+    return `(${p.join(",")})`;
+  });
+  await tx.$executeRawUnsafe(
+    `INSERT INTO "UsageRollup" ("userId","day","apiKeyId","model","requests","inputTokens","outputTokens","costMicros","refused402","refused403","refused429") VALUES ${values.join(",")}
+     ON CONFLICT ("userId","day","apiKeyId","model") DO UPDATE SET
+       "requests" = "UsageRollup"."requests" + excluded."requests",
+       "inputTokens" = "UsageRollup"."inputTokens" + excluded."inputTokens",
+       "outputTokens" = "UsageRollup"."outputTokens" + excluded."outputTokens",
+       "costMicros" = "UsageRollup"."costMicros" + excluded."costMicros",
+       "refused402" = "UsageRollup"."refused402" + excluded."refused402",
+       "refused403" = "UsageRollup"."refused403" + excluded."refused403",
+       "refused429" = "UsageRollup"."refused429" + excluded."refused429"`,
+    ...params,
+  );
 }
 
 /** Stops the timer and writes what is left (shutdown): this process's unacknowledged and unread records, as far as the store answers. */
