@@ -32,6 +32,7 @@ const REDIS_SUITES = [
   "test/subscriptions.test.ts",
   "test/management-keys.test.ts",
   "test/usage-writer.test.ts",
+  "test/budget-periods.test.ts",
 ];
 
 export default defineConfig({

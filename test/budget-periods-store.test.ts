@@ -156,7 +156,13 @@ for (const stores of [memory, redisStores]) {
       expect(await s.seedKey(who.keyId, 5 * COST, await s.keyGeneration(who.keyId))).toBe(true);
       expect(await s.admit(await admission(who, BEFORE_MIDNIGHT, 0, { maxBudgetMicros: 6 * COST }))).toMatchObject({ ok: true });
       expect(await s.admit(await admission(who, BEFORE_MIDNIGHT, 0, { maxBudgetMicros: 6 * COST }))).toMatchObject({ ok: false, reason: "budget" });
-      expect(await s.admit(await admission(who, BEFORE_MIDNIGHT, DAY_1.start, { maxBudgetMicros: 6 * COST }))).toMatchObject({ ok: true });
+      const inPeriod = await admission(who, BEFORE_MIDNIGHT, DAY_1.start, { maxBudgetMicros: 6 * COST });
+      expect(await s.admit(inPeriod)).toMatchObject({ ok: true });
+      // Spent in the period, it is spent in the key's lifetime too: once written, the lifetime figures count it.
+      await s.settle(inPeriod.requestId, { costMicros: COST, tokens: 200 });
+      await s.flushed(`b-${randomUUID()}`, [{ ...who, costMicros: COST, periodStart: DAY_1.start }]);
+      const lifetime = { rpmLimit: null, tpmLimit: null, maxBudgetMicros: 10 * COST, periodStart: 0 };
+      expect(await s.peek(who.userId, who.keyId, lifetime, BEFORE_MIDNIGHT)).toMatchObject({ keyAvailableMicros: 10 * COST - 5 * COST - COST - COST });
     });
 
     it("seeding a period is refused when a flush overtook the database read (the generation moved), as for lifetime spend", async () => {

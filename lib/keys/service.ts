@@ -180,7 +180,8 @@ export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyIn
         data: {
           name: patch.name,
           isActive: patch.isActive,
-          ...(periodChanged ? { budgetPeriod: patch.budgetPeriod, budgetPeriodSetAt: patch.budgetPeriod === null ? null : new Date() } : {}),
+          budgetPeriod: patch.budgetPeriod,
+          ...(periodChanged ? { budgetPeriodSetAt: patch.budgetPeriod === null ? null : new Date() } : {}),
           maxBudgetMicros: patch.maxBudget === undefined ? undefined : patch.maxBudget === null ? null : usdToMicros(patch.maxBudget),
           rpmLimit: patch.rpm,
           tpmLimit: patch.tpm,

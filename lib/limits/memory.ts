@@ -357,6 +357,9 @@ export class MemoryFigures {
         key.unflushed -= e.costMicros;
         key.spent += e.costMicros;
       }
+      // A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
+      const lifetime = e.periodStart ? this.keys.get(e.keyId) : undefined;
+      if (lifetime) lifetime.spent += e.costMicros;
     }
   }
 

@@ -9,6 +9,10 @@ for i = 1, #ARGV, 5 do
     moved = moved + 1
     if c ~= 0 then
       local akey, kkey = 'kg:a:' .. ARGV[i + 1], money_key('kg:k:' .. ARGV[i + 2], ARGV[i + 4])
+      -- A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
+      if kkey ~= 'kg:k:' .. ARGV[i + 2] and redis.call('HEXISTS', 'kg:k:' .. ARGV[i + 2], 'spent') == 1 then
+        redis.call('HINCRBY', 'kg:k:' .. ARGV[i + 2], 'spent', c)
+      end
       redis.call('INCR', 'kg:ag:' .. ARGV[i + 1])
       redis.call('INCR', 'kg:kg:' .. ARGV[i + 2])
       if redis.call('HEXISTS', akey, 'balance') == 1 then
