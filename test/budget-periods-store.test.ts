@@ -143,6 +143,31 @@ for (const stores of [memory, redisStores]) {
       expect(await b.peek(who.userId, who.keyId, day2, AFTER_MIDNIGHT)).toMatchObject({ keyAvailableMicros: 4 * COST });
     });
 
+    it("the usage writer's acknowledgement moves a late record's cost into the period it was admitted in, once", async () => {
+      const [a, b] = stores.pair();
+      const who = ids();
+      await seeded(a, who, DAY_1);
+      expect(await b.seedKey(who.keyId, 0, await b.keyGeneration(who.keyId), DAY_2)).toBe(true);
+      const budget = { maxBudgetMicros: 2 * COST };
+      const late = await admission(who, BEFORE_MIDNIGHT, DAY_1.start, budget);
+      expect(await a.admit(late)).toMatchObject({ ok: true });
+      const record = `rec-${randomUUID()}`;
+      await a.settle(late.requestId, { costMicros: COST, tokens: 200 }, record);
+      // The writer (another instance) takes the record and acknowledges it with the period from the record, twice.
+      const consumer = `w-${randomUUID()}`;
+      const taken = (await b.takeUsage(consumer, 1000)).filter((e) => e.record === record);
+      expect(taken).toHaveLength(1);
+      const written = taken.map((e) => ({ id: e.id, userId: who.userId, keyId: who.keyId, costMicros: COST, periodStart: DAY_1.start }));
+      await b.ackUsage(written);
+      await b.ackUsage(written);
+      const day1 = { rpmLimit: null, tpmLimit: null, ...budget, periodStart: DAY_1.start };
+      const day2 = { rpmLimit: null, tpmLimit: null, ...budget, periodStart: DAY_2.start };
+      expect(await a.peek(who.userId, who.keyId, day1, AFTER_MIDNIGHT)).toMatchObject({ keyAvailableMicros: COST });
+      expect(await a.peek(who.userId, who.keyId, day2, AFTER_MIDNIGHT)).toMatchObject({ keyAvailableMicros: 2 * COST });
+      // And the account paid once.
+      expect(await a.peek(who.userId, who.keyId, day2, AFTER_MIDNIGHT)).toMatchObject({ accountAvailableMicros: 1e12 - COST });
+    });
+
     it("a lifetime budget (no period) keeps its own figures, apart from any period's: switching between them never mixes the two", async () => {
       const [s] = stores.pair();
       const who = ids();

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
@@ -294,6 +293,5 @@ describe("through the gateway", () => {
     expect(lifetime.message).not.toContain("resets");
     const after = await call("GET", "/api/keys", { token: user.token });
     expect(after.json.data.find((k: { id: string }) => k.id === key.id)).toMatchObject({ spend: 0.04, budgetPeriod: null, budgetResetsAt: null });
-    void randomUUID;
   });
 });
