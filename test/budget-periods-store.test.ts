@@ -183,10 +183,11 @@ for (const stores of [memory, redisStores]) {
       expect(await s.admit(await admission(who, BEFORE_MIDNIGHT, 0, { maxBudgetMicros: 6 * COST }))).toMatchObject({ ok: false, reason: "budget" });
       const inPeriod = await admission(who, BEFORE_MIDNIGHT, DAY_1.start, { maxBudgetMicros: 6 * COST });
       expect(await s.admit(inPeriod)).toMatchObject({ ok: true });
-      // Spent in the period, it is spent in the key's lifetime too: once written, the lifetime figures count it.
+      // Spent in the period, it is spent in the key's lifetime too: from its settlement on, and still once written.
       await s.settle(inPeriod.requestId, { costMicros: COST, tokens: 200 });
-      await s.flushed(`b-${randomUUID()}`, [{ ...who, costMicros: COST, periodStart: DAY_1.start }]);
       const lifetime = { rpmLimit: null, tpmLimit: null, maxBudgetMicros: 10 * COST, periodStart: 0 };
+      expect(await s.peek(who.userId, who.keyId, lifetime, BEFORE_MIDNIGHT)).toMatchObject({ keyAvailableMicros: 10 * COST - 5 * COST - COST - COST });
+      await s.flushed(`b-${randomUUID()}`, [{ ...who, costMicros: COST, periodStart: DAY_1.start }]);
       expect(await s.peek(who.userId, who.keyId, lifetime, BEFORE_MIDNIGHT)).toMatchObject({ keyAvailableMicros: 10 * COST - 5 * COST - COST - COST });
     });
 

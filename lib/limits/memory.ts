@@ -96,7 +96,7 @@ export class MemoryFigures {
   private leases = new Map<string, { holder: string; expiresAt: number }>();
   private keyGenerations = new Map<string, number>();
   /** Reservations the sweep dropped, by request: whose cost a late settle still counts. */
-  private swept = new Map<string, { userId: string; money: string }>();
+  private swept = new Map<string, { userId: string; keyId: string; money: string }>();
   /** Upstreams cooling down: when each cooldown ends. */
   private coolingUntil = new Map<string, number>();
   /** Usage records on their way to the database, oldest first (Map keeps insertion order), as Redis's stream and consumer group do. */
@@ -255,6 +255,9 @@ export class MemoryFigures {
     const money = this.keys.get(owner.money);
     if (account) account.unflushed += actual.costMicros;
     if (money) money.unflushed += actual.costMicros;
+    // A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
+    const lifetime = owner.money !== owner.keyId ? this.keys.get(owner.keyId) : undefined;
+    if (lifetime) lifetime.unflushed += actual.costMicros;
     const key = r && this.windows.get(r.keyId);
     if (key && r?.hold && !r.hold.expired) {
       key.tokenSum += actual.tokens - r.hold.tokens;
@@ -359,7 +362,10 @@ export class MemoryFigures {
       }
       // A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
       const lifetime = e.periodStart ? this.keys.get(e.keyId) : undefined;
-      if (lifetime) lifetime.spent += e.costMicros;
+      if (lifetime) {
+        lifetime.unflushed -= e.costMicros;
+        lifetime.spent += e.costMicros;
+      }
     }
   }
 
@@ -392,7 +398,7 @@ export class MemoryFigures {
       if (r.expiresAt <= now) {
         this.release(id);
         if (this.swept.size >= 100_000) this.swept.clear();
-        this.swept.set(id, { userId: r.userId, money: r.money });
+        this.swept.set(id, { userId: r.userId, keyId: r.keyId, money: r.money });
       }
     }
     // A past period's money, a day after it ended: nothing can be admitted in it any more, and nothing of it is pending.

@@ -11,6 +11,7 @@ for i = 1, #ARGV, 5 do
       local akey, kkey = 'kg:a:' .. ARGV[i + 1], money_key('kg:k:' .. ARGV[i + 2], ARGV[i + 4])
       -- A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
       if kkey ~= 'kg:k:' .. ARGV[i + 2] and redis.call('HEXISTS', 'kg:k:' .. ARGV[i + 2], 'spent') == 1 then
+        redis.call('HINCRBY', 'kg:k:' .. ARGV[i + 2], 'unflushed', 0 - c)
         redis.call('HINCRBY', 'kg:k:' .. ARGV[i + 2], 'spent', c)
       end
       redis.call('INCR', 'kg:ag:' .. ARGV[i + 1])

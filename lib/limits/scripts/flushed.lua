@@ -6,7 +6,10 @@ for i = 2, #ARGV, 4 do
   local kkey = 'kg:k:' .. ARGV[i + 1]
   if ARGV[i + 3] ~= '0' then
     -- A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
-    if redis.call('HEXISTS', kkey, 'spent') == 1 then redis.call('HINCRBY', kkey, 'spent', c) end
+    if redis.call('HEXISTS', kkey, 'spent') == 1 then
+      redis.call('HINCRBY', kkey, 'unflushed', 0 - c)
+      redis.call('HINCRBY', kkey, 'spent', c)
+    end
     kkey = kkey .. ':p:' .. ARGV[i + 3]
   end
   redis.call('INCR', 'kg:ag:' .. ARGV[i])

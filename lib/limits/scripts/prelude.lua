@@ -80,6 +80,9 @@ local function finish(rid, cost, tokens, record)
       if redis.call('HEXISTS', 'kg:a:' .. swept[1], 'balance') == 1 then redis.call('HINCRBY', 'kg:a:' .. swept[1], 'unflushed', cost) end
       local smkey = money_key('kg:k:' .. swept[2], swept[3])
       if redis.call('HEXISTS', smkey, 'spent') == 1 then redis.call('HINCRBY', smkey, 'unflushed', cost) end
+      if smkey ~= 'kg:k:' .. swept[2] and redis.call('HEXISTS', 'kg:k:' .. swept[2], 'spent') == 1 then
+        redis.call('HINCRBY', 'kg:k:' .. swept[2], 'unflushed', cost)
+      end
     end
     if cost >= 0 and record ~= '' then redis.call('XADD', USAGE, '*', 'r', record) end
     return 0
@@ -98,6 +101,8 @@ local function finish(rid, cost, tokens, record)
     redis.call('HINCRBY', mkey, 'reserved', 0 - m)
     if cost > 0 then redis.call('HINCRBY', mkey, 'unflushed', cost) end
   end
+  -- A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
+  if cost > 0 and mkey ~= kkey and redis.call('HEXISTS', kkey, 'spent') == 1 then redis.call('HINCRBY', kkey, 'unflushed', cost) end
   local held = num(r[4])
   if held > 0 and redis.call('ZSCORE', kkey .. ':tpm', rid) then
     if tokens > 0 then
