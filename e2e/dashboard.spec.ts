@@ -1123,7 +1123,7 @@ test.describe("accessibility", () => {
   }
 
   const withCreditKeys = async (api: AuthedApi) => {
-    await createKeyViaApi(api, { name: "scanned key", maxBudget: 10, tpm: 1000, expiresAt: daysFromNow(90).toISOString() });
+    await createKeyViaApi(api, { name: "scanned key", maxBudget: 10, budgetPeriod: "month", tpm: 1000, expiresAt: daysFromNow(90).toISOString() });
     const paused = await createKeyViaApi(api, { name: "paused key" });
     expect((await api.put(`/api/keys/${paused.id}`, { isActive: false })).status()).toBe(200);
   };
