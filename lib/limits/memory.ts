@@ -173,10 +173,9 @@ export class MemoryFigures {
   admit(a: Admission): AdmitResult {
     const account = this.accounts.get(a.userId);
     const money = moneyKey(a.keyId, a.periodStart ?? 0);
-    const figures = this.keys.get(money);
-    if (!account || !figures) return { ok: false, reason: "unseeded", account: !account, key: !figures };
+    const spend = this.keys.get(money);
+    if (!account || !spend) return { ok: false, reason: "unseeded", account: !account, key: !spend };
     const key = this.window(a.keyId);
-    const spend = figures;
     trim(key, a.now);
     const rate = rateOf(key, a.rpmLimit, a.tpmLimit, a.now);
     const accountAvailable = account.balance - account.unflushed - account.reserved;
