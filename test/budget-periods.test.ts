@@ -6,7 +6,7 @@ import { toApiKeyView } from "@/lib/keys/service";
 import { limits } from "@/lib/limits";
 import { budgetPeriodEnd, budgetPeriodStart, keyPeriodStart, type BudgetPeriod } from "@/lib/limits/periods";
 import { invalidateCatalogue } from "@/lib/models/catalogue";
-import { encodeUsage, flushUsage, newUsageId, type UsageEntry } from "@/lib/usage/writer";
+import { decodeUsage, encodeUsage, flushUsage, newUsageId, type UsageEntry } from "@/lib/usage/writer";
 import { call, createUser, type TestUser } from "./api";
 import { createCreditKey, expectFieldError } from "./fixtures";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
@@ -183,6 +183,28 @@ describe("the usage writer keeps each period's spend (ApiKey.periodSpendMicros)"
     // Admitted on 28 February, written on 1 March: charged to the 28th, which is past.
     await write(user, key.id, 1_000, day1);
     expect(await row(key.id)).toMatchObject({ periodStart: new Date(day2), periodSpendMicros: BigInt(50), spendMicros: BigInt(1_350) });
+  });
+
+  it("a usage record carries its period start only when it has one: a lifetime key's record keeps the previous version's 17 fields, and old records decode", () => {
+    const entry = { id: newUsageId(), userId: "u", apiKeyId: "k", model: "m", provider: "openai", inputTokens: 1, outputTokens: 2, costMicros: 3 };
+    const full: UsageEntry = {
+      ...entry,
+      inputMicrosPerMTok: 0,
+      outputMicrosPerMTok: 0,
+      status: 200,
+      latencyMs: 1,
+      ttftMs: null,
+      streamed: false,
+      upstream: "u1",
+      attempts: 1,
+      createdAt: new Date(0),
+    };
+    const lifetime = encodeUsage(full);
+    expect(JSON.parse(lifetime)).toHaveLength(17);
+    expect(decodeUsage(lifetime)).toMatchObject({ ...entry, periodStart: 0 });
+    const periodic = encodeUsage({ ...full, periodStart: utc("2027-02-01T00:00:00Z") });
+    expect(JSON.parse(periodic)).toHaveLength(18);
+    expect(decodeUsage(periodic)).toMatchObject({ ...entry, periodStart: utc("2027-02-01T00:00:00Z") });
   });
 
   it("a record without a period (a lifetime key's, or one encoded before periods) leaves the period columns alone", async () => {

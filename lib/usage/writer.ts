@@ -90,7 +90,7 @@ export function newUsageId(): string {
  */
 export function encodeUsage(e: UsageEntry): string {
   startUsageWriter();
-  return JSON.stringify([
+  const fields = [
     e.id,
     e.userId,
     e.apiKeyId,
@@ -108,8 +108,11 @@ export function encodeUsage(e: UsageEntry): string {
     e.createdAt.getTime(),
     e.upstream,
     e.attempts,
-    e.periodStart ?? 0,
-  ]);
+  ];
+  // The budget period only when there is one: a lifetime key's record keeps the 17 fields an instance of the
+  // previous version reads, so a rolling deploy's older writers never drop it as unreadable.
+  if (e.periodStart) fields.push(e.periodStart);
+  return JSON.stringify(fields);
 }
 
 export function decodeUsage(record: string): UsageEntry | null {
