@@ -1,5 +1,5 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { prisma } from "@/lib/db";
 import { seedStore } from "@/lib/gateway/admission";
 import { toApiKeyView } from "@/lib/keys/service";
@@ -284,6 +284,35 @@ describe("through the gateway", () => {
       throw err;
     }
   }
+
+  it("a request admitted before midnight and finished after it is charged to the day it was admitted in (a fake clock across the boundary)", async () => {
+    const user = await createUser({ creditUsd: 10 });
+    // One request's reservation ($0.01) is the whole daily budget.
+    const key = await createCreditKey(user, { maxBudget: 0.01, budgetPeriod: "day", rpm: 1000 });
+    const openai = gw.openai(key.apiKey);
+    const midnight = budgetPeriodEnd("day", Date.now())!;
+    let now = midnight - 50;
+    const clock = vi.spyOn(Date, "now").mockImplementation(() => now);
+    try {
+      up.reset();
+      up.options.latencyMs = 400;
+      const inFlight = ask(openai);
+      // Admitted (it reached the upstream) 50 ms before midnight; midnight passes while it runs.
+      await vi.waitFor(() => expect(up.requests).toHaveLength(1), { timeout: 5_000, interval: 10 });
+      now = midnight + 1_000;
+      expect(await inFlight).toEqual({ status: 200 });
+      up.options.latencyMs = 0;
+      // Had it been charged to the new day, the new day's budget would be gone.
+      expect(await ask(openai)).toEqual({ status: 200 });
+      expect((await ask(openai)).status).toBe(402);
+      await flushUsage();
+      const stored = await (await prisma()).apiKey.findUniqueOrThrow({ where: { id: key.id } });
+      expect(stored).toMatchObject({ periodStart: new Date(midnight), periodSpendMicros: BigInt(10_000), spendMicros: BigInt(20_000) });
+    } finally {
+      clock.mockRestore();
+      up.options.latencyMs = 0;
+    }
+  });
 
   it("maxBudget applies per period: the budget refusal says when it resets, the key shows the period's spend, and switching the period starts a new one", async () => {
     const user = await createUser({ creditUsd: 10 });
