@@ -34,6 +34,7 @@ const REDIS_SUITES = [
   "test/management-keys.test.ts",
   "test/usage-writer.test.ts",
   "test/usage-api.test.ts",
+  "test/budget-periods.test.ts",
 ];
 
 export default defineConfig({

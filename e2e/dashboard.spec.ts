@@ -18,8 +18,15 @@ interface ListedKey {
   rpmLimit: number | null;
   tpmLimit: number | null;
   maxBudget: number | null;
+  budgetPeriod: "day" | "week" | "month" | null;
+  budgetResetsAt: string | null;
   expiresAt: string | null;
   createdAt: string;
+}
+
+/** "Jan 1, 2027": how the keys list dates a budget reset (a UTC day). */
+function utcDay(iso: string): string {
+  return new Date(iso).toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
 }
 
 const EMPTY_KEYS = "No API keys yet";
@@ -161,6 +168,8 @@ test.describe("credit key journey", () => {
     await expect(dialog.getByRole("heading", { name: "Create a credit key" })).toBeVisible();
     await dialog.getByLabel("Name").fill("journey key");
     await dialog.getByLabel("Max budget (USD)").fill("5");
+    await expect(dialog.getByLabel("Budget period")).toHaveValue("");
+    await dialog.getByLabel("Budget period").selectOption({ label: "Weekly" });
     await dialog.getByLabel("Requests per minute").fill("30");
     await dialog.getByLabel("Tokens per minute").fill("1000");
     const expiry = daysFromNow(30);
@@ -205,9 +214,13 @@ test.describe("credit key journey", () => {
     await expect(row).toContainText("Credit");
     await expect(row).toContainText("Active");
     // The limits on one line, as a person would say them.
-    await expect(row.getByRole("cell").nth(3)).toHaveText("30 rpm · 1,000 tpm · $5 budget");
+    await expect(row.getByRole("cell").nth(3)).toHaveText("30 rpm · 1,000 tpm · $5 weekly budget");
     // The expiry reads relative ("Expires in 4 weeks"); its <time> carries the exact moment the API stored.
     const [listed] = await listKeys(asUser);
+    // A weekly budget: the API has the period, and the list says when it resets (next Monday, UTC).
+    expect(listed).toMatchObject({ budgetPeriod: "week", budgetResetsAt: expect.any(String) });
+    expect(new Date(listed.budgetResetsAt!).getUTCDay()).toBe(1);
+    await expect(row.getByTestId("key-budget-resets")).toHaveText(`resets ${utcDay(listed.budgetResetsAt!)}`);
     await expect(row.getByText(/^Expires in /)).toBeVisible();
     await expect(row.locator(`time[datetime="${listed.expiresAt}"]`)).toHaveAttribute("title", new RegExp(String(expiry.getFullYear())));
     await saveScreenshot("keys list after reload");
@@ -948,32 +961,38 @@ test.describe("keys table", () => {
     const expiry = daysFromNow(10);
     await dialog.getByLabel("Requests per minute").fill("120");
     await dialog.getByLabel("Max budget (USD)").fill("25");
+    await dialog.getByLabel("Budget period").selectOption({ label: "Monthly" });
     await dialog.getByLabel("Tokens per minute").fill("50000");
     await dialog.getByLabel("Expires").fill(localDateTime(expiry));
     await saveScreenshot("edit filled");
     await dialog.getByRole("button", { name: "Save changes" }).click();
     await expect(dialog).toBeHidden();
     await expect(toast(page, "success", "Saved changes to “ci-runner”.")).toBeVisible();
-    await expect(row.getByRole("cell").nth(3)).toHaveText("120 rpm · 50K tpm · $25 budget");
+    await expect(row.getByRole("cell").nth(3)).toHaveText("120 rpm · 50K tpm · $25 monthly budget");
     await expect(row.getByText(/^Expires in /)).toBeVisible();
     // One PUT, with only the fields that changed (the name did not).
     expect(writes).toEqual([expect.stringMatching(/^PUT .*\/api\/keys\/[^/]+$/)]);
     const [afterEdit] = await listKeys(asUser);
-    expect(afterEdit).toMatchObject({ id: key.id, name: "ci-runner", rpmLimit: 120, tpmLimit: 50_000, maxBudget: 25 });
+    expect(afterEdit).toMatchObject({ id: key.id, name: "ci-runner", rpmLimit: 120, tpmLimit: 50_000, maxBudget: 25, budgetPeriod: "month" });
+    expect(new Date(afterEdit.budgetResetsAt!).getUTCDate()).toBe(1);
+    await expect(row.getByTestId("key-budget-resets")).toHaveText(`resets ${utcDay(afterEdit.budgetResetsAt!)}`);
     expect(Math.abs(new Date(afterEdit.expiresAt!).getTime() - expiry.getTime())).toBeLessThan(60_000);
     await saveScreenshot("edited row");
 
     // Emptied fields remove the budget, the tpm limit and the expiry (null in the API).
     await rowAction(page, "ci-runner", "Edit");
     await expect(dialog.getByLabel("Max budget (USD)")).toHaveValue("25");
+    await expect(dialog.getByLabel("Budget period")).toHaveValue("month");
     await dialog.getByLabel("Max budget (USD)").fill("");
+    await dialog.getByLabel("Budget period").selectOption({ label: "None (lifetime)" });
     await dialog.getByLabel("Tokens per minute").fill("");
     await dialog.getByLabel("Expires").fill("");
     await dialog.getByRole("button", { name: "Save changes" }).click();
     await expect(dialog).toBeHidden();
     await expect(row.getByRole("cell").nth(3)).toHaveText("120 rpm");
     const [cleared] = await listKeys(asUser);
-    expect(cleared).toMatchObject({ rpmLimit: 120, tpmLimit: null, maxBudget: null, expiresAt: null });
+    expect(cleared).toMatchObject({ rpmLimit: 120, tpmLimit: null, maxBudget: null, budgetPeriod: null, budgetResetsAt: null, expiresAt: null });
+    await expect(row.getByTestId("key-budget-resets")).toHaveCount(0);
 
     // Saving with nothing changed sends nothing.
     await rowAction(page, "ci-runner", "Edit");
@@ -1104,7 +1123,7 @@ test.describe("accessibility", () => {
   }
 
   const withCreditKeys = async (api: AuthedApi) => {
-    await createKeyViaApi(api, { name: "scanned key", maxBudget: 10, tpm: 1000, expiresAt: daysFromNow(90).toISOString() });
+    await createKeyViaApi(api, { name: "scanned key", maxBudget: 10, budgetPeriod: "month", tpm: 1000, expiresAt: daysFromNow(90).toISOString() });
     const paused = await createKeyViaApi(api, { name: "paused key" });
     expect((await api.put(`/api/keys/${paused.id}`, { isActive: false })).status()).toBe(200);
   };

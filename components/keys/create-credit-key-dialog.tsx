@@ -10,6 +10,7 @@ import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { createCreditKeySchema } from "@/lib/keys/schemas";
 import type { CreateCreditKeyBody } from "@/components/keys/use-keys";
 import { FormFooter } from "@/components/ui/form-footer";
+import { BudgetPeriodSelect } from "@/components/keys/budget-period-select";
 
 export interface CreateCreditKeyDialogProps {
   open: boolean;
@@ -28,6 +29,7 @@ export interface CreateCreditKeyDialogProps {
 const LABELS = {
   name: "Name",
   maxBudget: "Max budget",
+  budgetPeriod: "Budget period",
   rpm: "Requests per minute",
   tpm: "Tokens per minute",
   expiresAt: "Expiry",
@@ -50,17 +52,18 @@ function numberOrText(s: string): number | string | undefined {
  * is the schema's (a Date expiry, the default rpm filled in).
  */
 const formSchema = z
-  .object({ name: z.string(), maxBudget: z.string(), rpm: z.string(), tpm: z.string(), expiresAt: z.string() })
+  .object({ name: z.string(), maxBudget: z.string(), budgetPeriod: z.string(), rpm: z.string(), tpm: z.string(), expiresAt: z.string() })
   .transform((v) => {
     const body = {
       name: v.name,
       maxBudget: numberOrText(v.maxBudget),
+      budgetPeriod: v.budgetPeriod || undefined,
       rpm: numberOrText(v.rpm),
       tpm: numberOrText(v.tpm),
       expiresAt: localInputToIso(v.expiresAt),
     };
     // Absent, not undefined: the schema is strict about what is sent.
-    return Object.fromEntries(Object.entries(body).filter(([, x]) => x !== undefined));
+    return Object.fromEntries(Object.entries(body).filter(([, x]) => x !== undefined)) as z.input<typeof createCreditKeySchema>;
   })
   .pipe(createCreditKeySchema);
 
@@ -105,7 +108,7 @@ function CreateCreditKeyForm({ pending, error, existingNames, onCancel, onCreate
     formState: { errors, submitCount },
   } = useForm<FormValues, unknown, z.output<typeof formSchema>>({
     resolver: zodResolver(formSchema),
-    defaultValues: { name: "", maxBudget: "", rpm: "60", tpm: "", expiresAt: "" },
+    defaultValues: { name: "", maxBudget: "", budgetPeriod: "", rpm: "60", tpm: "", expiresAt: "" },
     // Focus moves after the errors render (useFocusFirstInvalid), so the
     // field is announced with its error, not before it exists.
     shouldFocusError: false,
@@ -138,6 +141,7 @@ function CreateCreditKeyForm({ pending, error, existingNames, onCancel, onCreate
           error={fieldMessage("maxBudget", errors.maxBudget?.message)}
           {...register("maxBudget")}
         />
+        <BudgetPeriodSelect {...register("budgetPeriod")} />
         <Field label="Requests per minute" inputMode="numeric" autoComplete="off" error={fieldMessage("rpm", errors.rpm?.message)} {...register("rpm")} />
         <Field
           label="Tokens per minute"

@@ -10,6 +10,7 @@ import { isoToLocalInput, localInputToIso } from "@/components/ui/format";
 import { updateKeySchema, type ApiKeyView } from "@/lib/keys/schemas";
 import type { UpdateKeyBody } from "@/components/keys/use-keys";
 import { FormFooter } from "@/components/ui/form-footer";
+import { BudgetPeriodSelect } from "@/components/keys/budget-period-select";
 
 export interface EditKeyDialogProps {
   /** The key being edited; null when the dialog is closed. */
@@ -26,18 +27,27 @@ export interface EditKeyDialogProps {
 interface EditKeyFormValues {
   name: string;
   maxBudget: string;
+  budgetPeriod: string;
   rpm: string;
   tpm: string;
   expiresAt: string;
 }
 
-const LABELS = { name: "Name", maxBudget: "Max budget", rpm: "Requests per minute", tpm: "Tokens per minute", expiresAt: "Expiry" } as const;
+const LABELS = {
+  name: "Name",
+  maxBudget: "Max budget",
+  budgetPeriod: "Budget period",
+  rpm: "Requests per minute",
+  tpm: "Tokens per minute",
+  expiresAt: "Expiry",
+} as const;
 type FieldName = keyof typeof LABELS;
 
 function initialValues(key: ApiKeyView): EditKeyFormValues {
   return {
     name: key.name,
     maxBudget: key.maxBudget === null ? "" : String(key.maxBudget),
+    budgetPeriod: key.budgetPeriod ?? "",
     rpm: key.rpmLimit === null ? "" : String(key.rpmLimit),
     tpm: key.tpmLimit === null ? "" : String(key.tpmLimit),
     expiresAt: isoToLocalInput(key.expiresAt),
@@ -62,13 +72,14 @@ function numberOrNull(s: string): number | string | null {
 function editKeySchema(key: ApiKeyView) {
   const before = initialValues(key);
   return z
-    .object({ name: z.string(), maxBudget: z.string(), rpm: z.string(), tpm: z.string(), expiresAt: z.string() })
+    .object({ name: z.string(), maxBudget: z.string(), budgetPeriod: z.string(), rpm: z.string(), tpm: z.string(), expiresAt: z.string() })
     .transform((v) => {
       const patch: Record<string, unknown> = {};
       if (v.name.trim() !== key.name) patch.name = v.name;
       // A subscription key takes only name and isActive: its limits come from its pool.
       if (key.keyType === "credit") {
         if (v.maxBudget.trim() !== before.maxBudget) patch.maxBudget = numberOrNull(v.maxBudget);
+        if (v.budgetPeriod !== before.budgetPeriod) patch.budgetPeriod = v.budgetPeriod || null;
         if (v.rpm.trim() !== before.rpm) patch.rpm = numberOrNull(v.rpm) ?? "";
         if (v.tpm.trim() !== before.tpm) patch.tpm = numberOrNull(v.tpm);
         if (v.expiresAt !== before.expiresAt) patch.expiresAt = v.expiresAt ? localInputToIso(v.expiresAt) : null;
@@ -133,6 +144,7 @@ function EditKeyForm({ apiKey, pending, error, onClose, onSave }: EditKeyDialogP
       {credit && (
         <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
           <Field label="Max budget (USD)" inputMode="decimal" placeholder="No cap" error={message("maxBudget")} {...register("maxBudget")} />
+          <BudgetPeriodSelect {...register("budgetPeriod")} />
           <Field label="Requests per minute" inputMode="numeric" error={message("rpm")} {...register("rpm")} />
           <Field label="Tokens per minute" inputMode="numeric" placeholder="No limit" error={message("tpm")} {...register("tpm")} />
           <Field label="Expires" type="datetime-local" hint="Leave empty to never expire." error={message("expiresAt")} {...register("expiresAt")} />

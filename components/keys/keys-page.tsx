@@ -5,7 +5,7 @@ import Link from "next/link";
 import { Button } from "@/components/ui/button";
 import { CardFact, Cell, QueryTable, Row } from "@/components/ui/data-table";
 import type { ActionMenuItem } from "@/components/ui/dropdown-menu";
-import { formatCount, formatExact, formatRelative } from "@/components/ui/format";
+import { formatCount, formatExact, formatRelative, formatUtcDay } from "@/components/ui/format";
 import { PageHeader } from "@/components/ui/headings";
 import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialog";
 import { EditKeyDialog } from "@/components/keys/edit-key-dialog";
@@ -98,6 +98,7 @@ export function KeysPage({ origin, model }: KeysPageProps) {
                 <Cell className="text-zinc-700 dark:text-zinc-300">{limitsText(k)}</Cell>
                 <Cell className="text-right tabular-nums" data-testid="key-spend">
                   <Spend usd={k.spend} />
+                  <Resets k={k} />
                 </Cell>
                 <KeyRowTail k={k} items={row.items(k)} lastUsed={<LastUsed iso={k.lastUsedAt} />} />
               </Row>
@@ -164,7 +165,7 @@ export function limitsText(k: ApiKeyView): string {
   const parts = [
     k.rpmLimit !== null && `${formatCount(k.rpmLimit)} rpm`,
     k.tpmLimit !== null && `${formatCount(k.tpmLimit)} tpm`,
-    k.maxBudget !== null && `${formatUsdShort(k.maxBudget)} budget`,
+    k.maxBudget !== null && `${formatUsdShort(k.maxBudget)} ${k.budgetPeriod ? `${PERIOD_ADJECTIVES[k.budgetPeriod]} ` : ""}budget`,
   ].filter(Boolean);
   return parts.length ? parts.join(" · ") : "unlimited";
 }
@@ -184,9 +185,22 @@ function CreditKeyCard({ k, items }: { k: ApiKeyView; items: ActionMenuItem[] })
       <CardFact term="Limits">{limitsText(k)}</CardFact>
       <CardFact term="Spend">
         <Spend usd={k.spend} />
+        <Resets k={k} />
       </CardFact>
       <KeyTimeFacts k={k} lastUsed={<LastUsed iso={k.lastUsedAt} />} />
     </KeyCard>
+  );
+}
+
+const PERIOD_ADJECTIVES = { day: "daily", week: "weekly", month: "monthly" } as const;
+
+/** "resets Dec 1, 2026": when a key with a budget period starts its spend from zero again (UTC midnight). */
+function Resets({ k }: { k: ApiKeyView }) {
+  if (!k.budgetResetsAt) return null;
+  return (
+    <span className="block text-xs text-zinc-500 dark:text-zinc-400" data-testid="key-budget-resets" title={formatExact(k.budgetResetsAt)}>
+      resets {formatUtcDay(k.budgetResetsAt)}
+    </span>
   );
 }
 

@@ -12,6 +12,7 @@ import { upstreamFor } from "@/lib/gateway/upstreams";
 import { bearerToken } from "@/lib/http/bearer";
 import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
 import { costMicros, limits, type Cooling, type RateState, type Refused } from "@/lib/limits";
+import { budgetPeriodEnd, keyPeriodStart } from "@/lib/limits/periods";
 import { findModel, type CatalogueModel } from "@/lib/models/catalogue";
 import type { LimitRejectionReason } from "@/lib/ops/metrics";
 import { blockIndexAt, nextBlockStart } from "@/lib/pools/blocks";
@@ -40,6 +41,8 @@ export interface Accounting {
   inputMicrosPerMTok: number;
   outputMicrosPerMTok: number;
   renewEveryMs: number;
+  /** The budget period the request was admitted in (0: none), carried in its usage record: its cost is charged to that period. */
+  periodStart: number;
   renew(now: number): void;
   /**
    * Ends the request: settles `usage` (null: nothing was generated, it costs
@@ -133,14 +136,24 @@ export async function authorize(token: string | null, now: number, fresh = false
  * or a Redis that lost its data). Each read is checked against the store's
  * generation, so a flush or a credit that lands between the read and the
  * seed makes it read again instead of counting that money twice or never.
+ * A key with a budget period is seeded with the spend of its period at `at`
+ * (ApiKey.periodSpendMicros when ApiKey.periodStart is that period, else 0:
+ * nothing written for it yet).
  */
-export async function seedStore(key: ConsumptionKeyRecord, need: { account: boolean; key: boolean }): Promise<void> {
+export async function seedStore(key: ConsumptionKeyRecord, need: { account: boolean; key: boolean }, at = Date.now()): Promise<void> {
   const store = limits();
   const db = await prisma();
+  const periodStart = keyPeriodStart(key, at);
+  const periodEnd = budgetPeriodEnd(key.budgetPeriod, at);
   for (let i = 0; need.key && i < 10; i++) {
     const generation = await store.keyGeneration(key.id);
-    const row = await db.apiKey.findUnique({ where: { id: key.id }, select: { spendMicros: true } });
-    if (await store.seedKey(key.id, Number(row?.spendMicros ?? key.spendMicros), generation)) break;
+    const row = await db.apiKey.findUnique({ where: { id: key.id }, select: { spendMicros: true, periodStart: true, periodSpendMicros: true } });
+    if (periodStart && periodEnd !== null) {
+      const stored = row?.periodStart?.getTime() ?? 0;
+      // A stored period later than this one (a clock behind another instance's) is counted too: it errs on refusing.
+      const spent = stored >= periodStart ? Number(row?.periodSpendMicros ?? 0) : 0;
+      if (await store.seedKey(key.id, spent, generation, { start: periodStart, end: periodEnd })) break;
+    } else if (await store.seedKey(key.id, Number(row?.spendMicros ?? key.spendMicros), generation)) break;
   }
   for (let i = 0; need.account && i < 10; i++) {
     const generation = await store.accountGeneration(key.userId);
@@ -200,7 +213,7 @@ function seconds(ms: number): string {
   return `${Math.round(ms) / 1000}s`;
 }
 
-function limitRefusal(result: Refused, key: ConsumptionKeyRecord, headers: Record<string, string>): Refusal {
+function limitRefusal(result: Refused, key: ConsumptionKeyRecord, headers: Record<string, string>, now: number): Refusal {
   const dollars = `$${(result.availableMicros / 1e6).toFixed(6)}`;
   switch (result.reason) {
     case "rpm":
@@ -219,14 +232,17 @@ function limitRefusal(result: Refused, key: ConsumptionKeyRecord, headers: Recor
         headers,
         message: `This key allows ${key.tpmLimit} tokens per minute, and this request's estimate does not fit in what is left of the current minute (a request estimated above the whole limit runs once the window is empty). Retry after the Retry-After header's seconds.`,
       };
-    case "budget":
+    case "budget": {
+      const resetsAt = budgetPeriodEnd(key.budgetPeriod, now);
+      const period = resetsAt === null ? "" : ` It resets at ${new Date(resetsAt).toISOString()} (budgetPeriod: ${key.budgetPeriod}).`;
       return {
         status: 402,
         code: "budget_exceeded",
         reason: "budget",
         headers,
-        message: `This key's budget cannot pay for this request: ${dollars} of its maxBudget is left after requests in flight. Raise maxBudget, or send a smaller prompt or max_tokens.`,
+        message: `This key's budget cannot pay for this request: ${dollars} of its maxBudget${resetsAt === null ? "" : " for this period"} is left after requests in flight.${period} Raise maxBudget, or send a smaller prompt or max_tokens.`,
       };
+    }
     case "balance":
       return {
         status: 402,
@@ -343,16 +359,20 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
     // Renewed every third of it while the request lives, so a crashed instance's reservation is freed within this.
     const ttlMs = env().KEYGATE_LEASE_TTL_S * 1000;
     const store = limits();
+    const now = Date.now();
+    // The period is decided here, once: the request is charged to it however long it runs (docs/gateway.md).
+    const periodStart = keyPeriodStart(key, now);
     const admitted = await store.admit({
       revision: localRevision(),
       requestId: c.usageId,
       userId: key.userId,
       keyId: key.id,
-      now: Date.now(),
+      now,
       ttlMs,
       rpmLimit: key.rpmLimit,
       tpmLimit: key.tpmLimit,
       maxBudgetMicros: key.maxBudgetMicros,
+      periodStart,
       promptTokens: c.prompt.bound,
       promptTokensEstimate: c.prompt.estimate,
       inputMicrosPerMTok: model.inputMicrosPerMTok,
@@ -365,13 +385,13 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       continue;
     }
     if (!admitted.ok && admitted.reason === "unseeded") {
-      await seedStore(key, admitted);
+      await seedStore(key, admitted, now);
       continue;
     }
     const headers = rateHeaders(admitted.rate);
     if (!admitted.ok) {
       if (admitted.retryAfterMs !== null) headers["retry-after"] = String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000)));
-      return limitRefusal(admitted, key, headers);
+      return limitRefusal(admitted, key, headers, now);
     }
     // Always send a cap upstream: the reservation holds exactly that many output tokens.
     adapter.setMaxTokens(body, admitted.maxTokens);
@@ -384,6 +404,7 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       inputMicrosPerMTok: model.inputMicrosPerMTok,
       outputMicrosPerMTok: model.outputMicrosPerMTok,
       renewEveryMs: ttlMs / 3,
+      periodStart,
       renew: (at) => void store.renew(requestId, at, ttlMs).catch(() => undefined),
       end: (usage, record) => {
         if (!record) {
@@ -513,6 +534,7 @@ async function subscriptionAccounting(
     inputMicrosPerMTok: 0,
     outputMicrosPerMTok: 0,
     renewEveryMs: ttlMs / 3,
+    periodStart: 0,
     renew: (at) => void store.renewLease(key.id, requestId, at, ttlMs).catch(() => undefined),
     end: (usage, record) => {
       void store.releaseLease(key.id, requestId);

@@ -114,6 +114,7 @@ export async function relay(r: Relay): Promise<void> {
         upstream: upstreamName,
         attempts,
         createdAt: new Date(),
+        periodStart: accounting.periodStart,
       }),
     );
   };

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { limits } from "@/lib/limits";
+import { keyPeriodStart } from "@/lib/limits/periods";
 import { judgeSubscriptionKey, seedStore } from "@/lib/gateway/admission";
 import { readJsonObject } from "@/lib/gateway/io";
 import { sendJson, sendJsonError } from "@/lib/http/node-guards";
@@ -67,10 +68,11 @@ export async function verdictFor(token: string, now: number): Promise<KeyVerific
     // No budget and no rate limit: one request at a time, inside reserved blocks.
     return judged.ok ? { valid: true, code: "valid", ...described, remaining: null } : { valid: false, code: judged.code, ...described, remaining: null };
   }
-  let snap = await limits().peek(key.userId, key.id, key, now);
+  const keyLimits = { ...key, periodStart: keyPeriodStart(key, now) };
+  let snap = await limits().peek(key.userId, key.id, keyLimits, now);
   if (!snap) {
-    await seedStore(key, { account: true, key: true });
-    snap = await limits().peek(key.userId, key.id, key, now);
+    await seedStore(key, { account: true, key: true }, now);
+    snap = await limits().peek(key.userId, key.id, keyLimits, now);
   }
   if (!snap) throw new Error("the limits store did not keep the key's figures");
   const remaining = {

@@ -45,6 +45,8 @@ const exampleKey: ApiKeyView = {
   isActive: true,
   maxBudget: 25,
   spend: 3.217,
+  budgetPeriod: "month",
+  budgetResetsAt: "2026-12-01T00:00:00.000Z",
   rpmLimit: DEFAULT_RPM,
   tpmLimit: 100000,
   expiresAt: "2099-01-31T00:00:00.000Z",
@@ -112,7 +114,7 @@ export const createCreditKey = defineOperation({
   },
   errors: { 402: "`insufficient_balance`: credit keys need a balance above zero. Top up first." },
   examples: {
-    body: { name: "ci-runner", maxBudget: 25, rpm: DEFAULT_RPM, tpm: 100000, expiresAt: "2099-01-31T00:00:00Z" },
+    body: { name: "ci-runner", maxBudget: 25, budgetPeriod: "month", rpm: DEFAULT_RPM, tpm: 100000, expiresAt: "2099-01-31T00:00:00Z" },
     response: { ...exampleKey, spend: 0, lastUsedAt: null, apiKey: EXAMPLE_SK },
   },
 });
@@ -173,7 +175,7 @@ export const updateKey = defineOperation({
   tag: "Consumption keys",
   summary: "Update a consumption key",
   description:
-    "Send at least one field. Deactivating a key revokes it from the next request on. `null` clears `maxBudget`, `tpm` or `expiresAt`. Subscription keys accept only `name` and `isActive`.",
+    "Send at least one field. Deactivating a key revokes it from the next request on. `null` clears `maxBudget`, `budgetPeriod`, `tpm` or `expiresAt`. Setting or changing `budgetPeriod` starts a period at once, counting spend from the change; clearing it makes maxBudget a lifetime cap on the key's whole spend again. Subscription keys accept only `name` and `isActive`.",
   auth: "session-or-mk",
   body: updateKeySchema,
   response: { status: 200, description: "The updated key.", schema: apiKeyViewSchema, shape: "envelope" },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usdAmount } from "@/lib/billing/money";
+import { BUDGET_PERIODS } from "@/lib/limits/periods";
 import { SUBSCRIPTION_STATUSES } from "@/lib/subscriptions/schemas";
 
 /**
@@ -48,6 +49,11 @@ const maxBudgetSchema = usdAmount("maxBudget").meta({
   description: "Spending cap for this key in USD, at most 6 decimal places. Omit (or null, on update) for no cap.",
 });
 
+const budgetPeriodSchema = z.enum(BUDGET_PERIODS, { error: "budgetPeriod must be one of day, week, month, or null (a lifetime budget)" }).nullable().meta({
+  description:
+    "Makes maxBudget a budget per calendar period in UTC: `day` (from midnight), `week` (from Monday 00:00) or `month` (from the 1st, 00:00); `spend` is then the current period's. null (or omitted on create): maxBudget caps the key's lifetime spend. The first period after setting or changing it counts from the change.",
+});
+
 /** Accepts either spelling of one field; refuses both at once when they disagree. */
 function pickAlias<T>(ctx: z.RefinementCtx, a: { name: string; value: T | undefined }, b: { name: string; value: T | undefined }): T | undefined {
   if (a.value !== undefined && b.value !== undefined) {
@@ -64,6 +70,7 @@ export const createCreditKeySchema = z
   .strictObject({
     name: keyNameSchema,
     maxBudget: maxBudgetSchema.optional(),
+    budgetPeriod: budgetPeriodSchema.optional(),
     rpm: rpmSchema.optional().meta({ default: DEFAULT_RPM }),
     tpm: tpmSchema.optional(),
     expiresAt: expiresAtField.optional(),
@@ -72,6 +79,7 @@ export const createCreditKeySchema = z
   .transform((v, ctx) => ({
     name: v.name,
     maxBudget: v.maxBudget,
+    budgetPeriod: v.budgetPeriod ?? null,
     rpm: v.rpm ?? DEFAULT_RPM,
     tpm: v.tpm,
     expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
@@ -87,6 +95,7 @@ export const createProxyKeySchema = z
   .transform((v, ctx) => ({
     name: v.name,
     maxBudget: undefined,
+    budgetPeriod: null,
     rpm: DEFAULT_RPM,
     tpm: undefined,
     expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
@@ -111,6 +120,7 @@ export const updateKeySchema = z
       .meta({ description: "false deactivates the key from the next request on; true reactivates it." }),
     active: z.boolean({ error: "active must be true or false" }).optional().meta(alias("isActive")),
     maxBudget: maxBudgetSchema.nullable().optional().meta({ description: "Spending cap for this key in USD; null removes the cap." }),
+    budgetPeriod: budgetPeriodSchema.optional(),
     rpm: rpmSchema.optional(),
     tpm: tpmSchema.nullable().optional().meta({ description: "Tokens per minute allowed; null removes the limit." }),
     expiresAt: futureDateTime
@@ -124,6 +134,7 @@ export const updateKeySchema = z
       name: v.name,
       isActive: pickAlias(ctx, { name: "isActive", value: v.isActive }, { name: "active", value: v.active }),
       maxBudget: v.maxBudget,
+      budgetPeriod: v.budgetPeriod,
       rpm: v.rpm,
       tpm: v.tpm,
       expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
@@ -131,7 +142,7 @@ export const updateKeySchema = z
     if (Object.values(patch).every((x) => x === undefined)) {
       ctx.addIssue({
         code: "custom",
-        message: "Nothing to update: send at least one of name, isActive (or active), maxBudget, rpm, tpm, expiresAt (or expires_at)",
+        message: "Nothing to update: send at least one of name, isActive (or active), maxBudget, budgetPeriod, rpm, tpm, expiresAt (or expires_at)",
       });
     }
     return patch;
@@ -196,8 +207,15 @@ export const apiKeyViewSchema = z
     keyPrefix: z.string().meta({ description: "The start of the key, to recognise it by. The full key is never listed." }),
     prefix: z.string().meta({ description: "Same as keyPrefix (ModelSwitch spelling)." }),
     isActive: z.boolean(),
-    maxBudget: z.number().nullable().meta({ description: "Spending cap in USD; null means no cap." }),
-    spend: z.number().meta({ description: "USD this key has spent." }),
+    maxBudget: z.number().nullable().meta({ description: "Spending cap in USD (per period with a budgetPeriod); null means no cap." }),
+    spend: z.number().meta({ description: "USD this key has spent: in its current budget period with a budgetPeriod, else in its lifetime." }),
+    budgetPeriod: z
+      .enum(BUDGET_PERIODS)
+      .nullable()
+      .meta({ description: "`day`, `week` or `month` (calendar periods in UTC): maxBudget and spend are per period. null: a lifetime budget." }),
+    budgetResetsAt: isoDateTime()
+      .nullable()
+      .meta({ description: "When the current budget period ends and spend starts again from zero; null without a budgetPeriod." }),
     rpmLimit: z.number().int().nullable().meta({ description: "Requests per minute; null for subscription keys (unlimited)." }),
     tpmLimit: z.number().int().nullable().meta({ description: "Tokens per minute; null means unlimited." }),
     expiresAt: isoDateTime().nullable().meta({ description: "When the key stops working; null means never." }),

@@ -5,6 +5,7 @@ import { balanceMicros } from "@/lib/billing/ledger";
 import { formatUsd, microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
+import { budgetPeriodEnd, keyPeriodStart } from "@/lib/limits/periods";
 import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import type { ApiKeyView, CreateCreditKeyInput, CreateSubscriptionKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
 import { effectiveStatus } from "@/lib/subscriptions/service";
@@ -34,7 +35,9 @@ export function toApiKeyView(k: ApiKeyRow, now = Date.now()): ApiKeyView {
     prefix: k.keyPrefix,
     isActive: k.isActive,
     maxBudget: k.maxBudgetMicros === null ? null : microsToUsd(k.maxBudgetMicros),
-    spend: microsToUsd(k.spendMicros),
+    spend: microsToUsd(spendShown(k, now)),
+    budgetPeriod: k.budgetPeriod,
+    budgetResetsAt: iso(resetsAt(k, now)),
     rpmLimit: k.rpmLimit,
     tpmLimit: k.tpmLimit,
     expiresAt: iso(k.expiresAt),
@@ -44,6 +47,19 @@ export function toApiKeyView(k: ApiKeyRow, now = Date.now()): ApiKeyView {
     createdAt: k.createdAt.toISOString(),
     lastUsedAt: iso(k.lastUsedAt),
   };
+}
+
+/** The spend maxBudget is checked against: the current period's (written by the usage writer), or the lifetime's. */
+function spendShown(k: ApiKey, now: number): bigint {
+  if (k.budgetPeriod === null) return k.spendMicros;
+  const start = keyPeriodStart({ budgetPeriod: k.budgetPeriod, budgetPeriodSetAt: k.budgetPeriodSetAt?.getTime() ?? null }, now);
+  // Nothing written for this period yet (a new one began): zero, with nothing to reset.
+  return (k.periodStart?.getTime() ?? 0) >= start ? k.periodSpendMicros : BigInt(0);
+}
+
+function resetsAt(k: ApiKey, now: number): Date | null {
+  const end = budgetPeriodEnd(k.budgetPeriod, now);
+  return end === null ? null : new Date(end);
 }
 
 export async function listKeys(actor: UserActor, page: PageRequest) {
@@ -79,6 +95,8 @@ export async function createCreditKey(actor: UserActor, input: CreateCreditKeyIn
           keyHash: material.hash,
           keyPrefix: material.prefix,
           maxBudgetMicros: input.maxBudget === undefined ? null : usdToMicros(input.maxBudget),
+          budgetPeriod: input.budgetPeriod,
+          budgetPeriodSetAt: input.budgetPeriod === null ? null : new Date(),
           rpmLimit: input.rpm,
           tpmLimit: input.tpm ?? null,
           expiresAt: input.expiresAt ?? null,
@@ -144,7 +162,7 @@ export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyIn
       const existing = await tx.apiKey.findFirst({ where: { id, userId } });
       if (!existing) throw keyNotFound();
       if (existing.keyType === "subscription") {
-        const notForPool = (["maxBudget", "rpm", "tpm", "expiresAt"] as const).filter((f) => patch[f] !== undefined);
+        const notForPool = (["maxBudget", "budgetPeriod", "rpm", "tpm", "expiresAt"] as const).filter((f) => patch[f] !== undefined);
         if (notForPool.length) {
           throw new UnprocessableError(
             `Subscription keys have no ${notForPool.join(", ")}: they are unlimited during reserved blocks and expire with their subscription. Only name and isActive can change.`,
@@ -152,6 +170,9 @@ export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyIn
           );
         }
       }
+      // A changed budgetPeriod starts a period now (docs/gateway.md): spend before the change never counts against it.
+      // The same period sent again changes nothing.
+      const periodChanged = patch.budgetPeriod !== undefined && patch.budgetPeriod !== existing.budgetPeriod;
       // updateMany with the owner in the filter: the ownership check and the write
       // are one statement, so nothing can slip between them.
       const { count } = await tx.apiKey.updateMany({
@@ -159,6 +180,8 @@ export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyIn
         data: {
           name: patch.name,
           isActive: patch.isActive,
+          budgetPeriod: patch.budgetPeriod,
+          ...(periodChanged ? { budgetPeriodSetAt: patch.budgetPeriod === null ? null : new Date() } : {}),
           maxBudgetMicros: patch.maxBudget === undefined ? undefined : patch.maxBudget === null ? null : usdToMicros(patch.maxBudget),
           rpmLimit: patch.rpm,
           tpmLimit: patch.tpm,

@@ -3,6 +3,7 @@ import { redisEnabled } from "@/lib/cluster/redis";
 import { sharedCache } from "@/lib/cache/epoch-cache";
 import { prisma } from "@/lib/db";
 import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
+import type { BudgetPeriod } from "@/lib/limits/periods";
 
 /**
  * Key verification, once, for every caller: the gateway (sk_), the
@@ -35,6 +36,9 @@ export interface ConsumptionKeyRecord {
   maxBudgetMicros: number | null;
   /** The settled spend when the row was read (the limits store keeps the live figure). */
   spendMicros: number;
+  /** maxBudget applies per calendar period (UTC) when set (lib/limits/periods.ts), and since when. */
+  budgetPeriod: BudgetPeriod | null;
+  budgetPeriodSetAt: number | null;
   rpmLimit: number | null;
   tpmLimit: number | null;
   subscriptionId: string | null;
@@ -134,6 +138,8 @@ async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
     expiresAt: row.expiresAt?.getTime() ?? null,
     maxBudgetMicros: row.maxBudgetMicros === null ? null : Number(row.maxBudgetMicros),
     spendMicros: Number(row.spendMicros),
+    budgetPeriod: row.budgetPeriod,
+    budgetPeriodSetAt: row.budgetPeriodSetAt?.getTime() ?? null,
     rpmLimit: row.rpmLimit,
     tpmLimit: row.tpmLimit,
     subscriptionId: row.subscriptionId,

@@ -16,6 +16,7 @@ import {
   type FlushedEntry,
   type HoldResult,
   type KeyLimits,
+  type KeyPeriod,
   type KeySnapshot,
   type LeaseResult,
   type LimitsStore,
@@ -32,10 +33,17 @@ interface AccountFigures {
   reserved: number;
 }
 
-interface KeyFigures {
+/** A key's money for one budget period (or its lifetime): what its maxBudget is checked against. */
+interface KeyMoney {
   spent: number;
   unflushed: number;
   reserved: number;
+  /** When its period ends (null: lifetime): the sweep forgets it a day later, once nothing is in flight or unflushed. */
+  endsAt: number | null;
+}
+
+/** A key's rpm and tpm window (whatever its budget period). */
+interface KeyWindow {
   /** Admission times in the last WINDOW_MS, oldest first. */
   requests: number[];
   /** Token holds in the last WINDOW_MS, oldest first. */
@@ -61,12 +69,17 @@ interface OutboxItem {
 interface Reservation {
   userId: string;
   keyId: string;
+  /** The key money it reserved from: the period it was admitted in (moneyKey), charged there even if settled after the period ended. */
+  money: string;
   micros: number;
   expiresAt: number;
   hold: TokenHold | null;
 }
 
 const NONE_COOLING: Cooling = new Map();
+
+/** How long a past period's money is kept after the period ends (late settlements of requests admitted in it still count there). */
+const PERIOD_GRACE_MS = 86_400_000;
 
 /**
  * The in-memory figures, with synchronous operations (one step each, no
@@ -76,12 +89,14 @@ const NONE_COOLING: Cooling = new Map();
 export class MemoryFigures {
   private accounts = new Map<string, AccountFigures>();
   private generations = new Map<string, number>();
-  private keys = new Map<string, KeyFigures>();
+  /** Keys' money by moneyKey(key, period start): spend is kept per period, so a new period starts from zero with nothing to reset. */
+  private keys = new Map<string, KeyMoney>();
+  private windows = new Map<string, KeyWindow>();
   private reservations = new Map<string, Reservation>();
   private leases = new Map<string, { holder: string; expiresAt: number }>();
   private keyGenerations = new Map<string, number>();
   /** Reservations the sweep dropped, by request: whose cost a late settle still counts. */
-  private swept = new Map<string, { userId: string; keyId: string }>();
+  private swept = new Map<string, { userId: string; keyId: string; money: string }>();
   /** Upstreams cooling down: when each cooldown ends. */
   private coolingUntil = new Map<string, number>();
   /** Usage records on their way to the database, oldest first (Map keeps insertion order), as Redis's stream and consumer group do. */
@@ -140,21 +155,31 @@ export class MemoryFigures {
     return this.keyGenerations.get(keyId) ?? 0;
   }
 
-  seedKey(keyId: string, spentMicros: number, generation: number): boolean {
-    if (this.keys.has(keyId)) return true;
+  /** Seeds a key's settled spend: of its lifetime, or (with `period`) of the budget period starting at period.start. */
+  seedKey(keyId: string, spentMicros: number, generation: number, period?: KeyPeriod): boolean {
+    const id = moneyKey(keyId, period?.start ?? 0);
+    if (this.keys.has(id)) return true;
     if ((this.keyGenerations.get(keyId) ?? 0) !== generation) return false;
-    this.keys.set(keyId, { spent: spentMicros, unflushed: 0, reserved: 0, requests: [], tokens: [], tokenSum: 0 });
+    this.keys.set(id, { spent: spentMicros, unflushed: 0, reserved: 0, endsAt: period ? period.end : null });
     return true;
+  }
+
+  private window(keyId: string): KeyWindow {
+    let w = this.windows.get(keyId);
+    if (!w) this.windows.set(keyId, (w = { requests: [], tokens: [], tokenSum: 0 }));
+    return w;
   }
 
   admit(a: Admission): AdmitResult {
     const account = this.accounts.get(a.userId);
-    const key = this.keys.get(a.keyId);
-    if (!account || !key) return { ok: false, reason: "unseeded", account: !account, key: !key };
+    const money = moneyKey(a.keyId, a.periodStart ?? 0);
+    const spend = this.keys.get(money);
+    if (!account || !spend) return { ok: false, reason: "unseeded", account: !account, key: !spend };
+    const key = this.window(a.keyId);
     trim(key, a.now);
     const rate = rateOf(key, a.rpmLimit, a.tpmLimit, a.now);
     const accountAvailable = account.balance - account.unflushed - account.reserved;
-    const keyAvailable = a.maxBudgetMicros === null ? Infinity : a.maxBudgetMicros - key.spent - key.unflushed - key.reserved;
+    const keyAvailable = a.maxBudgetMicros === null ? Infinity : a.maxBudgetMicros - spend.spent - spend.unflushed - spend.reserved;
     const available = Math.max(0, Math.min(accountAvailable, keyAvailable));
     const moneyReason: RefusalReason = keyAvailable < accountAvailable ? "budget" : "balance";
     const refuse = (reason: RefusalReason, retryAfterMs: number | null): AdmitResult => ({ ok: false, reason, retryAfterMs, availableMicros: available, rate });
@@ -200,8 +225,8 @@ export class MemoryFigures {
       key.tokenSum += tokens;
     }
     account.reserved += micros;
-    key.reserved += micros;
-    this.reservations.set(a.requestId, { userId: a.userId, keyId: a.keyId, micros, expiresAt: a.now + a.ttlMs, hold });
+    spend.reserved += micros;
+    this.reservations.set(a.requestId, { userId: a.userId, keyId: a.keyId, money, micros, expiresAt: a.now + a.ttlMs, hold });
     return { ok: true, maxTokens, lowered, reservedMicros: micros, rate: rateOf(key, a.rpmLimit, a.tpmLimit, a.now), cooling: this.cooling(a.now) };
   }
 
@@ -211,7 +236,7 @@ export class MemoryFigures {
     const available = account.balance - account.unflushed - account.reserved;
     if (available < micros) return { ok: false, reason: "short", availableMicros: Math.max(0, available) };
     account.reserved += micros;
-    this.reservations.set(holdId, { userId, keyId: "", micros, expiresAt: now + ttlMs, hold: null });
+    this.reservations.set(holdId, { userId, keyId: "", money: "", micros, expiresAt: now + ttlMs, hold: null });
     return { ok: true };
   }
 
@@ -226,14 +251,16 @@ export class MemoryFigures {
       return;
     }
     const account = this.accounts.get(owner.userId);
-    const key = this.keys.get(owner.keyId);
+    const money = this.keys.get(owner.money);
     if (account) account.unflushed += actual.costMicros;
-    if (key) {
-      key.unflushed += actual.costMicros;
-      if (r?.hold && !r.hold.expired) {
-        key.tokenSum += actual.tokens - r.hold.tokens;
-        r.hold.tokens = actual.tokens;
-      }
+    if (money) money.unflushed += actual.costMicros;
+    // A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
+    const lifetime = owner.money !== owner.keyId ? this.keys.get(owner.keyId) : undefined;
+    if (lifetime) lifetime.unflushed += actual.costMicros;
+    const key = r && this.windows.get(r.keyId);
+    if (key && r?.hold && !r.hold.expired) {
+      key.tokenSum += actual.tokens - r.hold.tokens;
+      r.hold.tokens = actual.tokens;
     }
     if (record !== undefined) this.addRecord(record, now);
   }
@@ -300,7 +327,7 @@ export class MemoryFigures {
 
   release(requestId: string): void {
     const r = this.take(requestId);
-    const key = r && this.keys.get(r.keyId);
+    const key = r && this.windows.get(r.keyId);
     if (r?.hold && key && !r.hold.expired) {
       key.tokenSum -= r.hold.tokens;
       r.hold.tokens = 0;
@@ -327,21 +354,28 @@ export class MemoryFigures {
         account.unflushed -= e.costMicros;
         account.balance -= e.costMicros;
       }
-      const key = this.keys.get(e.keyId);
+      const key = this.keys.get(moneyKey(e.keyId, e.periodStart ?? 0));
       if (key) {
         key.unflushed -= e.costMicros;
         key.spent += e.costMicros;
+      }
+      // A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
+      const lifetime = e.periodStart ? this.keys.get(e.keyId) : undefined;
+      if (lifetime) {
+        lifetime.unflushed -= e.costMicros;
+        lifetime.spent += e.costMicros;
       }
     }
   }
 
   peek(userId: string, keyId: string, limits: KeyLimits, now: number): KeySnapshot | null {
     const account = this.accounts.get(userId);
-    const key = this.keys.get(keyId);
-    if (!account || !key) return null;
+    const money = this.keys.get(moneyKey(keyId, limits.periodStart ?? 0));
+    if (!account || !money) return null;
+    const key = this.window(keyId);
     trim(key, now);
     const accountAvailable = account.balance - account.unflushed - account.reserved;
-    const keyAvailable = limits.maxBudgetMicros === null ? null : limits.maxBudgetMicros - key.spent - key.unflushed - key.reserved;
+    const keyAvailable = limits.maxBudgetMicros === null ? null : limits.maxBudgetMicros - money.spent - money.unflushed - money.reserved;
     return {
       rate: rateOf(key, limits.rpmLimit, limits.tpmLimit, now),
       accountAvailableMicros: Math.max(0, accountAvailable),
@@ -363,8 +397,12 @@ export class MemoryFigures {
       if (r.expiresAt <= now) {
         this.release(id);
         if (this.swept.size >= 100_000) this.swept.clear();
-        this.swept.set(id, { userId: r.userId, keyId: r.keyId });
+        this.swept.set(id, { userId: r.userId, keyId: r.keyId, money: r.money });
       }
+    }
+    // A past period's money, a day after it ended: nothing can be admitted in it any more, and nothing of it is pending.
+    for (const [id, m] of this.keys) {
+      if (m.endsAt !== null && m.endsAt + PERIOD_GRACE_MS <= now && m.reserved === 0 && m.unflushed === 0) this.keys.delete(id);
     }
     for (const [keyId, lease] of this.leases) {
       if (lease.expiresAt <= now) this.leases.delete(keyId);
@@ -376,7 +414,7 @@ export class MemoryFigures {
     if (!r) return undefined;
     this.reservations.delete(requestId);
     const account = this.accounts.get(r.userId);
-    const key = this.keys.get(r.keyId);
+    const key = this.keys.get(r.money);
     if (account) account.reserved -= r.micros;
     if (key) key.reserved -= r.micros;
     return r;
@@ -397,8 +435,8 @@ export class MemoryLimitsStore implements LimitsStore {
   async keyGeneration(keyId: string) {
     return this.figures.keyGeneration(keyId);
   }
-  async seedKey(keyId: string, spentMicros: number, generation: number) {
-    return this.figures.seedKey(keyId, spentMicros, generation);
+  async seedKey(keyId: string, spentMicros: number, generation: number, period?: KeyPeriod) {
+    return this.figures.seedKey(keyId, spentMicros, generation, period);
   }
   async admit(a: Admission) {
     return this.figures.admit(a);
@@ -469,8 +507,13 @@ export class MemoryLimitsStore implements LimitsStore {
   async close() {}
 }
 
+/** A key's money entry: its lifetime's (period start 0: the key id, as before periods), or one budget period's. */
+function moneyKey(keyId: string, periodStart: number): string {
+  return periodStart ? `${keyId}@${periodStart}` : keyId;
+}
+
 /** Drops what left the sliding window: admissions and token holds older than WINDOW_MS. */
-function trim(key: KeyFigures, now: number): void {
+function trim(key: KeyWindow, now: number): void {
   const cutoff = now - WINDOW_MS;
   let drop = 0;
   while (drop < key.requests.length && key.requests[drop] <= cutoff) drop++;
@@ -485,7 +528,7 @@ function trim(key: KeyFigures, now: number): void {
 }
 
 /** The rate-limit state of a trimmed window. */
-function rateOf(key: KeyFigures, rpmLimit: number | null, tpmLimit: number | null, now: number) {
+function rateOf(key: KeyWindow, rpmLimit: number | null, tpmLimit: number | null, now: number) {
   const w = {
     requests: key.requests.length,
     oldestRequestAt: key.requests[0] ?? 0,

@@ -12,6 +12,7 @@ import {
   type FlushedEntry,
   type HoldResult,
   type KeyLimits,
+  type KeyPeriod,
   type KeySnapshot,
   type LeaseResult,
   type LimitsStore,
@@ -35,7 +36,9 @@ import { logger } from "@/lib/ops/logger";
  * Layout (one Redis, not Redis Cluster: scripts name keys they compute):
  *   kg:a:<user>        hash balance, unflushed, reserved
  *   kg:ag:<user>       the account's generation (bumped by credits and flushes)
- *   kg:k:<key>         hash spent, unflushed, reserved, tsum
+ *   kg:k:<key>         hash spent, unflushed, reserved (a lifetime budget's money), tsum (the window's)
+ *   kg:k:<key>:p:<ms>  hash spent, unflushed, reserved of the budget period starting at <ms> (lib/limits/periods.ts):
+ *                      a new period is a new hash, so nothing resets at midnight; it expires a day after its period
  *   kg:kg:<key>        the key's generation (bumped by flushes)
  *   kg:k:<key>:rpm     sorted set: admissions in the window, scored by time
  *   kg:k:<key>:tpm     sorted set: token holds in the window, scored by time
@@ -154,6 +157,14 @@ function rateFrom(reply: Reply, at: number, rpmLimit: number | null, tpmLimit: n
 
 const orNone = (v: number | null) => (v === null ? -1 : v);
 
+/** How long a budget period's hash stays after the period ends. */
+const PERIOD_GRACE_MS = 86_400_000;
+
+/** The hash of a key's money: its lifetime's, or one budget period's (money_key in scripts/prelude.lua). */
+function moneyKey(keyId: string, periodStart: number): string {
+  return periodStart ? `kg:k:${keyId}:p:${periodStart}` : `kg:k:${keyId}`;
+}
+
 const NONE_COOLING: Cooling = new Map();
 
 /** The cooling upstreams at the end of a reply, from index `at`: name, milliseconds left, … */
@@ -180,15 +191,18 @@ export class RedisLimitsStore implements LimitsStore {
   }
 
   async seedAccount(userId: string, balanceMicros: number, generation: number): Promise<boolean> {
-    return Number(await run("kgSeed", [`kg:a:${userId}`, `kg:ag:${userId}`], [generation, "balance", balanceMicros, "unflushed", 0, "reserved", 0])) === 1;
+    return Number(await run("kgSeed", [`kg:a:${userId}`, `kg:ag:${userId}`], [generation, 0, "balance", balanceMicros, "unflushed", 0, "reserved", 0])) === 1;
   }
 
   async keyGeneration(keyId: string): Promise<number> {
     return Number((await call((c) => c.get(`kg:kg:${keyId}`))) ?? 0);
   }
 
-  async seedKey(keyId: string, spentMicros: number, generation: number): Promise<boolean> {
-    return Number(await run("kgSeed", [`kg:k:${keyId}`, `kg:kg:${keyId}`], [generation, "spent", spentMicros, "unflushed", 0, "reserved", 0, "tsum", 0])) === 1;
+  async seedKey(keyId: string, spentMicros: number, generation: number, period?: KeyPeriod): Promise<boolean> {
+    // A period's hash outlives its period by a day (settlements of requests admitted in it still land there), then goes.
+    const expireAt = period ? period.end + PERIOD_GRACE_MS : 0;
+    const hash = moneyKey(keyId, period?.start ?? 0);
+    return Number(await run("kgSeed", [hash, `kg:kg:${keyId}`], [generation, expireAt, "spent", spentMicros, "unflushed", 0, "reserved", 0])) === 1;
   }
 
   async admit(a: Admission): Promise<AdmitResult> {
@@ -213,6 +227,7 @@ export class RedisLimitsStore implements LimitsStore {
           a.outputMicrosPerMTok,
           orNone(a.requestedMaxTokens),
           a.modelMaxTokens,
+          a.periodStart ?? 0,
           ...riding,
         ],
       )) as Reply;
@@ -341,7 +356,7 @@ export class RedisLimitsStore implements LimitsStore {
   async flushed(batchId: string, entries: FlushedEntry[]): Promise<void> {
     await this.sendFinishes();
     const args: Array<string | number> = [batchId];
-    for (const e of entries) args.push(e.userId, e.keyId, e.costMicros);
+    for (const e of entries) args.push(e.userId, e.keyId, e.costMicros, e.periodStart ?? 0);
     return this.mustApply(() => run("kgFlushed", [], args));
   }
 
@@ -370,7 +385,7 @@ export class RedisLimitsStore implements LimitsStore {
   async ackUsage(entries: WrittenEntry[]): Promise<void> {
     if (!entries.length) return;
     const args: Array<string | number> = [];
-    for (const e of entries) args.push(e.id, e.userId, e.keyId, e.costMicros);
+    for (const e of entries) args.push(e.id, e.userId, e.keyId, e.costMicros, e.periodStart ?? 0);
     // Not mustApply: an ack that fails leaves the entries with this consumer, which writes (a no-op) and acknowledges them again.
     await run("kgAcked", [], args);
   }
@@ -416,7 +431,7 @@ export class RedisLimitsStore implements LimitsStore {
 
   async peek(userId: string, keyId: string, limits: KeyLimits): Promise<KeySnapshot | null> {
     await this.sendFinishes();
-    const reply = (await run("kgPeek", [], [userId, keyId, orNone(limits.tpmLimit)])) as Reply;
+    const reply = (await run("kgPeek", [], [userId, keyId, orNone(limits.tpmLimit), limits.periodStart ?? 0])) as Reply;
     if (reply[0] !== "ok") return null;
     const accountAvailable = Number(reply[1]);
     const keyUsed = Number(reply[2]);

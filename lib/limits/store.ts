@@ -10,6 +10,7 @@
  * $9 billion). See ../shared/ACCOUNTING.md for the design this follows:
  *   available(account) = balance − unflushed − reserved
  *   available(key)     = maxBudget − spent − unflushed(key) − reserved(key)
+ * where a key with a budget period keeps these per period (Admission.periodStart).
  *
  * This file imports nothing: both stores and the factory import it, never
  * each other.
@@ -30,6 +31,13 @@ export interface Admission {
   rpmLimit: number | null;
   tpmLimit: number | null;
   maxBudgetMicros: number | null;
+  /**
+   * The start (ms) of the key's budget period this request is admitted in
+   * (lib/limits/periods.ts keyPeriodStart); 0 or absent: a lifetime budget.
+   * maxBudget is checked against that period's spend, and the reservation is
+   * charged to it even when it settles after the period ended.
+   */
+  periodStart?: number;
   /** An upper bound on the prompt's tokens (its UTF-8 bytes are one): what the money reservation holds. */
   promptTokens: number;
   /** An estimate of the prompt's tokens (its text at about 4 bytes a token): what the tpm window holds until settled. */
@@ -46,6 +54,14 @@ export interface KeyLimits {
   rpmLimit: number | null;
   tpmLimit: number | null;
   maxBudgetMicros: number | null;
+  /** The budget period whose spend maxBudget is checked against (0 or absent: lifetime). */
+  periodStart?: number;
+}
+
+/** A budget period whose spend the store keeps: when it started and ends (ms). */
+export interface KeyPeriod {
+  start: number;
+  end: number;
 }
 
 export interface RateState {
@@ -89,6 +105,8 @@ export interface FlushedEntry {
   userId: string;
   keyId: string;
   costMicros: number;
+  /** The budget period the request was admitted in (0 or absent: lifetime): whose spend it joins. */
+  periodStart?: number;
 }
 
 /**
@@ -130,9 +148,9 @@ export interface LimitsStore {
   accountGeneration(userId: string): Promise<number>;
   /** Seeds an account's settled balance, unless the store has it already or its generation moved since `generation` was read (then false: read again). */
   seedAccount(userId: string, balanceMicros: number, generation: number): Promise<boolean>;
-  /** The same for a key's settled spend. */
+  /** The same for a key's settled spend: of its lifetime, or (with `period`) of that budget period, kept apart per period start. */
   keyGeneration(keyId: string): Promise<number>;
-  seedKey(keyId: string, spentMicros: number, generation: number): Promise<boolean>;
+  seedKey(keyId: string, spentMicros: number, generation: number, period?: KeyPeriod): Promise<boolean>;
   /** Checks rpm, tpm, the key's budget and the account's balance, and reserves all of them, or nothing. */
   admit(a: Admission): Promise<AdmitResult>;
   /**

@@ -10,6 +10,7 @@ import { setUsageBacklogSource } from "@/lib/ops/metrics";
 import { recordBudgetThresholds, recordLowBalance } from "@/lib/webhooks/events";
 import { restoreRefusals, takeRefusals, type RefusalCount } from "@/lib/usage/refusals";
 import { ALL_ROLLUP } from "@/lib/usage/schemas";
+import type { Tx } from "@/lib/writes/unit";
 
 /**
  * Usage records are written off the request's critical path. The gateway
@@ -54,6 +55,11 @@ export interface UsageEntry {
   upstream: string | null;
   attempts: number;
   createdAt: Date;
+  /**
+   * The start (ms) of the key's budget period the request was admitted in (0 or absent: no period). Its cost joins
+   * that period's spend (ApiKey.periodSpendMicros), even when it settles after the period ended.
+   */
+  periodStart?: number;
 }
 
 /** Rows per transaction: 17 parameters each stays far below PostgreSQL's 65,535. */
@@ -90,7 +96,7 @@ export function newUsageId(): string {
  */
 export function encodeUsage(e: UsageEntry): string {
   startUsageWriter();
-  return JSON.stringify([
+  const fields = [
     e.id,
     e.userId,
     e.apiKeyId,
@@ -108,14 +114,18 @@ export function encodeUsage(e: UsageEntry): string {
     e.createdAt.getTime(),
     e.upstream,
     e.attempts,
-  ]);
+  ];
+  // The budget period only when there is one: a lifetime key's record keeps the 17 fields an instance of the
+  // previous version reads, so a rolling deploy's older writers never drop it as unreadable.
+  if (e.periodStart) fields.push(e.periodStart);
+  return JSON.stringify(fields);
 }
 
 export function decodeUsage(record: string): UsageEntry | null {
   try {
     const v = JSON.parse(record) as unknown[];
-    // 15 fields: a record settled by a version before routing (no upstream, one attempt).
-    if (!Array.isArray(v) || (v.length !== 15 && v.length !== 17) || typeof v[0] !== "string") return null;
+    // 15 fields: a record settled by a version before routing (no upstream, one attempt); 17: before budget periods.
+    if (!Array.isArray(v) || (v.length !== 15 && v.length !== 17 && v.length !== 18) || typeof v[0] !== "string") return null;
     return {
       id: v[0],
       userId: String(v[1]),
@@ -134,6 +144,7 @@ export function decodeUsage(record: string): UsageEntry | null {
       createdAt: new Date(Number(v[14])),
       upstream: typeof v[15] === "string" ? v[15] : null,
       attempts: typeof v[16] === "number" && Number.isSafeInteger(v[16]) && v[16] >= 1 ? v[16] : 1,
+      periodStart: typeof v[17] === "number" && Number.isSafeInteger(v[17]) && v[17] > 0 ? v[17] : 0,
     };
   } catch {
     return null;
@@ -202,7 +213,7 @@ async function writeEntries(w: UsageWriter, entries: OutboxEntry[], pending: { r
       continue;
     }
     usage.push(u);
-    written.push({ id: e.id, userId: u.userId, keyId: u.apiKeyId, costMicros: u.costMicros });
+    written.push({ id: e.id, userId: u.userId, keyId: u.apiKeyId, costMicros: u.costMicros, periodStart: u.periodStart ?? 0 });
   }
   if (usage.length || pending.refusals.length) await writeBatch(usage, pending.refusals);
   pending.refusals = [];
@@ -305,6 +316,7 @@ async function writeBatch(entries: UsageEntry[], refusals: RefusalCount[]): Prom
     for (const [id, k] of byKey) {
       await tx.apiKey.updateMany({ where: { id }, data: { spendMicros: { increment: k.cost }, lastUsedAt: k.lastUsedAt } });
     }
+    await addPeriodSpend(tx, entries, inserted);
     for (const [userId, a] of byAccount) {
       if (a.cost === BigInt(0)) continue;
       await tx.ledgerEntry.create({
@@ -449,6 +461,37 @@ async function upsertChunk(tx: WriterTx, sorted: Rollup[]): Promise<void> {
        "refused429" = "UsageRollup"."refused429" + excluded."refused429"`,
     ...params,
   );
+}
+
+/**
+ * Budget periods: the cost of each inserted record admitted in a period joins
+ * that period's spend (ApiKey.periodSpendMicros, periodStart). Nothing resets
+ * it at midnight: a record of a newer period than the stored one starts it
+ * from zero, and a record of an older period (admitted before the boundary,
+ * written after a newer one) leaves it alone, as it was charged to its own,
+ * past period. One statement per (key, period), so concurrent writers add
+ * up under the row's lock; periods in order, so the latest one stays.
+ */
+async function addPeriodSpend(
+  tx: Tx,
+  entries: UsageEntry[],
+  inserted: Array<{ id: string; apiKeyId: string; costMicros: bigint | number | string }>,
+): Promise<void> {
+  const periodOf = new Map<string, number>();
+  for (const e of entries) if (e.periodStart) periodOf.set(e.id, e.periodStart);
+  if (!periodOf.size) return;
+  const sums = new Map<string, { keyId: string; start: number; cost: bigint }>();
+  for (const row of inserted) {
+    const start = periodOf.get(row.id);
+    if (!start) continue;
+    const s = sums.get(`${row.apiKeyId} ${start}`) ?? { keyId: row.apiKeyId, start, cost: BigInt(0) };
+    s.cost += BigInt(row.costMicros);
+    sums.set(`${row.apiKeyId} ${start}`, s);
+  }
+  for (const s of [...sums.values()].sort((a, b) => a.start - b.start)) {
+    const start = new Date(s.start);
+    await tx.$executeRaw`UPDATE "ApiKey" SET "periodSpendMicros" = CASE WHEN "periodStart" = ${start} THEN "periodSpendMicros" + ${s.cost} ELSE ${s.cost} END, "periodStart" = ${start} WHERE "id" = ${s.keyId} AND ("periodStart" IS NULL OR "periodStart" <= ${start})`;
+  }
 }
 
 /** Stops the timer and writes what is left (shutdown): this process's unacknowledged and unread records, as far as the store answers. */

@@ -1,9 +1,10 @@
 -- Admission: checks rpm, tpm, the key's budget and the account's balance, and reserves all of them, or nothing.
 -- The same rules as MemoryFigures.admit (memory.ts).
 -- ARGV: revision, requestId, userId, keyId, ttlMs, rpm, tpm, maxBudget (-1: none), promptTokens, promptTokensEstimate, inMicros, outMicros,
--- requestedMax (-1: none), modelMax, then (requestId, cost, tokens, record) quadruples: earlier requests' settlements with their usage
+-- requestedMax (-1: none), modelMax, periodStart (0: a lifetime budget; else the budget period whose spend is checked and
+-- charged, money_key in prelude.lua), then (requestId, cost, tokens, record) quadruples: earlier requests' settlements with their usage
 -- records, applied first (they ride along instead of costing a round trip each).
-for i = 15, #ARGV, 4 do finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]) end
+for i = 16, #ARGV, 4 do finish(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3]) end
 local rev = tonumber(ARGV[1])
 local current = num(redis.call('GET', 'kg:rev'))
 if current ~= rev then return {'stale', current} end
@@ -11,9 +12,11 @@ local rid, user, keyId = ARGV[2], ARGV[3], ARGV[4]
 local ttl, rpm, tpm, budget = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local prompt, estimate = tonumber(ARGV[9]), tonumber(ARGV[10])
 local inP, outP, requested, modelMax = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
+local period = ARGV[15]
 local akey, kkey = 'kg:a:' .. user, 'kg:k:' .. keyId
+local mkey = money_key(kkey, period)
 local a = redis.call('HMGET', akey, 'balance', 'unflushed', 'reserved')
-local k = redis.call('HMGET', kkey, 'spent', 'unflushed', 'reserved')
+local k = redis.call('HMGET', mkey, 'spent', 'unflushed', 'reserved')
 if not a[1] or not k[1] then return {'unseeded', a[1] and 0 or 1, k[1] and 0 or 1} end
 local now = now_ms()
 local tsum = trim(kkey, now, tpm)
@@ -71,8 +74,8 @@ if tpm >= 0 then
   tsum = redis.call('HINCRBY', kkey, 'tsum', held)
 end
 redis.call('HINCRBY', akey, 'reserved', micros)
-redis.call('HINCRBY', kkey, 'reserved', micros)
-redis.call('HSET', 'kg:r:' .. rid, 'u', user, 'k', keyId, 'm', micros, 't', held)
+redis.call('HINCRBY', mkey, 'reserved', micros)
+redis.call('HSET', 'kg:r:' .. rid, 'u', user, 'k', keyId, 'm', micros, 't', held, 'p', period)
 redis.call('ZADD', 'kg:res', now + ttl, rid)
 -- The window now holds this admission too (no need to read it again).
 if rc == 0 then ro = now end

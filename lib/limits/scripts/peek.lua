@@ -1,8 +1,8 @@
 -- What a key has left, without reserving anything.
--- ARGV: userId, keyId, tpm (-1: none)
+-- ARGV: userId, keyId, tpm (-1: none), periodStart (0: lifetime)
 local akey, kkey = 'kg:a:' .. ARGV[1], 'kg:k:' .. ARGV[2]
 local a = redis.call('HMGET', akey, 'balance', 'unflushed', 'reserved')
-local k = redis.call('HMGET', kkey, 'spent', 'unflushed', 'reserved')
+local k = redis.call('HMGET', money_key(kkey, ARGV[4]), 'spent', 'unflushed', 'reserved')
 if not a[1] or not k[1] then return {'unseeded'} end
 local now = now_ms()
 local tpm = tonumber(ARGV[3])

@@ -9,6 +9,14 @@ end
 
 local function num(v) return tonumber(v) or 0 end
 
+-- Where a key's money (spent, unflushed, reserved) is: its own hash for a lifetime budget (period start '0', '' or
+-- nil), else one hash per budget period, kg:k:<key>:p:<period start ms>, so a new period starts from zero with nothing
+-- to reset, and a request admitted in one period is charged to it whenever it settles.
+local function money_key(kkey, period)
+  if period and period ~= '' and period ~= '0' then return kkey .. ':p:' .. period end
+  return kkey
+end
+
 -- Drops admissions and token holds that left the window; returns the key's token sum (0 without a tpm limit: not read).
 local function trim(kkey, now, tpm)
   local cutoff = now - WINDOW_MS
@@ -60,9 +68,9 @@ end
 -- and the database writes its id once.
 -- Amounts are negated as 0 - x: Lua's -0 reaches Redis as "-0", which HINCRBY refuses.
 local function finish(rid, cost, tokens, record)
-  local r = redis.call('HMGET', 'kg:r:' .. rid, 'u', 'k', 'm', 't')
+  local r = redis.call('HMGET', 'kg:r:' .. rid, 'u', 'k', 'm', 't', 'p')
   if not r[1] then
-    local swept = redis.call('HMGET', 'kg:rs:' .. rid, 'u', 'k')
+    local swept = redis.call('HMGET', 'kg:rs:' .. rid, 'u', 'k', 'p')
     if not swept[1] then
       if cost == 0 and record ~= '' then redis.call('XADD', USAGE, '*', 'r', record) end
       return 0
@@ -70,7 +78,11 @@ local function finish(rid, cost, tokens, record)
     redis.call('DEL', 'kg:rs:' .. rid)
     if cost > 0 then
       if redis.call('HEXISTS', 'kg:a:' .. swept[1], 'balance') == 1 then redis.call('HINCRBY', 'kg:a:' .. swept[1], 'unflushed', cost) end
-      if redis.call('HEXISTS', 'kg:k:' .. swept[2], 'spent') == 1 then redis.call('HINCRBY', 'kg:k:' .. swept[2], 'unflushed', cost) end
+      local smkey = money_key('kg:k:' .. swept[2], swept[3])
+      if redis.call('HEXISTS', smkey, 'spent') == 1 then redis.call('HINCRBY', smkey, 'unflushed', cost) end
+      if smkey ~= 'kg:k:' .. swept[2] and redis.call('HEXISTS', 'kg:k:' .. swept[2], 'spent') == 1 then
+        redis.call('HINCRBY', 'kg:k:' .. swept[2], 'unflushed', cost)
+      end
     end
     if cost >= 0 and record ~= '' then redis.call('XADD', USAGE, '*', 'r', record) end
     return 0
@@ -79,24 +91,27 @@ local function finish(rid, cost, tokens, record)
   redis.call('ZREM', 'kg:res', rid)
   local akey = 'kg:a:' .. r[1]
   local kkey = 'kg:k:' .. r[2]
+  local mkey = money_key(kkey, r[5])
   local m = num(r[3])
   if redis.call('HEXISTS', akey, 'balance') == 1 then
     redis.call('HINCRBY', akey, 'reserved', 0 - m)
     if cost > 0 then redis.call('HINCRBY', akey, 'unflushed', cost) end
   end
-  if redis.call('HEXISTS', kkey, 'spent') == 1 then
-    redis.call('HINCRBY', kkey, 'reserved', 0 - m)
-    if cost > 0 then redis.call('HINCRBY', kkey, 'unflushed', cost) end
-    local held = num(r[4])
-    if held > 0 and redis.call('ZSCORE', kkey .. ':tpm', rid) then
-      if tokens > 0 then
-        redis.call('HSET', kkey .. ':tpmv', rid, tokens)
-      else
-        redis.call('HDEL', kkey .. ':tpmv', rid)
-        redis.call('ZREM', kkey .. ':tpm', rid)
-      end
-      redis.call('HINCRBY', kkey, 'tsum', tokens - held)
+  if redis.call('HEXISTS', mkey, 'spent') == 1 then
+    redis.call('HINCRBY', mkey, 'reserved', 0 - m)
+    if cost > 0 then redis.call('HINCRBY', mkey, 'unflushed', cost) end
+  end
+  -- A period's spend is also the key's lifetime spend (kept when seeded: read if its period is cleared).
+  if cost > 0 and mkey ~= kkey and redis.call('HEXISTS', kkey, 'spent') == 1 then redis.call('HINCRBY', kkey, 'unflushed', cost) end
+  local held = num(r[4])
+  if held > 0 and redis.call('ZSCORE', kkey .. ':tpm', rid) then
+    if tokens > 0 then
+      redis.call('HSET', kkey .. ':tpmv', rid, tokens)
+    else
+      redis.call('HDEL', kkey .. ':tpmv', rid)
+      redis.call('ZREM', kkey .. ':tpm', rid)
     end
+    redis.call('HINCRBY', kkey, 'tsum', tokens - held)
   end
   if cost >= 0 and record ~= '' then redis.call('XADD', USAGE, '*', 'r', record) end
   return 1
