@@ -375,6 +375,33 @@ describe("events fire once", () => {
     expect(await outbox(hook.id)).toHaveLength(3);
   });
 
+  it("key.budget.threshold with a budget period: counts the period's spend, and fires afresh in the next period", async () => {
+    const user = await createUser({ creditUsd: 5 });
+    const hook = await addWebhook(user, { events: ["key.budget.threshold"] });
+    const key = await createCreditKey(user, { maxBudget: 1, budgetPeriod: "day" });
+    const db = await prisma();
+    const dayOne = new Date("2027-03-01T00:00:00.000Z");
+    const dayTwo = new Date("2027-03-02T00:00:00.000Z");
+    // As the usage writer records a period's spend: lifetime and period figures move together; a newer period starts from zero.
+    const flush = (periodStart: Date, micros: number, periodSpend: number) =>
+      db.$transaction(async (tx) => {
+        await tx.apiKey.update({
+          where: { id: key.id },
+          data: { spendMicros: { increment: BigInt(micros) }, periodStart, periodSpendMicros: BigInt(periodSpend) },
+        });
+        await recordBudgetThresholds(tx, [key.id], new Date(periodStart.getTime() + 3_600_000));
+      });
+    await flush(dayOne, 600_000, 600_000);
+    // The next day's first $0.30 is 30 % of that day's budget: nothing, although the lifetime spend is 90 %.
+    await flush(dayTwo, 300_000, 300_000);
+    await flush(dayTwo, 300_000, 600_000);
+    const events = (await outbox(hook.id)).map((d) => d.payload as Record<string, unknown>);
+    expect(events.map((e) => [e.threshold, e.periodStart, e.spendUsd])).toEqual([
+      [50, dayOne.toISOString(), 0.6],
+      [50, dayTwo.toISOString(), 0.6],
+    ]);
+  });
+
   it("account.balance.low: once per crossing under concurrent debits, and again after a top-up and a new crossing", async () => {
     const user = await createUser({ creditUsd: 2 });
     const hook = await addWebhook(user, { events: ["account.balance.low"] });

@@ -39,15 +39,19 @@ export async function enqueueEvent(tx: Tx, userId: string, type: WebhookEventTyp
 export const BUDGET_THRESHOLDS = [50, 80, 100] as const;
 
 /**
- * The start of the budget period a key's spend counts in at `at`, as epoch
- * milliseconds; 0 for a lifetime budget. The one place thresholds ask, so
- * budget periods (day, week, month) change it alone.
+ * The budget period a key's recorded spend belongs to, and that spend: for a
+ * lifetime budget, everything (period start 0); for a budget period, the
+ * period the usage writer last added to (`ApiKey.periodStart`, the newest
+ * period with usage: lib/limits/periods.ts) and its spend. Thresholds fire per
+ * that period, so a new period fires them afresh, with no reset job.
  */
-export function currentBudgetPeriodStart(key: { id: string }, at: Date): number {
-  // Budgets are lifetime caps until keys have budget periods; then this is the start of `key`'s period containing `at`.
-  void key;
-  void at;
-  return 0;
+export function budgetPeriodSpend(key: { budgetPeriod: string | null; periodStart: Date | null; periodSpendMicros: bigint; spendMicros: bigint }): {
+  periodStart: number;
+  spendMicros: bigint;
+} {
+  if (key.budgetPeriod === null) return { periodStart: 0, spendMicros: key.spendMicros };
+  if (!key.periodStart) return { periodStart: 0, spendMicros: BigInt(0) };
+  return { periodStart: key.periodStart.getTime(), spendMicros: key.periodSpendMicros };
 }
 
 /**
@@ -59,13 +63,13 @@ export async function recordBudgetThresholds(tx: Tx, keyIds: string[], at: Date)
   if (!keyIds.length) return;
   const keys = await tx.apiKey.findMany({
     where: { id: { in: keyIds }, maxBudgetMicros: { gt: 0 } },
-    select: { id: true, name: true, userId: true, spendMicros: true, maxBudgetMicros: true },
+    select: { id: true, name: true, userId: true, spendMicros: true, maxBudgetMicros: true, budgetPeriod: true, periodStart: true, periodSpendMicros: true },
   });
   for (const key of keys) {
     const max = key.maxBudgetMicros!;
-    const reached = BUDGET_THRESHOLDS.filter((t) => key.spendMicros * BigInt(100) >= max * BigInt(t));
+    const { periodStart, spendMicros } = budgetPeriodSpend(key);
+    const reached = BUDGET_THRESHOLDS.filter((t) => spendMicros * BigInt(100) >= max * BigInt(t));
     if (!reached.length) continue;
-    const periodStart = currentBudgetPeriodStart(key, at);
     const values = reached.map((t) => `($1, ${t}, ($2::timestamptz AT TIME ZONE 'UTC'))`).join(",");
     const fired = await tx.$queryRawUnsafe<Array<{ threshold: number }>>(
       `INSERT INTO "KeyBudgetAlert" ("keyId", "threshold", "periodStart") VALUES ${values} ON CONFLICT DO NOTHING RETURNING "threshold"`,
@@ -81,7 +85,7 @@ export async function recordBudgetThresholds(tx: Tx, keyIds: string[], at: Date)
           keyId: key.id,
           keyName: key.name,
           threshold: Number(threshold),
-          spendUsd: microsToUsd(key.spendMicros),
+          spendUsd: microsToUsd(spendMicros),
           maxBudgetUsd: microsToUsd(max),
           periodStart: periodStart === 0 ? null : new Date(periodStart).toISOString(),
         },
