@@ -439,7 +439,7 @@ describe("events fire once", () => {
     expect(events).toEqual([expect.objectContaining({ subscriptionId: ending.id, periodEnd: ending.periodEnd.toISOString(), autoRenew: false })]);
   });
 
-  it("through the gateway: a flush that moves a key's spend past 50 % and the balance below the threshold writes both events", async () => {
+  it("through the gateway: a flush that moves a key's spend past 50 % and the balance below the threshold writes both events; a budget_exceeded refusal fires 100 % once", async () => {
     const up: FakeUpstream = await startFakeUpstream();
     const restore = setEnv({ OPENAI_BASE_URL: up.openaiBaseUrl, OPENAI_API_KEY: "upstream-secret", KEYGATE_DEMO_UPSTREAM: "off" });
     let gw: TestGateway | undefined;
@@ -460,6 +460,21 @@ describe("events fire once", () => {
       await flushUsage();
       const types = (await outbox(hook.id)).map((d) => `${d.type}:${(d.payload as { threshold?: number }).threshold ?? ""}`).sort();
       expect(types).toEqual(["account.balance.low:", "key.budget.threshold:50"]);
+
+      // 60 % spent: a request reserving 60 % more is refused (budget_exceeded), short of 100 % of spend: the 100 % alert fires once, at that refusal.
+      const openai = gw.openai(key.apiKey);
+      for (let i = 0; i < 2; i++) {
+        await expect(openai.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], max_tokens: 60 })).rejects.toMatchObject({
+          status: 402,
+          code: "budget_exceeded",
+        });
+        await flushUsage();
+      }
+      const budget = (await outbox(hook.id)).filter((d) => d.type === "key.budget.threshold").map((d) => d.payload as Record<string, unknown>);
+      expect(budget.map((e) => [e.threshold, e.spendUsd])).toEqual([
+        [50, 0.006],
+        [100, 0.006],
+      ]);
     } finally {
       await gw?.close();
       await up.close();

@@ -10,7 +10,7 @@ import { redact } from "@/lib/log";
 import { activeModels } from "@/lib/models/catalogue";
 import { logger } from "@/lib/ops/logger";
 import { countLimitRejection } from "@/lib/ops/metrics";
-import { countRefusal, isCountedRefusal } from "@/lib/usage/refusals";
+import { countBudgetRefusal, countRefusal, isCountedRefusal } from "@/lib/usage/refusals";
 import { newUsageId } from "@/lib/usage/writer";
 
 /**
@@ -123,6 +123,7 @@ async function inference(req: IncomingMessage, res: ServerResponse, adapter: Pro
   if (!("accounting" in decision)) {
     // Refused by the key's limits, budget, balance, block or lease: counted in memory for GET /api/usage (no I/O here).
     if (isCountedRefusal(decision.status)) countRefusal(auth.key.userId, auth.key.id, String(body.model), decision.status);
+    if (decision.code === "budget_exceeded") countBudgetRefusal(auth.key.id);
     return refuse(res, adapter, decision);
   }
   const promptBytes = parsed.bytes;

@@ -62,3 +62,35 @@ export function restoreRefusals(taken: RefusalCount[]): void {
     else counts().set(id, { ...t });
   }
 }
+
+/** A key refused with `budget_exceeded`, for the budget's 100 % alert (lib/webhooks/events.ts recordBudgetExhausted). */
+export interface BudgetRefusal {
+  keyId: string;
+  /** When it was refused: the budget period it counts in. */
+  at: number;
+}
+
+const globalForBudget = globalThis as unknown as { __keygateBudgetRefusals?: Map<string, BudgetRefusal> };
+
+function budgetRefusals(): Map<string, BudgetRefusal> {
+  return (globalForBudget.__keygateBudgetRefusals ??= new Map());
+}
+
+/** One `budget_exceeded` refusal (a Map update: no I/O); a key's first since the last write is enough. */
+export function countBudgetRefusal(keyId: string, at = Date.now()): void {
+  if (!budgetRefusals().has(keyId)) budgetRefusals().set(keyId, { keyId, at });
+}
+
+/** Takes them (the writer, before its transaction). */
+export function takeBudgetRefusals(): BudgetRefusal[] {
+  const map = budgetRefusals();
+  if (!map.size) return [];
+  const out = [...map.values()];
+  map.clear();
+  return out;
+}
+
+/** Puts them back after a write that failed. */
+export function restoreBudgetRefusals(taken: BudgetRefusal[]): void {
+  for (const t of taken) if (!budgetRefusals().has(t.keyId)) budgetRefusals().set(t.keyId, t);
+}

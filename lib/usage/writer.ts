@@ -7,8 +7,8 @@ import type { OutboxEntry, WrittenEntry } from "@/lib/limits/store";
 import { redact } from "@/lib/log";
 import { logger } from "@/lib/ops/logger";
 import { setUsageBacklogSource } from "@/lib/ops/metrics";
-import { recordBudgetThresholds, recordLowBalance } from "@/lib/webhooks/events";
-import { restoreRefusals, takeRefusals, type RefusalCount } from "@/lib/usage/refusals";
+import { recordBudgetExhausted, recordBudgetThresholds, recordLowBalance } from "@/lib/webhooks/events";
+import { restoreBudgetRefusals, restoreRefusals, takeBudgetRefusals, takeRefusals, type BudgetRefusal, type RefusalCount } from "@/lib/usage/refusals";
 import { ALL_ROLLUP } from "@/lib/usage/schemas";
 import type { Tx } from "@/lib/writes/unit";
 
@@ -182,11 +182,11 @@ export async function flushUsage(): Promise<void> {
 async function writeWaiting(w: UsageWriter): Promise<void> {
   const store = limits();
   // Refusals counted since the last write ride with this round's first transaction (alone when no record waits).
-  const pending = { refusals: takeRefusals() };
+  const pending: Pending = { refusals: takeRefusals(), exhausted: takeBudgetRefusals() };
   try {
     for (;;) {
       const entries = await store.takeUsage(w.consumer, MAX_BATCH);
-      if (entries.length || pending.refusals.length) await writeEntries(w, entries, pending);
+      if (entries.length || pending.refusals.length || pending.exhausted.length) await writeEntries(w, entries, pending);
       if (entries.length < MAX_BATCH) break;
     }
     for (;;) {
@@ -197,11 +197,19 @@ async function writeWaiting(w: UsageWriter): Promise<void> {
   } catch (err) {
     // What was taken stays this consumer's, unacknowledged: the next round takes it again first.
     restoreRefusals(pending.refusals);
+    restoreBudgetRefusals(pending.exhausted);
     logger().error(`writing usage failed; it will be retried: ${redact(err instanceof Error ? err.message : String(err))}`);
   }
 }
 
-async function writeEntries(w: UsageWriter, entries: OutboxEntry[], pending: { refusals: RefusalCount[] }): Promise<void> {
+/** What the gateway counted in memory since the last write, riding with the next transaction. */
+interface Pending {
+  refusals: RefusalCount[];
+  /** Keys refused with budget_exceeded: the budget's 100 % alert. */
+  exhausted: BudgetRefusal[];
+}
+
+async function writeEntries(w: UsageWriter, entries: OutboxEntry[], pending: Pending): Promise<void> {
   const written: WrittenEntry[] = [];
   const usage: UsageEntry[] = [];
   for (const e of entries) {
@@ -215,8 +223,9 @@ async function writeEntries(w: UsageWriter, entries: OutboxEntry[], pending: { r
     usage.push(u);
     written.push({ id: e.id, userId: u.userId, keyId: u.apiKeyId, costMicros: u.costMicros, periodStart: u.periodStart ?? 0 });
   }
-  if (usage.length || pending.refusals.length) await writeBatch(usage, pending.refusals);
+  if (usage.length || pending.refusals.length || pending.exhausted.length) await writeBatch(usage, pending.refusals, pending.exhausted);
   pending.refusals = [];
+  pending.exhausted = [];
   w.afterCommit?.();
   await limits().ackUsage(written);
 }
@@ -254,7 +263,7 @@ const USAGE_COLUMNS = [
  * keys' spend and lastUsedAt, the ledger and the rollups follow the rows
  * inserted here only. `refusals` are added to the rollups too.
  */
-async function writeBatch(entries: UsageEntry[], refusals: RefusalCount[]): Promise<void> {
+async function writeBatch(entries: UsageEntry[], refusals: RefusalCount[], exhausted: BudgetRefusal[] = []): Promise<void> {
   const db = await prisma();
   await db.$transaction(async (tx) => {
     // A record of an account deleted meanwhile is dropped, as the deletion dropped its other records: it could never be written,
@@ -265,6 +274,7 @@ async function writeBatch(entries: UsageEntry[], refusals: RefusalCount[]): Prom
     refusals = refusals.filter((r) => users.has(r.userId));
     if (!entries.length) {
       await upsertRollups(tx, [], [], refusals);
+      await recordBudgetExhausted(tx, exhausted, new Date());
       return;
     }
     // One parameterised INSERT, not createMany: Prisma's per-row query building cost ~10x the CPU and blocked the event loop.
@@ -334,6 +344,7 @@ async function writeBatch(entries: UsageEntry[], refusals: RefusalCount[]): Prom
     // ---- alerts by webhook (lib/webhooks/events.ts): thresholds and low balances crossed by this write, in its transaction ----
     const at = new Date();
     await recordBudgetThresholds(tx, [...byKey.keys()], at);
+    await recordBudgetExhausted(tx, exhausted, at);
     await recordLowBalance(
       tx,
       [...byAccount].map(([userId, a]) => ({ userId, micros: a.cost })),

@@ -3,6 +3,7 @@ import { Prisma } from "@/generated/prisma/client.ts";
 import { systemActor } from "@/lib/auth/actor";
 import { microsToUsd } from "@/lib/billing/money";
 import { prisma } from "@/lib/db";
+import { isBudgetPeriod, keyPeriodStart } from "@/lib/limits/periods";
 import { write, type Tx } from "@/lib/writes/unit";
 import type { WebhookEventType } from "@/lib/webhooks/schemas";
 
@@ -92,6 +93,61 @@ export async function recordBudgetThresholds(tx: Tx, keyIds: string[], at: Date)
         at,
       );
     }
+  }
+}
+
+/**
+ * Keys whose requests were refused with `budget_exceeded` since the last usage
+ * write (counted by the gateway in memory, lib/usage/refusals.ts): the 100 %
+ * threshold fires for the period they were refused in, once per key and
+ * period, when the spend itself has not reached it (the reservation's safe
+ * bound can stop a key short of exactly 100 %).
+ */
+export async function recordBudgetExhausted(tx: Tx, refused: Array<{ keyId: string; at: number }>, at: Date): Promise<void> {
+  if (!refused.length) return;
+  const keys = await tx.apiKey.findMany({
+    where: { id: { in: [...new Set(refused.map((r) => r.keyId))] }, maxBudgetMicros: { gt: 0 } },
+    select: {
+      id: true,
+      name: true,
+      userId: true,
+      spendMicros: true,
+      maxBudgetMicros: true,
+      budgetPeriod: true,
+      budgetPeriodSetAt: true,
+      periodStart: true,
+      periodSpendMicros: true,
+    },
+  });
+  const fired = new Set<string>();
+  for (const r of refused) {
+    const key = keys.find((k) => k.id === r.keyId);
+    if (!key) continue;
+    const period = isBudgetPeriod(key.budgetPeriod) ? key.budgetPeriod : null;
+    const periodStart = keyPeriodStart({ budgetPeriod: period, budgetPeriodSetAt: key.budgetPeriodSetAt?.getTime() ?? null }, r.at);
+    if (fired.has(`${key.id} ${periodStart}`)) continue;
+    fired.add(`${key.id} ${periodStart}`);
+    const spendMicros = !period ? key.spendMicros : key.periodStart?.getTime() === periodStart ? key.periodSpendMicros : BigInt(0);
+    const inserted = await tx.$queryRawUnsafe<Array<{ threshold: number }>>(
+      `INSERT INTO "KeyBudgetAlert" ("keyId", "threshold", "periodStart") VALUES ($1, 100, ($2::timestamptz AT TIME ZONE 'UTC')) ON CONFLICT DO NOTHING RETURNING "threshold"`,
+      key.id,
+      new Date(periodStart).toISOString(),
+    );
+    if (!inserted.length) continue;
+    await enqueueEvent(
+      tx,
+      key.userId,
+      "key.budget.threshold",
+      {
+        keyId: key.id,
+        keyName: key.name,
+        threshold: 100,
+        spendUsd: microsToUsd(spendMicros),
+        maxBudgetUsd: microsToUsd(key.maxBudgetMicros!),
+        periodStart: periodStart === 0 ? null : new Date(periodStart).toISOString(),
+      },
+      at,
+    );
   }
 }
 
