@@ -184,6 +184,15 @@ describe("the usage outbox (property)", () => {
       await server?.close();
     });
 
+    it("a writer's first claim on a fresh Redis, before any record made the stream, finds nothing instead of failing", async () => {
+      // No stream yet (as on a Redis that was just started or lost its data).
+      await call((c) => c.del(process.env.KEYGATE_USAGE_STREAM!));
+      const store = new RedisLimitsStore();
+      // The first claim also prunes the group's consumers (XINFO CONSUMERS), which fails on a stream that does not exist yet.
+      expect(await store.claimUsage("w-fresh", 0, 5)).toEqual([]);
+      expect(await store.takeUsage("w-fresh", 5)).toEqual([]);
+    });
+
     it("the same, with the stream and its consumer group", async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(op, { maxLength: 40 }), (ops) => run(new RedisLimitsStore(), ops)),

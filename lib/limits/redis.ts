@@ -420,7 +420,8 @@ export class RedisLimitsStore implements LimitsStore {
     try {
       return await call(fn);
     } catch (err) {
-      if (!(err instanceof Error && /NOGROUP/.test(err.message))) throw err;
+      // NOGROUP: the stream has no group yet; "no such key": not even the stream (XINFO on a fresh Redis).
+      if (!(err instanceof Error && /NOGROUP|no such key/i.test(err.message))) throw err;
       // From the stream's start ("0"), so records added before the group existed are written too.
       await call((c) => c.xgroup("CREATE", usageStream(), USAGE_GROUP, "0", "MKSTREAM")).catch((e: unknown) => {
         if (!(e instanceof Error && /BUSYGROUP/.test(e.message))) throw e;
