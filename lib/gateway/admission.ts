@@ -301,7 +301,16 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       const message = `The model '${modelName}' does not exist or is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
       return { status: 404, code: "model_not_found", message };
     }
-    if (key.kind === "credit" && key.allowedModels !== null && !key.allowedModels.includes(model.model)) return notAllowed(model, key.allowedModels);
+    if (key.kind === "credit" && key.allowedModels !== null && !key.allowedModels.includes(model.model)) {
+      // This process's copy of the key may predate an allowlist change made through another instance
+      // (the store's revision check below never runs for a refusal): catch up once before refusing.
+      if (!synced && redisEnabled()) {
+        synced = true;
+        await sync();
+        continue;
+      }
+      return notAllowed(model, key.allowedModels);
+    }
     const found = await upstreamFor(model, adapter);
     if ("notServed" in found) {
       const message = `The model '${modelName}' is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
