@@ -35,6 +35,7 @@ const REDIS_SUITES = [
   "test/usage-writer.test.ts",
   "test/usage-api.test.ts",
   "test/budget-periods.test.ts",
+  "test/allowlists.test.ts",
 ];
 
 export default defineConfig({

@@ -231,6 +231,7 @@ describe("the usage writer keeps each period's spend (ApiKey.periodSpendMicros)"
       budgetPeriodSetAt: setAt,
       rpmLimit: null,
       tpmLimit: null,
+      allowedModels: null,
       subscriptionId: null,
     };
     const now = Date.now();

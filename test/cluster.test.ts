@@ -139,6 +139,22 @@ describe.skipIf(!enabled)("several instances on one PostgreSQL and one Redis", (
     }
   }, 180_000);
 
+  it("follows a credit key's allowlist changed through instance A from instance B's very next request, each way, 50 times in a row", async () => {
+    const user = await createUser({ creditUsd: 50 });
+    const key = await createCreditKey(user, { rpm: 100_000, allowedModels: ["cluster-model"] });
+    const viaB = b.openai(key.apiKey);
+    const ask = (model: string) => status(viaB.chat.completions.create({ model, messages: hello, max_tokens: 1 }));
+    expect(await ask("keygate/echo")).toBe(403);
+    for (let i = 0; i < 50; i++) {
+      expect((await a.put(`/api/keys/${key.id}`, user.token, { allowedModels: ["keygate/echo"] })).status).toBe(200);
+      const [echo, other] = [await ask("keygate/echo"), await ask("cluster-model")];
+      if (echo !== 200 || other !== 403) throw new Error(`round ${i}: B answered ${echo}/${other} after A allowed only keygate/echo`);
+      expect((await a.put(`/api/keys/${key.id}`, user.token, { allowedModels: ["cluster-model"] })).status).toBe(200);
+      const [echo2, other2] = [await ask("keygate/echo"), await ask("cluster-model")];
+      if (echo2 !== 403 || other2 !== 200) throw new Error(`round ${i}: B answered ${echo2}/${other2} after A allowed only cluster-model`);
+    }
+  }, 120_000);
+
   it("refuses a management key deactivated through instance A on instance B's next management request, 100 times in a row", async () => {
     const user = await createUser({ creditUsd: 1 });
     const credit = await createCreditKey(user);

@@ -1,6 +1,6 @@
 "use client";
 
-import { useForm, useWatch } from "react-hook-form";
+import { Controller, useForm, useWatch } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
 import { Dialog } from "@/components/ui/dialog";
@@ -11,6 +11,7 @@ import { createCreditKeySchema } from "@/lib/keys/schemas";
 import type { CreateCreditKeyBody } from "@/components/keys/use-keys";
 import { FormFooter } from "@/components/ui/form-footer";
 import { BudgetPeriodSelect } from "@/components/keys/budget-period-select";
+import { allowlistMessage, ModelAllowlistField } from "@/components/keys/model-allowlist-field";
 
 export interface CreateCreditKeyDialogProps {
   open: boolean;
@@ -36,8 +37,8 @@ const LABELS = {
 } as const;
 type FieldName = keyof typeof LABELS;
 
-/** What the inputs hold: text, as typed. */
-type FormValues = Record<FieldName, string>;
+/** What the inputs hold: text, as typed, and the models chosen (null: all). */
+type FormValues = Record<FieldName, string> & { allowedModels: string[] | null };
 
 function numberOrText(s: string): number | string | undefined {
   const t = s.trim();
@@ -52,7 +53,15 @@ function numberOrText(s: string): number | string | undefined {
  * is the schema's (a Date expiry, the default rpm filled in).
  */
 const formSchema = z
-  .object({ name: z.string(), maxBudget: z.string(), budgetPeriod: z.string(), rpm: z.string(), tpm: z.string(), expiresAt: z.string() })
+  .object({
+    name: z.string(),
+    maxBudget: z.string(),
+    budgetPeriod: z.string(),
+    rpm: z.string(),
+    tpm: z.string(),
+    expiresAt: z.string(),
+    allowedModels: z.array(z.string()).nullable(),
+  })
   .transform((v) => {
     const body = {
       name: v.name,
@@ -61,9 +70,11 @@ const formSchema = z
       rpm: numberOrText(v.rpm),
       tpm: numberOrText(v.tpm),
       expiresAt: localInputToIso(v.expiresAt),
+      // null (all models) is the default: left out.
+      allowedModels: v.allowedModels ?? undefined,
     };
     // Absent, not undefined: the schema is strict about what is sent.
-    return Object.fromEntries(Object.entries(body).filter(([, x]) => x !== undefined)) as z.input<typeof createCreditKeySchema>;
+    return Object.fromEntries(Object.entries(body).filter(([, x]) => x !== undefined)) as unknown as z.input<typeof createCreditKeySchema>;
   })
   .pipe(createCreditKeySchema);
 
@@ -108,7 +119,7 @@ function CreateCreditKeyForm({ pending, error, existingNames, onCancel, onCreate
     formState: { errors, submitCount },
   } = useForm<FormValues, unknown, z.output<typeof formSchema>>({
     resolver: zodResolver(formSchema),
-    defaultValues: { name: "", maxBudget: "", budgetPeriod: "", rpm: "60", tpm: "", expiresAt: "" },
+    defaultValues: { name: "", maxBudget: "", budgetPeriod: "", rpm: "60", tpm: "", expiresAt: "", allowedModels: null },
     // Focus moves after the errors render (useFocusFirstInvalid), so the
     // field is announced with its error, not before it exists.
     shouldFocusError: false,
@@ -159,6 +170,11 @@ function CreateCreditKeyForm({ pending, error, existingNames, onCancel, onCreate
           {...register("expiresAt")}
         />
       </div>
+      <Controller
+        control={control}
+        name="allowedModels"
+        render={({ field }) => <ModelAllowlistField value={field.value} onChange={field.onChange} error={allowlistMessage(errors.allowedModels?.message)} />}
+      />
       <FormFooter error={error} onCancel={onCancel} pending={pending} submitLabel="Create key" pendingLabel="Creating…" />
     </form>
   );

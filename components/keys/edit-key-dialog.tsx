@@ -1,7 +1,7 @@
 "use client";
 
 import { useMemo } from "react";
-import { useForm } from "react-hook-form";
+import { Controller, useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
 import { Dialog } from "@/components/ui/dialog";
@@ -11,6 +11,7 @@ import { updateKeySchema, type ApiKeyView } from "@/lib/keys/schemas";
 import type { UpdateKeyBody } from "@/components/keys/use-keys";
 import { FormFooter } from "@/components/ui/form-footer";
 import { BudgetPeriodSelect } from "@/components/keys/budget-period-select";
+import { allowlistMessage, ModelAllowlistField } from "@/components/keys/model-allowlist-field";
 
 export interface EditKeyDialogProps {
   /** The key being edited; null when the dialog is closed. */
@@ -31,6 +32,8 @@ interface EditKeyFormValues {
   rpm: string;
   tpm: string;
   expiresAt: string;
+  /** null: every model. */
+  allowedModels: string[] | null;
 }
 
 const LABELS = {
@@ -51,7 +54,14 @@ function initialValues(key: ApiKeyView): EditKeyFormValues {
     rpm: key.rpmLimit === null ? "" : String(key.rpmLimit),
     tpm: key.tpmLimit === null ? "" : String(key.tpmLimit),
     expiresAt: isoToLocalInput(key.expiresAt),
+    allowedModels: key.allowedModels,
   };
+}
+
+/** The same allowlist, whatever the order the models were ticked in. */
+function sameModels(a: string[] | null, b: string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && [...a].sort().join("\n") === [...b].sort().join("\n");
 }
 
 /** "" clears the limit (null); text that is not a number goes through as is, for the schema to refuse in words. */
@@ -72,7 +82,15 @@ function numberOrNull(s: string): number | string | null {
 function editKeySchema(key: ApiKeyView) {
   const before = initialValues(key);
   return z
-    .object({ name: z.string(), maxBudget: z.string(), budgetPeriod: z.string(), rpm: z.string(), tpm: z.string(), expiresAt: z.string() })
+    .object({
+      name: z.string(),
+      maxBudget: z.string(),
+      budgetPeriod: z.string(),
+      rpm: z.string(),
+      tpm: z.string(),
+      expiresAt: z.string(),
+      allowedModels: z.array(z.string()).nullable(),
+    })
     .transform((v) => {
       const patch: Record<string, unknown> = {};
       if (v.name.trim() !== key.name) patch.name = v.name;
@@ -83,6 +101,7 @@ function editKeySchema(key: ApiKeyView) {
         if (v.rpm.trim() !== before.rpm) patch.rpm = numberOrNull(v.rpm) ?? "";
         if (v.tpm.trim() !== before.tpm) patch.tpm = numberOrNull(v.tpm);
         if (v.expiresAt !== before.expiresAt) patch.expiresAt = v.expiresAt ? localInputToIso(v.expiresAt) : null;
+        if (!sameModels(v.allowedModels, before.allowedModels)) patch.allowedModels = v.allowedModels;
       }
       return patch as z.input<typeof updateKeySchema.in>;
     })
@@ -124,6 +143,7 @@ function EditKeyForm({ apiKey, pending, error, onClose, onSave }: EditKeyDialogP
   const {
     register,
     handleSubmit,
+    control,
     formState: { errors },
   } = useForm({ resolver: zodResolver(schema), defaultValues: initialValues(apiKey) });
   const credit = apiKey.keyType === "credit";
@@ -149,6 +169,13 @@ function EditKeyForm({ apiKey, pending, error, onClose, onSave }: EditKeyDialogP
           <Field label="Tokens per minute" inputMode="numeric" placeholder="No limit" error={message("tpm")} {...register("tpm")} />
           <Field label="Expires" type="datetime-local" hint="Leave empty to never expire." error={message("expiresAt")} {...register("expiresAt")} />
         </div>
+      )}
+      {credit && (
+        <Controller
+          control={control}
+          name="allowedModels"
+          render={({ field }) => <ModelAllowlistField value={field.value} onChange={field.onChange} error={allowlistMessage(errors.allowedModels?.message)} />}
+        />
       )}
       <FormFooter error={error} onCancel={onClose} pending={pending} submitLabel="Save changes" pendingLabel="Saving…" />
     </form>

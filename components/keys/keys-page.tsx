@@ -166,6 +166,7 @@ export function limitsText(k: ApiKeyView): string {
     k.rpmLimit !== null && `${formatCount(k.rpmLimit)} rpm`,
     k.tpmLimit !== null && `${formatCount(k.tpmLimit)} tpm`,
     k.maxBudget !== null && `${formatUsdShort(k.maxBudget)} ${k.budgetPeriod ? `${PERIOD_ADJECTIVES[k.budgetPeriod]} ` : ""}budget`,
+    k.allowedModels !== null && (k.allowedModels.length === 1 ? k.allowedModels[0] : `${k.allowedModels.length} models`),
   ].filter(Boolean);
   return parts.length ? parts.join(" · ") : "unlimited";
 }

@@ -47,6 +47,7 @@ export interface CreateCreditKeyBody {
   maxBudget?: number;
   rpm?: number;
   tpm?: number;
+  allowedModels?: string[] | null;
   expiresAt?: string;
 }
 
@@ -83,6 +84,7 @@ export interface UpdateKeyBody {
   maxBudget?: number | null;
   rpm?: number;
   tpm?: number | null;
+  allowedModels?: string[] | null;
   expiresAt?: string | Date | null;
 }
 
@@ -103,6 +105,7 @@ function applyKeyPatch(k: ApiKeyView, patch: UpdateKeyBody): ApiKeyView {
     ...(patch.maxBudget !== undefined && { maxBudget: patch.maxBudget }),
     ...(patch.rpm !== undefined && { rpmLimit: patch.rpm }),
     ...(patch.tpm !== undefined && { tpmLimit: patch.tpm }),
+    ...(patch.allowedModels !== undefined && { allowedModels: patch.allowedModels }),
     ...(patch.expiresAt !== undefined && { expiresAt: patch.expiresAt === null ? null : new Date(patch.expiresAt).toISOString() }),
   };
 }

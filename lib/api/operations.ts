@@ -78,7 +78,7 @@ export const TAGS = [
   {
     name: "Models",
     description:
-      "The model catalogue, which is also the price book: which models the gateway serves, which upstream serves each, and what it charges per million tokens. Operator endpoints.",
+      "The model catalogue, which is also the price book: which models the gateway serves, which upstream serves each, and what it charges per million tokens. Operator endpoints, but for `GET /api/models`, the active models any user's keys can call.",
   },
   {
     name: "Upstreams",

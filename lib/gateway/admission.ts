@@ -301,6 +301,16 @@ export async function admit(c: Candidate): Promise<Admitted | Refusal> {
       const message = `The model '${modelName}' does not exist or is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
       return { status: 404, code: "model_not_found", message };
     }
+    if (key.kind === "credit" && key.allowedModels !== null && !key.allowedModels.includes(model.model)) {
+      // This process's copy of the key may predate an allowlist change made through another instance
+      // (the store's revision check below never runs for a refusal): catch up once before refusing.
+      if (!synced && redisEnabled()) {
+        synced = true;
+        await sync();
+        continue;
+      }
+      return notAllowed(model, key.allowedModels);
+    }
     const found = await upstreamFor(model, adapter);
     if ("notServed" in found) {
       const message = `The model '${modelName}' is not served on ${adapter.path}. GET /v1/models lists the models you can use.`;
@@ -494,6 +504,12 @@ function wrongKind(model: CatalogueModel, adapter: ProtocolAdapter): Refusal {
       ? `'${model.model}' is an embedding model: send it to POST /v1/embeddings. ${adapter.path} serves chat models.`
       : `'${model.model}' is a chat model: send it to POST /v1/chat/completions (or /v1/messages, /v1/responses). ${adapter.path} serves embedding models only.`;
   return { status: 400, code: "invalid_request", message };
+}
+
+/** A credit key's allowlist refusal: before anything is counted or reserved, so it costs nothing. */
+function notAllowed(model: CatalogueModel, allowed: readonly string[]): Refusal {
+  const message = `This key may not use '${model.model}'. It may use: ${allowed.join(", ")}. Change the key's allowedModels (dashboard, or PUT /api/keys/:id) to use another model.`;
+  return { status: 403, code: "model_not_allowed", message, reason: "model_not_allowed" };
 }
 
 /**

@@ -92,7 +92,8 @@ async function listModels(req: IncomingMessage, res: ServerResponse): Promise<vo
   const credential = credentialOf(req);
   const auth = "conflict" in credential ? credential.conflict : await authorize(credential.token, Date.now(), true);
   if (!auth.ok) return sendError(res, LIST_SHAPE, auth.status, auth.code, auth.message);
-  const models = await activeModels();
+  const allowed = auth.key.kind === "credit" ? auth.key.allowedModels : null;
+  const models = (await activeModels()).filter((m) => allowed === null || allowed.includes(m.model));
   sendJson(res, 200, {
     object: "list",
     data: models.map((m) => ({ id: m.model, object: "model", created: 0, owned_by: m.provider })),

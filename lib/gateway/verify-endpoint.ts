@@ -60,6 +60,7 @@ export async function verdictFor(token: string, now: number): Promise<KeyVerific
       tpm: key.tpmLimit,
       maxBudget: key.maxBudgetMicros === null ? null : key.maxBudgetMicros / 1e6,
       expiresAt: key.expiresAt === null ? null : new Date(key.expiresAt).toISOString(),
+      allowedModels: key.allowedModels === null ? null : [...key.allowedModels],
     },
   };
   if (!verdict.ok) return { valid: false, code: verdict.code, ...described, remaining: null };

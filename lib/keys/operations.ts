@@ -49,6 +49,7 @@ const exampleKey: ApiKeyView = {
   budgetResetsAt: "2026-12-01T00:00:00.000Z",
   rpmLimit: DEFAULT_RPM,
   tpmLimit: 100000,
+  allowedModels: ["gpt-4o-mini", "claude-haiku"],
   expiresAt: "2099-01-31T00:00:00.000Z",
   subscriptionId: null,
   subscriptionStatus: null,
@@ -112,9 +113,20 @@ export const createCreditKey = defineOperation({
     schema: createdCreditKeySchema,
     shape: "envelope",
   },
-  errors: { 402: "`insufficient_balance`: credit keys need a balance above zero. Top up first." },
+  errors: {
+    400: "`validation_error`: a field is invalid, e.g. `allowedModels` names a model not in the catalogue (`details` names each) or is `[]` (send null for every model).",
+    402: "`insufficient_balance`: credit keys need a balance above zero. Top up first.",
+  },
   examples: {
-    body: { name: "ci-runner", maxBudget: 25, budgetPeriod: "month", rpm: DEFAULT_RPM, tpm: 100000, expiresAt: "2099-01-31T00:00:00Z" },
+    body: {
+      name: "ci-runner",
+      maxBudget: 25,
+      budgetPeriod: "month",
+      rpm: DEFAULT_RPM,
+      tpm: 100000,
+      allowedModels: ["gpt-4o-mini", "claude-haiku"],
+      expiresAt: "2099-01-31T00:00:00Z",
+    },
     response: { ...exampleKey, spend: 0, lastUsedAt: null, apiKey: EXAMPLE_SK },
   },
 });
@@ -162,7 +174,7 @@ export const verifyConsumptionKey = defineOperation({
       keyId: "cm9x2k1q40001key0ci01",
       keyType: "credit",
       ownerId: "cm9x2k1q40000usr0demo",
-      limits: { rpm: 60, tpm: null, maxBudget: 25, expiresAt: null },
+      limits: { rpm: 60, tpm: null, maxBudget: 25, expiresAt: null, allowedModels: ["gpt-4o-mini", "claude-haiku"] },
       remaining: { requests: 59, tokens: null, budget: 21.783, balance: 4.2 },
     },
   },
@@ -175,11 +187,14 @@ export const updateKey = defineOperation({
   tag: "Consumption keys",
   summary: "Update a consumption key",
   description:
-    "Send at least one field. Deactivating a key revokes it from the next request on. `null` clears `maxBudget`, `budgetPeriod`, `tpm` or `expiresAt`. Setting or changing `budgetPeriod` starts a period at once, counting spend from the change; clearing it makes maxBudget a lifetime cap on the key's whole spend again. Subscription keys accept only `name` and `isActive`.",
+    "Send at least one field. Deactivating a key revokes it from the next request on, and a changed `allowedModels` holds from the next request on. `null` clears `maxBudget`, `budgetPeriod`, `tpm`, `allowedModels` (every model) or `expiresAt`. Setting or changing `budgetPeriod` starts a period at once, counting spend from the change; clearing it makes maxBudget a lifetime cap on the key's whole spend again. Subscription keys accept only `name` and `isActive`.",
   auth: "session-or-mk",
   body: updateKeySchema,
   response: { status: 200, description: "The updated key.", schema: apiKeyViewSchema, shape: "envelope" },
-  errors: { 422: "`not_applicable`: a field other than name or isActive was sent for a subscription key." },
+  errors: {
+    400: "`validation_error`: a field is invalid, e.g. `allowedModels` names a model not in the catalogue or is `[]` (send null for every model).",
+    422: "`not_applicable`: a field other than name or isActive was sent for a subscription key.",
+  },
   examples: { params: keyId, body: { isActive: false, tpm: null }, response: { ...exampleKey, isActive: false, tpmLimit: null } },
 });
 

@@ -49,6 +49,33 @@ const maxBudgetSchema = usdAmount("maxBudget").meta({
   description: "Spending cap for this key in USD, at most 6 decimal places. Omit (or null, on update) for no cap.",
 });
 
+export const MAX_ALLOWED_MODELS = 100;
+
+/**
+ * A credit key's model allowlist. Its shape is checked here; that each name
+ * is a model in the catalogue is checked by the key service, which reads it.
+ * `[]` would be a key that can call nothing: refused, so "every model" has
+ * exactly one spelling (null).
+ */
+const allowedModelsSchema = z
+  .array(
+    z
+      .string({ error: "allowedModels must be an array of model names (strings)" })
+      .trim()
+      .min(1, "allowedModels must not contain an empty name")
+      .max(200, "a model name is at most 200 characters"),
+    {
+      error: "allowedModels must be an array of model names, or null for every model",
+    },
+  )
+  .min(1, "allowedModels must not be empty: send null for every model, or name at least one model")
+  .max(MAX_ALLOWED_MODELS, `allowedModels may name at most ${MAX_ALLOWED_MODELS} models`)
+  .transform((names) => [...new Set(names)])
+  .nullable()
+  .meta({
+    description: `The models this key may use (catalogue names, 1 to ${MAX_ALLOWED_MODELS}); any other model gets 403 \`model_not_allowed\`, and GET /v1/models lists only these. null (the default) allows every model. Credit keys only.`,
+  });
+
 const budgetPeriodSchema = z.enum(BUDGET_PERIODS, { error: "budgetPeriod must be one of day, week, month, or null (a lifetime budget)" }).nullable().meta({
   description:
     "Makes maxBudget a budget per calendar period in UTC: `day` (from midnight), `week` (from Monday 00:00) or `month` (from the 1st, 00:00); `spend` is then the current period's. null (or omitted on create): maxBudget caps the key's lifetime spend. The first period after setting or changing it counts from the change.",
@@ -73,6 +100,7 @@ export const createCreditKeySchema = z
     budgetPeriod: budgetPeriodSchema.optional(),
     rpm: rpmSchema.optional().meta({ default: DEFAULT_RPM }),
     tpm: tpmSchema.optional(),
+    allowedModels: allowedModelsSchema.optional(),
     expiresAt: expiresAtField.optional(),
     expires_at: futureDateTime.optional().meta(alias("expiresAt")),
   })
@@ -82,6 +110,7 @@ export const createCreditKeySchema = z
     budgetPeriod: v.budgetPeriod ?? null,
     rpm: v.rpm ?? DEFAULT_RPM,
     tpm: v.tpm,
+    allowedModels: v.allowedModels ?? null,
     expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
   }));
 
@@ -98,6 +127,7 @@ export const createProxyKeySchema = z
     budgetPeriod: null,
     rpm: DEFAULT_RPM,
     tpm: undefined,
+    allowedModels: null,
     expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
   }));
 
@@ -123,6 +153,7 @@ export const updateKeySchema = z
     budgetPeriod: budgetPeriodSchema.optional(),
     rpm: rpmSchema.optional(),
     tpm: tpmSchema.nullable().optional().meta({ description: "Tokens per minute allowed; null removes the limit." }),
+    allowedModels: allowedModelsSchema.optional(),
     expiresAt: futureDateTime
       .nullable()
       .optional()
@@ -137,12 +168,14 @@ export const updateKeySchema = z
       budgetPeriod: v.budgetPeriod,
       rpm: v.rpm,
       tpm: v.tpm,
+      allowedModels: v.allowedModels,
       expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
     };
     if (Object.values(patch).every((x) => x === undefined)) {
       ctx.addIssue({
         code: "custom",
-        message: "Nothing to update: send at least one of name, isActive (or active), maxBudget, budgetPeriod, rpm, tpm, expiresAt (or expires_at)",
+        message:
+          "Nothing to update: send at least one of name, isActive (or active), maxBudget, budgetPeriod, rpm, tpm, allowedModels, expiresAt (or expires_at)",
       });
     }
     return patch;
@@ -218,6 +251,10 @@ export const apiKeyViewSchema = z
       .meta({ description: "When the current budget period ends and spend starts again from zero; null without a budgetPeriod." }),
     rpmLimit: z.number().int().nullable().meta({ description: "Requests per minute; null for subscription keys (unlimited)." }),
     tpmLimit: z.number().int().nullable().meta({ description: "Tokens per minute; null means unlimited." }),
+    allowedModels: z
+      .array(z.string())
+      .nullable()
+      .meta({ description: "The models this key may use; null means every model (always null for subscription keys: their pool decides)." }),
     expiresAt: isoDateTime().nullable().meta({ description: "When the key stops working; null means never." }),
     subscriptionId: z.string().nullable().meta({ description: "The subscription of a subscription key; null for credit keys." }),
     subscriptionStatus: z
@@ -327,6 +364,7 @@ export const verifyKeyResultSchema = z
         tpm: z.number().int().nullable(),
         maxBudget: z.number().nullable(),
         expiresAt: z.iso.datetime().nullable(),
+        allowedModels: z.array(z.string()).nullable().meta({ description: "The models the key may use; null: every model (a subscription key: its pool's)." }),
       })
       .nullable(),
     remaining: z

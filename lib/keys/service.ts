@@ -3,9 +3,10 @@ import type { ApiKey, Subscription } from "@/generated/prisma/client.ts";
 import type { UserActor } from "@/lib/auth/actor";
 import { balanceMicros } from "@/lib/billing/ledger";
 import { formatUsd, microsToUsd, usdToMicros } from "@/lib/billing/money";
-import { ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
+import { BadRequestError, ConflictError, NotFoundError, PaymentRequiredError, UnprocessableError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
 import { budgetPeriodEnd, keyPeriodStart } from "@/lib/limits/periods";
+import { findModel } from "@/lib/models/catalogue";
 import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import type { ApiKeyView, CreateCreditKeyInput, CreateSubscriptionKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
 import { effectiveStatus } from "@/lib/subscriptions/service";
@@ -40,6 +41,7 @@ export function toApiKeyView(k: ApiKeyRow, now = Date.now()): ApiKeyView {
     budgetResetsAt: iso(resetsAt(k, now)),
     rpmLimit: k.rpmLimit,
     tpmLimit: k.tpmLimit,
+    allowedModels: k.allowedModels.length ? k.allowedModels : null,
     expiresAt: iso(k.expiresAt),
     subscriptionId: k.subscriptionId,
     subscriptionStatus: k.subscription ? effectiveStatus(k.subscription.status, k.subscription.periodEnd, now) : null,
@@ -55,6 +57,26 @@ function spendShown(k: ApiKey, now: number): bigint {
   const start = keyPeriodStart({ budgetPeriod: k.budgetPeriod, budgetPeriodSetAt: k.budgetPeriodSetAt?.getTime() ?? null }, now);
   // Nothing written for this period yet (a new one began): zero, with nothing to reset.
   return (k.periodStart?.getTime() ?? 0) >= start ? k.periodSpendMicros : BigInt(0);
+}
+
+/**
+ * An allowlist as stored: every name a model in the catalogue (active or
+ * not: an inactive one is simply not served until it is active again), or a
+ * 400 naming the unknown ones. null (every model) is stored as [].
+ */
+async function storedAllowlist(names: string[] | null): Promise<string[]> {
+  if (names === null) return [];
+  const unknown: string[] = [];
+  for (const name of names) if (!(await findModel(name))) unknown.push(name);
+  if (unknown.length) {
+    const list = unknown.map((n) => `'${n}'`).join(", ");
+    throw new BadRequestError(
+      `allowedModels names ${unknown.length === 1 ? "a model" : "models"} not in the catalogue: ${list}. The Models page lists the models you can use.`,
+      unknown.map((n) => ({ path: "allowedModels", message: `'${n}' is not a model in the catalogue` })),
+      "validation_error",
+    );
+  }
+  return names;
 }
 
 function resetsAt(k: ApiKey, now: number): Date | null {
@@ -79,6 +101,8 @@ export async function listKeys(actor: UserActor, page: PageRequest) {
 
 export async function createCreditKey(actor: UserActor, input: CreateCreditKeyInput, outer?: Tx) {
   const { userId } = actor;
+  // Read before the transaction: the catalogue's own read must not wait on it (PGlite has one connection).
+  const allowedModels = await storedAllowlist(input.allowedModels);
   return write(
     actor,
     async (tx, after) => {
@@ -99,6 +123,7 @@ export async function createCreditKey(actor: UserActor, input: CreateCreditKeyIn
           budgetPeriodSetAt: input.budgetPeriod === null ? null : new Date(),
           rpmLimit: input.rpm,
           tpmLimit: input.tpm ?? null,
+          allowedModels,
           expiresAt: input.expiresAt ?? null,
         },
       });
@@ -156,16 +181,17 @@ export async function createSubscriptionKey(actor: UserActor, input: CreateSubsc
 /** Changes the fields sent. A paused key is refused from its next request on: the key cache follows before this returns. */
 export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyInput, outer?: Tx) {
   const { userId } = actor;
+  const allowedModels = patch.allowedModels === undefined ? undefined : await storedAllowlist(patch.allowedModels);
   return write(
     actor,
     async (tx, after) => {
       const existing = await tx.apiKey.findFirst({ where: { id, userId } });
       if (!existing) throw keyNotFound();
       if (existing.keyType === "subscription") {
-        const notForPool = (["maxBudget", "budgetPeriod", "rpm", "tpm", "expiresAt"] as const).filter((f) => patch[f] !== undefined);
+        const notForPool = (["maxBudget", "budgetPeriod", "rpm", "tpm", "allowedModels", "expiresAt"] as const).filter((f) => patch[f] !== undefined);
         if (notForPool.length) {
           throw new UnprocessableError(
-            `Subscription keys have no ${notForPool.join(", ")}: they are unlimited during reserved blocks and expire with their subscription. Only name and isActive can change.`,
+            `Subscription keys have no ${notForPool.join(", ")}: they are unlimited during reserved blocks, serve their pool's models and expire with their subscription. Only name and isActive can change.`,
             "not_applicable",
           );
         }
@@ -185,6 +211,7 @@ export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyIn
           maxBudgetMicros: patch.maxBudget === undefined ? undefined : patch.maxBudget === null ? null : usdToMicros(patch.maxBudget),
           rpmLimit: patch.rpm,
           tpmLimit: patch.tpm,
+          allowedModels,
           expiresAt: patch.expiresAt,
         },
       });

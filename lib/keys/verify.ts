@@ -41,6 +41,8 @@ export interface ConsumptionKeyRecord {
   budgetPeriodSetAt: number | null;
   rpmLimit: number | null;
   tpmLimit: number | null;
+  /** A credit key's model allowlist; null: every model. */
+  allowedModels: readonly string[] | null;
   subscriptionId: string | null;
 }
 
@@ -142,6 +144,7 @@ async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
     budgetPeriodSetAt: row.budgetPeriodSetAt?.getTime() ?? null,
     rpmLimit: row.rpmLimit,
     tpmLimit: row.tpmLimit,
+    allowedModels: row.allowedModels.length ? row.allowedModels : null,
     subscriptionId: row.subscriptionId,
   };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { defineOperation } from "@/lib/http/operation";
 import { deletedSchema } from "@/lib/keys/schemas";
 import {
+  availableModelSchema,
   deleteModelQuerySchema,
   modelViewSchema,
   RESERVED_EMBEDDING_MODEL_NAME,
@@ -27,6 +28,24 @@ const exampleModel: ModelView = {
 };
 
 const RESERVED = `\`reserved_model\`: \`${RESERVED_MODEL_NAME}\` and \`${RESERVED_EMBEDDING_MODEL_NAME}\` are the built-in demo models, which are not catalogue rows.`;
+
+export const listAvailableModels = defineOperation({
+  id: "listAvailableModels",
+  method: "GET",
+  path: "/api/models",
+  tag: "Models",
+  summary: "List the models your keys can call",
+  description:
+    "The active models, sorted by name: what `GET /v1/models` lists for a key without an allowlist, and the names a credit key's `allowedModels` may hold. Prices are on the Models page.",
+  auth: "session-or-mk",
+  response: { status: 200, description: "The active models, sorted by name.", schema: z.array(availableModelSchema), shape: "envelope" },
+  examples: {
+    response: [
+      { model: "claude-haiku", provider: "anthropic", kind: "chat" },
+      { model: "gpt-4o-mini", provider: "openai", kind: "chat" },
+    ],
+  },
+});
 
 export const listModels = defineOperation({
   id: "listModels",

@@ -179,3 +179,14 @@ export const modelViewSchema = z
 export type UpsertModelInput = z.infer<typeof upsertModelSchema>;
 export type RouteInput = z.infer<typeof routeInputSchema>;
 export type ModelView = z.infer<typeof modelViewSchema>;
+
+/** An active model as any user sees it: what a key can be allowed (the dashboard's allowlist choices). */
+export const availableModelSchema = z
+  .strictObject({
+    model: z.string().meta({ description: "The public name clients send, and what a key's `allowedModels` names." }),
+    provider: z.enum([...PROVIDERS, "keygate"]).meta({ description: "Which upstream serves it; `keygate` for the built-in demo models." }),
+    kind: z.enum(MODEL_KINDS),
+  })
+  .meta({ id: "AvailableModel" });
+
+export type AvailableModel = z.infer<typeof availableModelSchema>;
