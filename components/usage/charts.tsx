@@ -10,7 +10,8 @@ import { windowDays } from "@/components/usage/use-usage";
  * Tailwind classes with their `dark:` variants, so they follow the theme
  * without a palette of their own. Each chart is a figure: the drawing is one
  * image with a summary for its name, and a visually hidden table holds every
- * figure for screen readers.
+ * figure for screen readers. No animation: the figures are what matters, a
+ * growing bar only delays them (and a screenshot would catch it mid-way).
  */
 
 export interface DayPoint {
@@ -91,9 +92,16 @@ export function DailySpendChart({ points, label, height = 220 }: { points: DayPo
         <BarChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} accessibilityLayer={false}>
           <CartesianGrid vertical={false} stroke="currentColor" strokeOpacity={0.2} />
           <XAxis dataKey="day" tickFormatter={shortDay} tick={AXIS} stroke="currentColor" minTickGap={16} tickLine={false} />
-          <YAxis tickFormatter={(v: number) => formatUsdShort(v)} tick={AXIS} stroke="currentColor" width={64} tickLine={false} axisLine={false} />
+          <YAxis tickFormatter={(v: number) => formatUsdShort(v)} tick={AXIS} stroke="currentColor" width={76} tickLine={false} axisLine={false} />
           <Tooltip {...tooltipProps} labelFormatter={(d) => shortDay(String(d))} formatter={(v) => [formatSpend(Number(v)), "Spend"]} />
-          <Bar dataKey="costUsd" name="Spend" fill="currentColor" className="text-indigo-600 dark:text-indigo-400" radius={[3, 3, 0, 0]} />
+          <Bar
+            dataKey="costUsd"
+            name="Spend"
+            fill="currentColor"
+            className="text-indigo-600 dark:text-indigo-400"
+            radius={[3, 3, 0, 0]}
+            isAnimationActive={false}
+          />
         </BarChart>
       </ResponsiveContainer>
     </ChartFigure>
@@ -146,7 +154,15 @@ export function RankedSpendChart({ points, label, nameHeading, testId }: { point
             tickFormatter={(n: string) => (n.length > 16 ? `${n.slice(0, 15)}…` : n)}
           />
           <Tooltip {...tooltipProps} formatter={(v) => [formatSpend(Number(v)), "Spend"]} />
-          <Bar dataKey="costUsd" name="Spend" fill="currentColor" className="text-indigo-600 dark:text-indigo-400" radius={[0, 3, 3, 0]} barSize={20} />
+          <Bar
+            dataKey="costUsd"
+            name="Spend"
+            fill="currentColor"
+            className="text-indigo-600 dark:text-indigo-400"
+            radius={[0, 3, 3, 0]}
+            barSize={20}
+            isAnimationActive={false}
+          />
         </BarChart>
       </ResponsiveContainer>
     </ChartFigure>
