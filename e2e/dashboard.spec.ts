@@ -160,6 +160,9 @@ test.describe("credit key journey", () => {
     const leaks = watchSecretLeaks(page);
     const user = await signUpThroughForm(page, users, request, 10);
     const asUser = api.as(user);
+    // Sign-up lands on the Overview; the keys are a tab away.
+    await expect(page).toHaveURL(/\/overview$/);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API Keys" }).click();
     await expect(page).toHaveURL(/\/keys$/);
     await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
 
@@ -764,6 +767,8 @@ test.describe("shell and sessions", () => {
     await page.goto("/keys");
     const nav = page.getByRole("navigation", { name: "Main" });
     const screens = [
+      { link: "Overview", path: "/overview", heading: "Overview", title: "Overview · Keygate" },
+      { link: "Usage", path: "/usage", heading: "Usage", title: "Usage · Keygate" },
       { link: "API Keys", path: "/keys", heading: "API keys", title: "API Keys · Keygate" },
       { link: "Billing Keys", path: "/billing-keys", heading: "Billing keys", title: "Billing Keys · Keygate" },
       { link: "Billing", path: "/billing", heading: "Billing", title: "Billing · Keygate" },
