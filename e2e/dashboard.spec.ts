@@ -724,6 +724,11 @@ test.describe("tenancy", () => {
     await page.getByLabel("Password").fill(bob.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByTestId("signed-in-as")).toHaveText(bob.email);
+    // Sign-in lands on the Overview (which reads the keys too); the keys are a tab away.
+    await expect(page).toHaveURL(/\/overview$/);
+    await expect(page.getByText("No requests in the last 30 days")).toBeVisible();
+    expect(await page.content()).not.toContain("alice");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API Keys" }).click();
     await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
     expect(await page.content()).not.toContain("alice credit key");
 
