@@ -198,6 +198,14 @@ test.describe("usage screens", () => {
     expect(shownIds).toEqual([...s.usageIds.beta].reverse().concat([...s.usageIds.alpha].reverse()));
     await saveScreenshot("usage");
 
+    // The window: 7 days draws 7 days (a row each in the chart's table, plus its header).
+    const dailyRows = page.getByTestId("daily-chart").getByRole("table").getByRole("row");
+    await expect(dailyRows).toHaveCount(31);
+    await page.getByRole("radio", { name: "7 days" }).click();
+    await expect(page.getByRole("heading", { name: "Spend per day, last 7 days" })).toBeVisible();
+    await expect(dailyRows).toHaveCount(8);
+    await expect(page.getByTestId("usage-totals")).toContainText("5 requests");
+
     await page.getByRole("combobox", { name: "Key", exact: true }).selectOption({ label: "beta" });
     await expect(requestRows(page)).toHaveCount(2);
     await expect(page.getByTestId("request-key")).toHaveText(["beta", "beta"]);
