@@ -3,7 +3,8 @@ import { requireUser } from "@/app/(dashboard)/require-user";
 
 export const dynamic = "force-dynamic";
 
+/** Sign-in lands on "/" by default: the Overview is the dashboard's first page. */
 export default async function HomePage() {
-  await requireUser("/keys");
-  redirect("/keys");
+  await requireUser("/overview");
+  redirect("/overview");
 }

@@ -10,7 +10,8 @@ const SIGN_IN_URL = /\/sign-in(\?.*)?$/;
  */
 async function expectSignedInHome(page: Page, email: string) {
   await expect(page.getByTestId("signed-in-as")).toHaveText(email);
-  expect(new URL(page.url()).pathname).not.toMatch(/^\/sign-(in|up)/);
+  // The first page after sign-in is the Overview.
+  await expect(page).toHaveURL(/\/overview$/);
 }
 
 /** The form's own alert; Next's route announcer is an (empty) alert too, outside <main>. */

@@ -160,6 +160,9 @@ test.describe("credit key journey", () => {
     const leaks = watchSecretLeaks(page);
     const user = await signUpThroughForm(page, users, request, 10);
     const asUser = api.as(user);
+    // Sign-up lands on the Overview; the keys are a tab away.
+    await expect(page).toHaveURL(/\/overview$/);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API Keys" }).click();
     await expect(page).toHaveURL(/\/keys$/);
     await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
 
@@ -721,6 +724,11 @@ test.describe("tenancy", () => {
     await page.getByLabel("Password").fill(bob.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByTestId("signed-in-as")).toHaveText(bob.email);
+    // Sign-in lands on the Overview (which reads the keys too); the keys are a tab away.
+    await expect(page).toHaveURL(/\/overview$/);
+    await expect(page.getByText("No requests in the last 30 days")).toBeVisible();
+    expect(await page.content()).not.toContain("alice");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API Keys" }).click();
     await expect(page.getByText(EMPTY_KEYS)).toBeVisible();
     expect(await page.content()).not.toContain("alice credit key");
 
@@ -764,6 +772,8 @@ test.describe("shell and sessions", () => {
     await page.goto("/keys");
     const nav = page.getByRole("navigation", { name: "Main" });
     const screens = [
+      { link: "Overview", path: "/overview", heading: "Overview", title: "Overview · Keygate" },
+      { link: "Usage", path: "/usage", heading: "Usage", title: "Usage · Keygate" },
       { link: "API Keys", path: "/keys", heading: "API keys", title: "API Keys · Keygate" },
       { link: "Billing Keys", path: "/billing-keys", heading: "Billing keys", title: "Billing Keys · Keygate" },
       { link: "Billing", path: "/billing", heading: "Billing", title: "Billing · Keygate" },

@@ -17,7 +17,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
       <div className="min-h-screen">
         <header className="border-b border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
           <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 pt-3">
-            <Link href="/keys" className="text-sm font-semibold tracking-wide text-indigo-700 dark:text-indigo-300">
+            <Link href="/overview" className="text-sm font-semibold tracking-wide text-indigo-700 dark:text-indigo-300">
               KEYGATE
             </Link>
             <div className="flex min-w-0 items-center gap-3">

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import type { UseMutationResult } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
@@ -35,14 +36,24 @@ export function keyStatus(k: { isActive: boolean; expiresAt: string | null }, no
 }
 
 /** The first cell: the name, and the ID with its copy button (API calls take it). */
-export function KeyNameCell({ k, className }: { k: KeyLike; className?: string }) {
+export function KeyNameCell({ k, className, href }: { k: KeyLike; className?: string; href?: string }) {
   return (
     <Cell className={className}>
       <p className="truncate font-medium leading-5" title={k.name}>
-        {k.name}
+        <KeyName name={k.name} href={href} />
       </p>
       <CopyableId id={k.id} name={k.name} />
     </Cell>
+  );
+}
+
+/** A key's name, a link to its detail page where the screen has one. */
+function KeyName({ name, href }: { name: string; href?: string }) {
+  if (!href) return name;
+  return (
+    <Link href={href} className="underline-offset-4 hover:underline focus-visible:rounded-sm focus-visible:outline-2 focus-visible:outline-indigo-600">
+      {name}
+    </Link>
   );
 }
 
@@ -99,15 +110,19 @@ export interface KeyCardProps {
   /** The card's facts (`CardFact`s). */
   children: React.ReactNode;
   items: ActionMenuItem[];
+  /** The key's detail page, linked from its name. */
+  href?: string;
 }
 
 /** A key on a phone: the same data as its row, with its actions as buttons in view. */
-export function KeyCard({ k, testId, subtitle, children, items }: KeyCardProps) {
+export function KeyCard({ k, testId, subtitle, children, items, href }: KeyCardProps) {
   return (
     <Card data-testid={testId} data-key-name={k.name}>
       <div className="flex items-start justify-between gap-3">
         <div className="min-w-0">
-          <p className="truncate font-medium">{k.name}</p>
+          <p className="truncate font-medium">
+            <KeyName name={k.name} href={href} />
+          </p>
           {subtitle}
         </div>
         <StatusBadge status={keyStatus(k)} />

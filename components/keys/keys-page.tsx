@@ -89,7 +89,7 @@ export function KeysPage({ origin, model }: KeysPageProps) {
           {(rows) =>
             rows.map((k) => (
               <Row key={k.id} data-testid="key-row" data-key-name={k.name}>
-                <KeyNameCell k={k} className="max-w-[16rem]" />
+                <KeyNameCell k={k} className="max-w-[16rem]" href={keyDetailHref(k)} />
                 <Cell>
                   <code className="block font-mono text-xs leading-5">{k.keyPrefix}…</code>
                   <span className="block text-xs leading-5 text-zinc-500 dark:text-zinc-400">{keyTypeLabel(k)}</span>
@@ -155,6 +155,11 @@ function CreditNotice({ balance, linkRef }: { balance: number; linkRef: React.Re
   );
 }
 
+/** A credit key's detail page (its spend and budget); a subscription key has none. */
+export function keyDetailHref(k: ApiKeyView): string | undefined {
+  return k.keyType === "credit" ? `/keys/${encodeURIComponent(k.id)}` : undefined;
+}
+
 function keyTypeLabel(k: ApiKeyView): string {
   return k.keyType === "credit" ? "Credit" : "Subscription";
 }
@@ -177,6 +182,7 @@ function CreditKeyCard({ k, items }: { k: ApiKeyView; items: ActionMenuItem[] })
       k={k}
       testId="key-row"
       items={items}
+      href={keyDetailHref(k)}
       subtitle={
         <p className="text-xs text-zinc-500 dark:text-zinc-400">
           <code className="font-mono">{k.keyPrefix}…</code> · {keyTypeLabel(k)}
@@ -193,7 +199,7 @@ function CreditKeyCard({ k, items }: { k: ApiKeyView; items: ActionMenuItem[] })
   );
 }
 
-const PERIOD_ADJECTIVES = { day: "daily", week: "weekly", month: "monthly" } as const;
+export const PERIOD_ADJECTIVES = { day: "daily", week: "weekly", month: "monthly" } as const;
 
 /** "resets Dec 1, 2026": when a key with a budget period starts its spend from zero again (UTC midnight). */
 function Resets({ k }: { k: ApiKeyView }) {

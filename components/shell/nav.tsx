@@ -13,6 +13,8 @@ interface NavLink {
 }
 
 const LINKS: NavLink[] = [
+  { href: "/overview", label: "Overview" },
+  { href: "/usage", label: "Usage", description: "Spend per day, key and model, and every request your keys made" },
   { href: "/keys", label: "API Keys", description: "Keys (sk_…) your apps use to call the inference API" },
   { href: "/pools", label: "Pools", description: "Reserve hours of the day for a flat price, and your subscriptions" },
   { href: "/billing-keys", label: "Billing Keys", description: "Management keys (mk_…) for scripts and CI" },
