@@ -3,6 +3,7 @@ import type { APIRequestContext, Page } from "@playwright/test";
 import { expectNoSeriousViolations } from "./a11y";
 import { expect, test, type AuthedApi, type KeygateUser, type UsersFixture, type ApiFixture } from "./fixtures";
 import { formatDollars, formatSpend } from "../lib/client/money";
+import { parseCsv } from "../test/csv";
 
 /**
  * The usage screens with real usage: a user's two credit keys call the
@@ -81,36 +82,6 @@ async function seedUsage(users: UsersFixture, api: ApiFixture, request: APIReque
     usageIds,
     balance: status.data.balance,
   };
-}
-
-/** RFC 4180: quoted cells, doubled quotes, CRLF lines. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else cell += c;
-  }
-  if (cell !== "" || row.length) rows.push([...row, cell]);
-  return rows;
 }
 
 async function expectNoHorizontalOverflow(page: Page, where: string) {

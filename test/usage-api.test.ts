@@ -10,6 +10,7 @@ import { sweepRequestLog } from "@/lib/usage/retention";
 import { encodeUsage, flushUsage, newUsageId, setAfterUsageCommitForTests } from "@/lib/usage/writer";
 import { call, createUser, expectError, type ApiResponse, type TestUser } from "./api";
 import { createCreditKey, type CreatedKey } from "./fixtures";
+import { parseCsv } from "./csv";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
 import { resetRouting, setEnv, startGateway, type TestGateway } from "./gateway";
 
@@ -465,33 +466,3 @@ describe("request log retention", () => {
     expect(await (await prisma()).usageRecord.count({ where: { userId: user.id } })).toBe(3);
   });
 });
-
-/** RFC 4180, as a spreadsheet reads it: quoted cells with doubled quotes, CRLF between records. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-      i++;
-    } else cell += c;
-  }
-  if (cell || row.length) rows.push([...row, cell]);
-  return rows;
-}
