@@ -252,11 +252,13 @@ async function dropBenchDb(db: BenchDb): Promise<void> {
 
 // ---------- Keygate ----------
 
-/** Builds Next only if there is no build at all, checking again under the build lock (a concurrent build removes BUILD_ID while it runs). */
+/**
+ * Builds Next unless the build on disk is fresh (scripts/build-freshness.mjs, as `npm start` decides),
+ * under the build lock so a concurrent bench waits for one build. A stale build would serve the old
+ * Prisma client and answer 500s, measured as Keygate.
+ */
 function ensureNextBuild(): void {
-  if (fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) return;
-  console.log(`> no .next build: running \`flock ${NEXT_LOCK} npm run build\` unless a concurrent build makes one…`);
-  const build = spawnSync("flock", [NEXT_LOCK, "sh", "-c", "test -f .next/BUILD_ID || npm run build"], { cwd: ROOT, stdio: "inherit" });
+  const build = spawnSync("flock", [NEXT_LOCK, process.execPath, "scripts/build-freshness.mjs"], { cwd: ROOT, stdio: "inherit" });
   if (build.status !== 0) throw new Error("next build failed");
 }
 
