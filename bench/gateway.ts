@@ -17,6 +17,10 @@
  *   (i) Keygate, translated  (b)'s request to an Anthropic model: the OpenAI client's request, the
  *                     answer and the stream are translated (Chat Completions ↔ Anthropic Messages)
  *
+ * Each Keygate run also reports its event-loop delay (p50, p99, max: how late
+ * the thread was for a timer, from Keygate's own /metrics), which is where a
+ * database flush or a garbage collection in the gateway's thread shows.
+ *
  * For (f) and (g) a third table gives Redis commands per request (INFO's
  * total_commands_processed over the run, background sweeps and flushes
  * included): the target is one (the admission script) per request.
@@ -558,6 +562,8 @@ interface Run {
   db?: PgCounters;
   /** Redis script calls (round trips) and commands (inside scripts too) over this run, warm-up included, for the Redis targets. */
   redis?: { scripts: number; commands: number };
+  /** Keygate's event-loop delay during the measured seconds (its /metrics: prom-client's monitorEventLoopDelay), in ms. */
+  loop?: { p50: number; p99: number; max: number };
 }
 
 /** One autocannon per instance of the target, the connections split between them, and the results added up. */
@@ -625,16 +631,38 @@ async function redisCommandsSoFar(): Promise<{ scripts: number; commands: number
   return { scripts, commands };
 }
 
+/** prom-client's monitorEventLoopDelay samples every 10 ms (its default), and Node records the whole time between two samples. */
+const LOOP_SAMPLE_MS = 10;
+
+/**
+ * Keygate's event-loop delay from its /metrics (prom-client samples it with
+ * monitorEventLoopDelay and resets the histogram at each scrape, so a scrape
+ * before a run starts the window and one after reads it), in ms beyond the
+ * sampling interval: 0 means the thread was never late.
+ */
+async function eventLoopDelay(t: Target): Promise<{ p50: number; p99: number; max: number } | null> {
+  const res = await fetch(new URL("/metrics", t.url));
+  if (!res.ok) return null;
+  const text = await res.text();
+  const read = (name: string) => {
+    const seconds = Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    return Math.max(0, seconds * 1000 - LOOP_SAMPLE_MS);
+  };
+  return { p50: read("p50"), p99: read("p99"), max: read("max") };
+}
+
 async function measure(t: Target, connections: number): Promise<Run> {
   process.stdout.write(`  ${t.label.padEnd(24)} ${String(connections).padStart(2)} conn … `);
   const commandsBefore = t.redis ? await redisCommandsSoFar() : null;
   const warm = await autocannonRun(t, connections, WARMUP_SECONDS, null);
   const latencies: number[] = [];
+  if (t.keygate) await eventLoopDelay(t);
   const cpuBefore = cpuSeconds();
   const started = performance.now();
   const result = await autocannonRun(t, connections, SECONDS, latencies);
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = cpuSeconds();
+  const loop = t.keygate ? await eventLoopDelay(t) : null;
   const otherCores = (cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours)) / seconds;
   const sorted = Float64Array.from(latencies).sort();
   const failures = failuresOf(result) ?? (failuresOf(warm) ? `warm-up: ${failuresOf(warm)}` : null);
@@ -647,6 +675,7 @@ async function measure(t: Target, connections: number): Promise<Run> {
     sent: warm.requests.sent + result.requests.sent,
     failures,
     otherCores,
+    ...(loop ? { loop } : {}),
   };
   if (commandsBefore) {
     const after = await redisCommandsSoFar();
@@ -861,6 +890,17 @@ function report(runs: Run[]): void {
     console.log(`${dbTable(runs)}\n`);
     console.log(
       '- The hot path itself reads nothing: keys, balances and the catalogue are in memory. The commits are the usage flush (lib/gateway/usage.ts): one transaction per batch, written in the background; "requests per commit" is the batch size it reached.',
+    );
+  }
+  const loopRuns = runs.filter((r) => r.loop);
+  if (loopRuns.length) {
+    console.log(
+      "Event-loop delay in Keygate during each measured run (its /metrics, monitorEventLoopDelay: how late a sample taken every 10 ms came; the first instance for (g)):\n",
+    );
+    console.log("| Keygate run | conns | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|");
+    for (const r of loopRuns) console.log(`| ${r.target.label} | ${r.connections} | ${fmt(r.loop!.p50)} | ${fmt(r.loop!.p99)} | ${fmt(r.loop!.max)} |`);
+    console.log(
+      "\n- A delay is time a request's next step waited for the thread: the usage flush (on the embedded database, PGlite runs in this thread), garbage collection, other requests' work.\n",
     );
   }
   const redisRuns = runs.filter((r) => r.redis);
