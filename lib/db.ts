@@ -3,6 +3,7 @@ import path from "node:path";
 import { Prisma, PrismaClient } from "@/generated/prisma/client.ts";
 import { dataDir, env } from "@/lib/env";
 import { logger } from "@/lib/ops/logger";
+import type { PGlite } from "@electric-sql/pglite";
 
 /**
  * The one Prisma client. It is created on first use, never at import time:
@@ -33,13 +34,17 @@ interface DbHandle {
 const globalForDb = globalThis as unknown as { __keygateDb?: Promise<DbHandle> | DbHandle };
 
 async function openEmbedded(): Promise<DbHandle> {
-  const { PGlite } = await import("@electric-sql/pglite");
   const { PrismaPGlite } = await import("pglite-prisma-adapter");
   const dir = env().KEYGATE_DATA_DIR === "memory" ? undefined : path.join(dataDir(), "pglite");
   if (dir) fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const pglite = new PGlite(dir);
+  // On its own thread by default (lib/pglite-thread.ts): a usage batch's inserts must not stop the gateway's event loop.
+  const pglite =
+    env().KEYGATE_PGLITE_THREAD === "main"
+      ? new (await import("@electric-sql/pglite")).PGlite(dir)
+      : new (await import("@/lib/pglite-thread")).PGliteThread(dir);
   await pglite.waitReady;
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  // The thread's proxy offers the part of PGlite's interface the adapter uses (lib/pglite-thread.ts).
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite as PGlite) });
   return {
     kind: "embedded",
     prisma,

@@ -119,6 +119,9 @@ const envSchema = z.object({
       .optional(),
   ),
   KEYGATE_DATA_DIR: z.preprocess(blankIsUnset, z.string().default(".data")),
+  // Where the embedded database runs: on a thread of its own (lib/pglite-thread.ts),
+  // or `main`, in the server's own thread as before (for comparison in benchmarks).
+  KEYGATE_PGLITE_THREAD: z.preprocess(blankIsUnset, z.enum(["worker", "main"]).default("worker")),
   // auto: on for the embedded database (a local try-out), off on a shared
   // PostgreSQL, where a demo login printed to the logs would be a hole.
   KEYGATE_DEMO_ACCOUNT: z.preprocess(blankIsUnset, z.enum(["auto", "on", "off"]).default("auto")),
