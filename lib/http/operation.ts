@@ -92,8 +92,7 @@ interface OperationFields {
  * `session-or-mk` operation cannot forget it (lib/openapi.test.ts checks the
  * list again at run time). Sessions are not scoped.
  */
-export type OperationSpec = OperationFields &
-  ({ auth: "session-or-mk"; scope: Scope } | { auth: Exclude<OperationAuth, "session-or-mk">; scope?: never });
+export type OperationSpec = OperationFields & ({ auth: "session-or-mk"; scope: Scope } | { auth: Exclude<OperationAuth, "session-or-mk">; scope?: never });
 
 /** Keeps the literal types of a declaration, so handlers are typed from it. */
 export function defineOperation<const S extends OperationSpec>(spec: S): S {

@@ -187,7 +187,7 @@ export const updateKeySchema = z
 
 /** A management key's scopes: at least one, each from SCOPES; repeats are kept once, in SCOPES order. */
 export const scopesSchema = z
-  .array(scopeSchema, { error: "scopes must be an array of scope names, e.g. [\"keys:read\"]" })
+  .array(scopeSchema, { error: 'scopes must be an array of scope names, e.g. ["keys:read"]' })
   .min(1, `A management key needs at least one scope: send some of ${SCOPES.join(", ")}, or omit scopes for all of them`)
   .transform((given) => SCOPES.filter((s) => given.includes(s)))
   .meta({
