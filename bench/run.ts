@@ -47,6 +47,7 @@ async function serial(name: string, iterations: number, fn: () => Promise<unknow
 
 async function main() {
   const { newKey, parseKey, hashKey } = await import("@/lib/keys/format");
+  const { SCOPES } = await import("@/lib/keys/scopes");
   const { migrate } = await import("@/lib/migrate");
   const { prisma, closeDb } = await import("@/lib/db");
   const { resolveCaller } = await import("@/lib/auth/caller");
@@ -57,7 +58,7 @@ async function main() {
   const db = await prisma();
   const user = await db.user.create({ data: { email: `bench-${Date.now()}@example.com` } });
   const mk = newKey("management");
-  await db.managementKey.create({ data: { userId: user.id, name: "bench", keyHash: mk.hash, keyPrefix: mk.prefix } });
+  await db.managementKey.create({ data: { userId: user.id, name: "bench", keyHash: mk.hash, keyPrefix: mk.prefix, scopes: [...SCOPES] } });
   for (let i = 0; i < 50; i++) {
     const k = newKey("credit");
     await db.apiKey.create({ data: { userId: user.id, name: `k${i}`, keyType: "credit", keyHash: k.hash, keyPrefix: k.prefix, rpmLimit: 60 } });

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import type { Locator, Page } from "@playwright/test";
+import { expectNoSeriousViolations } from "./a11y";
 import { expect, test } from "./fixtures";
 import { watchSecretLeaks } from "./leaks";
 
@@ -112,6 +113,73 @@ test.describe("billing keys", () => {
     expect(revoked.headers()["www-authenticate"]).toMatch(/^Bearer/);
     // The reload and the delete fetched the list again.
     expect(await leaks.expectSecretGone(copied)).toBeGreaterThanOrEqual(2);
+  });
+
+  test("scopes: all checked by default; a keys:read-only key is listed with its scope, lists keys (200) and is refused a create (403 insufficient_scope)", async ({
+    page,
+    users,
+    api,
+    request,
+    saveScreenshot,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    expect((await api.as(user).post("/api/keys/management", { name: "everything" })).status()).toBe(201);
+    expect((await api.as(user).post("/api/keys/credit", { name: "listed by the reader" })).status()).toBe(201);
+    await user.login();
+    await page.goto("/billing-keys");
+    // A key made without choosing holds every scope, and says so compactly.
+    await expect(billingKeyRow(page, "everything").getByTestId("billing-key-scopes")).toHaveText("All scopes");
+
+    await page.getByRole("button", { name: "Create billing key" }).click();
+    const dialog = page.getByTestId("create-billing-key-dialog");
+    const scopes = dialog.getByRole("group", { name: "Scopes" });
+    await expect(scopes).toBeVisible();
+    const all = ["keys:read", "keys:write", "billing:read", "usage:read", "pools:write", "webhooks:write", "audit:read"];
+    for (const scope of all) await expect(scopes.getByRole("checkbox", { name: scope, exact: true })).toBeChecked();
+    // Grouped, and each box says what it allows.
+    await expect(scopes.getByRole("group", { name: "Consumption keys" }).getByRole("checkbox")).toHaveCount(2);
+    await expect(scopes.getByRole("checkbox", { name: "keys:write", exact: true })).toHaveAccessibleDescription(/Create, change and delete consumption keys/);
+    await expectNoSeriousViolations(page, "the create dialog with scopes");
+    await saveScreenshot("create dialog with scopes");
+
+    // None checked: refused in the form, nothing sent.
+    const writes: string[] = [];
+    page.on("request", (req) => {
+      if (req.method() === "POST" && new URL(req.url()).pathname.startsWith("/api/")) writes.push(req.url());
+    });
+    await dialog.getByLabel("Name").fill("reader");
+    for (const scope of all) await scopes.getByRole("checkbox", { name: scope, exact: true }).uncheck();
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    await expect(dialog.getByText("Choose at least one scope")).toBeVisible();
+    await page.waitForTimeout(300);
+    expect(writes).toEqual([]);
+
+    await scopes.getByRole("checkbox", { name: "keys:read", exact: true }).check();
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    const modal = page.getByTestId("secret-modal");
+    const secret = (await modal.getByTestId("secret-value").textContent()) ?? "";
+    expect(secret).toMatch(/^mk_/);
+    // The "Try it" command is one this key may run.
+    await expect(page.getByTestId("curl-example")).toContainText("/api/keys ");
+    await modal.getByRole("button", { name: "I have saved this key" }).click();
+    await expect(modal).toBeHidden();
+
+    const row = billingKeyRow(page, "reader");
+    await expect(row.getByTestId("billing-key-scopes")).toHaveText("keys:read");
+    const listed = ((await (await api.as(user).get("/api/keys/management")).json()) as { data: Array<{ name: string; scopes: string[] }> }).data;
+    expect(listed.find((k) => k.name === "reader")?.scopes).toEqual(["keys:read"]);
+    await expectNoSeriousViolations(page, "the billing keys list with scopes");
+    await saveScreenshot("list with scopes");
+
+    const asReader = { Authorization: `Bearer ${secret}` };
+    const keys = await request.get("/api/keys", { headers: asReader });
+    expect(keys.status(), await keys.text()).toBe(200);
+    expect(((await keys.json()) as { data: Array<{ name: string }> }).data.map((k) => k.name)).toEqual(["listed by the reader"]);
+    const create = await request.post("/api/keys/credit", { headers: asReader, data: { name: "not allowed" } });
+    expect(create.status(), await create.text()).toBe(403);
+    const { error } = (await create.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("insufficient_scope");
+    expect(error.message).toContain("'keys:write'");
   });
 
   test("an empty name and a past expiry show inline errors and send no request; a future expiry is listed", async ({ page, users, api, saveScreenshot }) => {

@@ -65,7 +65,8 @@ test.describe("API reference (/docs)", () => {
       await expect(page.getByRole("heading", { level: 2, name })).toBeVisible();
     }
     const credit = page.getByRole("listitem").filter({ hasText: "Create a credit key" }).filter({ hasNotText: "ModelSwitch" });
-    await expect(credit).toHaveText("POST /api/keys/credit Create a credit key");
+    // With the scope a management key needs for it.
+    await expect(credit).toHaveText("POST /api/keys/credit Create a credit key scope keys:write");
     // The inference endpoints the SDKs call, which the gateway serves outside Next, are in the reference too.
     await expect(page.getByRole("listitem").filter({ hasText: "/v1/embeddings" })).toHaveText("POST /v1/embeddings Embeddings (OpenAI)");
     await expect(page.getByRole("listitem").filter({ hasText: "/v1/chat/completions" })).toHaveText("POST /v1/chat/completions Chat Completions (OpenAI)");
@@ -90,6 +91,8 @@ test.describe("API reference (/docs)", () => {
     await sidebarLink(page, "Create a credit key").click();
     await expect(page.getByRole("heading", { name: "Create a credit key", exact: true })).toBeVisible();
     await expect(page.getByText("POST /api/keys/credit").first()).toBeVisible();
+    // The scope a management key needs, in the operation's description.
+    await expect(page.getByText(/a management key needs keys:write/).first()).toBeVisible();
     await viewportScreenshot(page, testInfo, "light-create-credit-key");
 
     expect(traffic.requests).toContain(`${origin}/api/openapi.json`);

@@ -9,6 +9,7 @@ import { setEnv, startGateway, type TestGateway } from "@/test/gateway";
 import { operations, TAGS } from "@/lib/api/operations";
 import { handle, OPERATION } from "@/lib/http/route";
 import { defineOperation, pathParamNames, successBodySchema } from "@/lib/http/operation";
+import { SCOPES } from "@/lib/keys/scopes";
 import { openApiDocument, responseSchema } from "@/lib/openapi";
 import { ADMIN_TOKEN, call, ROUTE_FILES, routeFileFor, type ApiResponse } from "@/test/api";
 import { z } from "zod";
@@ -158,14 +159,41 @@ describe("OpenAPI document", () => {
     expect(schema?.additionalProperties).toBe(false);
     expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(["name", "maxBudget", "rpm", "tpm", "expiresAt", "expires_at"]));
     expect((schema?.properties as Record<string, { default?: number }>).rpm.default).toBe(60);
-    expect(op?.security).toContainEqual({ ManagementKey: [] });
+    expect(op?.security).toContainEqual({ ManagementKey: ["keys:write"] });
+  });
+
+  it("documents the scope of every operation a management key can call: security requirement, x-keygate-scope, description and 403", () => {
+    const doc = openApiDocument();
+    const scoped = operations.filter((o) => o.auth === "session-or-mk");
+    expect(scoped.length).toBeGreaterThan(20);
+    for (const op of operations) {
+      const documented = doc.paths[op.path]![op.method.toLowerCase() as "get"]!;
+      const name = `${op.method} ${op.path}`;
+      if (op.auth !== "session-or-mk") {
+        expect(op.scope, name).toBeUndefined();
+        expect(documented["x-keygate-scope"], name).toBeUndefined();
+        continue;
+      }
+      // The type requires it; this walks the list again, for declarations built around the type.
+      expect(SCOPES, `${name} declares no scope`).toContain(op.scope);
+      expect(documented["x-keygate-scope"], name).toBe(op.scope);
+      expect(documented.security, name).toContainEqual({ ManagementKey: [op.scope] });
+      expect(documented.security, name).toContainEqual({ SessionToken: [] });
+      expect(documented.description, name).toContain(`\`${op.scope}\``);
+      expect(documented.responses["403"]?.description, name).toContain("insufficient_scope");
+      expect(documented.responses["403"]?.description, name).toContain(op.scope);
+    }
+    const html = summaryHtml(doc);
+    expect(html).toContain(`<code class="path">/api/keys/{id}</code> <span class="op">Update a consumption key</span> <span class="scope"`);
+    expect(doc.info.description).toContain("insufficient_scope");
+    for (const scope of SCOPES) expect(doc.info.description).toContain(`\`${scope}\``);
   });
 
   it("keeps management-key endpoints session-only, so a leaked mk_ cannot mint successors", () => {
     const doc = openApiDocument();
     for (const p of ["/api/keys/management", "/api/keys/management/{id}", "/api/billing-keys", "/api/billing-keys/{id}"]) {
       for (const op of Object.values(doc.paths[p] ?? {})) {
-        expect(op.security).not.toContainEqual({ ManagementKey: [] });
+        expect(op.security.some((req) => "ManagementKey" in req)).toBe(false);
         expect(op.responses["403"]?.description).toContain("management_key_not_allowed");
       }
     }

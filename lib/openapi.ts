@@ -3,6 +3,7 @@ import pkg from "@/package.json";
 import { operations, TAGS } from "@/lib/api/operations";
 import { MAX_BODY_BYTES } from "@/lib/http/request";
 import { errorEnvelopeSchema, pathParamNames, successBodySchema, type ErrorStatus, type OperationAuth, type OperationSpec } from "@/lib/http/operation";
+import { SCOPE_DESCRIPTIONS, SCOPES, type Scope } from "@/lib/keys/scopes";
 
 /**
  * The OpenAPI 3.1 document, generated from the operation declarations and
@@ -44,6 +45,8 @@ export interface OperationObject {
   responses: Record<string, ResponseObject>;
   /** Which of the route wrapper's auth modes the handler uses. */
   "x-keygate-auth": OperationAuth;
+  /** The scope a management key needs for this operation (session-or-mk operations only). */
+  "x-keygate-scope"?: Scope;
 }
 
 type SecurityScheme =
@@ -84,7 +87,7 @@ const SECURITY_SCHEMES: Record<SecuritySchemeName, SecurityScheme> = {
     scheme: "bearer",
     bearerFormat: "mk_…",
     description:
-      "Management key: `Authorization: Bearer mk_…`. Acts as its owner on the management API; it cannot be used for inference, and cannot list, create or delete management keys.",
+      "Management key: `Authorization: Bearer mk_…`. Acts as its owner on the management API, within its scopes: each operation lists the scope it needs here, and a key without it gets 403 `insufficient_scope`. It cannot be used for inference, and cannot list, create or delete management keys.",
   },
   SessionCookie: {
     type: "apiKey",
@@ -115,6 +118,16 @@ const SECURITY_SCHEMES: Record<SecuritySchemeName, SecurityScheme> = {
   },
 };
 
+/**
+ * Who may call, as OpenAPI security requirements. A management key's entry
+ * names the operation's scope: OpenAPI 3.1 lets a non-OAuth requirement list
+ * the roles it needs, which is what a scope is.
+ */
+function security(op: OperationSpec): Array<Record<string, string[]>> {
+  if (op.auth !== "session-or-mk") return SECURITY[op.auth];
+  return SECURITY[op.auth].map((req) => ("ManagementKey" in req ? { ManagementKey: [op.scope] } : req));
+}
+
 const SECURITY: Record<OperationAuth, Array<Record<string, string[]>>> = {
   none: [],
   session: [{ SessionToken: [] }, { SessionCookie: [] }],
@@ -128,6 +141,7 @@ const DESCRIPTION = [
   "Authentication: with an `Authorization` header, that header is the only credential looked at (sent twice, it is refused with 400). `Bearer mk_…` is a management key; `Bearer sk_…` is refused with 403, because consumption keys are for inference only; any other Bearer token is a session token from `POST /api/auth/token`. Without the header, the NextAuth session cookie of the dashboard is used. Sign-in for the dashboard goes through NextAuth's own `/api/auth/*` routes, which are not part of this API. Missing or bad credentials get 401 with `WWW-Authenticate: Bearer`.",
   'Responses: success is `{"success": true, "data": …}`; an error is `{"success": false, "error": {"code", "message", "details"?}}` with an honest HTTP status (500 only for bugs, whose cause is logged and never sent). The ModelSwitch-compatible endpoints (`GET/POST /api/billing-keys`, `DELETE /api/billing-keys/{id}`, `POST /api/keys`) answer in that API\'s documented shapes instead, and their errors still use the envelope.',
   'Inference (`/v1/…`): the endpoints the official OpenAI and Anthropic SDKs call, with a consumption key (`sk_…`) as `Authorization: Bearer` or `x-api-key`. They follow their protocol rather than the conventions above: unknown fields are passed on to the upstream, errors come in the protocol\'s own shape (OpenAI\'s `{"error": {"message", "type", "code"}}`, Anthropic\'s `{"type": "error", "error": {"type", "message"}}`), an upstream\'s own error is passed on with its status, and bodies may be up to 4 MB (images travel inline). Every answer that went upstream carries `x-keygate-usage-id` (its usage record), `x-keygate-upstream` and `x-keygate-attempts`.',
+  `Management key scopes: a management key holds some of these scopes, chosen when it is created (default: all), and each operation it may call needs one, named in the operation's description, its \`security\` requirement and \`x-keygate-scope\`. ${SCOPES.map((s) => `\`${s}\`: ${SCOPE_DESCRIPTIONS[s]}`).join(" ")} A key without the scope an operation needs gets 403 \`insufficient_scope\`, whose message names the scope. Sessions are not scoped.`,
   `Requests: bodies are JSON objects (\`Content-Type: application/json\`, UTF-8) of at most ${MAX_BODY_BYTES / 1024} KB. Unknown fields are refused with 400. Where the two APIs Keygate follows spell a field differently, both spellings are accepted (\`isActive\`/\`active\`, \`expiresAt\`/\`expires_at\`). IDs are opaque strings; another account's ID answers 404, exactly like a missing one.`,
 ].join("\n\n");
 
@@ -244,12 +258,13 @@ function buildDocument(): OpenApiDocument {
       operationId: op.id,
       tags: [op.tag],
       summary: op.summary,
-      ...(op.description ? { description: op.description } : {}),
-      security: SECURITY[op.auth],
+      ...(describe(op) ? { description: describe(op) } : {}),
+      security: security(op),
       ...(parameters.length ? { parameters } : {}),
       ...(requestBody ? { requestBody } : {}),
       responses,
       "x-keygate-auth": op.auth,
+      ...(op.auth === "session-or-mk" ? { "x-keygate-scope": op.scope } : {}),
     };
   }
 
@@ -264,6 +279,13 @@ function buildDocument(): OpenApiDocument {
       securitySchemes: SECURITY_SCHEMES,
     },
   };
+}
+
+/** The operation's description, and for a management key's operations the scope they need, where readers of /docs see it. */
+function describe(op: OperationSpec): string | undefined {
+  if (op.auth !== "session-or-mk") return op.description;
+  const scope = `**Scope:** a management key needs \`${op.scope}\` (${SCOPE_DESCRIPTIONS[op.scope].replace(/\.$/, "").toLowerCase()}).`;
+  return op.description ? `${op.description}\n\n${scope}` : scope;
 }
 
 /** The errors an operation can answer: what the route wrapper does, plus the operation's own. */
@@ -285,6 +307,7 @@ function errorResponses(op: OperationSpec): Partial<Record<ErrorStatus, string>>
     add(401, "No credentials, or an invalid, expired, deactivated or deleted session token or key.");
     add(403, "`consumption_key_not_allowed`: an `sk_` key was sent; consumption keys are for inference only.");
     if (op.auth === "session") add(403, "`management_key_not_allowed`: management keys cannot manage management keys; use a session.");
+    if (op.auth === "session-or-mk") add(403, `\`insufficient_scope\`: the management key lacks the \`${op.scope}\` scope this operation needs.`);
     if (mutation) add(403, "`cross_site_request`: a cookie-authenticated change from another site.");
   }
   if (op.auth === "admin") {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
+import { SCOPES } from "@/lib/keys/scopes";
 import { call, createUser, expectError } from "./api";
 import { createCreditKey, createManagementKey, FUTURE, FUTURE_ISO, insertSubscriptionKey } from "./fixtures";
 
@@ -226,11 +227,12 @@ describe("ModelSwitch API compatibility: key management", () => {
     expect(iso(item.createdAt)).toBe(true);
   });
 
-  it('POST /api/billing-keys {"name":"Automation"} with the session JWT answers exactly 201 {id,key,prefix}', async () => {
+  it('POST /api/billing-keys {"name":"Automation"} with the session JWT answers exactly 201 {id,key,prefix}, plus the added scopes (all by default)', async () => {
     const user = await createUser();
     const res = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "Automation" } });
     expect(res.status, res.text).toBe(201);
-    expect(Object.keys(res.json).sort()).toEqual(["id", "key", "prefix"]);
+    expect(Object.keys(res.json).sort()).toEqual(["id", "key", "prefix", "scopes"]);
+    expect(res.json.scopes).toEqual([...SCOPES]);
     expect(res.json.key).toMatch(/^mk_[0-9A-Za-z]{38}$/);
     expect(res.json.prefix).toMatch(/^mk_[0-9A-Za-z]{8}$/);
     expect(res.json.key.startsWith(res.json.prefix)).toBe(true);

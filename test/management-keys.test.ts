@@ -4,7 +4,7 @@ import { invalidateKey } from "@/lib/keys/verify";
 import { call, createUser, expectError } from "./api";
 import { createManagementKey, FUTURE, FUTURE_ISO } from "./fixtures";
 
-const MANAGEMENT_VIEW_FIELDS = ["createdAt", "expiresAt", "id", "isActive", "keyPrefix", "lastUsedAt", "name"];
+const MANAGEMENT_VIEW_FIELDS = ["createdAt", "expiresAt", "id", "isActive", "keyPrefix", "lastUsedAt", "name", "scopes"];
 
 describe("management keys (/api/keys/management)", () => {
   it("creates a management key with 201 {id,name,keyPrefix,apiKey}, where apiKey is a well-formed mk_ shown once", async () => {
@@ -22,7 +22,7 @@ describe("management keys (/api/keys/management)", () => {
     expect(list.text).not.toContain(apiKey.slice(keyPrefix.length));
   });
 
-  it("lists management keys newest first with exactly {id,name,keyPrefix,isActive,expiresAt,lastUsedAt,createdAt}", async () => {
+  it("lists management keys newest first with exactly {id,name,keyPrefix,isActive,scopes,expiresAt,lastUsedAt,createdAt}", async () => {
     const user = await createUser();
     const first = await createManagementKey(user, { name: "first" });
     const second = await createManagementKey(user, { name: "second", expiresAt: FUTURE });
@@ -161,16 +161,16 @@ describe("renaming and pausing management keys (PUT /api/keys/management/:id)", 
 });
 
 describe("billing keys (/api/billing-keys, in the ModelSwitch API's shapes)", () => {
-  it("creates a billing key with exactly 201 {id,key,prefix}", async () => {
+  it("creates a billing key with exactly 201 {id,key,prefix,scopes}: ModelSwitch's fields, plus the scopes", async () => {
     const user = await createUser();
     const res = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "Automation" } });
     expect(res.status, res.text).toBe(201);
-    expect(Object.keys(res.json).sort()).toEqual(["id", "key", "prefix"]);
+    expect(Object.keys(res.json).sort()).toEqual(["id", "key", "prefix", "scopes"]);
     expect(res.json.key).toMatch(/^mk_[0-9A-Za-z]{38}$/);
     expect(res.json.prefix).toBe(res.json.key.slice(0, 11));
   });
 
-  it("lists billing keys as {keys:[{id,name,prefix,active,createdAt,expiresAt}]}, the same keys as the management list", async () => {
+  it("lists billing keys as {keys:[{id,name,prefix,active,createdAt,expiresAt,scopes}]}, the same keys as the management list", async () => {
     const user = await createUser();
     const native = await createManagementKey(user, { name: "native" });
     const created = await call("POST", "/api/billing-keys", { token: user.token, body: { name: "Automation", expires_at: FUTURE } });
@@ -180,7 +180,7 @@ describe("billing keys (/api/billing-keys, in the ModelSwitch API's shapes)", ()
     expect(res.status, res.text).toBe(200);
     expect(Object.keys(res.json)).toEqual(["keys"]);
     expect(res.json.keys).toHaveLength(2);
-    for (const item of res.json.keys) expect(Object.keys(item).sort()).toEqual(["active", "createdAt", "expiresAt", "id", "name", "prefix"]);
+    for (const item of res.json.keys) expect(Object.keys(item).sort()).toEqual(["active", "createdAt", "expiresAt", "id", "name", "prefix", "scopes"]);
     expect(res.json.keys[0]).toMatchObject({ id: created.json.id, name: "Automation", prefix: created.json.prefix, active: true, expiresAt: FUTURE_ISO });
     expect(res.json.keys[1]).toMatchObject({ id: native.id, name: "native", prefix: native.keyPrefix, active: true, expiresAt: null });
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { prisma } from "@/lib/db";
 import { createCreditKeySchema, updateKeySchema } from "@/lib/keys/schemas";
+import { SCOPES } from "@/lib/keys/scopes";
 import { createCreditKey as issueCreditKey, updateKey } from "@/lib/keys/service";
 import { verifyKey } from "@/lib/keys/verify";
 import { onCommitted, write, type CommittedWrite } from "@/lib/writes/unit";
@@ -87,6 +88,7 @@ describe("the unit of work", () => {
           userId: user.id,
           via: "management-key",
           managementKeyId: mk.id,
+          scopes: SCOPES,
           clientAddress: "203.0.113.7",
           userAgent: "keygate-test/1.0",
           requestId: "req-writes-1",

@@ -30,8 +30,10 @@ export function summaryHtml(doc: OpenApiDocument): string {
       METHODS.flatMap((method) => {
         const op = item[method];
         if (!op?.tags.includes(tag.name)) return [];
+        const scope = op["x-keygate-scope"];
+        const scopeBadge = scope ? ` <span class="scope" title="The scope a management key needs">scope <code>${escapeHtml(scope)}</code></span>` : "";
         return [
-          `<li><span class="method method-${method}">${method.toUpperCase()}</span> <code class="path">${escapeHtml(path)}</code> <span class="op">${escapeHtml(op.summary)}</span></li>`,
+          `<li><span class="method method-${method}">${method.toUpperCase()}</span> <code class="path">${escapeHtml(path)}</code> <span class="op">${escapeHtml(op.summary)}</span>${scopeBadge}</li>`,
         ];
       }),
     );
@@ -71,6 +73,7 @@ export const SUMMARY_STYLE = `
 .keygate-summary .method-put { color: #cf7a2b; }
 .keygate-summary .method-delete { color: #ae3763; }
 .keygate-summary .op { opacity: 0.8; }
+.keygate-summary .scope { margin-left: 0.5em; padding: 0 6px; border: 1px solid color-mix(in srgb, CanvasText 25%, transparent); border-radius: 4px; font-size: 12px; white-space: nowrap; }
 #app[hidden] { display: none !important; }
 `;
 

@@ -1,13 +1,21 @@
 "use client";
 
-import { useMemo } from "react";
+import { useMemo, type ComponentProps } from "react";
 import { useForm, useWatch } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { z } from "zod";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { localInputToIso } from "@/components/ui/format";
-import { createManagementKeySchema, updateManagementKeySchema, type ManagementKeyView } from "@/lib/keys/schemas";
+import {
+  createManagementKeySchema,
+  SCOPE_DESCRIPTIONS,
+  SCOPE_GROUPS,
+  SCOPES,
+  updateManagementKeySchema,
+  type ManagementKeyView,
+  type Scope,
+} from "@/lib/keys/schemas";
 import { FormFooter } from "@/components/ui/form-footer";
 
 /**
@@ -29,11 +37,16 @@ function duplicateWarning(name: string, existingNames: string[]): string | undef
 
 /**
  * The create form's schema is the API's: the datetime-local text becomes the
- * ISO 8601 time the API wants, then `createManagementKeySchema` checks it.
+ * ISO 8601 time the API wants, then `createManagementKeySchema` checks it
+ * (the scopes' checkboxes give the list of those checked).
  */
 const createFormSchema = z
-  .object({ name: z.string(), expiresAt: z.string() })
-  .transform((v) => ({ name: v.name, ...(v.expiresAt && { expiresAt: localInputToIso(v.expiresAt) }) }))
+  .object({ name: z.string(), expiresAt: z.string(), scopes: z.array(z.enum(SCOPES)) })
+  .transform((v): z.input<typeof createManagementKeySchema> => ({
+    name: v.name,
+    scopes: v.scopes,
+    ...(v.expiresAt && { expiresAt: localInputToIso(v.expiresAt) }),
+  }))
   .pipe(createManagementKeySchema);
 
 export interface CreateBillingKeyDialogProps {
@@ -43,7 +56,7 @@ export interface CreateBillingKeyDialogProps {
   error?: string;
   existingNames: string[];
   onClose: () => void;
-  onCreate: (body: { name: string; expiresAt?: string }) => void;
+  onCreate: (body: { name: string; expiresAt?: string; scopes: Scope[] }) => void;
 }
 
 export function CreateBillingKeyDialog({ open, onClose, ...form }: CreateBillingKeyDialogProps) {
@@ -67,13 +80,13 @@ function CreateBillingKeyForm({ pending, error, existingNames, onClose, onCreate
     handleSubmit,
     control,
     formState: { errors },
-  } = useForm({ resolver: zodResolver(createFormSchema), defaultValues: { name: "", expiresAt: "" } });
+  } = useForm({ resolver: zodResolver(createFormSchema), defaultValues: { name: "", expiresAt: "", scopes: [...SCOPES] } });
   const name = useWatch({ control, name: "name" });
   return (
     <form
       noValidate
       className="space-y-4"
-      onSubmit={handleSubmit((body) => onCreate({ name: body.name, ...(body.expiresAt && { expiresAt: body.expiresAt.toISOString() }) }))}
+      onSubmit={handleSubmit((body) => onCreate({ name: body.name, scopes: body.scopes, ...(body.expiresAt && { expiresAt: body.expiresAt.toISOString() }) }))}
     >
       <Field
         label="Name"
@@ -91,8 +104,49 @@ function CreateBillingKeyForm({ pending, error, existingNames, onClose, onCreate
         error={fieldMessage("Expiry", "expiresAt", errors.expiresAt?.message)}
         {...register("expiresAt")}
       />
+      <fieldset aria-describedby={errors.scopes ? "billing-key-scopes-hint billing-key-scopes-error" : "billing-key-scopes-hint"}>
+        <legend className="text-sm font-medium text-zinc-800 dark:text-zinc-200">Scopes</legend>
+        <p id="billing-key-scopes-hint" className="mb-2 text-xs text-zinc-600 dark:text-zinc-400">
+          What the key may do. Uncheck what it does not need: scopes cannot be changed later.
+        </p>
+        <div className="grid gap-3 sm:grid-cols-3">
+          {SCOPE_GROUPS.map((group) => (
+            <fieldset key={group.label}>
+              <legend className="mb-1 text-xs font-medium text-zinc-700 dark:text-zinc-300">{group.label}</legend>
+              <div className="space-y-1.5">
+                {group.scopes.map((scope) => (
+                  <ScopeCheckbox key={scope} scope={scope} {...register("scopes")} />
+                ))}
+              </div>
+            </fieldset>
+          ))}
+        </div>
+        {errors.scopes && (
+          <p id="billing-key-scopes-error" className="mt-1.5 text-xs text-red-700 dark:text-red-400">
+            Choose at least one scope: a key without any could do nothing.
+          </p>
+        )}
+      </fieldset>
       <FormFooter error={error} onCancel={onClose} pending={pending} submitLabel="Create key" pendingLabel="Creating…" />
     </form>
+  );
+}
+
+/** One scope's checkbox: named by the scope, described by what it allows. */
+function ScopeCheckbox({ scope, ...input }: { scope: Scope } & ComponentProps<"input">) {
+  const id = `billing-key-scope-${scope.replace(":", "-")}`;
+  return (
+    <div className="flex items-start gap-2">
+      <input id={id} type="checkbox" value={scope} aria-describedby={`${id}-hint`} className="mt-0.5 size-4 shrink-0 accent-indigo-600" {...input} />
+      <div className="min-w-0">
+        <label htmlFor={id} className="font-mono text-xs">
+          {scope}
+        </label>
+        <p id={`${id}-hint`} className="text-xs text-zinc-600 dark:text-zinc-400">
+          {SCOPE_DESCRIPTIONS[scope]}
+        </p>
+      </div>
+    </div>
   );
 }
 

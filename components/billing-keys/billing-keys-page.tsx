@@ -1,18 +1,27 @@
 "use client";
 
+import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import type { ActionMenuItem } from "@/components/ui/dropdown-menu";
 import { PageHeader } from "@/components/ui/headings";
-import { Cell, QueryTable, Row } from "@/components/ui/data-table";
+import { CardFact, Cell, QueryTable, Row } from "@/components/ui/data-table";
 import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/billing-keys/billing-key-dialogs";
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useCreateKeyFlow, useEditKeyDialog, useKeyActions } from "@/components/keys/use-key-actions";
 import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys, useUpdateManagementKey } from "@/components/keys/use-keys";
-import type { ManagementKeyView } from "@/lib/keys/schemas";
+import { hasAllScopes, type ManagementKeyView, type Scope } from "@/lib/keys/schemas";
 
-const COLUMNS = [{ label: "Name" }, { label: "Key" }, { label: "Status" }, { label: "Last used" }, { label: "Created" }, { label: "", className: "w-12" }];
+const COLUMNS = [
+  { label: "Name" },
+  { label: "Key" },
+  { label: "Scopes" },
+  { label: "Status" },
+  { label: "Last used" },
+  { label: "Created" },
+  { label: "", className: "w-12" },
+];
 
 /**
  * Billing keys are what the API calls management keys (mk_…). The page says
@@ -29,12 +38,16 @@ export function BillingKeysPage({ origin }: { origin: string }) {
   });
   const names = keys.data?.map((k) => k.name) ?? [];
   const { secret } = create.secretModal;
+  // The scopes of the key being created, for a "Try it" command that the key may run.
+  const [createdScopes, setCreatedScopes] = useState<Scope[]>([]);
+  const example = secret ? curlExample(origin, secret, createdScopes) : null;
 
   return (
     <div className="space-y-6">
       <PageHeader title="Billing keys" action={<Button onClick={create.start}>Create billing key</Button>}>
         Billing keys are management keys (<code className="font-mono text-xs">mk_…</code>) for scripts and CI: they list and create your API keys and check
-        billing. They cannot be used for inference, and they cannot create, change or delete other billing keys; only you, signed in, can.
+        billing, within the scopes you give each one. They cannot be used for inference, and they cannot create, change or delete other billing keys; only you,
+        signed in, can.
       </PageHeader>
 
       <section
@@ -56,6 +69,9 @@ export function BillingKeysPage({ origin }: { origin: string }) {
                 <Cell>
                   <code className="font-mono text-xs">{k.keyPrefix}…</code>
                 </Cell>
+                <Cell className="max-w-[16rem]">
+                  <ScopeList scopes={k.scopes} />
+                </Cell>
                 <KeyStatusCell k={k} />
                 <KeyRowTail k={k} items={row.items(k)} />
               </Row>
@@ -64,7 +80,14 @@ export function BillingKeysPage({ origin }: { origin: string }) {
         </QueryTable>
       </section>
 
-      <CreateBillingKeyDialog {...create.dialog} existingNames={names} />
+      <CreateBillingKeyDialog
+        {...create.dialog}
+        onCreate={(body) => {
+          setCreatedScopes(body.scopes);
+          create.dialog.onCreate(body);
+        }}
+        existingNames={names}
+      />
 
       <RenameBillingKeyDialog
         billingKey={rename.editing}
@@ -76,11 +99,11 @@ export function BillingKeysPage({ origin }: { origin: string }) {
       />
 
       <SecretModal {...create.secretModal} title="Your new billing key">
-        {secret && (
+        {example && (
           <div>
             <div className="mb-1 flex items-center justify-between gap-2">
               <p className="text-sm font-medium">Try it:</p>
-              <CopyButton text={curlExample(origin, secret)} label="Copy curl command" copiedMessage="Curl command copied." />
+              <CopyButton text={example} label="Copy curl command" copiedMessage="Curl command copied." />
             </div>
             {/* Focusable and named, so keyboard users can scroll a long line. */}
             <pre
@@ -90,7 +113,7 @@ export function BillingKeysPage({ origin }: { origin: string }) {
               aria-label="curl example"
               className="overflow-x-auto rounded-md bg-zinc-100 p-3 font-mono text-xs dark:bg-zinc-950"
             >
-              {curlExample(origin, secret)}
+              {example}
             </pre>
           </div>
         )}
@@ -108,11 +131,44 @@ export function BillingKeysPage({ origin }: { origin: string }) {
 function BillingKeyCard({ k, items }: { k: ManagementKeyView; items: ActionMenuItem[] }) {
   return (
     <KeyCard k={k} testId="billing-key-row" items={items} subtitle={<code className="font-mono text-xs text-zinc-500 dark:text-zinc-400">{k.keyPrefix}…</code>}>
+      <CardFact term="Scopes">
+        <ScopeList scopes={k.scopes} />
+      </CardFact>
       <KeyTimeFacts k={k} />
     </KeyCard>
   );
 }
 
-function curlExample(origin: string, key: string): string {
-  return `curl ${origin}/api/keys \\\n  -H "Authorization: Bearer ${key}"`;
+/** A key's scopes, compactly: "All" for a key that holds every one, else each scope's name. */
+function ScopeList({ scopes }: { scopes: readonly Scope[] }) {
+  if (hasAllScopes(scopes)) {
+    return (
+      <span data-testid="billing-key-scopes" className="text-xs text-zinc-700 dark:text-zinc-300">
+        All scopes
+      </span>
+    );
+  }
+  return (
+    <ul data-testid="billing-key-scopes" aria-label="Scopes" className="flex flex-wrap gap-1">
+      {scopes.map((scope) => (
+        <li key={scope} className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-[11px] leading-4 text-zinc-800 dark:bg-zinc-800 dark:text-zinc-200">
+          {scope}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** A read each scope allows, for the new key's "Try it" command (pools:write and audit:read have none here). */
+const TRY_IT: Partial<Record<Scope, string>> = {
+  "keys:read": "/api/keys",
+  "billing:read": "/api/billing/status",
+  "usage:read": "/api/usage",
+  "webhooks:write": "/api/webhooks",
+};
+
+/** A command the new key may run, or null when none of its scopes has a read to show. */
+function curlExample(origin: string, key: string, scopes: readonly Scope[]): string | null {
+  const path = scopes.map((s) => TRY_IT[s]).find(Boolean);
+  return path ? `curl ${origin}${path} \\\n  -H "Authorization: Bearer ${key}"` : null;
 }

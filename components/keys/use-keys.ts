@@ -5,7 +5,7 @@ import { ApiError, apiFetch } from "@/lib/client/api";
 import { patchCachedRow, restoreCachedList } from "@/lib/client/query-client";
 import { useToast } from "@/components/ui/toast";
 import type { BillingStatus } from "@/lib/billing/schemas";
-import type { ApiKeyView, ManagementKeyView } from "@/lib/keys/schemas";
+import type { ApiKeyView, ManagementKeyView, Scope } from "@/lib/keys/schemas";
 
 /** Query-key factories: one place names every cache entry of a feature. */
 export const keyQueries = {
@@ -161,8 +161,8 @@ export function useCreateManagementKey() {
   const toast = useToast();
   return useMutation({
     gcTime: 0,
-    mutationFn: (body: { name: string; expiresAt?: string }) =>
-      apiFetch<{ id: string; name: string; keyPrefix: string; apiKey: string }>("/api/keys/management", { method: "POST", body }),
+    mutationFn: (body: { name: string; expiresAt?: string; scopes: Scope[] }) =>
+      apiFetch<{ id: string; name: string; keyPrefix: string; scopes: Scope[]; apiKey: string }>("/api/keys/management", { method: "POST", body }),
     onSuccess: (key) => {
       toast.success(`Created billing key “${key.name}”.`);
       void qc.invalidateQueries({ queryKey: managementKeyQueries.all });

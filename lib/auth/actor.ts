@@ -1,3 +1,5 @@
+import type { Scope } from "@/lib/keys/scopes";
+
 /**
  * Who is acting, for every write: the account (if any), how they proved it,
  * and where the request came from. lib/http/route.ts builds one per request
@@ -27,6 +29,8 @@ export interface Actor {
   session?: "cookie" | "session-token";
   /** For `management-key`: the key's ID. */
   managementKeyId?: string;
+  /** For `management-key`: what the key may do (lib/keys/scopes.ts); the route wrapper checks it. Sessions have none: they are unscoped. */
+  scopes?: readonly Scope[];
   /** The client's address as the trusted-proxy rules resolve it (lib/http/node-guards.ts); null without a request. */
   clientAddress: string | null;
   userAgent: string | null;
@@ -42,7 +46,7 @@ export type UserActor = Actor & { userId: string };
 /** The account and credential a request proved, before the request's own details are added. */
 export type Identity =
   | { userId: string; via: "session"; session: "cookie" | "session-token" }
-  | { userId: string; via: "management-key"; managementKeyId: string }
+  | { userId: string; via: "management-key"; managementKeyId: string; scopes: readonly Scope[] }
   | { userId: null; via: "admin" | "anonymous" }
   | { userId: string; via: "admin"; session: "cookie" | "session-token" };
 

@@ -87,7 +87,7 @@ async function fromManagementKey(token: string): Promise<Caller> {
     const db = await prisma();
     await db.managementKey.updateMany({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } });
   }
-  return { userId: key.userId, via: "management-key", managementKeyId: key.id };
+  return { userId: key.userId, via: "management-key", managementKeyId: key.id, scopes: key.scopes };
 }
 
 async function userFromSessionToken(token: string): Promise<string> {

@@ -49,6 +49,7 @@ export const getAccount = defineOperation({
   description:
     "The account the credentials belong to: the signed-in user, or the owner of the management key. `isOperator` tells the dashboard whether to show the Admin section.",
   auth: "session-or-mk",
+  scope: "billing:read",
   response: { status: 200, description: "The caller's account.", schema: accountSchema, shape: "envelope" },
   examples: { response: { ...exampleUser, isOperator: false, lowBalanceUsd: 1 } },
 });
@@ -61,6 +62,7 @@ export const updateAccount = defineOperation({
   summary: "Change your account's settings",
   description: "Sets `lowBalanceUsd`, the balance below which the `account.balance.low` webhook event fires (once each time the balance falls below it).",
   auth: "session-or-mk",
+  scope: "webhooks:write",
   body: updateAccountSchema,
   response: { status: 200, description: "The account as it now is.", schema: accountSchema, shape: "envelope" },
   examples: { body: { lowBalanceUsd: 5 }, response: { ...exampleUser, isOperator: false, lowBalanceUsd: 5 } },

@@ -25,6 +25,7 @@ export const getBillingStatus = defineOperation({
   tag: "Billing",
   summary: "Balance, spend this period, subscriptions and key counts",
   auth: "session-or-mk",
+  scope: "billing:read",
   response: { status: 200, description: "The caller's billing status.", schema: billingStatusSchema, shape: "envelope" },
   examples: {
     response: {
@@ -47,6 +48,7 @@ export const listLedger = defineOperation({
   description:
     "Every change to the balance: operator grants, card top-ups, usage debits and subscription charges. Pages of `limit` entries (50 when omitted); follow `nextCursor` for older ones.",
   auth: "session-or-mk",
+  scope: "billing:read",
   query: listLedgerQuerySchema,
   // The envelope plus a page cursor beside `data`, as GET /api/keys answers.
   response: { status: 200, description: "One page of the caller's ledger.", schema: ledgerListSchema, shape: "as-is" },
@@ -73,6 +75,7 @@ export const createCheckout = defineOperation({
   description:
     "Creates a Stripe Checkout Session for `amountUsd` and answers its URL; send the browser there. The credit arrives when Stripe reports the payment to `POST /api/billing/webhook`, usually within seconds; Stripe then sends the browser back to the Billing page. Available when the operator has configured Stripe.",
   auth: "session-or-mk",
+  scope: "billing:read",
   body: createCheckoutSchema,
   response: { status: 201, description: "The Checkout Session.", schema: checkoutSessionSchema, shape: "envelope" },
   errors: { 404: STRIPE_OFF, 502: "`stripe_error`: Stripe did not create the session; try again (the cause is in the server log)." },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Scope } from "@/lib/keys/scopes";
 
 /**
  * The declaration of one API operation: method, path, auth, request schemas,
@@ -33,7 +34,7 @@ export type ServedBy = "next" | "node";
 
 export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
 
-export interface OperationSpec {
+interface OperationFields {
   /** The OpenAPI operationId, camelCase. */
   id: string;
   method: HttpMethod;
@@ -42,7 +43,6 @@ export interface OperationSpec {
   tag: string;
   summary: string;
   description?: string;
-  auth: OperationAuth;
   servedBy?: ServedBy;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -84,6 +84,15 @@ export interface OperationSpec {
     response: unknown;
   };
 }
+
+/**
+ * An operation a management key can call names the one scope the key needs
+ * (lib/keys/scopes.ts); the route wrapper refuses a key without it, and the
+ * reference shows it. The type makes `scope` required exactly there, so a new
+ * `session-or-mk` operation cannot forget it (lib/openapi.test.ts checks the
+ * list again at run time). Sessions are not scoped.
+ */
+export type OperationSpec = OperationFields & ({ auth: "session-or-mk"; scope: Scope } | { auth: Exclude<OperationAuth, "session-or-mk">; scope?: never });
 
 /** Keeps the literal types of a declaration, so handlers are typed from it. */
 export function defineOperation<const S extends OperationSpec>(spec: S): S {

@@ -4,9 +4,10 @@ import type { Actor, Identity, UserActor } from "@/lib/auth/actor";
 import { resolveCaller, resolveOperator } from "@/lib/auth/caller";
 import { ConfigError, env } from "@/lib/env";
 import { operations } from "@/lib/api/operations";
-import { errorResponse, HttpError, NotFoundError } from "@/lib/http/errors";
+import { errorResponse, ForbiddenError, HttpError, NotFoundError } from "@/lib/http/errors";
 import { opaqueIdSchema, pathParamNames, successBodySchema, type OperationSpec, type PathParams, type ResponseOf } from "@/lib/http/operation";
 import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBodyWithText, withDefault } from "@/lib/http/request";
+import type { Scope } from "@/lib/keys/scopes";
 import { redact } from "@/lib/log";
 import { clientIp } from "@/lib/rate-limit";
 import { logger } from "@/lib/ops/logger";
@@ -62,6 +63,7 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
           : op.auth === "admin"
             ? await resolveOperator(req)
             : { userId: null, via: "anonymous" };
+      if (identity.via === "management-key") assertScope(op, identity.scopes);
       const actor = requestActor(req, identity);
       const params = pathParams(op, rawParams);
       const query = op.query ? parseWith(op.query, queryObject(req), "query") : undefined;
@@ -80,6 +82,18 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
     }
   };
   return { op, run };
+}
+
+/**
+ * A management key may call an operation only with the scope its declaration
+ * names. Checked before the input is read, so a key without the scope learns
+ * nothing about the operation from its answers. An operation without a scope
+ * (which the type rules out for session-or-mk) refuses every key: fail closed.
+ */
+function assertScope(op: OperationSpec, scopes: readonly Scope[]): void {
+  if (op.scope && scopes.includes(op.scope)) return;
+  const needs = op.scope ? `the '${op.scope}' scope, which ${op.method} ${op.path} needs` : `a scope for ${op.method} ${op.path}`;
+  throw new ForbiddenError(`This management key lacks ${needs}. Create a management key with it in the dashboard.`, "insufficient_scope");
 }
 
 /**

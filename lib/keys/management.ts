@@ -3,6 +3,7 @@ import { prisma } from "@/lib/db";
 import type { ManagementKey } from "@/generated/prisma/client.ts";
 import { NotFoundError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
+import { SCOPES, type Scope } from "@/lib/keys/scopes";
 import { write, type Tx } from "@/lib/writes/unit";
 import type { BillingKeyView, CreateManagementKeyInput, ManagementKeyView, UpdateManagementKeyInput } from "@/lib/keys/schemas";
 
@@ -14,6 +15,7 @@ export function toManagementKeyView(k: ManagementKey): ManagementKeyView {
     name: k.name,
     keyPrefix: k.keyPrefix,
     isActive: k.isActive,
+    scopes: scopesOf(k),
     expiresAt: k.expiresAt?.toISOString() ?? null,
     lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
     createdAt: k.createdAt.toISOString(),
@@ -29,7 +31,13 @@ export function toBillingKeyView(k: ManagementKey): BillingKeyView {
     active: k.isActive,
     createdAt: k.createdAt.toISOString(),
     expiresAt: k.expiresAt?.toISOString() ?? null,
+    scopes: scopesOf(k),
   };
+}
+
+/** The row's scopes, in SCOPES order; a name this version does not know (written by a newer one) grants nothing here. */
+export function scopesOf(k: Pick<ManagementKey, "scopes">): Scope[] {
+  return SCOPES.filter((s) => k.scopes.includes(s));
 }
 
 export async function listManagementKeys(actor: UserActor): Promise<ManagementKey[]> {
@@ -48,6 +56,7 @@ export async function createManagementKey(actor: UserActor, input: CreateManagem
           name: input.name,
           keyHash: material.hash,
           keyPrefix: material.prefix,
+          scopes: input.scopes,
           expiresAt: input.expiresAt ?? null,
         },
       });

@@ -30,6 +30,9 @@ import {
 
 /** What every delete of a key says: the key stops working from the next request on. */
 const REVOKED_AT_ONCE = "The key is refused (401) from the next request on.";
+/** What both management-key creates say about scopes. */
+const SCOPES_ON_CREATE =
+  "`scopes` says what the key may do (default: every scope); each operation a management key can call names the scope it needs, and a key without it gets 403 `insufficient_scope`. Scopes are set here, once: to change them, create another key.";
 const deleted = { status: 200, description: "The key was deleted.", schema: deletedSchema, shape: "envelope" } as const;
 
 // Example values only: these keys are made up and their checksums do not match.
@@ -62,6 +65,7 @@ const exampleManagementKey: ManagementKeyView = {
   name: "deploy",
   keyPrefix: "mk_9fQ2rT7u",
   isActive: true,
+  scopes: ["keys:read", "keys:write"],
   expiresAt: null,
   lastUsedAt: "2026-11-24T08:00:00.000Z",
   createdAt: "2026-11-03T12:00:00.000Z",
@@ -77,6 +81,7 @@ export const listKeys = defineOperation({
   summary: "List your consumption keys",
   description: "Credit and subscription keys, newest first. Lists carry `keyPrefix`, never the key. Without `limit`, every key is returned.",
   auth: "session-or-mk",
+  scope: "keys:read",
   query: listKeysQuerySchema,
   // The envelope plus a page cursor beside `data`, which stays the plain array both APIs show.
   response: { status: 200, description: "The caller's keys.", schema: keyListSchema, shape: "as-is" },
@@ -92,6 +97,7 @@ export const createProxyKey = defineOperation({
   summary: "Create a credit key (ModelSwitch shape)",
   description: `The ModelSwitch create: a credit key with the default limits (${DEFAULT_RPM} requests per minute, no budget cap), answered as \`{id, key}\`.`,
   auth: "session-or-mk",
+  scope: "keys:write",
   body: createProxyKeySchema,
   response: { status: 201, description: "The key was created. `key` is shown only here.", schema: createdProxyKeySchema, shape: "as-is" },
   errors: { 402: "`insufficient_balance`: credit keys need a balance above zero. Top up first." },
@@ -106,6 +112,7 @@ export const createCreditKey = defineOperation({
   summary: "Create a credit key",
   description: "Usage is priced per model and deducted from your shared credit balance.",
   auth: "session-or-mk",
+  scope: "keys:write",
   body: createCreditKeySchema,
   response: {
     status: 201,
@@ -140,6 +147,7 @@ export const createSubscriptionKey = defineOperation({
   description:
     "A key for a pool subscription: unlimited during your reserved time blocks, one concurrent request at a time, expiring with the subscription. The body may be omitted.",
   auth: "session-or-mk",
+  scope: "keys:write",
   body: createSubscriptionKeySchema,
   response: {
     status: 201,
@@ -189,6 +197,7 @@ export const updateKey = defineOperation({
   description:
     "Send at least one field. Deactivating a key revokes it from the next request on, and a changed `allowedModels` holds from the next request on. `null` clears `maxBudget`, `budgetPeriod`, `tpm`, `allowedModels` (every model) or `expiresAt`. Setting or changing `budgetPeriod` starts a period at once, counting spend from the change; clearing it makes maxBudget a lifetime cap on the key's whole spend again. Subscription keys accept only `name` and `isActive`.",
   auth: "session-or-mk",
+  scope: "keys:write",
   body: updateKeySchema,
   response: { status: 200, description: "The updated key.", schema: apiKeyViewSchema, shape: "envelope" },
   errors: {
@@ -206,6 +215,7 @@ export const deleteKey = defineOperation({
   summary: "Delete a consumption key",
   description: REVOKED_AT_ONCE,
   auth: "session-or-mk",
+  scope: "keys:write",
   response: deleted,
   examples: { params: keyId, response: { deleted: true } },
 });
@@ -227,6 +237,7 @@ export const createManagementKey = defineOperation({
   path: "/api/keys/management",
   tag: "Management keys",
   summary: "Create a management key",
+  description: SCOPES_ON_CREATE,
   auth: "session",
   body: createManagementKeySchema,
   response: {
@@ -236,8 +247,15 @@ export const createManagementKey = defineOperation({
     shape: "envelope",
   },
   examples: {
-    body: { name: "deploy" },
-    response: { id: exampleManagementKey.id, name: "deploy", keyPrefix: exampleManagementKey.keyPrefix, expiresAt: null, apiKey: EXAMPLE_MK },
+    body: { name: "deploy", scopes: exampleManagementKey.scopes },
+    response: {
+      id: exampleManagementKey.id,
+      name: "deploy",
+      keyPrefix: exampleManagementKey.keyPrefix,
+      scopes: exampleManagementKey.scopes,
+      expiresAt: null,
+      apiKey: EXAMPLE_MK,
+    },
   },
 });
 
@@ -285,6 +303,7 @@ export const listBillingKeys = defineOperation({
           active: true,
           createdAt: exampleManagementKey.createdAt,
           expiresAt: null,
+          scopes: exampleManagementKey.scopes,
         },
       ],
     },
@@ -297,13 +316,13 @@ export const createBillingKey = defineOperation({
   path: "/api/billing-keys",
   tag: "Billing keys (ModelSwitch)",
   summary: "Create a billing key",
-  description: "Creates a management key. Only a signed-in session may, never another billing key.",
+  description: `Creates a management key. Only a signed-in session may, never another billing key. ${SCOPES_ON_CREATE}`,
   auth: "session",
   body: createManagementKeySchema,
   response: { status: 201, description: "The key was created. `key` is shown only here.", schema: createdBillingKeySchema, shape: "as-is" },
   examples: {
-    body: { name: "billing", expires_at: "2099-01-31T00:00:00Z" },
-    response: { id: exampleManagementKey.id, key: EXAMPLE_MK, prefix: exampleManagementKey.keyPrefix },
+    body: { name: "billing", expires_at: "2099-01-31T00:00:00Z", scopes: ["billing:read", "usage:read"] },
+    response: { id: exampleManagementKey.id, key: EXAMPLE_MK, prefix: exampleManagementKey.keyPrefix, scopes: ["billing:read", "usage:read"] },
   },
 });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usdAmount } from "@/lib/billing/money";
+import { SCOPES, scopeSchema } from "@/lib/keys/scopes";
 import { BUDGET_PERIODS } from "@/lib/limits/periods";
 import { SUBSCRIPTION_STATUSES } from "@/lib/subscriptions/schemas";
 
@@ -14,6 +15,9 @@ import { SUBSCRIPTION_STATUSES } from "@/lib/subscriptions/schemas";
  */
 
 export const DEFAULT_RPM = 60;
+
+// The dashboard imports schemas only (eslint.config.mjs), so the scope list reaches it from here.
+export { hasAllScopes, SCOPE_DESCRIPTIONS, SCOPE_GROUPS, SCOPES, type Scope } from "@/lib/keys/scopes";
 
 export const keyNameSchema = z
   .string({ error: "name must be a string" })
@@ -181,15 +185,27 @@ export const updateKeySchema = z
     return patch;
   });
 
+/** A management key's scopes: at least one, each from SCOPES; repeats are kept once, in SCOPES order. */
+export const scopesSchema = z
+  .array(scopeSchema, { error: 'scopes must be an array of scope names, e.g. ["keys:read"]' })
+  .min(1, `A management key needs at least one scope: send some of ${SCOPES.join(", ")}, or omit scopes for all of them`)
+  .transform((given) => SCOPES.filter((s) => given.includes(s)))
+  .meta({
+    description: `What the key may do: some of ${SCOPES.map((s) => `\`${s}\``).join(", ")}. Omit for every scope. Set at creation; it cannot be changed later.`,
+    example: ["keys:read", "usage:read"],
+  });
+
 export const createManagementKeySchema = z
   .strictObject({
     name: keyNameSchema,
     expiresAt: expiresAtField.optional(),
     expires_at: futureDateTime.optional().meta(alias("expiresAt")),
+    scopes: scopesSchema.optional(),
   })
   .transform((v, ctx) => ({
     name: v.name,
     expiresAt: pickAlias(ctx, { name: "expiresAt", value: v.expiresAt }, { name: "expires_at", value: v.expires_at }),
+    scopes: v.scopes ?? [...SCOPES],
   }));
 
 /** PUT /api/keys/management/:id: rename or pause a management key. */
@@ -283,12 +299,15 @@ export const createdProxyKeySchema = z.strictObject({ id: z.string(), key: secre
 export const createdSubscriptionKeySchema = z.strictObject({ id: z.string(), apiKey: secret("key (`sk_pool_…`)"), isActive: z.boolean() });
 export const deletedSchema = z.strictObject({ deleted: z.literal(true) });
 
+const scopesView = z.array(z.enum(SCOPES)).meta({ description: "What the key may do (see the reference's introduction); fixed at creation." });
+
 export const managementKeyViewSchema = z
   .strictObject({
     id: z.string().meta({ description: "Opaque key ID." }),
     name: z.string(),
     keyPrefix: z.string().meta({ description: "The start of the key, to recognise it by." }),
     isActive: z.boolean(),
+    scopes: scopesView,
     expiresAt: isoDateTime().nullable(),
     lastUsedAt: isoDateTime().nullable(),
     createdAt: isoDateTime(),
@@ -300,6 +319,7 @@ export const createdManagementKeySchema = z
     id: z.string(),
     name: z.string(),
     keyPrefix: z.string(),
+    scopes: scopesView,
     expiresAt: isoDateTime().nullable(),
     apiKey: secret("management key (`mk_…`)"),
   })
@@ -314,11 +334,12 @@ export const billingKeySchema = z
     active: z.boolean(),
     createdAt: isoDateTime(),
     expiresAt: isoDateTime().nullable(),
+    scopes: scopesView,
   })
   .meta({ id: "BillingKey", description: "A management key in the ModelSwitch billing-key shape." });
 
 export const billingKeyListSchema = z.strictObject({ keys: z.array(billingKeySchema) });
-export const createdBillingKeySchema = z.strictObject({ id: z.string(), key: secret("billing key (`mk_…`)"), prefix: z.string() });
+export const createdBillingKeySchema = z.strictObject({ id: z.string(), key: secret("billing key (`mk_…`)"), prefix: z.string(), scopes: scopesView });
 export const deletedBillingKeySchema = z.strictObject({ status: z.literal("deleted") });
 
 export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;

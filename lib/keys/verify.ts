@@ -3,6 +3,7 @@ import { redisEnabled } from "@/lib/cluster/redis";
 import { sharedCache } from "@/lib/cache/epoch-cache";
 import { prisma } from "@/lib/db";
 import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
+import { SCOPES, type Scope } from "@/lib/keys/scopes";
 import type { BudgetPeriod } from "@/lib/limits/periods";
 
 /**
@@ -53,6 +54,8 @@ export interface ManagementKeyRecord {
   isActive: boolean;
   expiresAt: number | null;
   lastUsedAt: number | null;
+  /** Checked by the route wrapper on every call; cached with the rest, so checking costs no read. */
+  scopes: readonly Scope[];
 }
 
 export type KeyRecord = ConsumptionKeyRecord | ManagementKeyRecord;
@@ -124,10 +127,16 @@ async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
   if (kind === "management") {
     const row = await db.managementKey.findUnique({
       where: { keyHash: hash },
-      select: { id: true, userId: true, isActive: true, expiresAt: true, lastUsedAt: true },
+      select: { id: true, userId: true, isActive: true, expiresAt: true, lastUsedAt: true, scopes: true },
     });
     if (!row) return null;
-    return { kind: "management", ...row, expiresAt: row.expiresAt?.getTime() ?? null, lastUsedAt: row.lastUsedAt?.getTime() ?? null };
+    return {
+      kind: "management",
+      ...row,
+      expiresAt: row.expiresAt?.getTime() ?? null,
+      lastUsedAt: row.lastUsedAt?.getTime() ?? null,
+      scopes: SCOPES.filter((s) => row.scopes.includes(s)),
+    };
   }
   const row = await db.apiKey.findUnique({ where: { keyHash: hash } });
   // The prefix says sk_live_ or sk_pool_; a row of the other type would be a forgery, not a key.

@@ -38,6 +38,7 @@ export const listAvailableModels = defineOperation({
   description:
     "The active models, sorted by name: what `GET /v1/models` lists for a key without an allowlist, and the names a credit key's `allowedModels` may hold. Prices are on the Models page.",
   auth: "session-or-mk",
+  scope: "keys:read",
   response: { status: 200, description: "The active models, sorted by name.", schema: z.array(availableModelSchema), shape: "envelope" },
   examples: {
     response: [

@@ -31,6 +31,7 @@ export const listPools = defineOperation({
   summary: "List the pools on sale",
   description: `Each pool with its models, its price per block per ${PERIOD_DAYS}-day period, and the blocks of the UTC day with the seats left in each. Inactive pools are not listed.`,
   auth: "session-or-mk",
+  scope: "billing:read",
   response: { status: 200, description: "The active pools, oldest first.", schema: z.array(poolViewSchema), shape: "envelope" },
   examples: { response: [examplePool] },
 });
@@ -42,6 +43,7 @@ export const getPool = defineOperation({
   tag: "Pools",
   summary: "One pool and its seats",
   auth: "session-or-mk",
+  scope: "billing:read",
   response: { status: 200, description: "The pool.", schema: poolViewSchema, shape: "envelope" },
   errors: { 404: "`not_found`: no pool with this ID is on sale." },
   examples: { params: poolId, response: examplePool },
@@ -55,6 +57,7 @@ export const subscribeToPool = defineOperation({
   summary: "Reserve time blocks of a pool",
   description: `Charges \`blocks.length × pricePerBlockUsd\` to your credit balance, in the same transaction as the seats it takes, and answers with the subscription: one period of ${PERIOD_DAYS} days from now. Then create keys for it with \`POST /api/keys/subscription\`. When two callers race for the last seat, one wins and the other gets 409 and is not charged. You may hold several subscriptions.`,
   auth: "session-or-mk",
+  scope: "pools:write",
   body: subscribeSchema,
   response: { status: 201, description: "The subscription.", schema: subscriptionViewSchema, shape: "envelope" },
   errors: {

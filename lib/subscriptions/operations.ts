@@ -17,6 +17,7 @@ export const listSubscriptions = defineOperation({
   summary: "List your subscriptions",
   description: "Active, expired and cancelled, newest first.",
   auth: "session-or-mk",
+  scope: "billing:read",
   response: { status: 200, description: "The caller's subscriptions.", schema: z.array(subscriptionViewSchema), shape: "envelope" },
   examples: { response: [{ ...exampleSubscription, keyCount: 2 }] },
 });
@@ -28,6 +29,7 @@ export const getSubscription = defineOperation({
   tag: "Subscriptions",
   summary: "One of your subscriptions",
   auth: "session-or-mk",
+  scope: "billing:read",
   response: { status: 200, description: "The subscription.", schema: subscriptionViewSchema, shape: "envelope" },
   errors: { 404: NOT_YOURS },
   examples: { params: subscriptionId, response: { ...exampleSubscription, keyCount: 2 } },
@@ -41,6 +43,7 @@ export const updateSubscription = defineOperation({
   summary: "Turn auto-renewal on or off",
   description: `With \`autoRenew\` on, the subscription renews itself from your credit balance at the end of each period (charged up to a minute before it ends, so its keys never lapse). If the balance cannot pay, it expires and \`endedReason\` says so.`,
   auth: "session-or-mk",
+  scope: "pools:write",
   body: updateSubscriptionSchema,
   response: { status: 200, description: "The subscription.", schema: subscriptionViewSchema, shape: "envelope" },
   errors: { 404: NOT_YOURS, 409: "`subscription_ended`: the period has ended; renew with `POST /api/subscriptions/{id}/renew` first." },
@@ -55,6 +58,7 @@ export const renewSubscription = defineOperation({
   summary: "Renew a subscription now",
   description: `Charges one more ${PERIOD_DAYS}-day period now, at the pool's current price, and extends the same subscription: same ID, same keys. The new period starts at the old \`periodEnd\` if it has not passed (nothing is lost by renewing early), otherwise now; an ended subscription needs its blocks' seats free again.`,
   auth: "session-or-mk",
+  scope: "pools:write",
   response: { status: 200, description: "The renewed subscription.", schema: subscriptionViewSchema, shape: "envelope" },
   errors: {
     402: "`insufficient_balance`: your credit cannot pay for another period.",

@@ -13,6 +13,7 @@ export const getUsage = defineOperation({
   summary: "Usage totals, per day, key or model",
   description: `Requests, tokens and cost of your gateway requests, per UTC day, key or model (\`groupBy\`), from rollups the usage writer keeps in the same transaction as the usage it records: once usage is written (about a second after a request), costs equal the ledger's usage debits to the micro-dollar. Rollups are per UTC day, so the window is whole UTC days: from \`from\`'s day to \`to\`'s day, both included. ${WINDOW} Rollups are kept when the request log's rows are deleted (\`KEYGATE_REQUEST_LOG_DAYS\`).`,
   auth: "session-or-mk",
+  scope: "usage:read",
   query: usageQuerySchema,
   response: { status: 200, description: "Totals and rows for the window.", schema: usageReportSchema, shape: "envelope" },
   errors: { 404: "`not_found`: `keyId` is not one of your keys." },
@@ -36,6 +37,7 @@ export const listUsageRequests = defineOperation({
   summary: "The request log, newest first",
   description: `One row per gateway request that reached an upstream or the demo model, upstream errors included (with their status, at cost 0). Requests refused before any upstream (402, 403, 429) are not rows: \`GET /api/usage\` counts them. Pages of \`limit\` rows (50 when omitted); follow \`nextCursor\` for older ones: each row comes once, however many requests arrive while you page. ${WINDOW} Here \`from\` ≤ \`at\` ≤ \`to\`, a date \`to\` meaning the end of that day. Rows older than \`KEYGATE_REQUEST_LOG_DAYS\` (30 by default) are deleted. With \`Accept: text/csv\` or \`format=csv\`, every matching row is streamed as CSV instead.`,
   auth: "session-or-mk",
+  scope: "usage:read",
   query: usageRequestsQuerySchema,
   // The envelope plus a page cursor beside `data`, as GET /api/billing/ledger answers.
   response: {

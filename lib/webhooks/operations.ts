@@ -42,6 +42,7 @@ export const listWebhooks = defineOperation({
   summary: "List your webhooks",
   description: "Oldest first. Signing secrets are never returned.",
   auth: "session-or-mk",
+  scope: "webhooks:write",
   response: { status: 200, description: "Your webhooks.", schema: z.array(webhookViewSchema), shape: "envelope" },
   examples: { response: [exampleWebhook] },
 });
@@ -54,6 +55,7 @@ export const createWebhook = defineOperation({
   summary: "Add a webhook",
   description: `Returns the signing secret (\`whsec_…\`) once; it is stored encrypted and cannot be shown again. Events: \`key.budget.threshold\`, \`account.balance.low\`, \`subscription.expiring\`. ${DELIVERY} The URL must be \`https\`, or \`http\` to a public address: private, loopback and link-local targets are refused (400 naming \`url\`) unless the server sets \`KEYGATE_WEBHOOKS_ALLOW_PRIVATE=1\`, and checked again at every delivery after DNS resolution.`,
   auth: "session-or-mk",
+  scope: "webhooks:write",
   body: createWebhookSchema,
   response: { status: 201, description: "The webhook was created.", schema: createdWebhookSchema, shape: "envelope" },
   errors: { 409: "`webhook_limit`: the account has 20 webhooks already." },
@@ -71,6 +73,7 @@ export const deleteWebhook = defineOperation({
   summary: "Delete a webhook",
   description: "Its delivery log and pending deliveries go with it: nothing more is sent to it.",
   auth: "session-or-mk",
+  scope: "webhooks:write",
   response: { status: 200, description: "The webhook was deleted.", schema: deletedSchema, shape: "envelope" },
   examples: { params: { id: exampleWebhook.id }, response: { deleted: true } },
 });
@@ -83,6 +86,7 @@ export const listWebhookDeliveries = defineOperation({
   summary: "A webhook's delivery log",
   description: `Newest first, a page at a time. ${DELIVERY}`,
   auth: "session-or-mk",
+  scope: "webhooks:write",
   query: listDeliveriesQuerySchema,
   response: { status: 200, description: "One page of the log.", schema: deliveryListSchema, shape: "envelope" },
   errors: { 404: "`not_found`: no such webhook in your account. `invalid_cursor`: the cursor is not one of its deliveries." },
@@ -98,6 +102,7 @@ export const sendWebhookTest = defineOperation({
   description:
     "Sends a `webhook.test` event (`data: {webhookId, message}`) to this webhook now, whatever events it subscribes to, and answers with its delivery after the first attempt (at most 5 s): `delivered`, or `pending` with the retry scheduled like any event's.",
   auth: "session-or-mk",
+  scope: "webhooks:write",
   response: { status: 201, description: "The test event's delivery.", schema: webhookDeliveryViewSchema, shape: "envelope" },
   examples: {
     params: { id: exampleWebhook.id },

@@ -6,6 +6,7 @@ export const { GET, POST, PUT, PATCH, DELETE } = nextRoutes(
   handle(listManagementKeys, async ({ actor }) => (await findManagementKeys(actor)).map(toManagementKeyView)),
   handle(createManagementKey, async ({ actor, body }) => {
     const { record, apiKey } = await issueManagementKey(actor, body);
-    return { id: record.id, name: record.name, keyPrefix: record.keyPrefix, expiresAt: record.expiresAt?.toISOString() ?? null, apiKey };
+    const { id, name, keyPrefix, scopes, expiresAt } = toManagementKeyView(record);
+    return { id, name, keyPrefix, scopes, expiresAt, apiKey };
   }),
 );
