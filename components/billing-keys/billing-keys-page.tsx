@@ -7,9 +7,10 @@ import { PageHeader } from "@/components/ui/headings";
 import { Cell, QueryTable, Row } from "@/components/ui/data-table";
 import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/billing-keys/billing-key-dialogs";
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
+import { RotateKeyDialog, rotatedNotice } from "@/components/keys/rotate-key-dialog";
 import { SecretModal } from "@/components/keys/secret-modal";
-import { useCreateKeyFlow, useEditKeyDialog, useKeyActions } from "@/components/keys/use-key-actions";
-import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys, useUpdateManagementKey } from "@/components/keys/use-keys";
+import { useCreateKeyFlow, useEditKeyDialog, useKeyActions, useRotateKeyFlow } from "@/components/keys/use-key-actions";
+import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys, useRotateManagementKey, useUpdateManagementKey } from "@/components/keys/use-keys";
 import type { ManagementKeyView } from "@/lib/keys/schemas";
 
 const COLUMNS = [{ label: "Name" }, { label: "Key" }, { label: "Status" }, { label: "Last used" }, { label: "Created" }, { label: "", className: "w-12" }];
@@ -22,8 +23,10 @@ export function BillingKeysPage({ origin }: { origin: string }) {
   const keys = useManagementKeys();
   const create = useCreateKeyFlow(useCreateManagementKey());
   const rename = useEditKeyDialog(useUpdateManagementKey({ inlineErrors: true }));
+  const rotate = useRotateKeyFlow<ManagementKeyView, unknown>(useRotateManagementKey());
   const row = useKeyActions<ManagementKeyView>({
     first: { label: "Rename", onSelect: rename.start },
+    rotate: rotate.start,
     toggle: useUpdateManagementKey(),
     remove: useDeleteManagementKey(),
   });
@@ -76,24 +79,16 @@ export function BillingKeysPage({ origin }: { origin: string }) {
       />
 
       <SecretModal {...create.secretModal} title="Your new billing key">
-        {secret && (
-          <div>
-            <div className="mb-1 flex items-center justify-between gap-2">
-              <p className="text-sm font-medium">Try it:</p>
-              <CopyButton text={curlExample(origin, secret)} label="Copy curl command" copiedMessage="Curl command copied." />
-            </div>
-            {/* Focusable and named, so keyboard users can scroll a long line. */}
-            <pre
-              data-testid="curl-example"
-              tabIndex={0}
-              role="region"
-              aria-label="curl example"
-              className="overflow-x-auto rounded-md bg-zinc-100 p-3 font-mono text-xs dark:bg-zinc-950"
-            >
-              {curlExample(origin, secret)}
-            </pre>
-          </div>
-        )}
+        {secret && <CurlExample origin={origin} secret={secret} />}
+      </SecretModal>
+
+      <RotateKeyDialog {...rotate.dialog} what="billing key" users="scripts" />
+      <SecretModal
+        {...rotate.secretModal}
+        title={rotate.rotated ? `New secret for “${rotate.rotated.name}”` : ""}
+        notice={rotate.rotated ? rotatedNotice("billing key", rotate.rotated.previousKeyExpiresAt) : undefined}
+      >
+        {rotate.rotated && <CurlExample origin={origin} secret={rotate.rotated.secret} />}
       </SecretModal>
 
       <DeleteKeyDialog
@@ -110,6 +105,27 @@ function BillingKeyCard({ k, items }: { k: ManagementKeyView; items: ActionMenuI
     <KeyCard k={k} testId="billing-key-row" items={items} subtitle={<code className="font-mono text-xs text-zinc-500 dark:text-zinc-400">{k.keyPrefix}…</code>}>
       <KeyTimeFacts k={k} />
     </KeyCard>
+  );
+}
+
+function CurlExample({ origin, secret }: { origin: string; secret: string }) {
+  return (
+    <div>
+      <div className="mb-1 flex items-center justify-between gap-2">
+        <p className="text-sm font-medium">Try it:</p>
+        <CopyButton text={curlExample(origin, secret)} label="Copy curl command" copiedMessage="Curl command copied." />
+      </div>
+      {/* Focusable and named, so keyboard users can scroll a long line. */}
+      <pre
+        data-testid="curl-example"
+        tabIndex={0}
+        role="region"
+        aria-label="curl example"
+        className="overflow-x-auto rounded-md bg-zinc-100 p-3 font-mono text-xs dark:bg-zinc-950"
+      >
+        {curlExample(origin, secret)}
+      </pre>
+    </div>
   );
 }
 
