@@ -130,7 +130,7 @@ export interface KeyActionsOptions<K extends KeyLike> {
 
 /**
  * A key's actions, the same in the table's menu and on a phone's card: the
- * screen's first action, Rotate, Pause/Resume, and Delete, which asks first.
+ * screen's first action, Pause/Resume, Rotate, and Delete, which asks first.
  */
 export function useKeyActions<K extends KeyLike>({ first, rotate, toggle, remove }: KeyActionsOptions<K>) {
   const [deleting, setDeleting] = useState<K | null>(null);
@@ -138,8 +138,8 @@ export function useKeyActions<K extends KeyLike>({ first, rotate, toggle, remove
   return {
     items: (k: K): ActionMenuItem[] => [
       { label: first.label, onSelect: () => first.onSelect(k) },
-      ...(rotate ? [{ label: "Rotate", onSelect: () => rotate(k) }] : []),
       { label: k.isActive ? "Pause" : "Resume", onSelect: () => toggle.mutate({ id: k.id, patch: { isActive: !k.isActive } }) },
+      ...(rotate ? [{ label: "Rotate", onSelect: () => rotate(k) }] : []),
       { label: "Delete", onSelect: () => setDeleting(k), destructive: true },
     ],
     /** For the DeleteKeyDialog. */
