@@ -36,6 +36,7 @@ const REDIS_SUITES = [
   "test/usage-api.test.ts",
   "test/budget-periods.test.ts",
   "test/allowlists.test.ts",
+  "test/rotation.test.ts",
 ];
 
 export default defineConfig({

@@ -363,7 +363,7 @@ test.describe("billing keys", () => {
     const card = billingKeyRow(page, "phone key");
     await expect(card).toBeVisible();
     await expect(page.getByRole("table")).toHaveCount(0);
-    for (const action of ["Rename", "Pause", "Delete"]) {
+    for (const action of ["Rename", "Pause", "Rotate", "Delete"]) {
       await expect(card.getByRole("button", { name: `${action} phone key` })).toBeInViewport();
     }
     const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -871,7 +871,7 @@ test.describe("responsive", () => {
     await expect(page.getByRole("list", { name: "API keys" }).getByRole("listitem")).toHaveCount(2);
     await expect(card).toContainText("60 rpm · 50K tpm · $20 budget");
     await expect(card.getByTestId("key-id")).toHaveText(key.id);
-    for (const action of ["Edit", "Pause", "Delete"]) {
+    for (const action of ["Edit", "Pause", "Rotate", "Delete"]) {
       await expect(card.getByRole("button", { name: `${action} ${longName}` })).toBeInViewport();
     }
     const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -1038,7 +1038,7 @@ test.describe("keys table", () => {
     await expect(keyRow(page, "refused edit").getByRole("cell").nth(3)).toHaveText("60 rpm");
   });
 
-  test("the row menu reaches Edit, Pause and Delete by keyboard, and focus comes back to it", async ({ page, users, api }) => {
+  test("the row menu reaches Edit, Pause, Rotate and Delete by keyboard, and focus comes back to it", async ({ page, users, api }) => {
     const user = await users.create({ creditUsd: 5 });
     await createKeyViaApi(api.as(user), { name: "keyboard row" });
     await user.login();
@@ -1048,7 +1048,7 @@ test.describe("keys table", () => {
     await tabTo(page, "Actions for keyboard row");
     await page.keyboard.press("Enter");
     const menu = page.getByRole("menu");
-    await expect(menu.getByRole("menuitem")).toHaveText(["Edit", "Pause", "Delete"]);
+    await expect(menu.getByRole("menuitem")).toHaveText(["Edit", "Pause", "Rotate", "Delete"]);
     await expect(menu.getByRole("menuitem", { name: "Edit" })).toBeFocused();
 
     // Edit: the dialog opens on the name; Escape brings focus back to the row's menu button.

@@ -12,6 +12,7 @@ import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
 import { startSubscriptionSweep } from "@/lib/subscriptions/sweep";
 import { startWebhookWorker } from "@/lib/webhooks/worker";
 import { startRequestLogRetention } from "@/lib/usage/retention";
+import { startIdempotencySweep } from "@/lib/writes/idempotency";
 import { logger } from "@/lib/ops/logger";
 import { write } from "@/lib/writes/unit";
 
@@ -41,6 +42,8 @@ export async function boot(): Promise<void> {
   startWebhookWorker();
   // Deletes request log rows older than KEYGATE_REQUEST_LOG_DAYS: now, then every 10 minutes.
   startRequestLogRetention();
+  // Erases held Idempotency-Key answers (a rotation's new secret, encrypted) once their 10 minutes are over: every minute.
+  startIdempotencySweep();
   if (!e.ADMIN_API_TOKEN) logger().info("admin API off (set ADMIN_API_TOKEN to grant credits)");
 }
 

@@ -1,7 +1,7 @@
 /**
  * One Keygate instance as its own process, for the multi-instance tests
  * (test/cluster.test.ts): the real front server and gateway, and the real
- * route handlers of /api/keys/{id} and /api/keys/management/{id} in place of
+ * route handlers of /api/keys/{id} and /api/keys/management/{id} (and their /rotate) in place of
  * Next (called as Next calls them), on the PostgreSQL of DATABASE_URL and the Redis of REDIS_URL.
  * It prints "ready <port>" once listening; SIGTERM drains as server.ts does.
  *
@@ -11,6 +11,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as keyRoute from "@/app/api/keys/[id]/route";
 import * as managementKeyRoute from "@/app/api/keys/management/[id]/route";
+import * as rotateKeyRoute from "@/app/api/keys/[id]/rotate/route";
+import * as rotateManagementKeyRoute from "@/app/api/keys/management/[id]/rotate/route";
 import { closeDb } from "@/lib/db";
 import { drainGateway } from "@/lib/gateway/proxy";
 import { limits } from "@/lib/limits";
@@ -21,9 +23,21 @@ type Method = "GET" | "PUT" | "PATCH" | "DELETE" | "POST";
 
 async function nextStandIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
-  const mk = /^\/api\/keys\/management\/([^/]+)$/.exec(url.pathname);
-  const m = mk ?? /^\/api\/keys\/([^/]+)$/.exec(url.pathname);
-  const handler = m ? (mk ? managementKeyRoute : keyRoute)[(req.method ?? "GET") as Method] : undefined;
+  const routes: Array<[RegExp, Partial<Record<Method, typeof keyRoute.GET>>]> = [
+    [/^\/api\/keys\/management\/([^/]+)\/rotate$/, rotateManagementKeyRoute],
+    [/^\/api\/keys\/management\/([^/]+)$/, managementKeyRoute],
+    [/^\/api\/keys\/([^/]+)\/rotate$/, rotateKeyRoute],
+    [/^\/api\/keys\/([^/]+)$/, keyRoute],
+  ];
+  let m: RegExpExecArray | null = null;
+  let handler: typeof keyRoute.GET | undefined;
+  for (const [pattern, route] of routes) {
+    m = pattern.exec(url.pathname);
+    if (m) {
+      handler = route[(req.method ?? "GET") as Method];
+      break;
+    }
+  }
   if (!m || !handler) {
     res
       .writeHead(404, { "content-type": "application/json" })

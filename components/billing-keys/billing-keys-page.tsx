@@ -8,9 +8,10 @@ import { PageHeader } from "@/components/ui/headings";
 import { CardFact, Cell, QueryTable, Row } from "@/components/ui/data-table";
 import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/billing-keys/billing-key-dialogs";
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
+import { RotateKeyDialog, rotatedNotice } from "@/components/keys/rotate-key-dialog";
 import { SecretModal } from "@/components/keys/secret-modal";
-import { useCreateKeyFlow, useEditKeyDialog, useKeyActions } from "@/components/keys/use-key-actions";
-import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys, useUpdateManagementKey } from "@/components/keys/use-keys";
+import { useCreateKeyFlow, useEditKeyDialog, useKeyActions, useRotateKeyFlow } from "@/components/keys/use-key-actions";
+import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys, useRotateManagementKey, useUpdateManagementKey } from "@/components/keys/use-keys";
 import { hasAllScopes, type ManagementKeyView, type Scope } from "@/lib/keys/schemas";
 
 const COLUMNS = [
@@ -31,8 +32,10 @@ export function BillingKeysPage({ origin }: { origin: string }) {
   const keys = useManagementKeys();
   const create = useCreateKeyFlow(useCreateManagementKey());
   const rename = useEditKeyDialog(useUpdateManagementKey({ inlineErrors: true }));
+  const rotate = useRotateKeyFlow<ManagementKeyView, unknown>(useRotateManagementKey());
   const row = useKeyActions<ManagementKeyView>({
     first: { label: "Rename", onSelect: rename.start },
+    rotate: rotate.start,
     toggle: useUpdateManagementKey(),
     remove: useDeleteManagementKey(),
   });
@@ -40,7 +43,6 @@ export function BillingKeysPage({ origin }: { origin: string }) {
   const { secret } = create.secretModal;
   // The scopes of the key being created, for a "Try it" command that the key may run.
   const [createdScopes, setCreatedScopes] = useState<Scope[]>([]);
-  const example = secret ? curlExample(origin, secret, createdScopes) : null;
 
   return (
     <div className="space-y-6">
@@ -99,24 +101,16 @@ export function BillingKeysPage({ origin }: { origin: string }) {
       />
 
       <SecretModal {...create.secretModal} title="Your new billing key">
-        {example && (
-          <div>
-            <div className="mb-1 flex items-center justify-between gap-2">
-              <p className="text-sm font-medium">Try it:</p>
-              <CopyButton text={example} label="Copy curl command" copiedMessage="Curl command copied." />
-            </div>
-            {/* Focusable and named, so keyboard users can scroll a long line. */}
-            <pre
-              data-testid="curl-example"
-              tabIndex={0}
-              role="region"
-              aria-label="curl example"
-              className="overflow-x-auto rounded-md bg-zinc-100 p-3 font-mono text-xs dark:bg-zinc-950"
-            >
-              {example}
-            </pre>
-          </div>
-        )}
+        {secret && <CurlExample origin={origin} secret={secret} scopes={createdScopes} />}
+      </SecretModal>
+
+      <RotateKeyDialog {...rotate.dialog} what="billing key" users="scripts" />
+      <SecretModal
+        {...rotate.secretModal}
+        title={rotate.rotated ? `New secret for “${rotate.rotated.name}”` : ""}
+        notice={rotate.rotated ? rotatedNotice("billing key", rotate.rotated.previousKeyExpiresAt) : undefined}
+      >
+        {rotate.rotated && <CurlExample origin={origin} secret={rotate.rotated.secret} scopes={rotate.rotated.key.scopes} />}
       </SecretModal>
 
       <DeleteKeyDialog
@@ -136,6 +130,30 @@ function BillingKeyCard({ k, items }: { k: ManagementKeyView; items: ActionMenuI
       </CardFact>
       <KeyTimeFacts k={k} />
     </KeyCard>
+  );
+}
+
+/** The new key's "Try it" command, when one of its scopes has a read to show. */
+function CurlExample({ origin, secret, scopes }: { origin: string; secret: string; scopes: readonly Scope[] }) {
+  const example = curlExample(origin, secret, scopes);
+  if (!example) return null;
+  return (
+    <div>
+      <div className="mb-1 flex items-center justify-between gap-2">
+        <p className="text-sm font-medium">Try it:</p>
+        <CopyButton text={example} label="Copy curl command" copiedMessage="Curl command copied." />
+      </div>
+      {/* Focusable and named, so keyboard users can scroll a long line. */}
+      <pre
+        data-testid="curl-example"
+        tabIndex={0}
+        role="region"
+        aria-label="curl example"
+        className="overflow-x-auto rounded-md bg-zinc-100 p-3 font-mono text-xs dark:bg-zinc-950"
+      >
+        {example}
+      </pre>
+    </div>
   );
 }
 

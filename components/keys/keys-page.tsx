@@ -11,9 +11,10 @@ import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialo
 import { EditKeyDialog } from "@/components/keys/edit-key-dialog";
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
 import { KeySnippets } from "@/components/keys/key-snippets";
+import { RotateKeyDialog, rotatedNotice } from "@/components/keys/rotate-key-dialog";
 import { SecretModal } from "@/components/keys/secret-modal";
-import { useCreateKeyFlow, useEditKeyDialog, useKeyActions } from "@/components/keys/use-key-actions";
-import { useBillingStatus, useCreateCreditKey, useDeleteKey, useKeys, useUpdateKey } from "@/components/keys/use-keys";
+import { useCreateKeyFlow, useEditKeyDialog, useKeyActions, useRotateKeyFlow } from "@/components/keys/use-key-actions";
+import { useBillingStatus, useCreateCreditKey, useDeleteKey, useKeys, useRotateKey, useUpdateKey } from "@/components/keys/use-keys";
 import { formatDollars, formatSpend, formatUsdShort } from "@/lib/client/money";
 import type { ApiKeyView } from "@/lib/keys/schemas";
 
@@ -40,7 +41,13 @@ export function KeysPage({ origin, model }: KeysPageProps) {
   const billing = useBillingStatus();
   const create = useCreateKeyFlow(useCreateCreditKey());
   const edit = useEditKeyDialog(useUpdateKey({ inlineErrors: true }));
-  const row = useKeyActions<ApiKeyView>({ first: { label: "Edit", onSelect: edit.start }, toggle: useUpdateKey(), remove: useDeleteKey() });
+  const rotate = useRotateKeyFlow<ApiKeyView, unknown>(useRotateKey());
+  const row = useKeyActions<ApiKeyView>({
+    first: { label: "Edit", onSelect: edit.start },
+    rotate: rotate.start,
+    toggle: useUpdateKey(),
+    remove: useDeleteKey(),
+  });
   const billingLink = useRef<HTMLAnchorElement>(null);
   const { secret } = create.secretModal;
 
@@ -110,6 +117,15 @@ export function KeysPage({ origin, model }: KeysPageProps) {
       <CreateCreditKeyDialog {...create.dialog} existingNames={keys.data?.map((k) => k.name)} />
       <SecretModal {...create.secretModal} title="Your new credit key" className="sm:max-w-2xl">
         {(reportCopy) => secret && <KeySnippets origin={origin} model={model} apiKey={secret} onCopy={reportCopy} />}
+      </SecretModal>
+      <RotateKeyDialog {...rotate.dialog} what="key" users="apps" />
+      <SecretModal
+        {...rotate.secretModal}
+        title={rotate.rotated ? `New secret for “${rotate.rotated.name}”` : ""}
+        notice={rotate.rotated ? rotatedNotice("key", rotate.rotated.previousKeyExpiresAt) : undefined}
+        className="sm:max-w-2xl"
+      >
+        {(reportCopy) => rotate.rotated && <KeySnippets origin={origin} model={model} apiKey={rotate.rotated.secret} onCopy={reportCopy} />}
       </SecretModal>
       <EditKeyDialog apiKey={edit.editing} pending={edit.pending} error={edit.error} onClose={edit.onClose} onSave={edit.save} />
       <DeleteKeyDialog

@@ -5,7 +5,7 @@ import { ApiError, apiFetch } from "@/lib/client/api";
 import { patchCachedRow, restoreCachedList } from "@/lib/client/query-client";
 import { useToast } from "@/components/ui/toast";
 import type { BillingStatus } from "@/lib/billing/schemas";
-import type { ApiKeyView, ManagementKeyView, Scope } from "@/lib/keys/schemas";
+import type { ApiKeyView, ManagementKeyView, RotatedKey, Scope } from "@/lib/keys/schemas";
 
 /** Query-key factories: one place names every cache entry of a feature. */
 export const keyQueries = {
@@ -147,6 +147,45 @@ export function useDeleteKey() {
     },
     onError: (err) => toast.error(err.message),
   });
+}
+
+/** What a rotation sends: the grace, and one Idempotency-Key per dialog opening, so a double submit or a retry never rotates twice. */
+export interface RotateKeyVars {
+  key: { id: string; name: string };
+  gracePeriodSeconds: number;
+  idempotencyKey: string;
+}
+
+/**
+ * POST /api/keys/:id/rotate or /api/keys/management/:id/rotate. The new
+ * secret lives only in this mutation's result and the modal's state, as a
+ * created key's does (gcTime 0).
+ */
+function useRotate(base: string, listKey: readonly string[], what: string) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    gcTime: 0,
+    mutationFn: ({ key, gracePeriodSeconds, idempotencyKey }: RotateKeyVars) =>
+      apiFetch<RotatedKey>(`${base}/${encodeURIComponent(key.id)}/rotate`, {
+        method: "POST",
+        body: { gracePeriodSeconds },
+        headers: { "Idempotency-Key": idempotencyKey },
+      }),
+    onSuccess: (_res, { key }) => {
+      toast.success(`Rotated ${what}“${key.name}”.`);
+      void qc.invalidateQueries({ queryKey: listKey });
+    },
+    // No toast: the rotate dialog shows the refusal inline.
+  });
+}
+
+export function useRotateKey() {
+  return useRotate("/api/keys", keyQueries.all, "");
+}
+
+export function useRotateManagementKey() {
+  return useRotate("/api/keys/management", managementKeyQueries.all, "billing key ");
 }
 
 export function useManagementKeys() {

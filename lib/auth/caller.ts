@@ -4,7 +4,7 @@ import { prisma } from "@/lib/db";
 import { env, isOperatorEmail } from "@/lib/env";
 import { bearerToken } from "@/lib/http/bearer";
 import { ForbiddenError, NotFoundError, UnauthorizedError } from "@/lib/http/errors";
-import { touchCachedManagementKey, verifyKey } from "@/lib/keys/verify";
+import { rotatedMessage, touchCachedManagementKey, verifyKey } from "@/lib/keys/verify";
 import { readSessionToken, SESSION_COOKIE_NAMES } from "@/lib/auth/session-token";
 
 /**
@@ -79,6 +79,8 @@ async function fromManagementKey(token: string): Promise<Caller> {
       throw new UnauthorizedError("This management key has been deactivated.", "key_inactive");
     case "key_expired":
       throw new UnauthorizedError("This management key has expired. Create a new one in the dashboard.", "key_expired");
+    case "key_rotated":
+      throw new UnauthorizedError(rotatedMessage(verdict.key), "key_rotated");
   }
   const key = verdict.key;
   if (key.kind !== "management") throw new UnauthorizedError("This management key does not exist or has been deleted.", "invalid_key");

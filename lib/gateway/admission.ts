@@ -10,7 +10,7 @@ import type { Translator } from "@/lib/gateway/translate/types";
 import { planAttempts, type Route } from "@/lib/gateway/routing";
 import { upstreamFor } from "@/lib/gateway/upstreams";
 import { bearerToken } from "@/lib/http/bearer";
-import { verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
+import { rotatedMessage, verifyKey, type ConsumptionKeyRecord } from "@/lib/keys/verify";
 import { costMicros, limits, type Cooling, type RateState, type Refused } from "@/lib/limits";
 import { budgetPeriodEnd, keyPeriodStart } from "@/lib/limits/periods";
 import { findModel, type CatalogueModel } from "@/lib/models/catalogue";
@@ -124,6 +124,8 @@ export async function authorize(token: string | null, now: number, fresh = false
       return refuse("This key is paused. Reactivate it in the dashboard or with PUT /api/keys/:id.", "inactive_key");
     case "key_expired":
       return refuse("This key has expired.", "expired_key");
+    case "key_rotated":
+      return refuse(rotatedMessage(verdict.key), "expired_key");
   }
   const key = verdict.key;
   if (key.kind === "management") return refuse("Management keys (mk_…) are for the management API, not for inference.");

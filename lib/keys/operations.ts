@@ -18,6 +18,8 @@ import {
   keyListSchema,
   listKeysQuerySchema,
   managementKeyViewSchema,
+  rotatedKeySchema,
+  rotateKeySchema,
   updateKeySchema,
   updateManagementKeySchema,
   verifyKeyRequestSchema,
@@ -218,6 +220,58 @@ export const deleteKey = defineOperation({
   scope: "keys:write",
   response: deleted,
   examples: { params: keyId, response: { deleted: true } },
+});
+
+/** What both rotations say about their Idempotency-Key header (the route reads it; OperationSpec has no request headers). */
+const IDEMPOTENCY =
+  "Send an `Idempotency-Key` header (1 to 255 printable ASCII characters, e.g. a UUID) to make a retry safe: the same key with the same request within 10 minutes answers the same response, the same new secret included (held encrypted, then erased), and never rotates again; parallel retries rotate once. The same key with another request (another key ID or body) is refused with 422.";
+const ROTATION_ERRORS = {
+  400: "`invalid_idempotency_key`: the `Idempotency-Key` header is empty, longer than 255 characters or not printable ASCII.",
+  422: "`idempotency_key_reused`: this `Idempotency-Key` was used for another request in the last 10 minutes.",
+} as const;
+const exampleRotation = { gracePeriodSeconds: 3600 };
+
+export const rotateKey = defineOperation({
+  id: "rotateKey",
+  method: "POST",
+  path: "/api/keys/{id}/rotate",
+  tag: "Consumption keys",
+  summary: "Rotate a consumption key's secret",
+  description: `A new secret for a credit or subscription key under the same ID: its name, limits, spend, allowlist, budget period and subscription are unchanged, and the budget keeps counting. The old secret keeps working until \`previousKeyExpiresAt\` (\`gracePeriodSeconds\` from now, at most 7 days), then gets 401 \`key_rotated\` on every instance; with 0 (the default) it is refused from the next request on. A second rotation ends the previous secret's grace at once: at most two secrets are ever valid. A paused key can be rotated (its new secret is paused too, until resumed); an expired one cannot. ${IDEMPOTENCY}`,
+  auth: "session-or-mk",
+  scope: "keys:write",
+  body: rotateKeySchema,
+  response: { status: 200, description: "The new secret, shown only here.", schema: rotatedKeySchema, shape: "envelope" },
+  errors: {
+    ...ROTATION_ERRORS,
+    409: "`key_expired`: the key has expired (move its `expiresAt` first); `rotation_conflict`: another rotation of this key happened at the same moment.",
+  },
+  examples: {
+    params: keyId,
+    body: exampleRotation,
+    response: { id: exampleKey.id, apiKey: EXAMPLE_SK, keyPrefix: EXAMPLE_SK.slice(0, 16), previousKeyExpiresAt: "2026-11-24T18:45:12.000Z" },
+  },
+});
+
+export const rotateManagementKey = defineOperation({
+  id: "rotateManagementKey",
+  method: "POST",
+  path: "/api/keys/management/{id}/rotate",
+  tag: "Management keys",
+  summary: "Rotate a management key's secret",
+  description: `A new secret for a management key under the same ID and name. The old secret keeps working until \`previousKeyExpiresAt\` (\`gracePeriodSeconds\` from now, at most 7 days), then gets 401 \`key_rotated\`; with 0 (the default) it is refused from the next request on. At most two secrets are ever valid. Only a signed-in session may rotate a management key: a leaked \`mk_\` must not mint its own successor. ${IDEMPOTENCY}`,
+  auth: "session",
+  body: rotateKeySchema,
+  response: { status: 200, description: "The new secret, shown only here.", schema: rotatedKeySchema, shape: "envelope" },
+  errors: {
+    ...ROTATION_ERRORS,
+    409: "`key_expired`: the management key has expired (create a new one); `rotation_conflict`: another rotation of this key happened at the same moment.",
+  },
+  examples: {
+    params: managementKeyId,
+    body: exampleRotation,
+    response: { id: exampleManagementKey.id, apiKey: EXAMPLE_MK, keyPrefix: exampleManagementKey.keyPrefix, previousKeyExpiresAt: "2026-11-24T09:00:00.000Z" },
+  },
 });
 
 export const listManagementKeys = defineOperation({

@@ -226,6 +226,23 @@ export const updateManagementKeySchema = z
     return patch;
   });
 
+/** The longest grace period a rotation allows: 7 days. */
+export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+
+/** POST /api/keys/:id/rotate and POST /api/keys/management/:id/rotate. The body may be omitted. */
+export const rotateKeySchema = z.strictObject({
+  gracePeriodSeconds: z
+    .number({ error: "gracePeriodSeconds must be a whole number of seconds" })
+    .int("gracePeriodSeconds must be a whole number of seconds")
+    .min(0, "gracePeriodSeconds must be at least 0")
+    .max(MAX_GRACE_PERIOD_SECONDS, `gracePeriodSeconds must be at most ${MAX_GRACE_PERIOD_SECONDS} (7 days)`)
+    .default(0)
+    .meta({
+      description:
+        "How long the old secret keeps working beside the new one, in seconds (0 to 604800, 7 days). 0 (the default): the old secret is refused from the next request on.",
+    }),
+});
+
 /** A whole number in a query string, written plainly: `10`, never `0x10`, `1e1` or ` 10 `. */
 export function queryInteger(name: string, min: number, max: number) {
   return z
@@ -338,6 +355,17 @@ export const billingKeySchema = z
   })
   .meta({ id: "BillingKey", description: "A management key in the ModelSwitch billing-key shape." });
 
+export const rotatedKeySchema = z
+  .strictObject({
+    id: z.string().meta({ description: "The key's ID, unchanged: its name, limits, spend and history stay with it." }),
+    apiKey: secret("new secret (`sk_live_…`, `sk_pool_…` or `mk_…`)"),
+    keyPrefix: z.string().meta({ description: "The new secret's prefix, as the key lists now show it." }),
+    previousKeyExpiresAt: isoDateTime()
+      .nullable()
+      .meta({ description: "When the old secret stops working (401); null when the grace period was 0 and it already has." }),
+  })
+  .meta({ id: "RotatedKey", description: "A key's new secret, shown this once." });
+
 export const billingKeyListSchema = z.strictObject({ keys: z.array(billingKeySchema) });
 export const createdBillingKeySchema = z.strictObject({ id: z.string(), key: secret("billing key (`mk_…`)"), prefix: z.string(), scopes: scopesView });
 export const deletedBillingKeySchema = z.strictObject({ status: z.literal("deleted") });
@@ -351,6 +379,8 @@ export type UpdateKeyInput = z.output<typeof updateKeySchema>;
 export type CreateSubscriptionKeyInput = z.output<typeof createSubscriptionKeySchema>;
 export type CreateManagementKeyInput = z.output<typeof createManagementKeySchema>;
 export type UpdateManagementKeyInput = z.output<typeof updateManagementKeySchema>;
+export type RotateKeyInput = z.output<typeof rotateKeySchema>;
+export type RotatedKey = z.infer<typeof rotatedKeySchema>;
 
 export const verifyKeyRequestSchema = z.strictObject({
   // Any string is a question with an answer (a 200 with valid:false and its code), however unlike a key it is; only the body's size is bounded (16 KB).
@@ -366,6 +396,7 @@ export const VERIFY_CODES = [
   "unknown_key",
   "key_inactive",
   "key_expired",
+  "key_rotated",
   "not_a_consumption_key",
   "insufficient_balance",
   "budget_exceeded",

@@ -24,9 +24,19 @@ import type { BudgetPeriod } from "@/lib/limits/periods";
  * lib/cache/epoch-cache.ts (one per process, whichever copy of lib/ asks).
  * Expiry is checked on every request against the
  * cached expiresAt, so it needs no invalidation.
+ *
+ * Rotation: a key has at most two secrets, its current one (keyHash) and,
+ * after a rotation, the one it replaced (previousKeyHash) until
+ * previousKeyExpiresAt. Each secret's hash has its own cache entry, and the
+ * entry read for the previous secret carries that instant (`graceEndsAt`),
+ * judged on every request like expiresAt: the grace ends on every instance at
+ * the same moment without any invalidation, and never outlives the key's own
+ * pause, expiry or deletion, which are judged on the same record. A rotation
+ * is a write to the key (every hash of it is forgotten) and a creation (its
+ * new hash is no longer "unknown").
  */
 
-export type VerifyCode = "valid" | "malformed_key" | "unknown_key" | "key_inactive" | "key_expired";
+export type VerifyCode = "valid" | "malformed_key" | "unknown_key" | "key_inactive" | "key_expired" | "key_rotated";
 
 export interface ConsumptionKeyRecord {
   kind: "credit" | "subscription";
@@ -45,6 +55,8 @@ export interface ConsumptionKeyRecord {
   /** A credit key's model allowlist; null: every model. */
   allowedModels: readonly string[] | null;
   subscriptionId: string | null;
+  /** Set when this record was read for the secret a rotation replaced: that secret works until then (ms). */
+  graceEndsAt?: number;
 }
 
 export interface ManagementKeyRecord {
@@ -56,6 +68,8 @@ export interface ManagementKeyRecord {
   lastUsedAt: number | null;
   /** Checked by the route wrapper on every call; cached with the rest, so checking costs no read. */
   scopes: readonly Scope[];
+  /** As on ConsumptionKeyRecord: the replaced secret's end of grace, on its record only. */
+  graceEndsAt?: number;
 }
 
 export type KeyRecord = ConsumptionKeyRecord | ManagementKeyRecord;
@@ -67,8 +81,8 @@ const NEGATIVE_CAPACITY = 10_000;
 const NEGATIVE_TTL_MS = 10 * 60_000;
 
 interface KeyIndex {
-  /** Key id → hash of the cached record, so a write to a row by id finds its entry. */
-  hashById: Map<string, string>;
+  /** Key id → hashes of its cached records (its current secret, and its previous one during a grace), so a write to a row by id finds every entry. */
+  hashById: Map<string, Set<string>>;
   /** Hashes of well-formed keys that do not exist → until when that is believed. */
   unknown: Map<string, number>;
 }
@@ -117,28 +131,47 @@ async function verifyCached(token: string, now: number): Promise<VerifyResult> {
 
 /** The verdict on a known key at `now`. */
 export function judge(key: KeyRecord, now: number): VerifyResult {
+  // The replaced secret is dead once its grace is over, whatever the key's state: say so, so its holder looks for the new one.
+  if (key.graceEndsAt !== undefined && key.graceEndsAt <= now) return { ok: false, code: "key_rotated", key };
   if (!key.isActive) return { ok: false, code: "key_inactive", key };
   if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, code: "key_expired", key };
   return { ok: true, code: "valid", key };
 }
 
+/** Both unique hashes in one statement: a secret is a key's current one or, after a rotation, its previous one. */
+const byEitherHash = (hash: string) => ({ OR: [{ keyHash: hash }, { previousKeyHash: hash }] });
+
+/** For the replaced secret's record: when its grace ends (the row keeps the instant even after it has passed). */
+function grace(row: { keyHash: string; previousKeyExpiresAt: Date | null }, hash: string): { graceEndsAt?: number } {
+  return row.keyHash === hash ? {} : { graceEndsAt: row.previousKeyExpiresAt?.getTime() ?? 0 };
+}
+
+/** What the holder of a replaced secret is told once its grace is over, on /v1 and by the management API alike. */
+export function rotatedMessage(key: KeyRecord | undefined): string {
+  const ended = key?.graceEndsAt ? ` Its grace period ended at ${new Date(key.graceEndsAt).toISOString()}.` : "";
+  return `This key was rotated; use the new secret.${ended}`;
+}
+
 async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
   const db = await prisma();
   if (kind === "management") {
-    const row = await db.managementKey.findUnique({
-      where: { keyHash: hash },
-      select: { id: true, userId: true, isActive: true, expiresAt: true, lastUsedAt: true, scopes: true },
+    const row = await db.managementKey.findFirst({
+      where: byEitherHash(hash),
+      select: { id: true, userId: true, isActive: true, expiresAt: true, lastUsedAt: true, scopes: true, keyHash: true, previousKeyExpiresAt: true },
     });
     if (!row) return null;
     return {
       kind: "management",
-      ...row,
+      id: row.id,
+      userId: row.userId,
+      isActive: row.isActive,
       expiresAt: row.expiresAt?.getTime() ?? null,
       lastUsedAt: row.lastUsedAt?.getTime() ?? null,
       scopes: SCOPES.filter((s) => row.scopes.includes(s)),
+      ...grace(row, hash),
     };
   }
-  const row = await db.apiKey.findUnique({ where: { keyHash: hash } });
+  const row = await db.apiKey.findFirst({ where: byEitherHash(hash) });
   // The prefix says sk_live_ or sk_pool_; a row of the other type would be a forgery, not a key.
   if (!row || row.keyType !== kind) return null;
   return {
@@ -155,6 +188,7 @@ async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
     tpmLimit: row.tpmLimit,
     allowedModels: row.allowedModels.length ? row.allowedModels : null,
     subscriptionId: row.subscriptionId,
+    ...grace(row, hash),
   };
 }
 
@@ -162,7 +196,9 @@ function remember(hash: string, record: KeyRecord | null): void {
   const { hashById, unknown } = index();
   if (record) {
     records().set(hash, record);
-    hashById.set(record.id, hash);
+    let hashes = hashById.get(record.id);
+    if (!hashes) hashById.set(record.id, (hashes = new Set()));
+    hashes.add(hash);
     unknown.delete(hash);
     return;
   }
@@ -183,10 +219,13 @@ export async function invalidateKey(id: string): Promise<void> {
   await announce("key", id);
 }
 
+/** Forgets every secret of the key: after a rotation its previous secret's entry must go too (its grace, or its end, is in the row). */
 function forgetKey(id: string): void {
-  const hash = index().hashById.get(id);
+  const hashes = index().hashById.get(id);
   index().hashById.delete(id);
-  records().forget(hash);
+  // forget(undefined) still bumps the epoch: a read of this key in flight is not kept.
+  if (!hashes?.size) return records().forget(undefined);
+  for (const hash of hashes) records().forget(hash);
 }
 
 /** Call when a key is created: an earlier guess of exactly this key must not stay "unknown", here or on another instance. */
@@ -211,7 +250,8 @@ onInvalidation("keyHash", forgetUnknown, forgetAll);
 
 /** Records a management key's lastUsedAt in the cached row (the row itself is written at most once a minute). */
 export function touchCachedManagementKey(id: string, at: number): void {
-  const hash = index().hashById.get(id);
-  const record = hash ? records().peek(hash) : undefined;
-  if (record?.kind === "management") record.lastUsedAt = at;
+  for (const hash of index().hashById.get(id) ?? []) {
+    const record = records().peek(hash);
+    if (record?.kind === "management") record.lastUsedAt = at;
+  }
 }
