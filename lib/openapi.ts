@@ -16,7 +16,7 @@ type JsonSchema = z.core.JSONSchema.JSONSchema;
 
 interface ParameterObject {
   name: string;
-  in: "path" | "query";
+  in: "path" | "query" | "header";
   required: boolean;
   description?: string;
   schema: JsonSchema;
@@ -218,6 +218,9 @@ function buildDocument(): OpenApiDocument {
           example: op.examples.query?.[name],
         });
       }
+    }
+    for (const [name, description] of Object.entries(op.requestHeaders ?? {})) {
+      parameters.push({ name, in: "header", required: false, description, schema: { type: "string" } });
     }
 
     const success = op.response.shape === "envelope" ? { success: true, data: op.examples.response } : op.examples.response;

@@ -54,6 +54,8 @@ interface OperationFields {
   rawBody?: boolean;
   /** The body size limit, when this operation's senders need more than MAX_BODY_BYTES (webhooks). */
   maxBodyBytes?: number;
+  /** Optional request headers the handler reads, by name: what each does (documented as header parameters). */
+  requestHeaders?: Record<string, string>;
   response: {
     status: number;
     description: string;

@@ -222,9 +222,13 @@ export const deleteKey = defineOperation({
   examples: { params: keyId, response: { deleted: true } },
 });
 
-/** What both rotations say about their Idempotency-Key header (the route reads it; OperationSpec has no request headers). */
+/** What both rotations say about their Idempotency-Key header (the route reads it). */
 const IDEMPOTENCY =
   "Send an `Idempotency-Key` header (1 to 255 printable ASCII characters, e.g. a UUID) to make a retry safe: the same key with the same request within 10 minutes answers the same response, the same new secret included (held encrypted, then erased), and never rotates again; parallel retries rotate once. The same key with another request (another key ID or body) is refused with 422.";
+const IDEMPOTENCY_HEADER = {
+  "Idempotency-Key":
+    "Optional, 1 to 255 printable ASCII characters (e.g. a UUID): a retry with the same key and request within 10 minutes answers the same response, the same new secret included, and never rotates again.",
+};
 const ROTATION_ERRORS = {
   400: "`invalid_idempotency_key`: the `Idempotency-Key` header is empty, longer than 255 characters or not printable ASCII.",
   422: "`idempotency_key_reused`: this `Idempotency-Key` was used for another request in the last 10 minutes.",
@@ -240,6 +244,7 @@ export const rotateKey = defineOperation({
   description: `A new secret for a credit or subscription key under the same ID: its name, limits, spend, allowlist, budget period and subscription are unchanged, and the budget keeps counting. The old secret keeps working until \`previousKeyExpiresAt\` (\`gracePeriodSeconds\` from now, at most 7 days), then gets 401 \`key_rotated\` on every instance; with 0 (the default) it is refused from the next request on. A second rotation ends the previous secret's grace at once: at most two secrets are ever valid. A paused key can be rotated (its new secret is paused too, until resumed); an expired one cannot. ${IDEMPOTENCY}`,
   auth: "session-or-mk",
   scope: "keys:write",
+  requestHeaders: IDEMPOTENCY_HEADER,
   body: rotateKeySchema,
   response: { status: 200, description: "The new secret, shown only here.", schema: rotatedKeySchema, shape: "envelope" },
   errors: {
@@ -261,6 +266,7 @@ export const rotateManagementKey = defineOperation({
   summary: "Rotate a management key's secret",
   description: `A new secret for a management key under the same ID and name. The old secret keeps working until \`previousKeyExpiresAt\` (\`gracePeriodSeconds\` from now, at most 7 days), then gets 401 \`key_rotated\`; with 0 (the default) it is refused from the next request on. At most two secrets are ever valid. Only a signed-in session may rotate a management key: a leaked \`mk_\` must not mint its own successor. ${IDEMPOTENCY}`,
   auth: "session",
+  requestHeaders: IDEMPOTENCY_HEADER,
   body: rotateKeySchema,
   response: { status: 200, description: "The new secret, shown only here.", schema: rotatedKeySchema, shape: "envelope" },
   errors: {
