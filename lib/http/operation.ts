@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AuditDeclaration } from "@/lib/audit/declaration";
 
 /**
  * The declaration of one API operation: method, path, auth, request schemas,
@@ -33,10 +34,21 @@ export type ServedBy = "next" | "node";
 
 export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
 
-export interface OperationSpec {
+/**
+ * What a call records in the audit log (lib/audit/): required of every
+ * operation that is not a GET, so none can be added without deciding.
+ * `false` for a POST that changes nothing (a key check, inference, a
+ * connection test). GETs record nothing.
+ */
+export type OperationAudit =
+  | { method: "GET"; audit?: undefined }
+  | { method: Exclude<HttpMethod, "GET">; audit: AuditDeclaration | false };
+
+export type OperationSpec = OperationFields & OperationAudit;
+
+interface OperationFields {
   /** The OpenAPI operationId, camelCase. */
   id: string;
-  method: HttpMethod;
   /** OpenAPI style: `/api/keys/{id}`. Every `{name}` is an opaque ID. */
   path: string;
   tag: string;

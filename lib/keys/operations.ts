@@ -87,6 +87,7 @@ export const listKeys = defineOperation({
 export const createProxyKey = defineOperation({
   id: "createProxyKey",
   method: "POST",
+  audit: { action: "key.create", targetType: "key" },
   path: "/api/keys",
   tag: "Consumption keys",
   summary: "Create a credit key (ModelSwitch shape)",
@@ -101,6 +102,7 @@ export const createProxyKey = defineOperation({
 export const createCreditKey = defineOperation({
   id: "createCreditKey",
   method: "POST",
+  audit: { action: "key.create", targetType: "key" },
   path: "/api/keys/credit",
   tag: "Consumption keys",
   summary: "Create a credit key",
@@ -134,6 +136,7 @@ export const createCreditKey = defineOperation({
 export const createSubscriptionKey = defineOperation({
   id: "createSubscriptionKey",
   method: "POST",
+  audit: { action: "key.create", targetType: "key" },
   path: "/api/keys/subscription",
   tag: "Consumption keys",
   summary: "Create a subscription (pool) key",
@@ -157,6 +160,7 @@ export const createSubscriptionKey = defineOperation({
 export const verifyConsumptionKey = defineOperation({
   id: "verifyKey",
   method: "POST",
+  audit: false,
   path: "/api/keys/verify",
   tag: "Consumption keys",
   summary: "Check a consumption key without spending it",
@@ -183,6 +187,7 @@ export const verifyConsumptionKey = defineOperation({
 export const updateKey = defineOperation({
   id: "updateKey",
   method: "PUT",
+  audit: { action: "key.update", targetType: "key" },
   path: "/api/keys/{id}",
   tag: "Consumption keys",
   summary: "Update a consumption key",
@@ -201,6 +206,7 @@ export const updateKey = defineOperation({
 export const deleteKey = defineOperation({
   id: "deleteKey",
   method: "DELETE",
+  audit: { action: "key.delete", targetType: "key" },
   path: "/api/keys/{id}",
   tag: "Consumption keys",
   summary: "Delete a consumption key",
@@ -224,6 +230,7 @@ export const listManagementKeys = defineOperation({
 export const createManagementKey = defineOperation({
   id: "createManagementKey",
   method: "POST",
+  audit: { action: "management_key.create", targetType: "management_key" },
   path: "/api/keys/management",
   tag: "Management keys",
   summary: "Create a management key",
@@ -244,6 +251,7 @@ export const createManagementKey = defineOperation({
 export const updateManagementKey = defineOperation({
   id: "updateManagementKey",
   method: "PUT",
+  audit: { action: "management_key.update", targetType: "management_key" },
   path: "/api/keys/management/{id}",
   tag: "Management keys",
   summary: "Rename, pause or resume a management key",
@@ -257,6 +265,7 @@ export const updateManagementKey = defineOperation({
 export const deleteManagementKey = defineOperation({
   id: "deleteManagementKey",
   method: "DELETE",
+  audit: { action: "management_key.delete", targetType: "management_key" },
   path: "/api/keys/management/{id}",
   tag: "Management keys",
   summary: "Delete a management key",
@@ -294,6 +303,7 @@ export const listBillingKeys = defineOperation({
 export const createBillingKey = defineOperation({
   id: "createBillingKey",
   method: "POST",
+  audit: { action: "management_key.create", targetType: "management_key" },
   path: "/api/billing-keys",
   tag: "Billing keys (ModelSwitch)",
   summary: "Create a billing key",
@@ -310,6 +320,7 @@ export const createBillingKey = defineOperation({
 export const deleteBillingKey = defineOperation({
   id: "deleteBillingKey",
   method: "DELETE",
+  audit: { action: "management_key.delete", targetType: "management_key" },
   path: "/api/billing-keys/{id}",
   tag: "Billing keys (ModelSwitch)",
   summary: "Delete a billing key",
