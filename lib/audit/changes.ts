@@ -45,9 +45,7 @@ function toValue(v: unknown): AuditValue {
 export function auditChanges(changes: Record<string, [unknown, unknown]>): Changes {
   const out: Changes = {};
   for (const [field, [before, after]] of Object.entries(changes)) {
-    out[field] = isSecretField(field)
-      ? [before == null ? null : REDACTED, after == null ? null : REDACTED]
-      : [toValue(before), toValue(after)];
+    out[field] = isSecretField(field) ? [before == null ? null : REDACTED, after == null ? null : REDACTED] : [toValue(before), toValue(after)];
   }
   return out;
 }

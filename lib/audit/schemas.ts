@@ -93,7 +93,8 @@ export const auditEntrySchema = z
     targetType: z.string(),
     targetId: z.string().nullable(),
     changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).meta({
-      description: "Each changed field → `[before, after]` (null for a field a create adds or a delete removes). Secrets never appear: a secret that changed shows as `[secret]`.",
+      description:
+        "Each changed field → `[before, after]` (null for a field a create adds or a delete removes). Secrets never appear: a secret that changed shows as `[secret]`.",
     }),
     ip: z.string().nullable(),
     userAgent: z.string().nullable(),

@@ -40,9 +40,7 @@ export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 
  * `false` for a POST that changes nothing (a key check, inference, a
  * connection test). GETs record nothing.
  */
-export type OperationAudit =
-  | { method: "GET"; audit?: undefined }
-  | { method: Exclude<HttpMethod, "GET">; audit: AuditDeclaration | false };
+export type OperationAudit = { method: "GET"; audit?: undefined } | { method: Exclude<HttpMethod, "GET">; audit: AuditDeclaration | false };
 
 export type OperationSpec = OperationFields & OperationAudit;
 
