@@ -53,9 +53,11 @@ async function ensureDemoAccount(): Promise<void> {
   if ((await db.user.count()) === 0) {
     const password = crypto.randomBytes(12).toString("base64url");
     const passwordHash = await hashPassword(password);
-    await write(systemActor("boot"), async (tx, after) => {
+    // A system row in the demo account's log, so its owner sees where the account and its credit came from.
+    await write(systemActor("boot", { action: "account.create", targetType: "user" }), async (tx, after) => {
       const user = await tx.user.create({ data: { email: DEMO_EMAIL, name: "Demo", passwordHash } });
       await appendEntry(tx, after, { userId: user.id, kind: "grant", amountMicros: usdToMicros(DEMO_CREDIT_USD), note: "Demo credit" });
+      after.audit({ targetId: user.id, accountId: user.id, changes: { email: [null, user.email], name: [null, user.name], balanceUsd: [0, DEMO_CREDIT_USD] } });
     });
     // Kept beside the database so later starts can print it again; the
     // database itself holds only the argon2 hash.

@@ -92,6 +92,8 @@ describe("the unit of work", () => {
           clientAddress: "203.0.113.7",
           userAgent: "keygate-test/1.0",
           requestId: "req-writes-1",
+          // The operation's declaration, for the audit row the unit wrote.
+          audit: { action: "key.update", targetType: "key" },
         },
         consequences: [{ kind: "key.changed", keyId: key.id }],
       },
@@ -101,14 +103,17 @@ describe("the unit of work", () => {
   it("tells listeners when a session or the operator acted, and an anonymous sign-up", async () => {
     const heard = listen();
     const user = await createUser({ creditUsd: 1 });
-    const [signUp, grant] = heard;
+    // createUser signs up, takes a session token (a unit holding only its auth.sign_in audit row), then is granted credit.
+    const [signUp, signIn, grant] = heard;
     expect(signUp.actor).toMatchObject({ userId: null, via: "anonymous" });
     expect(signUp.consequences).toEqual([]);
+    expect(signIn.actor).toMatchObject({ userId: null, via: "anonymous", audit: { action: "auth.sign_in" } });
+    expect(signIn.consequences).toEqual([]);
     expect(grant.actor).toMatchObject({ userId: null, via: "admin" });
     expect(grant.consequences).toEqual([{ kind: "balance.changed", userId: user.id, deltaMicros: BigInt(1_000_000) }]);
     await createCreditKey(user);
-    expect(heard[2].actor).toMatchObject({ userId: user.id, via: "session", session: "session-token" });
-    expect(heard[2].consequences).toMatchObject([{ kind: "key.created" }]);
+    expect(heard[3].actor).toMatchObject({ userId: user.id, via: "session", session: "session-token" });
+    expect(heard[3].consequences).toMatchObject([{ kind: "key.created" }]);
   });
 
   it("registers a nested service call on the outer unit: its consequences run once, after the outer commit", async () => {

@@ -11,12 +11,14 @@ import { useKeys } from "@/components/keys/use-keys";
 import { BUDGET_WARNING } from "@/components/usage/budget-banner";
 import { Sparkline, dailyPoints } from "@/components/usage/charts";
 import { Panel, QueryState } from "@/components/usage/panel";
+import { AuditLog } from "@/components/audit/audit-log";
 import { useUsage } from "@/components/usage/use-usage";
 import { formatDollars, formatSpend, formatUsdShort } from "@/lib/client/money";
 import type { ApiKeyView } from "@/lib/keys/schemas";
 
 /**
- * A credit key's page: its 30 days of spend and its budget. The key comes
+ * A credit key's page: its 30 days of spend, its budget, and its history
+ * from the audit log. The key comes
  * from the keys list the keys page already keeps (one cache entry), so
  * opening it from there asks only for its usage.
  */
@@ -63,6 +65,7 @@ function KeyDetail({ k }: { k: ApiKeyView }) {
           <BudgetBar k={k} />
         </Panel>
       </div>
+      <AuditLog scope="own" id="key-history-title" title="History" fixed={{ targetId: k.id }} />
     </>
   );
 }

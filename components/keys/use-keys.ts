@@ -6,6 +6,7 @@ import { patchCachedRow, restoreCachedList } from "@/lib/client/query-client";
 import { useToast } from "@/components/ui/toast";
 import type { BillingStatus } from "@/lib/billing/schemas";
 import type { ApiKeyView, ManagementKeyView, RotatedKey, Scope } from "@/lib/keys/schemas";
+import { auditQueries } from "@/components/audit/use-audit";
 
 /** Query-key factories: one place names every cache entry of a feature. */
 export const keyQueries = {
@@ -131,7 +132,7 @@ export function useUpdateKey({ inlineErrors = false }: MutationErrorOptions = {}
       if (!inlineErrors) toast.error(err.message);
     },
     onSuccess: (key, { patch }) => toast.success(updatedMessage(key.name, patch, "")),
-    onSettled: () => qc.invalidateQueries({ queryKey: keyQueries.all }),
+    onSettled: () => Promise.all([qc.invalidateQueries({ queryKey: keyQueries.all }), qc.invalidateQueries({ queryKey: auditQueries.all })]),
   });
 }
 

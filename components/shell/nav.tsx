@@ -21,6 +21,7 @@ const LINKS: NavLink[] = [
   { href: "/billing", label: "Billing" },
   { href: "/models", label: "Models" },
   { href: "/webhooks", label: "Webhooks", description: "Alerts to your endpoints: budgets, a low balance, subscriptions ending" },
+  { href: "/audit", label: "Audit log", description: "Who changed what in your account, from where, and every sign-in" },
   { href: "/account", label: "Account" },
 ];
 
@@ -30,6 +31,7 @@ const ADMIN_LINKS: NavLink[] = [
   { href: "/admin/models", label: "Models & prices", description: "Admin: the catalogue, its prices, and which upstreams serve each model" },
   { href: "/admin/pools", label: "Pools (admin)", description: "Admin: create pools, change their seats and prices, take them off sale" },
   { href: "/admin/credits", label: "Credits", description: "Admin: grant credit to an account" },
+  { href: "/admin/audit", label: "Audit (all)", description: "Admin: every account's audit log, and changes to models, upstreams and pools" },
 ];
 
 export function Nav({ isOperator = false }: { isOperator?: boolean }) {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import * as accounts from "@/lib/auth/operations";
+import * as audit from "@/lib/audit/operations";
 import * as billing from "@/lib/billing/operations";
 import { defineOperation, type OperationSpec } from "@/lib/http/operation";
 import * as inference from "@/lib/inference/operations";
@@ -76,6 +77,11 @@ export const TAGS = [
       "What your keys did: totals per day, key or model (from daily rollups, equal to the ledger's usage debits), and the request log with filters and CSV export.",
   },
   {
+    name: "Audit",
+    description:
+      "Who changed what, when and from where: one row per change (written in the same transaction as the change) and per sign-in. Secrets never appear in it.",
+  },
+  {
     name: "Models",
     description:
       "The model catalogue, which is also the price book: which models the gateway serves, which upstream serves each, and what it charges per million tokens. Operator endpoints, but for `GET /api/models`, the active models any user's keys can call.",
@@ -104,6 +110,7 @@ export const operations: readonly OperationSpec[] = [
   ...Object.values(billing),
   ...Object.values(webhooks),
   ...Object.values(usage),
+  ...Object.values(audit),
   ...Object.values(models),
   ...Object.values(upstreams),
   getOpenApiDocument,

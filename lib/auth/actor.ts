@@ -19,6 +19,8 @@ import type { Scope } from "@/lib/keys/scopes";
  *   boot); no request, so no address, agent or request id.
  */
 
+import type { AuditDeclaration } from "@/lib/audit/declaration";
+
 export type ActorVia = "session" | "management-key" | "admin" | "anonymous" | "system";
 
 export interface Actor {
@@ -38,6 +40,12 @@ export interface Actor {
   requestId: string | null;
   /** For `system`: what is acting, e.g. "subscription-sweep". */
   process?: string;
+  /**
+   * What the audit log records for this actor's writes: the operation's
+   * declaration (given by lib/http/route.ts), or for Keygate's own writes
+   * what they do. Without it a write records nothing.
+   */
+  audit?: AuditDeclaration;
 }
 
 /** An actor with an account: what a session or a management key acts as. */
@@ -51,6 +59,6 @@ export type Identity =
   | { userId: string; via: "admin"; session: "cookie" | "session-token" };
 
 /** Keygate acting on its own behalf, outside any request. */
-export function systemActor(process: string): Actor {
-  return { userId: null, via: "system", process, clientAddress: null, userAgent: null, requestId: null };
+export function systemActor(process: string, audit?: AuditDeclaration): Actor {
+  return { userId: null, via: "system", process, clientAddress: null, userAgent: null, requestId: null, ...(audit ? { audit } : {}) };
 }

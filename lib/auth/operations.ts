@@ -8,6 +8,7 @@ const exampleUser = { id: "cm9x2k1q40000user0ada", email: "ada@example.com", nam
 export const signUp = defineOperation({
   id: "signUp",
   method: "POST",
+  audit: { action: "account.create", targetType: "user" },
   path: "/api/auth/signup",
   tag: "Accounts",
   summary: "Create an account",
@@ -22,6 +23,7 @@ export const signUp = defineOperation({
 export const createSessionToken = defineOperation({
   id: "createSessionToken",
   method: "POST",
+  audit: { action: "auth.sign_in", targetType: "user" },
   path: "/api/auth/token",
   tag: "Accounts",
   summary: "Exchange email and password for a session token",
@@ -57,6 +59,7 @@ export const getAccount = defineOperation({
 export const updateAccount = defineOperation({
   id: "updateAccount",
   method: "PUT",
+  audit: { action: "account.update", targetType: "user" },
   path: "/api/account",
   tag: "Accounts",
   summary: "Change your account's settings",

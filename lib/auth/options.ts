@@ -3,6 +3,7 @@ import CredentialsProvider from "next-auth/providers/credentials";
 import GithubProvider from "next-auth/providers/github";
 import { prisma } from "@/lib/db";
 import { authSecret, env } from "@/lib/env";
+import type { Actor } from "@/lib/auth/actor";
 import { passwordSignIn } from "@/lib/auth/login";
 import { HttpError } from "@/lib/http/errors";
 import { clientIpFromHeaders } from "@/lib/rate-limit";
@@ -32,8 +33,17 @@ export function authOptions(): NextAuthOptions {
         };
         // The front server (lib/http/front.ts) sets X-Forwarded-For to the client's one address and drops X-Real-IP.
         const ip = clientIpFromHeaders(header("x-forwarded-for"), null);
+        // The dashboard's sign-in is not a declared operation: its actor says what the audit log records.
+        const actor: Actor = {
+          userId: null,
+          via: "anonymous",
+          clientAddress: ip === "unknown" ? null : ip,
+          userAgent: header("user-agent") ?? null,
+          requestId: header("x-request-id") ?? null,
+          audit: { action: "auth.sign_in", targetType: "user" },
+        };
         try {
-          return await passwordSignIn(parsed.data.email, parsed.data.password, ip);
+          return await passwordSignIn(parsed.data.email, parsed.data.password, actor);
         } catch (err) {
           // NextAuth shows a thrown error's message on the sign-in form.
           if (err instanceof HttpError) throw new Error(err.message);

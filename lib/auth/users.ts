@@ -6,11 +6,21 @@ import type { Account, PublicUser, SignUpInput, UpdateAccountInput } from "@/lib
 import { microsToUsd, usdToMicros } from "@/lib/billing/money";
 import { isOperatorEmail } from "@/lib/env";
 import { write, type Tx } from "@/lib/writes/unit";
+import { diff, pick } from "@/lib/audit/changes";
 
 export async function signUp(actor: Actor, input: SignUpInput, outer?: Tx): Promise<PublicUser> {
   const passwordHash = await hashPassword(input.password);
   try {
-    const user = await write(actor, (tx) => tx.user.create({ data: { email: input.email, name: input.name ?? null, passwordHash } }), outer);
+    const user = await write(
+      actor,
+      async (tx, after) => {
+        const created = await tx.user.create({ data: { email: input.email, name: input.name ?? null, passwordHash } });
+        // The new user signs themselves up: the row is theirs, and they are its actor.
+        after.audit({ by: created.id, accountId: created.id, targetId: created.id, changes: diff(null, pick(created, ["email", "name"])) });
+        return created;
+      },
+      outer,
+    );
     return toPublicUser(user);
   } catch (err) {
     if (isUniqueViolation(err)) {
@@ -50,10 +60,14 @@ function accountView(actor: UserActor, user: { id: string; email: string; name: 
 export async function updateAccount(actor: UserActor, input: UpdateAccountInput, outer?: Tx): Promise<Account> {
   const user = await write(
     actor,
-    async (tx) => {
+    async (tx, after) => {
+      const before = await tx.user.findUnique({ where: { id: actor.userId }, select: ACCOUNT_FIELDS });
       const { count } = await tx.user.updateMany({ where: { id: actor.userId }, data: { lowBalanceMicros: usdToMicros(input.lowBalanceUsd) } });
-      if (!count) throw new NotFoundError("This account no longer exists.");
-      return tx.user.findUniqueOrThrow({ where: { id: actor.userId }, select: ACCOUNT_FIELDS });
+      if (!count || !before) throw new NotFoundError("This account no longer exists.");
+      const updated = await tx.user.findUniqueOrThrow({ where: { id: actor.userId }, select: ACCOUNT_FIELDS });
+      const lowBalanceUsd = (u: typeof before) => ({ lowBalanceUsd: microsToUsd(u.lowBalanceMicros) });
+      after.audit({ targetId: actor.userId, changes: diff(lowBalanceUsd(before), lowBalanceUsd(updated)) });
+      return updated;
     },
     outer,
   );

@@ -43,7 +43,7 @@ export async function grantCredit(actor: Actor, input: { email: string; amountMi
   return write(
     actor,
     async (tx, after) => {
-      const user = await tx.user.findUnique({ where: { email: input.email }, select: { id: true, email: true } });
+      const user = await tx.user.findUnique({ where: { email: input.email }, select: { id: true, email: true, balanceMicros: true } });
       if (!user) throw new NotFoundError(`No account uses the email ${input.email}. Check the spelling, or ask them to sign up first.`);
       const entry = await appendEntry(tx, after, {
         userId: user.id,
@@ -51,10 +51,18 @@ export async function grantCredit(actor: Actor, input: { email: string; amountMi
         amountMicros: input.amountMicros,
         note: input.note ?? "Operator grant",
       });
-      return { user, entry, balance: await balanceMicros(user.id, tx) };
+      const balance = await balanceMicros(user.id, tx);
+      // In the credited account's log: its owner sees who granted what.
+      after.audit({ targetId: user.id, accountId: user.id, changes: balanceChange(user.balanceMicros, balance, entry.note) });
+      return { user: { id: user.id, email: user.email }, entry, balance };
     },
     outer,
   );
+}
+
+/** An audit row's changes for a credit: the balance before and after, and the ledger entry's note. */
+export function balanceChange(before: bigint, after: bigint, note: string | null) {
+  return { balanceUsd: [microsToUsd(before), microsToUsd(after)] as [number, number], note: [null, note] as [null, string | null] };
 }
 
 /** The caller's ledger, newest first, a page at a time (GET /api/billing/ledger). */

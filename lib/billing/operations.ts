@@ -69,6 +69,7 @@ export const listLedger = defineOperation({
 export const createCheckout = defineOperation({
   id: "createCheckout",
   method: "POST",
+  audit: false,
   path: "/api/billing/checkout",
   tag: "Billing",
   summary: "Top up with a card (Stripe Checkout)",
@@ -88,6 +89,7 @@ export const createCheckout = defineOperation({
 export const receiveStripeWebhook = defineOperation({
   id: "receiveStripeWebhook",
   method: "POST",
+  audit: { action: "credits.purchase", targetType: "user", onlyWhenChanged: true },
   path: "/api/billing/webhook",
   tag: "Billing",
   summary: "Stripe's webhook (for Stripe only)",
@@ -116,6 +118,7 @@ export const receiveStripeWebhook = defineOperation({
 export const grantCredits = defineOperation({
   id: "grantCredits",
   method: "POST",
+  audit: { action: "credits.grant", targetType: "user" },
   path: "/api/admin/credits",
   tag: "Admin",
   summary: "Grant credit to an account",

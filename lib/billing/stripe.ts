@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import type { Actor, UserActor } from "@/lib/auth/actor";
 import { serverOrigin } from "@/lib/auth/caller";
-import { appendEntry } from "@/lib/billing/ledger";
+import { appendEntry, balanceChange } from "@/lib/billing/ledger";
 import { isUniqueViolation, prisma } from "@/lib/db";
 import { env, publicOrigin, stripeSettings } from "@/lib/env";
 import { write } from "@/lib/writes/unit";
@@ -142,15 +142,16 @@ async function creditTopUp(actor: Actor, input: { userId: string; sessionId: str
   if (await db.ledgerEntry.findUnique({ where: { idempotencyKey }, select: { id: true } })) return "duplicate";
   try {
     const credited = await write(actor, async (tx, after) => {
-      const user = await tx.user.findUnique({ where: { id: input.userId }, select: { id: true } });
+      const user = await tx.user.findUnique({ where: { id: input.userId }, select: { id: true, balanceMicros: true } });
       if (!user) return false;
-      await appendEntry(tx, after, {
+      const entry = await appendEntry(tx, after, {
         userId: user.id,
         kind: "topup",
         amountMicros,
         note: `Card top-up (Stripe ${input.sessionId})`,
         idempotencyKey,
       });
+      after.audit({ targetId: user.id, accountId: user.id, changes: balanceChange(user.balanceMicros, user.balanceMicros + amountMicros, entry.note) });
       return true;
     });
     if (!credited) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AuditDeclaration } from "@/lib/audit/declaration";
 import type { Scope } from "@/lib/keys/scopes";
 
 /**
@@ -34,10 +35,17 @@ export type ServedBy = "next" | "node";
 
 export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
 
+/**
+ * What a call records in the audit log (lib/audit/): required of every
+ * operation that is not a GET, so none can be added without deciding.
+ * `false` for a POST that changes nothing (a key check, inference, a
+ * connection test). GETs record nothing.
+ */
+export type OperationAudit = { method: "GET"; audit?: undefined } | { method: Exclude<HttpMethod, "GET">; audit: AuditDeclaration | false };
+
 interface OperationFields {
   /** The OpenAPI operationId, camelCase. */
   id: string;
-  method: HttpMethod;
   /** OpenAPI style: `/api/keys/{id}`. Every `{name}` is an opaque ID. */
   path: string;
   tag: string;
@@ -94,7 +102,9 @@ interface OperationFields {
  * `session-or-mk` operation cannot forget it (lib/openapi.test.ts checks the
  * list again at run time). Sessions are not scoped.
  */
-export type OperationSpec = OperationFields & ({ auth: "session-or-mk"; scope: Scope } | { auth: Exclude<OperationAuth, "session-or-mk">; scope?: never });
+export type OperationSpec = OperationFields &
+  OperationAudit &
+  ({ auth: "session-or-mk"; scope: Scope } | { auth: Exclude<OperationAuth, "session-or-mk">; scope?: never });
 
 /** Keeps the literal types of a declaration, so handlers are typed from it. */
 export function defineOperation<const S extends OperationSpec>(spec: S): S {

@@ -10,13 +10,15 @@ import { assertSingleCredentialHeaders, parseWith, queryObject, readJsonBodyWith
 import type { Scope } from "@/lib/keys/scopes";
 import { redact } from "@/lib/log";
 import { clientIp } from "@/lib/rate-limit";
+import { countingAuditRows } from "@/lib/audit/record";
 import { logger } from "@/lib/ops/logger";
 
 /**
  * One wrapper for every /api route handler, driven by the operation's
  * declaration: resolve the caller once and make it the request's actor
  * (lib/auth/actor.ts: a user for session and session-or-mk operations, the
- * operator for admin ones, anonymous for the rest), parse path, query and body with the
+ * operator for admin ones, anonymous for the rest, carrying the operation's
+ * audit declaration to the unit of work), parse path, query and body with the
  * declared schemas, send the declared success shape, map typed errors to the
  * envelope, and log (never send) the cause of anything unexpected.
  */
@@ -65,16 +67,19 @@ export function handle<const S extends OperationSpec>(op: S, handler: Handler<S>
             : { userId: null, via: "anonymous" };
       if (identity.via === "management-key") assertScope(op, identity.scopes);
       const actor = requestActor(req, identity);
+      if (op.audit) actor.audit = op.audit;
       const params = pathParams(op, rawParams);
       const query = op.query ? parseWith(op.query, queryObject(req), "query") : undefined;
       const read = op.body ? await readJsonBodyWithText(req, op.maxBodyBytes) : undefined;
       // Only an absent body means "no fields"; a JSON `null` is a non-object body like any other.
       const body = op.body ? parseWith(op.body, withDefault(read?.value), "body") : undefined;
       const rawBody = op.rawBody ? (read?.text ?? "") : undefined;
-      const value = await handler({ req, actor, body, rawBody, query, params } as HandlerContext<S>);
+      const ctx = { req, actor, body, rawBody, query, params } as HandlerContext<S>;
+      const checked = env().NODE_ENV !== "production";
+      const value = checked ? await auditedRun(op, () => handler(ctx)) : await handler(ctx);
       if (value instanceof RawResponse) return withNoStore(value.response);
       const payload = op.response.shape === "envelope" ? { success: true, data: value } : value;
-      if (env().NODE_ENV !== "production") assertDocumented(op, payload);
+      if (checked) assertDocumented(op, payload);
       return Response.json(payload, { status: op.response.status, headers: NO_STORE });
     } catch (err) {
       if (err instanceof HttpError) return withNoStore(errorResponse(err));
@@ -105,6 +110,21 @@ function assertDocumented(op: OperationSpec, payload: unknown): void {
   if (!parsed.success) {
     throw new Error(`${op.method} ${op.path} answered a body its declaration does not describe: ${parsed.error.message}`);
   }
+}
+
+/**
+ * Outside production every successful call is checked against its audit
+ * declaration: exactly one row for a mutating operation (at most one when it
+ * may change nothing), none for the rest. A service that forgets
+ * `after.audit`, or a handler that writes twice, fails its tests loudly.
+ */
+async function auditedRun<T>(op: OperationSpec, run: () => Promise<T>): Promise<T> {
+  const { value, rows } = await countingAuditRows(run);
+  const expected = op.audit ? (op.audit.onlyWhenChanged ? [0, 1] : [1]) : [0];
+  if (!expected.includes(rows)) {
+    throw new Error(`${op.method} ${op.path} wrote ${rows} audit rows; its declaration (${JSON.stringify(op.audit ?? null)}) says ${expected.join(" or ")}`);
+  }
+  return value;
 }
 
 type NextHandler = (req: Request, context: NextRouteContext) => Promise<Response>;

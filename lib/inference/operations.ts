@@ -70,6 +70,7 @@ const STREAM_EXAMPLE_CHAT = [
 export const createChatCompletion = defineOperation({
   id: "createChatCompletion",
   method: "POST",
+  audit: false,
   path: "/v1/chat/completions",
   tag: "Inference",
   summary: "Chat Completions (OpenAI)",
@@ -108,6 +109,7 @@ export const createChatCompletion = defineOperation({
 export const createMessage = defineOperation({
   id: "createMessage",
   method: "POST",
+  audit: false,
   path: "/v1/messages",
   tag: "Inference",
   summary: "Messages (Anthropic)",
@@ -154,6 +156,7 @@ export const createMessage = defineOperation({
 export const createResponse = defineOperation({
   id: "createResponse",
   method: "POST",
+  audit: false,
   path: "/v1/responses",
   tag: "Inference",
   summary: "Responses (OpenAI)",
@@ -199,6 +202,7 @@ export const createResponse = defineOperation({
 export const createEmbeddings = defineOperation({
   id: "createEmbeddings",
   method: "POST",
+  audit: false,
   path: "/v1/embeddings",
   tag: "Inference",
   summary: "Embeddings (OpenAI)",

@@ -5,6 +5,7 @@ import { NotFoundError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
 import { SCOPES, type Scope } from "@/lib/keys/scopes";
 import { write, type Tx } from "@/lib/writes/unit";
+import { diff, pick } from "@/lib/audit/changes";
 import type { BillingKeyView, CreateManagementKeyInput, ManagementKeyView, UpdateManagementKeyInput } from "@/lib/keys/schemas";
 
 /** Management keys (mk_…). Only a signed-in session reaches these functions. */
@@ -40,6 +41,9 @@ export function scopesOf(k: Pick<ManagementKey, "scopes">): Scope[] {
   return SCOPES.filter((s) => k.scopes.includes(s));
 }
 
+/** What the audit log shows of a management key (never its hash). */
+const audited = (k: ManagementKey) => pick(toManagementKeyView(k), ["name", "keyPrefix", "isActive", "expiresAt"]);
+
 export async function listManagementKeys(actor: UserActor): Promise<ManagementKey[]> {
   const db = await prisma();
   return db.managementKey.findMany({ where: { userId: actor.userId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
@@ -61,6 +65,7 @@ export async function createManagementKey(actor: UserActor, input: CreateManagem
         },
       });
       after.keyCreated(record.id, material.hash);
+      after.audit({ targetId: record.id, changes: diff(null, audited(record)) });
       return { record, apiKey: material.key };
     },
     outer,
@@ -73,12 +78,14 @@ export async function updateManagementKey(actor: UserActor, id: string, patch: U
   return write(
     actor,
     async (tx, after) => {
+      const before = await tx.managementKey.findFirst({ where });
       // The owner is in the filter: the ownership check and the write are one statement.
       const { count } = await tx.managementKey.updateMany({ where, data: { name: patch.name, isActive: patch.isActive } });
-      if (count === 0) throw managementKeyNotFound();
+      if (count === 0 || !before) throw managementKeyNotFound();
       after.keyChanged(id);
       const updated = await tx.managementKey.findFirst({ where });
       if (!updated) throw managementKeyNotFound();
+      after.audit({ targetId: id, changes: diff(audited(before), audited(updated)) });
       return toManagementKeyView(updated);
     },
     outer,
@@ -89,9 +96,11 @@ export async function deleteManagementKey(actor: UserActor, id: string, outer?: 
   await write(
     actor,
     async (tx, after) => {
+      const before = await tx.managementKey.findFirst({ where: { id, userId: actor.userId } });
       const { count } = await tx.managementKey.deleteMany({ where: { id, userId: actor.userId } });
-      if (count === 0) throw managementKeyNotFound();
+      if (count === 0 || !before) throw managementKeyNotFound();
       after.keyDeleted(id);
+      after.audit({ targetId: id, changes: diff(audited(before), null) });
     },
     outer,
   );

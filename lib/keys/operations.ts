@@ -94,6 +94,7 @@ export const listKeys = defineOperation({
 export const createProxyKey = defineOperation({
   id: "createProxyKey",
   method: "POST",
+  audit: { action: "key.create", targetType: "key" },
   path: "/api/keys",
   tag: "Consumption keys",
   summary: "Create a credit key (ModelSwitch shape)",
@@ -109,6 +110,7 @@ export const createProxyKey = defineOperation({
 export const createCreditKey = defineOperation({
   id: "createCreditKey",
   method: "POST",
+  audit: { action: "key.create", targetType: "key" },
   path: "/api/keys/credit",
   tag: "Consumption keys",
   summary: "Create a credit key",
@@ -143,6 +145,7 @@ export const createCreditKey = defineOperation({
 export const createSubscriptionKey = defineOperation({
   id: "createSubscriptionKey",
   method: "POST",
+  audit: { action: "key.create", targetType: "key" },
   path: "/api/keys/subscription",
   tag: "Consumption keys",
   summary: "Create a subscription (pool) key",
@@ -167,6 +170,7 @@ export const createSubscriptionKey = defineOperation({
 export const verifyConsumptionKey = defineOperation({
   id: "verifyKey",
   method: "POST",
+  audit: false,
   path: "/api/keys/verify",
   tag: "Consumption keys",
   summary: "Check a consumption key without spending it",
@@ -193,6 +197,7 @@ export const verifyConsumptionKey = defineOperation({
 export const updateKey = defineOperation({
   id: "updateKey",
   method: "PUT",
+  audit: { action: "key.update", targetType: "key" },
   path: "/api/keys/{id}",
   tag: "Consumption keys",
   summary: "Update a consumption key",
@@ -212,6 +217,7 @@ export const updateKey = defineOperation({
 export const deleteKey = defineOperation({
   id: "deleteKey",
   method: "DELETE",
+  audit: { action: "key.delete", targetType: "key" },
   path: "/api/keys/{id}",
   tag: "Consumption keys",
   summary: "Delete a consumption key",
@@ -238,6 +244,8 @@ const exampleRotation = { gracePeriodSeconds: 3600 };
 export const rotateKey = defineOperation({
   id: "rotateKey",
   method: "POST",
+  // A retry answered from its Idempotency-Key changes nothing, and writes no row.
+  audit: { action: "key.rotate", targetType: "key", onlyWhenChanged: true },
   path: "/api/keys/{id}/rotate",
   tag: "Consumption keys",
   summary: "Rotate a consumption key's secret",
@@ -261,6 +269,8 @@ export const rotateKey = defineOperation({
 export const rotateManagementKey = defineOperation({
   id: "rotateManagementKey",
   method: "POST",
+  // A retry answered from its Idempotency-Key changes nothing, and writes no row.
+  audit: { action: "management_key.rotate", targetType: "management_key", onlyWhenChanged: true },
   path: "/api/keys/management/{id}/rotate",
   tag: "Management keys",
   summary: "Rotate a management key's secret",
@@ -294,6 +304,7 @@ export const listManagementKeys = defineOperation({
 export const createManagementKey = defineOperation({
   id: "createManagementKey",
   method: "POST",
+  audit: { action: "management_key.create", targetType: "management_key" },
   path: "/api/keys/management",
   tag: "Management keys",
   summary: "Create a management key",
@@ -322,6 +333,7 @@ export const createManagementKey = defineOperation({
 export const updateManagementKey = defineOperation({
   id: "updateManagementKey",
   method: "PUT",
+  audit: { action: "management_key.update", targetType: "management_key" },
   path: "/api/keys/management/{id}",
   tag: "Management keys",
   summary: "Rename, pause or resume a management key",
@@ -335,6 +347,7 @@ export const updateManagementKey = defineOperation({
 export const deleteManagementKey = defineOperation({
   id: "deleteManagementKey",
   method: "DELETE",
+  audit: { action: "management_key.delete", targetType: "management_key" },
   path: "/api/keys/management/{id}",
   tag: "Management keys",
   summary: "Delete a management key",
@@ -373,6 +386,7 @@ export const listBillingKeys = defineOperation({
 export const createBillingKey = defineOperation({
   id: "createBillingKey",
   method: "POST",
+  audit: { action: "management_key.create", targetType: "management_key" },
   path: "/api/billing-keys",
   tag: "Billing keys (ModelSwitch)",
   summary: "Create a billing key",
@@ -389,6 +403,7 @@ export const createBillingKey = defineOperation({
 export const deleteBillingKey = defineOperation({
   id: "deleteBillingKey",
   method: "DELETE",
+  audit: { action: "management_key.delete", targetType: "management_key" },
   path: "/api/billing-keys/{id}",
   tag: "Billing keys (ModelSwitch)",
   summary: "Delete a billing key",

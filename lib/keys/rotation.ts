@@ -1,3 +1,4 @@
+import { diff } from "@/lib/audit/changes";
 import type { UserActor } from "@/lib/auth/actor";
 import { ConflictError, NotFoundError } from "@/lib/http/errors";
 import { newKey, type KeyKind } from "@/lib/keys/format";
@@ -24,6 +25,9 @@ import { write, type After, type Tx } from "@/lib/writes/unit";
 
 interface Rotatable {
   keyHash: string;
+  /** Shown in lists, so the audit log may say which prefix replaced which. */
+  keyPrefix: string;
+  previousKeyExpiresAt: Date | null;
   expiresAt: Date | null;
   kind: KeyKind;
 }
@@ -45,8 +49,8 @@ export async function rotateKey(actor: UserActor, id: string, input: RotateKeyIn
     notFound: () => new NotFoundError("No key with that ID exists in your account."),
     expired: "This key has expired, so a new secret would be refused as well. Move its expiresAt with PUT /api/keys/:id first, or create a new key.",
     find: async (tx) => {
-      const row = await tx.apiKey.findFirst({ where, select: { keyHash: true, expiresAt: true, keyType: true } });
-      return row && { keyHash: row.keyHash, expiresAt: row.expiresAt, kind: row.keyType };
+      const row = await tx.apiKey.findFirst({ where, select: { keyHash: true, keyPrefix: true, previousKeyExpiresAt: true, expiresAt: true, keyType: true } });
+      return row && { ...row, kind: row.keyType };
     },
     swap: async (tx, from, to) => (await tx.apiKey.updateMany({ where: { ...where, keyHash: from }, data: { ...to, previousKeyHash: from } })).count,
   });
@@ -61,8 +65,8 @@ export async function rotateManagementKey(actor: UserActor, id: string, input: R
     // A management key's expiry cannot be moved: a new key is the way.
     expired: "This management key has expired, so a new secret would be refused as well. Create a new management key instead.",
     find: async (tx) => {
-      const row = await tx.managementKey.findFirst({ where, select: { keyHash: true, expiresAt: true } });
-      return row && { keyHash: row.keyHash, expiresAt: row.expiresAt, kind: "management" };
+      const row = await tx.managementKey.findFirst({ where, select: { keyHash: true, keyPrefix: true, previousKeyExpiresAt: true, expiresAt: true } });
+      return row && { ...row, kind: "management" };
     },
     swap: async (tx, from, to) => (await tx.managementKey.updateMany({ where: { ...where, keyHash: from }, data: { ...to, previousKeyHash: from } })).count,
   });
@@ -95,6 +99,11 @@ async function rotateIn(tx: Tx, after: After, id: string, input: RotateKeyInput,
       "rotation_conflict",
     );
   }
+  // The audit row says which prefix replaced which and until when the old secret works; never a secret or hash.
+  after.audit({
+    targetId: id,
+    changes: diff({ keyPrefix: key.keyPrefix, previousKeyExpiresAt: key.previousKeyExpiresAt }, { keyPrefix: material.prefix, previousKeyExpiresAt }),
+  });
   // Every instance forgets both of the key's cached secrets, and the new one stops being "unknown" anywhere.
   after.keyChanged(id);
   after.keyCreated(id, material.hash);

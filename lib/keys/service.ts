@@ -11,6 +11,7 @@ import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import type { ApiKeyView, CreateCreditKeyInput, CreateSubscriptionKeyInput, UpdateKeyInput } from "@/lib/keys/schemas";
 import { effectiveStatus } from "@/lib/subscriptions/service";
 import { write, type Tx } from "@/lib/writes/unit";
+import { diff, pick } from "@/lib/audit/changes";
 
 /**
  * Consumption keys (sk_live_… credit, sk_pool_… subscription). Every query is
@@ -50,6 +51,23 @@ export function toApiKeyView(k: ApiKeyRow, now = Date.now()): ApiKeyView {
     lastUsedAt: iso(k.lastUsedAt),
   };
 }
+
+/** What the audit log shows of a key: its settings as the API shows them (never its hash). */
+const AUDITED_FIELDS = [
+  "name",
+  "keyType",
+  "keyPrefix",
+  "isActive",
+  "maxBudget",
+  "budgetPeriod",
+  "rpmLimit",
+  "tpmLimit",
+  "allowedModels",
+  "expiresAt",
+  "subscriptionId",
+] as const satisfies ReadonlyArray<keyof ApiKeyView>;
+
+const audited = (k: ApiKeyRow) => pick(toApiKeyView(k), AUDITED_FIELDS);
 
 /** The spend maxBudget is checked against: the current period's (written by the usage writer), or the lifetime's. */
 function spendShown(k: ApiKey, now: number): bigint {
@@ -128,6 +146,7 @@ export async function createCreditKey(actor: UserActor, input: CreateCreditKeyIn
         },
       });
       after.keyCreated(record.id, material.hash);
+      after.audit({ targetId: record.id, changes: diff(null, audited(record)) });
       return { record, apiKey: material.key };
     },
     outer,
@@ -172,6 +191,7 @@ export async function createSubscriptionKey(actor: UserActor, input: CreateSubsc
         },
       });
       after.keyCreated(record.id, material.hash);
+      after.audit({ targetId: record.id, changes: diff(null, audited(record)) });
       return { id: record.id, apiKey: material.key, isActive: record.isActive };
     },
     outer,
@@ -185,7 +205,7 @@ export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyIn
   return write(
     actor,
     async (tx, after) => {
-      const existing = await tx.apiKey.findFirst({ where: { id, userId } });
+      const existing = await tx.apiKey.findFirst({ where: { id, userId }, include: withSubscription });
       if (!existing) throw keyNotFound();
       if (existing.keyType === "subscription") {
         const notForPool = (["maxBudget", "budgetPeriod", "rpm", "tpm", "allowedModels", "expiresAt"] as const).filter((f) => patch[f] !== undefined);
@@ -219,6 +239,7 @@ export async function updateKey(actor: UserActor, id: string, patch: UpdateKeyIn
       after.keyChanged(id);
       const updated = await tx.apiKey.findFirst({ where: { id, userId }, include: withSubscription });
       if (!updated) throw keyNotFound();
+      after.audit({ targetId: id, changes: diff(audited(existing), audited(updated)) });
       return toApiKeyView(updated);
     },
     outer,
@@ -229,9 +250,11 @@ export async function deleteKey(actor: UserActor, id: string, outer?: Tx): Promi
   await write(
     actor,
     async (tx, after) => {
+      const existing = await tx.apiKey.findFirst({ where: { id, userId: actor.userId }, include: withSubscription });
       const { count } = await tx.apiKey.deleteMany({ where: { id, userId: actor.userId } });
-      if (count === 0) throw keyNotFound();
+      if (count === 0 || !existing) throw keyNotFound();
       after.keyDeleted(id);
+      after.audit({ targetId: id, changes: diff(audited(existing), null) });
     },
     outer,
   );

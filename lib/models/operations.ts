@@ -81,6 +81,7 @@ export const listModels = defineOperation({
 export const upsertModel = defineOperation({
   id: "upsertModel",
   method: "POST",
+  audit: { action: "model.upsert", targetType: "model" },
   path: "/api/admin/models",
   tag: "Models",
   summary: "Add or change a model and its prices",
@@ -115,6 +116,7 @@ export const upsertModel = defineOperation({
 export const deleteModel = defineOperation({
   id: "deleteModel",
   method: "DELETE",
+  audit: { action: "model.delete", targetType: "model" },
   path: "/api/admin/models",
   tag: "Models",
   summary: "Remove a model from the catalogue",

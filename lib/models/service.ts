@@ -7,6 +7,7 @@ import { REQUIRED_ON_CREATE, RESERVED_MODEL_NAME, RESERVED_MODEL_NAMES, type Mod
 import { hasEmbeddings } from "@/lib/models/catalogue";
 import { environmentUpstreams } from "@/lib/upstreams/registry";
 import { write, type Tx } from "@/lib/writes/unit";
+import { diff } from "@/lib/audit/changes";
 
 /**
  * The model catalogue, the gateway's price book, as operators edit it. The
@@ -64,6 +65,13 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
   return write(
     actor,
     async (tx, after) => {
+      const existing = await tx.model.findUnique({ where: { model: input.model }, include: withRoutes });
+      const before = existing ? toModelView(existing) : null;
+      // A model is operator-wide: in no account's log. Timestamps are left out: they change with everything.
+      const audited = (view: ModelView) => {
+        after.audit({ targetId: view.model, accountId: null, changes: diff(withoutTimes(before), withoutTimes(view)) });
+        return view;
+      };
       if (missing.length === 0) {
         // One statement (INSERT … ON CONFLICT), so two operators adding the same model at once both succeed.
         const row = await tx.model.upsert({
@@ -82,7 +90,7 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
         });
         if (input.routes !== undefined) await replaceRoutes(tx, row, input.routes);
         after.modelChanged(row.model);
-        return checkedView(tx, row.model);
+        return audited(await checkedView(tx, row.model));
       }
 
       // Without every required field this can only be an update. updateMany
@@ -100,7 +108,7 @@ export async function upsertModel(actor: Actor, input: UpsertModelInput, outer?:
         await replaceRoutes(tx, row, input.routes);
         after.modelChanged(input.model);
       }
-      return checkedView(tx, row.model);
+      return audited(await checkedView(tx, row.model));
     },
     outer,
   );
@@ -112,12 +120,21 @@ export async function deleteModel(actor: Actor, model: string, outer?: Tx): Prom
   await write(
     actor,
     async (tx, after) => {
+      const existing = await tx.model.findUnique({ where: { model }, include: withRoutes });
       const { count } = await tx.model.deleteMany({ where: { model } });
-      if (count === 0) throw new NotFoundError(`No model named "${model}" is in the catalogue; GET /api/admin/models lists them.`);
+      if (count === 0 || !existing) throw new NotFoundError(`No model named "${model}" is in the catalogue; GET /api/admin/models lists them.`);
       after.modelChanged(model);
+      after.audit({ targetId: model, accountId: null, changes: diff(withoutTimes(toModelView(existing)), null) });
     },
     outer,
   );
+}
+
+function withoutTimes(view: ModelView | null): Omit<ModelView, "createdAt" | "updatedAt"> | null {
+  if (!view) return null;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { createdAt, updatedAt, ...rest } = view;
+  return rest;
 }
 
 /**

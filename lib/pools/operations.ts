@@ -52,6 +52,7 @@ export const getPool = defineOperation({
 export const subscribeToPool = defineOperation({
   id: "subscribeToPool",
   method: "POST",
+  audit: { action: "subscription.create", targetType: "subscription" },
   path: "/api/pools/{id}/subscribe",
   tag: "Pools",
   summary: "Reserve time blocks of a pool",
@@ -84,6 +85,7 @@ export const listAllPools = defineOperation({
 export const createPool = defineOperation({
   id: "createPool",
   method: "POST",
+  audit: { action: "pool.create", targetType: "pool" },
   path: "/api/admin/pools",
   tag: "Pools",
   summary: "Create a pool (operator)",
@@ -102,6 +104,7 @@ export const createPool = defineOperation({
 export const updatePool = defineOperation({
   id: "updatePool",
   method: "PUT",
+  audit: { action: "pool.update", targetType: "pool" },
   path: "/api/admin/pools/{id}",
   tag: "Pools",
   summary: "Change a pool (operator)",

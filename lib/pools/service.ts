@@ -8,6 +8,7 @@ import { RESERVED_MODEL_NAME } from "@/lib/models/schemas";
 import { dayBlocks, PERIOD_DAYS } from "@/lib/pools/blocks";
 import type { CreatePoolInput, PoolView, UpdatePoolInput } from "@/lib/pools/schemas";
 import { write, type Tx } from "@/lib/writes/unit";
+import { diff, pick } from "@/lib/audit/changes";
 
 /**
  * Pools: operators create and change them (admin token); everyone signed in
@@ -123,6 +124,7 @@ export async function createPool(actor: Actor, input: CreatePoolInput, outer?: T
         },
       });
       after.poolChanged(pool.id);
+      after.audit({ targetId: pool.id, accountId: null, changes: diff(null, auditedPool(pool)) });
       return toPoolView(pool, undefined);
     },
     outer,
@@ -172,11 +174,17 @@ export async function updatePool(actor: Actor, id: string, patch: UpdatePoolInpu
         },
       });
       after.poolChanged(id);
+      after.audit({ targetId: id, accountId: null, changes: diff(auditedPool(current), auditedPool(updated)) });
       const taken = await seatsTaken(tx, [id], now);
       return toPoolView(updated, taken.get(id));
     },
     outer,
   );
+}
+
+/** What the audit log shows of a pool: its settings, not its seats (which move with every sale). */
+function auditedPool(pool: Pool) {
+  return pick(toPoolView(pool, undefined), ["name", "models", "blockHours", "capacity", "pricePerBlockUsd", "active"]);
 }
 
 /** Every model a pool serves must be one the gateway knows: a catalogue row, or the built-in demo model. */

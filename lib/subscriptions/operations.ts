@@ -38,6 +38,7 @@ export const getSubscription = defineOperation({
 export const updateSubscription = defineOperation({
   id: "updateSubscription",
   method: "PUT",
+  audit: { action: "subscription.update", targetType: "subscription" },
   path: "/api/subscriptions/{id}",
   tag: "Subscriptions",
   summary: "Turn auto-renewal on or off",
@@ -53,6 +54,7 @@ export const updateSubscription = defineOperation({
 export const renewSubscription = defineOperation({
   id: "renewSubscription",
   method: "POST",
+  audit: { action: "subscription.renew", targetType: "subscription" },
   path: "/api/subscriptions/{id}/renew",
   tag: "Subscriptions",
   summary: "Renew a subscription now",

@@ -10,6 +10,7 @@ import { blockHoursUtc, blocksOutOfRange, periodEndFrom, PERIOD_DAYS, renewalSta
 import { lockPool, poolNotFound, seatsTaken, type Db } from "@/lib/pools/service";
 import type { SubscriptionStatusName, SubscriptionView, UpdateSubscriptionInput } from "@/lib/subscriptions/schemas";
 import { write, type After, type Tx } from "@/lib/writes/unit";
+import { diff, pick } from "@/lib/audit/changes";
 
 /**
  * Pool subscriptions: reserved blocks of one pool for a 30-day period, paid
@@ -123,7 +124,9 @@ export async function subscribe(actor: UserActor, poolId: string, blocks: number
         note: `"${pool.name}": ${describeBlocks(blocks, pool)}, ${PERIOD_DAYS} days`,
       });
       after.subscriptionChanged(created.id);
-      return getSubscription(actor, created.id, now, tx);
+      const view = await getSubscription(actor, created.id, now, tx);
+      after.audit({ targetId: created.id, changes: { ...diff(null, auditedSubscription(view)), priceUsd: [null, microsToUsd(priceMicros)] } });
+      return view;
     },
     outer,
   );
@@ -146,6 +149,7 @@ export async function updateSubscription(
   return write(
     actor,
     async (tx, after) => {
+      const before = await tx.subscription.findFirst({ where: { id, userId }, select: { autoRenew: true } });
       // One conditional statement, so the sweep cannot end the period between a check and the write.
       const { count } = await tx.subscription.updateMany({ where, data: { autoRenew: input.autoRenew } });
       if (count === 0) {
@@ -157,6 +161,7 @@ export async function updateSubscription(
         );
       }
       after.subscriptionChanged(id);
+      after.audit({ targetId: id, changes: diff(before, { autoRenew: input.autoRenew }) });
       return getSubscription(actor, id, now, tx);
     },
     outer,
@@ -219,14 +224,29 @@ export async function renewSubscription(actor: UserActor, id: string, now = Date
         note: `"${pool.name}": ${describeBlocks(blocks, pool)}, renewed for ${PERIOD_DAYS} days`,
       });
       after.subscriptionChanged(id);
-      return getSubscription(actor, id, now, tx);
+      const view = await getSubscription(actor, id, now, tx);
+      after.audit({ targetId: id, changes: { ...renewalChanges(sub, view), priceUsd: [null, microsToUsd(priceMicros)] } });
+      return view;
     },
     outer,
   );
 }
 
+/** What the audit log shows of a new subscription. */
+function auditedSubscription(view: SubscriptionView) {
+  return pick(view, ["poolId", "blocks", "status", "periodStart", "periodEnd", "autoRenew"]);
+}
+
 // ---------------------------------------------------------------------------
 // Shared with the sweep
+
+/** A renewal's changes, by the API or the sweep: the status and the period, before and after. */
+export function renewalChanges(
+  before: { status: string; periodStart: Date; periodEnd: Date },
+  after: { status: string; periodStart: Date | string; periodEnd: Date | string },
+) {
+  return diff(pick(before, ["status", "periodStart", "periodEnd"]), pick(after, ["status", "periodStart", "periodEnd"]));
+}
 
 export function priceOf(pool: Pick<Pool, "pricePerBlockMicros">, blockCount: number): bigint {
   return pool.pricePerBlockMicros * BigInt(blockCount);

@@ -2,7 +2,8 @@ import { systemActor, type Actor } from "@/lib/auth/actor";
 import { prisma } from "@/lib/db";
 import { formatUsd } from "@/lib/billing/money";
 import { autoRenewalStart, periodEndFrom } from "@/lib/pools/blocks";
-import { charge, holdBalance, holdsUntilSettled, priceOf } from "@/lib/subscriptions/service";
+import { microsToUsd } from "@/lib/billing/money";
+import { charge, holdBalance, holdsUntilSettled, priceOf, renewalChanges } from "@/lib/subscriptions/service";
 import { logger } from "@/lib/ops/logger";
 import { write } from "@/lib/writes/unit";
 
@@ -32,7 +33,7 @@ export interface SweepResult {
 
 type Outcome = "renewed" | "expired";
 
-/** The sweep acts as Keygate itself. */
+/** The sweep acts as Keygate itself; each settled subscription is a `system` row in its owner's audit log (`subscription.renew` or `subscription.expire`). */
 const SWEEP_ACTOR: Actor = systemActor("subscription-sweep");
 
 export async function sweepSubscriptions(now = Date.now()): Promise<SweepResult> {
@@ -71,8 +72,15 @@ async function settle(id: string, now: number): Promise<Outcome | null> {
 
     const expire = async (endedReason: string): Promise<Outcome | null> => {
       if (!ended) return null;
-      await tx.subscription.update({ where: { id }, data: { status: "expired", endedReason } });
+      const expired = await tx.subscription.update({ where: { id }, data: { status: "expired", endedReason } });
       after.subscriptionChanged(id);
+      after.audit({
+        action: "subscription.expire",
+        targetType: "subscription",
+        targetId: id,
+        accountId: sub.userId,
+        changes: { status: [sub.status, expired.status], endedReason: [sub.endedReason, endedReason] },
+      });
       return "expired";
     };
 
@@ -87,7 +95,7 @@ async function settle(id: string, now: number): Promise<Outcome | null> {
       );
     }
     const from = autoRenewalStart(end, now);
-    await tx.subscription.update({
+    const renewed = await tx.subscription.update({
       where: { id },
       data: {
         // Coverage runs on when the new period joins the old; after a gap it restarts now.
@@ -104,6 +112,13 @@ async function settle(id: string, now: number): Promise<Outcome | null> {
       note: `"${sub.pool.name}": auto-renewed for 30 days`,
     });
     after.subscriptionChanged(id);
+    after.audit({
+      action: "subscription.renew",
+      targetType: "subscription",
+      targetId: id,
+      accountId: sub.userId,
+      changes: { ...renewalChanges(sub, renewed), priceUsd: [null, microsToUsd(priceMicros)] },
+    });
     return "renewed";
   });
 }

@@ -51,6 +51,7 @@ export const listUpstreams = defineOperation({
 export const createUpstream = defineOperation({
   id: "createUpstream",
   method: "POST",
+  audit: { action: "upstream.create", targetType: "upstream" },
   path: "/api/admin/upstreams",
   tag: "Upstreams",
   summary: "Add an upstream",
@@ -78,6 +79,7 @@ export const createUpstream = defineOperation({
 export const updateUpstream = defineOperation({
   id: "updateUpstream",
   method: "PUT",
+  audit: { action: "upstream.update", targetType: "upstream" },
   path: "/api/admin/upstreams/{id}",
   tag: "Upstreams",
   summary: "Change an upstream",
@@ -99,6 +101,7 @@ export const updateUpstream = defineOperation({
 export const deleteUpstream = defineOperation({
   id: "deleteUpstream",
   method: "DELETE",
+  audit: { action: "upstream.delete", targetType: "upstream" },
   path: "/api/admin/upstreams/{id}",
   tag: "Upstreams",
   summary: "Remove an upstream",
@@ -112,6 +115,7 @@ export const deleteUpstream = defineOperation({
 export const testUpstream = defineOperation({
   id: "testUpstream",
   method: "POST",
+  audit: false,
   path: "/api/admin/upstreams/{id}/test",
   tag: "Upstreams",
   summary: "Test an upstream's connection",

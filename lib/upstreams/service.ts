@@ -7,6 +7,7 @@ import { upstreamHealth } from "@/lib/limits/health";
 import { RESERVED_UPSTREAM_PREFIX, type CreateUpstreamInput, type UpdateUpstreamInput, type UpstreamView } from "@/lib/upstreams/schemas";
 import { API_KEY_CONTEXT, ENV_UPSTREAM_NAMES, environmentUpstreams, HEADERS_CONTEXT, type UpstreamRecord } from "@/lib/upstreams/registry";
 import { write, type Tx } from "@/lib/writes/unit";
+import { diff, pick } from "@/lib/audit/changes";
 
 /**
  * Upstreams as operators edit them. Secrets go in encrypted (lib/crypto/
@@ -94,6 +95,12 @@ export async function createUpstream(actor: Actor, input: CreateUpstreamInput, o
           },
         });
         after.upstreamChanged(created.name);
+        // The API key and header values pass through the audit filter, which keeps only that they were set.
+        after.audit({
+          targetId: created.id,
+          accountId: null,
+          changes: { ...diff(null, auditedUpstream(created)), apiKey: [null, input.apiKey], ...(input.headers ? { headers: [null, input.headers] } : {}) },
+        });
         return created;
       },
       outer,
@@ -142,6 +149,15 @@ export async function updateUpstream(actor: Actor, id: string, input: UpdateUpst
           after.upstreamChanged(current.name);
         }
         after.upstreamChanged(updated.name);
+        after.audit({
+          targetId: id,
+          accountId: null,
+          changes: {
+            ...diff(auditedUpstream(current), auditedUpstream(updated)),
+            ...(input.apiKey !== undefined ? { apiKey: [current.apiKeyCiphertext, input.apiKey] } : {}),
+            ...(input.headers !== undefined ? { headers: [current.headersCiphertext, input.headers] } : {}),
+          },
+        });
         return updated;
       },
       outer,
@@ -162,7 +178,8 @@ export async function deleteUpstream(actor: Actor, id: string, outer?: Tx): Prom
       // Delete first, then look for routes: a model write naming this upstream locks its row
       // (lib/models/service.ts), so either it committed before and its route is seen here, or it
       // waits for this delete and finds no such upstream.
-      const [row] = await tx.$queryRaw<Array<{ name: string }>>`DELETE FROM "Upstream" WHERE "id" = ${id} RETURNING "name"`;
+      const [row] = await tx.$queryRaw<Array<{ name: string; protocol: string; baseUrl: string }>>`
+        DELETE FROM "Upstream" WHERE "id" = ${id} RETURNING "name", "protocol"::text, "baseUrl"`;
       if (!row) throw notFound();
       const routes = await tx.modelRoute.findMany({ where: { upstream: row.name }, select: { model: true }, distinct: ["model"], orderBy: { model: "asc" } });
       if (routes.length) {
@@ -174,9 +191,15 @@ export async function deleteUpstream(actor: Actor, id: string, outer?: Tx): Prom
         );
       }
       after.upstreamChanged(row.name);
+      after.audit({ targetId: id, accountId: null, changes: diff(row, null) });
     },
     outer,
   );
+}
+
+/** What the audit log shows of an upstream: never its API key or header values, only their last 4 and names. */
+function auditedUpstream(row: Upstream) {
+  return pick(row, ["name", "protocol", "baseUrl", "apiKeyLast4", "headerNames", "timeoutMs", "active"]);
 }
 
 export interface ReencryptResult {

@@ -50,6 +50,7 @@ export const listWebhooks = defineOperation({
 export const createWebhook = defineOperation({
   id: "createWebhook",
   method: "POST",
+  audit: { action: "webhook.create", targetType: "webhook" },
   path: "/api/webhooks",
   tag: "Webhooks",
   summary: "Add a webhook",
@@ -68,6 +69,7 @@ export const createWebhook = defineOperation({
 export const deleteWebhook = defineOperation({
   id: "deleteWebhook",
   method: "DELETE",
+  audit: { action: "webhook.delete", targetType: "webhook" },
   path: "/api/webhooks/{id}",
   tag: "Webhooks",
   summary: "Delete a webhook",
@@ -96,6 +98,7 @@ export const listWebhookDeliveries = defineOperation({
 export const sendWebhookTest = defineOperation({
   id: "sendWebhookTest",
   method: "POST",
+  audit: { action: "webhook.test", targetType: "webhook" },
   path: "/api/webhooks/{id}/test",
   tag: "Webhooks",
   summary: "Send a test event",

@@ -5,6 +5,7 @@ import { prisma } from "@/lib/db";
 import { BadRequestError, ConflictError, NotFoundError } from "@/lib/http/errors";
 import { keysetPage, NEWEST_FIRST, type PageRequest } from "@/lib/paging";
 import { write, type Tx } from "@/lib/writes/unit";
+import { diff, pick } from "@/lib/audit/changes";
 import { refusedTarget } from "@/lib/webhooks/address";
 import { newDeliveryId, SECRET_CONTEXT } from "@/lib/webhooks/events";
 import {
@@ -57,14 +58,17 @@ export async function createWebhook(actor: UserActor, input: CreateWebhookInput,
   const secret = newWebhookSecret();
   const row = await write(
     actor,
-    async (tx) => {
+    async (tx, after) => {
       if ((await tx.webhook.count({ where: { userId: actor.userId } })) >= MAX_WEBHOOKS) {
         throw new ConflictError(`An account can have at most ${MAX_WEBHOOKS} webhooks. Delete one first.`, "webhook_limit");
       }
-      return tx.webhook.create({
+      const created = await tx.webhook.create({
         data: { userId: actor.userId, url: input.url, events: input.events, secretCiphertext: encryptSecret(secret, SECRET_CONTEXT) },
         select: VIEW_FIELDS,
       });
+      // The signing secret passes through the audit filter, which keeps only that one was set.
+      after.audit({ targetId: created.id, changes: { ...diff(null, pick(created, ["url", "events"])), secret: [null, secret] } });
+      return created;
     },
     outer,
   );
@@ -76,10 +80,12 @@ const NOT_FOUND = "No webhook with that ID exists in your account: check the ID 
 export async function deleteWebhook(actor: UserActor, id: string, outer?: Tx): Promise<void> {
   await write(
     actor,
-    async (tx) => {
+    async (tx, after) => {
+      const before = await tx.webhook.findFirst({ where: { id, userId: actor.userId }, select: { url: true, events: true } });
       // Its pending deliveries go with it (ON DELETE CASCADE): nothing is sent to a deleted webhook.
       const { count } = await tx.webhook.deleteMany({ where: { id, userId: actor.userId } });
-      if (!count) throw new NotFoundError(NOT_FOUND);
+      if (!count || !before) throw new NotFoundError(NOT_FOUND);
+      after.audit({ targetId: id, changes: diff(before, null) });
     },
     outer,
   );
@@ -156,8 +162,9 @@ export async function sendTestEvent(actor: UserActor, webhookId: string): Promis
   const data = { webhookId: hook.id, message: "A test event from Keygate." };
   // Written already claimed by this request, so no worker takes it before the first attempt below.
   const claim = { id: newDeliveryId(), token: crypto.randomUUID(), lockedUntil: new Date(now.getTime() + CLAIM_MS) };
-  await write(actor, (tx) =>
-    tx.webhookDelivery.create({
+  await write(actor, async (tx, after) => {
+    after.audit({ targetId: hook.id, changes: { deliveryId: [null, claim.id] } });
+    return tx.webhookDelivery.create({
       data: {
         id: claim.id,
         webhookId: hook.id,
@@ -168,8 +175,8 @@ export async function sendTestEvent(actor: UserActor, webhookId: string): Promis
         lockedUntil: claim.lockedUntil,
         lockToken: claim.token,
       },
-    }),
-  );
+    });
+  });
   await deliverClaimed({
     id: claim.id,
     webhookId: hook.id,

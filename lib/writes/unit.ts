@@ -1,5 +1,6 @@
 import type { Prisma } from "@/generated/prisma/client.ts";
 import type { Actor } from "@/lib/auth/actor";
+import { auditRowCommitted, insertAuditRow, type AuditEntry } from "@/lib/audit/record";
 import { prisma } from "@/lib/db";
 import { invalidateKey, keyCreated } from "@/lib/keys/verify";
 import { accountBalanceChanged } from "@/lib/limits";
@@ -19,6 +20,12 @@ import { upstreamsChanged } from "@/lib/upstreams/registry";
  *
  * A service called with a transaction (`tx`) of an enclosing `write` joins
  * that unit: its consequences run once, after the outer commit.
+ *
+ * The audit log is written here too: the service declares what it changed
+ * (`after.audit({ targetId, accountId, changes })`), the actor carries the
+ * operation's action (lib/http/route.ts), and the unit inserts one row in
+ * the same transaction, just before it commits. A write that rolls back
+ * leaves no row; a unit joined by nested services still writes one.
  *
  * Later features observe committed writes with onCommitted(): each listener
  * hears the actor and the consequences of every unit that committed.
@@ -70,6 +77,12 @@ export interface After {
   subscriptionChanged(subscriptionId: string): void;
   balanceChanged(userId: string, deltaMicros: bigint): void;
   /**
+   * Declares the unit's audit row: its target, whose log it is in, and the
+   * changed fields as [before, after]. Called again (a nested service), the
+   * first target stays and the changes are merged. See lib/audit/record.ts.
+   */
+  audit(entry: AuditEntry): void;
+  /**
    * Runs once the unit has ended, committed (after its consequences) or
    * rolled back: for what a write holds outside the database until its
    * outcome is known (a balance hold in the limits store).
@@ -88,6 +101,8 @@ interface Unit {
   actor: Actor;
   consequences: Consequence[];
   cleanups: Array<() => Promise<void>>;
+  /** The audit row declared so far, if any. */
+  audit: { entry?: AuditEntry };
   after: After;
 }
 
@@ -113,10 +128,15 @@ export async function write<T>(actor: Actor, work: (tx: Tx, after: After) => Pro
   const unit = newUnit(actor);
   try {
     const db = await prisma();
+    let audited = false;
     const value = await db.$transaction(async (tx) => {
       units.set(tx, unit);
-      return work(tx, unit.after);
+      const result = await work(tx, unit.after);
+      // Last statement of the transaction: the row commits with the change, or not at all.
+      if (unit.audit.entry) audited = await insertAuditRow(tx, actor, unit.audit.entry);
+      return result;
     });
+    if (audited) auditRowCommitted();
     await committed(unit);
     return value;
   } finally {
@@ -134,6 +154,7 @@ function newUnit(actor: Actor): Unit {
   const consequences: Consequence[] = [];
   const cleanups: Array<() => Promise<void>> = [];
   const add = (c: Consequence) => void consequences.push(c);
+  const audit: Unit["audit"] = {};
   const after: After = {
     keyCreated: (keyId, keyHash) => add({ kind: "key.created", keyId, keyHash }),
     keyChanged: (keyId) => add({ kind: "key.changed", keyId }),
@@ -144,8 +165,12 @@ function newUnit(actor: Actor): Unit {
     subscriptionChanged: (subscriptionId) => add({ kind: "subscription.changed", subscriptionId }),
     balanceChanged: (userId, deltaMicros) => add({ kind: "balance.changed", userId, deltaMicros }),
     settled: (cleanup) => void cleanups.push(cleanup),
+    audit: (entry) => {
+      const first = audit.entry;
+      audit.entry = first ? { ...entry, ...first, changes: { ...entry.changes, ...first.changes } } : entry;
+    },
   };
-  return { actor, consequences, cleanups, after };
+  return { actor, consequences, cleanups, audit, after };
 }
 
 /**
