@@ -238,8 +238,9 @@ test.describe("admin", () => {
     await expect(nav.getByRole("link", { name: "Models & prices" })).toHaveCount(0);
     await expect(nav.getByRole("link", { name: "Credits" })).toHaveCount(0);
     await expect(nav.getByRole("link", { name: "Pools (admin)" })).toHaveCount(0);
+    await expect(nav.getByRole("link", { name: "Audit (all)" })).toHaveCount(0);
 
-    for (const url of ["/admin/upstreams", "/admin/models", "/admin/pools", "/admin/credits"]) {
+    for (const url of ["/admin/upstreams", "/admin/models", "/admin/pools", "/admin/credits", "/admin/audit"]) {
       const res = await page.goto(url);
       expect(res?.status(), url).toBe(404);
       await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
@@ -247,6 +248,7 @@ test.describe("admin", () => {
     // By cookie (the browser's own request) and by session token alike.
     expect((await page.request.get("/api/admin/upstreams")).status()).toBe(404);
     expect((await api.as(user).get("/api/admin/upstreams")).status()).toBe(404);
+    expect((await api.as(user).get("/api/admin/audit")).status()).toBe(404);
     expect((await api.as(user).post("/api/admin/credits", { email: user.email, amountUsd: 1 })).status()).toBe(404);
   });
 
