@@ -48,7 +48,7 @@
  * request and how many requests one batch carried.
  *
  * Knobs: BENCH_SECONDS; BENCH_DB=embedded (no f, g); BENCH_PG_URL; BENCH_TARGETS=a,d,…
- * (a subset); BENCH_CPU_PROF=<dir> (.cpuprofile files in <dir>/<server>/, the
+ * (a subset); BENCH_SERVER_LOGS=<dir> (each server's output in <dir>/<name>.log); BENCH_CPU_PROF=<dir> (.cpuprofile files in <dir>/<server>/, the
  * main thread's is the largest). Runs during which other processes used more
  * than a quarter of a core are listed at the end: on a shared machine, rerun.
  */
@@ -119,9 +119,14 @@ function startServer(name: string, args: string[], env: NodeJS.ProcessEnv, ready
   children.add(child);
   child.on("exit", () => children.delete(child));
   const tail: string[] = [];
+  // BENCH_SERVER_LOGS=<dir>: every line each server prints, in <dir>/<name>.log (to see why a target answered non-2xx).
+  const logDir = process.env.BENCH_SERVER_LOGS;
+  if (logDir) fs.mkdirSync(logDir, { recursive: true });
+  const logFile = logDir ? fs.createWriteStream(path.join(logDir, `${name}.log`), { flags: "a" }) : null;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s:\n${tail.join("\n")}`)), timeoutMs);
     const onLine = (line: string) => {
+      logFile?.write(`${line}\n`);
       tail.push(line);
       if (tail.length > 40) tail.shift();
       if (ready.test(line)) {
