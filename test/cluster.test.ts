@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import Redis from "ioredis";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -8,6 +7,7 @@ import { createUser, type TestUser } from "./api";
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
 import { createCreditKey, createManagementKey, insertSubscription } from "./fixtures";
 import { redisServerAvailable, startRedis, type TestRedis } from "./redis-server";
+import { startInstance, type Instance } from "./spawn-instance";
 
 /**
  * Several Keygate instances on one PostgreSQL and one Redis, each its own
@@ -24,50 +24,6 @@ import { redisServerAvailable, startRedis, type TestRedis } from "./redis-server
 
 const enabled = Boolean(process.env.DATABASE_URL) && (redisServerAvailable() || process.env.CI === "true");
 const LEASE_TTL_S = 2;
-
-interface Instance {
-  url: string;
-  child: ChildProcess;
-  openai(apiKey: string): OpenAI;
-  put(path: string, token: string, body: unknown): Promise<Response>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-async function startInstance(env: Record<string, string>): Promise<Instance> {
-  // node itself, with tsx as a loader: tsx's CLI would run the server in a child process that a SIGKILL of the CLI leaves alive.
-  const child = spawn(process.execPath, ["--import", "tsx", "test/instance.ts"], {
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`instance did not start: ${out}`)), 30_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /ready (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`instance exited (${code}): ${out}`)));
-  });
-  child.stdout!.resume();
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    child,
-    openai: (apiKey) => new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 }),
-    put: (p, token, body) =>
-      fetch(`${url}${p}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
-    stop: async (signal = "SIGTERM") => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill(signal);
-      await exited;
-    },
-  };
-}
 
 /** The HTTP status an SDK call ended with (200 for success). */
 async function status(p: Promise<unknown>): Promise<number> {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +13,7 @@ import { createCreditKey, createManagementKey, dumpAllTables, FUTURE, insertSubs
 import { startFakeUpstream, type FakeUpstream } from "./fake-upstream";
 import { resetRouting, setEnv, startGateway, type TestGateway } from "./gateway";
 import { redisServerAvailable, startRedis, type TestRedis } from "./redis-server";
+import { startInstance, type Instance } from "./spawn-instance";
 
 /**
  * Key rotation with a grace period (PRODUCT.md, "Audit, rotation, scopes,
@@ -427,47 +427,6 @@ describe("Idempotency-Key on rotation", () => {
 // Several instances: needs a real PostgreSQL (PGlite is one process) and redis-server.
 
 const clustered = Boolean(process.env.DATABASE_URL) && (redisServerAvailable() || process.env.CI === "true");
-
-interface Instance {
-  url: string;
-  child: ChildProcess;
-  post(path: string, token: string, body: unknown): Promise<Response>;
-  stop(): Promise<void>;
-}
-
-async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/instance.ts"], {
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`instance did not start: ${out}`)), 30_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /ready (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`instance exited (${code}): ${out}`)));
-  });
-  child.stdout!.resume();
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    child,
-    post: (p, token, body) =>
-      fetch(`${url}${p}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
 
 describe.skipIf(!clustered)("rotation across two instances on one PostgreSQL and one Redis", () => {
   let redisServer: TestRedis;

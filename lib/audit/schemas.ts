@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { queryInteger } from "@/lib/keys/schemas";
+import { cursorListOf, cursorParam, instantParam } from "@/lib/usage/schemas";
 
 /**
  * GET /api/audit and GET /api/admin/audit: their query strings and answers.
@@ -13,16 +14,12 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 
 const instant = (name: "from" | "to") =>
-  z
-    .union([z.iso.date(), z.iso.datetime({ offset: true })], {
-      error: `${name} must be an ISO 8601 date (2026-12-01) or date-time with an offset (2026-12-01T12:00:00Z)`,
-    })
-    .meta({
-      description:
-        name === "from"
-          ? "Only rows at or after this: an ISO date (the start of that UTC day) or date-time."
-          : "Only rows at or before this: an ISO date (the end of that UTC day) or date-time.",
-    });
+  instantParam(
+    name,
+    name === "from"
+      ? "Only rows at or after this: an ISO date (the start of that UTC day) or date-time."
+      : "Only rows at or before this: an ISO date (the end of that UTC day) or date-time.",
+  );
 
 /** The instants `from` and `to` stand for (a date `to` is the end of its UTC day); either may be absent. */
 export function auditWindow(from: string | undefined, to: string | undefined): { from?: Date; to?: Date } {
@@ -38,12 +35,7 @@ const auditQueryFields = {
   limit: queryInteger("limit", 1, 200)
     .optional()
     .meta({ description: `Page size, 1 to 200; ${AUDIT_PAGE_SIZE} when omitted.` }),
-  cursor: z
-    .string()
-    .max(200, "cursor is not valid")
-    .regex(/^[A-Za-z0-9_-]+$/, "cursor is not valid")
-    .optional()
-    .meta({ description: "The `nextCursor` of the previous page." }),
+  cursor: cursorParam("The `nextCursor` of the previous page."),
   action: z
     .string()
     .max(64, "action is at most 64 characters")
@@ -102,11 +94,7 @@ export const auditEntrySchema = z
   })
   .meta({ id: "AuditEntry", description: "One row of the audit log." });
 
-export const auditListSchema = z.strictObject({
-  success: z.literal(true),
-  data: z.array(auditEntrySchema),
-  nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` to get the next (older) page; null on the last page." }),
-});
+export const auditListSchema = cursorListOf(auditEntrySchema);
 
 export type AuditQuery = z.output<typeof auditQuerySchema>;
 export type AdminAuditQuery = z.output<typeof adminAuditQuerySchema>;

@@ -20,17 +20,38 @@ const DAY_MS = 86_400_000;
 export const ALL_ROLLUP = "";
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
-const instant = (name: "from" | "to") =>
+/** A `from`/`to` query parameter: an ISO date or a date-time with an offset (also the audit log's, lib/audit/schemas.ts). */
+export const instantParam = (name: "from" | "to", description: string) =>
   z
     .union([z.iso.date(), z.iso.datetime({ offset: true })], {
       error: `${name} must be an ISO 8601 date (2026-12-01) or date-time with an offset (2026-12-01T12:00:00Z)`,
     })
-    .meta({
-      description:
-        name === "from"
-          ? "Start of the window: an ISO date (the start of that UTC day) or date-time. Default: the start of the UTC day 29 days before today."
-          : "End of the window, included: an ISO date (the end of that UTC day) or date-time. Default: now.",
-    });
+    .meta({ description });
+
+const instant = (name: "from" | "to") =>
+  instantParam(
+    name,
+    name === "from"
+      ? "Start of the window: an ISO date (the start of that UTC day) or date-time. Default: the start of the UTC day 29 days before today."
+      : "End of the window, included: an ISO date (the end of that UTC day) or date-time. Default: now.",
+  );
+
+/** A keyset page's `cursor` query parameter (the request log's and the audit log's). */
+export const cursorParam = (description: string) =>
+  z
+    .string()
+    .max(200, "cursor is not valid")
+    .regex(/^[A-Za-z0-9_-]+$/, "cursor is not valid")
+    .optional()
+    .meta({ description });
+
+/** A keyset page's answer: the envelope with `nextCursor` beside `data`. */
+export const cursorListOf = <T extends z.ZodType>(item: T) =>
+  z.strictObject({
+    success: z.literal(true),
+    data: z.array(item),
+    nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` to get the next (older) page; null on the last page." }),
+  });
 
 export interface UsageWindow {
   /** The first instant in the window. */
@@ -122,12 +143,7 @@ export const usageRequestsQuerySchema = z
     limit: queryInteger("limit", 1, 500)
       .optional()
       .meta({ description: `Page size, 1 to 500; ${REQUEST_LOG_PAGE_SIZE} when omitted. Ignored for CSV.` }),
-    cursor: z
-      .string()
-      .max(200, "cursor is not valid")
-      .regex(/^[A-Za-z0-9_-]+$/, "cursor is not valid")
-      .optional()
-      .meta({ description: "The `nextCursor` of the previous page. Ignored for CSV." }),
+    cursor: cursorParam("The `nextCursor` of the previous page. Ignored for CSV."),
     keyId: keyIdSchema.optional(),
     model: modelSchema.optional(),
     status: queryInteger("status", 100, 599).optional().meta({ description: "Only requests answered with this HTTP status." }),
@@ -158,11 +174,7 @@ export const usageRequestSchema = z
   })
   .meta({ id: "UsageRequest", description: "One gateway request that reached an upstream or the demo model." });
 
-export const usageRequestListSchema = z.strictObject({
-  success: z.literal(true),
-  data: z.array(usageRequestSchema),
-  nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` to get the next (older) page; null on the last page." }),
-});
+export const usageRequestListSchema = cursorListOf(usageRequestSchema);
 
 export const REQUEST_LOG_CSV_COLUMNS = [
   "id",
