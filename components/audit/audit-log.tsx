@@ -1,10 +1,10 @@
 "use client";
 
 import { useId, useState } from "react";
-import { Button } from "@/components/ui/button";
 import { inputClassName } from "@/components/ui/field";
 import { formatDate, formatExact } from "@/components/ui/format";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/ui/states";
+import { LoadMoreFooter } from "@/components/ui/load-more";
 import { Panel } from "@/components/usage/panel";
 import { useAccount } from "@/components/webhooks/use-webhooks";
 import { useAuditLog, type AuditFilters, type AuditScope } from "@/components/audit/use-audit";
@@ -106,16 +106,7 @@ export function AuditLog({ scope, id, title, fixed }: AuditLogProps) {
               </tbody>
             </table>
           </div>
-          <div className="mt-3 flex items-center justify-between gap-3 text-sm text-zinc-600 dark:text-zinc-400">
-            <span role="status">
-              {rows.length} {rows.length === 1 ? "entry" : "entries"} shown
-            </span>
-            {log.hasNextPage && (
-              <Button variant="secondary" size="sm" onClick={() => log.fetchNextPage()} disabled={log.isFetchingNextPage}>
-                {log.isFetchingNextPage ? "Loading…" : "Load more"}
-              </Button>
-            )}
-          </div>
+          <LoadMoreFooter shown={rows.length} noun={{ one: "entry", other: "entries" }} query={log} />
         </>
       )}
     </Panel>

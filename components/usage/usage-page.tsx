@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useState } from "react";
-import { buttonVariants, Button } from "@/components/ui/button";
+import { buttonVariants } from "@/components/ui/button";
 import { cn } from "@/components/ui/cn";
 import { inputClassName } from "@/components/ui/field";
 import { formatCount, formatExact, formatDate } from "@/components/ui/format";
@@ -9,6 +9,7 @@ import { PageHeader } from "@/components/ui/headings";
 import { EmptyState, ErrorState, LoadingRows } from "@/components/ui/states";
 import { useKeys } from "@/components/keys/use-keys";
 import { DailySpendChart, RankedSpendChart, dailyPoints, rankedPoints } from "@/components/usage/charts";
+import { LoadMoreFooter } from "@/components/ui/load-more";
 import { Panel, QueryState } from "@/components/usage/panel";
 import { requestLogQuery, useRequestLog, useUsage, type RequestLogFilters } from "@/components/usage/use-usage";
 import { formatDollars, formatSpend } from "@/lib/client/money";
@@ -233,16 +234,7 @@ function RequestLog({ models }: { models: string[] }) {
               </tbody>
             </table>
           </div>
-          <div className="mt-3 flex items-center justify-between gap-3 text-sm text-zinc-600 dark:text-zinc-400">
-            <span role="status">
-              {rows.length} {rows.length === 1 ? "request" : "requests"} shown
-            </span>
-            {log.hasNextPage && (
-              <Button variant="secondary" size="sm" onClick={() => log.fetchNextPage()} disabled={log.isFetchingNextPage}>
-                {log.isFetchingNextPage ? "Loading…" : "Load more"}
-              </Button>
-            )}
-          </div>
+          <LoadMoreFooter shown={rows.length} noun={{ one: "request", other: "requests" }} query={log} />
         </>
       )}
     </Panel>
