@@ -212,7 +212,7 @@ describe("auth precedence (one auth layer)", () => {
     const last = mk.apiKey.at(-1) === "A" ? "B" : "A";
     const typo = mk.apiKey.slice(0, -1) + last;
     const db = await prisma();
-    const lookup = vi.spyOn(db.managementKey, "findUnique");
+    const lookup = vi.spyOn(db.managementKey, "findFirst");
     try {
       const res = await call("GET", "/api/keys", { token: typo });
       expect401(res, "invalid_key");
