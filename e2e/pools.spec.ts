@@ -280,7 +280,8 @@ test.describe("pools", () => {
     await expect(refusal).toHaveText("Block 12–18 UTC just filled up; pick another. Nothing was charged.");
     // The strip has caught up: the block is full and no longer picked.
     await expect(wanted).toHaveAttribute("data-state", "full");
-    await expect(wanted).toHaveAccessibleName("12–18 UTC, full");
+    // Between 12:00 and 18:00 UTC it is also the current block, and its name ends with ", now".
+    await expect(wanted).toHaveAccessibleName(/^12–18 UTC, full(, now)?$/);
     await expect(wanted).toHaveAttribute("aria-disabled", "true");
     await expect(card.getByRole("button", { name: /^Subscribe/ })).toBeDisabled();
     // aria-disabled, so still focusable and announced; clicking it does nothing (force: Playwright itself honours aria-disabled).
