@@ -3,7 +3,7 @@ import { prisma } from "@/lib/db";
 import type { ManagementKey } from "@/generated/prisma/client.ts";
 import { NotFoundError } from "@/lib/http/errors";
 import { newKey } from "@/lib/keys/format";
-import { SCOPES, type Scope } from "@/lib/keys/scopes";
+import { knownScopes } from "@/lib/keys/scopes";
 import { write, type Tx } from "@/lib/writes/unit";
 import { diff, pick } from "@/lib/audit/changes";
 import type { BillingKeyView, CreateManagementKeyInput, ManagementKeyView, UpdateManagementKeyInput } from "@/lib/keys/schemas";
@@ -16,7 +16,7 @@ export function toManagementKeyView(k: ManagementKey): ManagementKeyView {
     name: k.name,
     keyPrefix: k.keyPrefix,
     isActive: k.isActive,
-    scopes: scopesOf(k),
+    scopes: knownScopes(k.scopes),
     expiresAt: k.expiresAt?.toISOString() ?? null,
     lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
     createdAt: k.createdAt.toISOString(),
@@ -32,13 +32,8 @@ export function toBillingKeyView(k: ManagementKey): BillingKeyView {
     active: k.isActive,
     createdAt: k.createdAt.toISOString(),
     expiresAt: k.expiresAt?.toISOString() ?? null,
-    scopes: scopesOf(k),
+    scopes: knownScopes(k.scopes),
   };
-}
-
-/** The row's scopes, in SCOPES order; a name this version does not know (written by a newer one) grants nothing here. */
-export function scopesOf(k: Pick<ManagementKey, "scopes">): Scope[] {
-  return SCOPES.filter((s) => k.scopes.includes(s));
 }
 
 /** What the audit log shows of a management key (never its hash). */

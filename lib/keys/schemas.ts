@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { usdAmount } from "@/lib/billing/money";
-import { SCOPES, scopeSchema } from "@/lib/keys/scopes";
+import { knownScopes, SCOPES, scopeSchema } from "@/lib/keys/scopes";
 import { BUDGET_PERIODS } from "@/lib/limits/periods";
 import { SUBSCRIPTION_STATUSES } from "@/lib/subscriptions/schemas";
 
@@ -189,7 +189,7 @@ export const updateKeySchema = z
 export const scopesSchema = z
   .array(scopeSchema, { error: 'scopes must be an array of scope names, e.g. ["keys:read"]' })
   .min(1, `A management key needs at least one scope: send some of ${SCOPES.join(", ")}, or omit scopes for all of them`)
-  .transform((given) => SCOPES.filter((s) => given.includes(s)))
+  .transform((given) => knownScopes(given))
   .meta({
     description: `What the key may do: some of ${SCOPES.map((s) => `\`${s}\``).join(", ")}. Omit for every scope. Set at creation; it cannot be changed later.`,
     example: ["keys:read", "usage:read"],

@@ -16,6 +16,11 @@ export const SCOPES = ["keys:read", "keys:write", "billing:read", "usage:read", 
 
 export type Scope = (typeof SCOPES)[number];
 
+/** The known scopes among `given`, in SCOPES order: a name this version does not know (written by a newer one) grants nothing. */
+export function knownScopes(given: readonly string[]): Scope[] {
+  return SCOPES.filter((s) => given.includes(s));
+}
+
 export const scopeSchema = z.enum(SCOPES, {
   // The default message lists the options without saying which value was wrong; name both.
   error: (issue) => `'${String(issue.input)}' is not a scope; the valid scopes are ${SCOPES.join(", ")}`,

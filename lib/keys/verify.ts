@@ -3,7 +3,7 @@ import { redisEnabled } from "@/lib/cluster/redis";
 import { sharedCache } from "@/lib/cache/epoch-cache";
 import { prisma } from "@/lib/db";
 import { hashKey, parseKey, type KeyKind } from "@/lib/keys/format";
-import { SCOPES, type Scope } from "@/lib/keys/scopes";
+import { knownScopes, type Scope } from "@/lib/keys/scopes";
 import type { BudgetPeriod } from "@/lib/limits/periods";
 
 /**
@@ -167,7 +167,7 @@ async function read(hash: string, kind: KeyKind): Promise<KeyRecord | null> {
       isActive: row.isActive,
       expiresAt: row.expiresAt?.getTime() ?? null,
       lastUsedAt: row.lastUsedAt?.getTime() ?? null,
-      scopes: SCOPES.filter((s) => row.scopes.includes(s)),
+      scopes: knownScopes(row.scopes),
       ...grace(row, hash),
     };
   }
