@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { messages, PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PGliteThread } from "@/lib/pglite-thread";
@@ -104,5 +107,31 @@ describe("the embedded database's thread", () => {
     working = false;
     // PGlite in this thread runs the whole query in one synchronous WebAssembly call: the loop turns a handful of times.
     expect(turns).toBeGreaterThan(100);
+  });
+
+  it("closes with a transaction whose owner never ends it, rolling it back (nothing of it is on disk after)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keygate-pglite-"));
+    try {
+      const own = new PGliteThread(dir);
+      await own.waitReady;
+      await own.exec("CREATE TABLE kept (id text)");
+      let inside!: () => void;
+      const began = new Promise<void>((resolve) => (inside = resolve));
+      // The owner writes, then never resolves: Prisma does this to a transaction it abandons on disconnect.
+      void own
+        .transaction(async (tx) => {
+          await tx.query("INSERT INTO kept VALUES ('abandoned')");
+          inside();
+          await new Promise(() => {});
+        })
+        .catch(() => {});
+      await began;
+      await own.close(); // Bounded by the test's timeout: PGlite's own close() waits for the transaction forever.
+      const reopened = new PGlite(dir);
+      expect((await reopened.query("SELECT id FROM kept")).rows).toEqual([]);
+      await reopened.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -58,7 +58,7 @@ const shape = (r) => ({ rows: r.rows, fields: r.fields, affectedRows: r.affected
 function begin(id, txId) {
   let started;
   const startedPromise = new Promise((resolve) => (started = resolve));
-  const state = { tx: null, chain: Promise.resolve(), end: null, ended: null };
+  const state = { tx: null, chain: Promise.resolve(), end: null, ended: null, began: null };
   state.ended = db
     .transaction(async (tx) => {
       state.tx = tx;
@@ -71,8 +71,29 @@ function begin(id, txId) {
     })
     .finally(() => transactions.delete(txId));
   transactions.set(txId, state);
-  // Answer once the transaction is open (BEGIN ran), or with BEGIN's failure.
-  reply(id, () => Promise.race([startedPromise, state.ended.then(() => Promise.reject(new Error("the transaction ended before it began")))]));
+  // Settles once the transaction is open (BEGIN ran), or with BEGIN's failure.
+  state.began = Promise.race([startedPromise, state.ended.then(() => Promise.reject(new Error("the transaction ended before it began")))]);
+  reply(id, () => state.began);
+}
+
+/**
+ * Rolls back every transaction still open, after what was already sent for it.
+ * PGlite's close() waits for the open transaction, and a transaction can lose
+ * its owner: Prisma, disconnected while a transaction was still beginning,
+ * never ends it. Without this, closing would wait forever.
+ */
+async function rollBackOpen() {
+  const open = [...transactions.values()].map(async (s) => {
+    try {
+      await s.began;
+    } catch {
+      return; // BEGIN failed: nothing is open.
+    }
+    const run = s.chain.then(() => s.end(false));
+    s.chain = run.catch(() => {});
+    await s.ended.catch(() => {});
+  });
+  await Promise.all(open);
 }
 
 /** Runs `fn(tx)` after every earlier op of the same transaction, in the order they were sent. */
@@ -104,7 +125,7 @@ parentPort.on("message", (m) => {
         return s.ended.then(() => null);
       });
     case "close":
-      return reply(m.id, () => db.close().then(() => null));
+      return reply(m.id, () => rollBackOpen().then(() => db.close().then(() => null)));
     default:
       return reply(m.id, () => Promise.reject(new Error(`unknown op ${m.op}`)));
   }
