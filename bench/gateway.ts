@@ -16,6 +16,15 @@
  *                     bench, so the dead route never cools down and is tried each time)
  *   (i) Keygate, translated  (b)'s request to an Anthropic model: the OpenAI client's request, the
  *                     answer and the stream are translated (Chat Completions ↔ Anthropic Messages)
+ *   (j) Keygate without Next  bench/gateway-only.ts: the same front and start-up as (b), on (b)'s
+ *                     database, without Next in the process (what sharing the process with Next costs)
+ *
+ * "server CPU µs/req" is the CPU the target's own server processes (every
+ * thread: PGlite's, GC's) used per 2xx answer over the measured seconds, from
+ * /proc; "× (d)" divides it by the bare proxy's. On a machine whose cores the
+ * load generator and the upstream share, it is a steadier measure of a
+ * proxy's cost than its req/s. A database server's and Redis's CPU are not in
+ * it (Redis's is in the Redis table).
  *
  * Each Keygate run also reports its event-loop delay (p50, p99, max: how late
  * the thread was for a timer, from Keygate's own /metrics), which is where a
@@ -23,7 +32,8 @@
  *
  * For (f) and (g) a third table gives Redis commands per request (INFO's
  * total_commands_processed over the run, background sweeps and flushes
- * included): the target is one (the admission script) per request.
+ * included): the target is one (the admission script) per request; and
+ * Redis's own CPU per request (INFO cpu), which bounds what one Redis serves.
  *
  * Chat targets run plain and streamed (`stream: true`, include_usage off);
  * each at 1 and 64 connections, BENCH_SECONDS (default 5) each after a 1 s
@@ -106,6 +116,8 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 // ---------- child processes ----------
 
 const children = new Set<ChildProcess>();
+/** Each server's process by the port it listens on, for its CPU per request (a target's URL names the port). */
+const pidByPort = new Map<string, number>();
 
 interface Started {
   child: ChildProcess;
@@ -131,6 +143,9 @@ function startServer(name: string, args: string[], env: NodeJS.ProcessEnv, ready
       if (tail.length > 40) tail.shift();
       if (ready.test(line)) {
         clearTimeout(timer);
+        // Servers name their port in that line: "…127.0.0.1:<port>…", "…port <port>", "… listening on <port>" (Portkey's is set by its caller).
+        const port = /(?:127\.0\.0\.1:|port )(\d+)/.exec(line)?.[1] ?? /(\d+)\s*$/.exec(line)?.[1];
+        if (port && child.pid) pidByPort.set(port, child.pid);
         resolve({ child, line });
       }
     };
@@ -290,7 +305,7 @@ async function holdBuildLock(): Promise<() => void> {
   };
 }
 
-async function startKeygate(upstreamOrigin: string, dataDir: string, db: BenchDb | null, redisUrl = ""): Promise<string> {
+async function startKeygate(upstreamOrigin: string, dataDir: string, db: BenchDb | null, redisUrl = "", entry = "server.ts"): Promise<string> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     REDIS_URL: redisUrl,
@@ -312,7 +327,8 @@ async function startKeygate(upstreamOrigin: string, dataDir: string, db: BenchDb
     // (h): the dead route is tried on every request instead of cooling down after three failures.
     KEYGATE_COOLDOWN_AFTER_FAILURES: "1000000000",
   };
-  await startServer(redisUrl ? `keygate-redis-${port}` : "keygate", ["--import", "tsx", "server.ts"], env, /listening/);
+  const name = entry !== "server.ts" ? "keygate-gateway-only" : redisUrl ? `keygate-redis-${port}` : "keygate";
+  await startServer(name, ["--import", "tsx", entry], env, /listening/);
   return `http://127.0.0.1:${port}`;
 }
 
@@ -400,7 +416,7 @@ async function setUpKeygate(base: string, db: BenchDb | null, count: number): Pr
 type Mode = "plain" | "stream" | "verify";
 
 interface Target {
-  id: "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h" | "i";
+  id: "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h" | "i" | "j";
   label: string;
   mode: Mode;
   url: string;
@@ -423,6 +439,8 @@ interface Servers {
   keys: string[];
   /** Two Keygate instances with REDIS_URL, or none (BENCH_DB=embedded). */
   redisKeygate: string[];
+  /** (j): the front without Next on (b)'s database, and its keys [plain 1, plain 64, stream 1, stream 64]; none with BENCH_DB=embedded. */
+  gatewayOnly: { url: string; keys: string[] } | null;
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -457,6 +475,19 @@ function chatTargets(s: Servers, mode: "plain" | "stream"): Target[] {
       headers: (c) => ({ ...JSON_HEADERS, authorization: `Bearer ${translatedKey(c)}` }),
       body: JSON.stringify({ ...JSON.parse(body), model: TRANSLATED_MODEL }),
     },
+    ...(s.gatewayOnly
+      ? [
+          {
+            id: "j" as const,
+            label: `(j) Keygate without Next${suffix}`,
+            mode,
+            url: `${s.gatewayOnly.url}/v1/chat/completions`,
+            keygate: true,
+            headers: (c: number) => ({ ...JSON_HEADERS, authorization: `Bearer ${s.gatewayOnly!.keys[(mode === "stream" ? 2 : 0) + (c === 1 ? 0 : 1)]}` }),
+            body,
+          },
+        ]
+      : []),
     ...(s.redisKeygate.length
       ? [
           {
@@ -542,9 +573,10 @@ function processCpuSeconds(pid: number | undefined): number {
 /** CPU seconds used so far by the whole machine and by this bench's own processes. */
 function cpuSeconds(): { machine: number; ours: number } {
   try {
-    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    // Interrupt time (irq, softirq) is left out: on loopback it is the benchmark's own networking, which no process is charged for.
+    const [user, nice, system, , , , , steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
     const ours = [process.pid, ...[...children].map((c) => c.pid)].reduce<number>((sum, pid) => sum + processCpuSeconds(pid), 0);
-    return { machine: (user + nice + system + irq + softirq + steal) / USER_HZ, ours };
+    return { machine: (user + nice + system + steal) / USER_HZ, ours };
   } catch {
     return { machine: 0, ours: 0 };
   }
@@ -566,9 +598,16 @@ interface Run {
   /** PostgreSQL counter deltas over this run (warm-up and the quiet gap after it included). */
   db?: PgCounters;
   /** Redis script calls (round trips) and commands (inside scripts too) over this run, warm-up included, for the Redis targets. */
-  redis?: { scripts: number; commands: number };
+  redis?: { scripts: number; commands: number; cpuSeconds: number };
   /** Keygate's event-loop delay during the measured seconds (its /metrics: prom-client's monitorEventLoopDelay), in ms. */
   loop?: { p50: number; p99: number; max: number };
+  /** CPU the target's own server processes used per 2xx answer in the measured seconds (all their threads), in µs; null if unknown. */
+  cpuUsPerRequest: number | null;
+}
+
+/** The target's server processes (every instance), found by the ports of its URLs. */
+function serverPids(t: Target): number[] {
+  return [t.url, ...(t.moreUrls ?? [])].map((u) => pidByPort.get(new URL(u).port)).filter((pid): pid is number => pid !== undefined);
 }
 
 /** One autocannon per instance of the target, the connections split between them, and the results added up. */
@@ -623,8 +662,11 @@ function failuresOf(r: AutocannonResult): string | null {
 let benchRedis: Redis | null = null;
 
 /** Script calls (EVALSHA and EVAL: each one round trip) and every command Redis ran (those inside scripts too), so far. */
-async function redisCommandsSoFar(): Promise<{ scripts: number; commands: number }> {
-  if (!benchRedis) return { scripts: 0, commands: 0 };
+async function redisCommandsSoFar(): Promise<{ scripts: number; commands: number; cpuSeconds: number }> {
+  if (!benchRedis) return { scripts: 0, commands: 0, cpuSeconds: 0 };
+  // Redis's own CPU (its main thread and the rest, user + system), microsecond resolution.
+  const cpu = await benchRedis.info("cpu");
+  const cpuSeconds = ["used_cpu_user", "used_cpu_sys"].reduce((sum, f) => sum + Number(new RegExp(`^${f}:(\\S+)`, "m").exec(cpu)?.[1] ?? 0), 0);
   const stats = await benchRedis.info("commandstats");
   let scripts = 0;
   let commands = 0;
@@ -633,7 +675,7 @@ async function redisCommandsSoFar(): Promise<{ scripts: number; commands: number
     commands += calls;
     if (m[1] === "evalsha" || m[1] === "eval") scripts += calls;
   }
-  return { scripts, commands };
+  return { scripts, commands, cpuSeconds };
 }
 
 /** prom-client's monitorEventLoopDelay samples every 10 ms (its default), and Node records the whole time between two samples. */
@@ -662,11 +704,15 @@ async function measure(t: Target, connections: number): Promise<Run> {
   const warm = await autocannonRun(t, connections, WARMUP_SECONDS, null);
   const latencies: number[] = [];
   if (t.keygate) await eventLoopDelay(t);
+  const pids = serverPids(t);
+  const serverCpu = () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const serverBefore = serverCpu();
   const cpuBefore = cpuSeconds();
   const started = performance.now();
   const result = await autocannonRun(t, connections, SECONDS, latencies);
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = cpuSeconds();
+  const serverSeconds = serverCpu() - serverBefore;
   const loop = t.keygate ? await eventLoopDelay(t) : null;
   const otherCores = (cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours)) / seconds;
   const sorted = Float64Array.from(latencies).sort();
@@ -681,11 +727,16 @@ async function measure(t: Target, connections: number): Promise<Run> {
     failures,
     otherCores,
     ...(loop ? { loop } : {}),
+    cpuUsPerRequest: pids.length && result["2xx"] ? (serverSeconds * 1e6) / result["2xx"] : null,
   };
   if (commandsBefore) {
     const after = await redisCommandsSoFar();
-    // The first INFO is counted in `after`.
-    run.redis = { scripts: after.scripts - commandsBefore.scripts, commands: after.commands - commandsBefore.commands - 1 };
+    // Two INFOs ran between the snapshots (the first's commandstats, the second's cpu): not the gateway's.
+    run.redis = {
+      scripts: after.scripts - commandsBefore.scripts,
+      commands: after.commands - commandsBefore.commands - 2,
+      cpuSeconds: after.cpuSeconds - commandsBefore.cpuSeconds,
+    };
   }
   console.log(failures ? `NON-2xx: ${failures}` : `${Math.round(run.rps)} req/s`);
   return run;
@@ -746,7 +797,7 @@ function baselineMode(mode: Mode): Mode {
 }
 
 function table(runs: Run[]): string {
-  const order = ["a", "d", "c", "b", "i", "h", "f", "g", "e"];
+  const order = ["a", "d", "c", "b", "j", "i", "h", "f", "g", "e"];
   const modes: Mode[] = ["plain", "stream", "verify"];
   const sorted = [...runs].sort(
     (x, y) =>
@@ -754,18 +805,23 @@ function table(runs: Run[]): string {
   );
   const find = (id: "a" | "d", mode: Mode, c: number) =>
     runs.find((r) => r.target.id === id && r.target.mode === baselineMode(mode) && r.connections === c && !r.failures);
-  const out = ["| target | conns | req/s | p50 ms | p99 ms | +p50 ms vs (a) | req/s % of (a) | req/s % of (d) |", "|---|---:|---:|---:|---:|---:|---:|---:|"];
+  const out = [
+    "| target | conns | req/s | p50 ms | p99 ms | +p50 ms vs (a) | req/s % of (a) | req/s % of (d) | server CPU µs/req | × (d) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
   for (const r of sorted) {
     if (r.failures) {
-      out.push(`| ${r.target.label} | ${r.connections} | **non-2xx: ${r.failures}** | | | | | |`);
+      out.push(`| ${r.target.label} | ${r.connections} | **non-2xx: ${r.failures}** | | | | | | | |`);
       continue;
     }
     const a = find("a", r.target.mode, r.connections);
     const d = find("d", r.target.mode, r.connections);
     const pct = (base?: Run) => (base ? `${Math.round((r.rps / base.rps) * 100)}%` : "—");
     const added = a ? fmt(r.p50 - a.p50) : "—";
+    const cpu = r.cpuUsPerRequest === null ? "—" : Math.round(r.cpuUsPerRequest).toLocaleString("en-US");
+    const cpuRatio = r.cpuUsPerRequest !== null && d?.cpuUsPerRequest ? `${(r.cpuUsPerRequest / d.cpuUsPerRequest).toFixed(1)}×` : "—";
     out.push(
-      `| ${r.target.label} | ${r.connections} | ${Math.round(r.rps).toLocaleString("en-US")} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.target.id === "a" ? "" : added} | ${r.target.id === "a" ? "" : pct(a)} | ${r.target.id === "d" || r.target.id === "a" ? "" : pct(d)} |`,
+      `| ${r.target.label} | ${r.connections} | ${Math.round(r.rps).toLocaleString("en-US")} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.target.id === "a" ? "" : added} | ${r.target.id === "a" ? "" : pct(a)} | ${r.target.id === "d" || r.target.id === "a" ? "" : pct(d)} | ${cpu} | ${r.target.id === "a" || r.target.id === "d" ? "" : cpuRatio} |`,
     );
   }
   return out.join("\n");
@@ -797,12 +853,13 @@ const PORTKEY_SSE_SHIM =
 async function startPortkey(): Promise<string> {
   const port = await freePort();
   const script = path.join(ROOT, "node_modules/@portkey-ai/gateway/build/start-server.js");
-  await startServer(
+  const { child } = await startServer(
     "portkey",
     ["--import", PORTKEY_SSE_SHIM, script, `--port=${port}`, "--headless"],
     { ...process.env, NODE_ENV: "production" },
     /Ready for connections/,
   );
+  if (child.pid) pidByPort.set(String(port), child.pid);
   return `http://127.0.0.1:${port}`;
 }
 
@@ -821,8 +878,8 @@ async function startServers(db: BenchDb | null, dataDir: string, redisServer: Te
   let keys: string[];
   try {
     keygate = await startKeygate(upstream, dataDir, db);
-    // Keys by run: (b) plain/stream × 1/64, then (f) and (g) with Redis, then two for (h) and four for (i).
-    keys = await setUpKeygate(keygate, db, (redisServer ? 10 : 4) + 6);
+    // Keys by run: (b) plain/stream × 1/64, then (f) and (g) with Redis, then two for (h) and four for (i); then four for (j).
+    keys = await setUpKeygate(keygate, db, (redisServer ? 10 : 4) + 6 + (db ? 4 : 0));
     await addFallbackModel(keygate, upstream);
     await addTranslatedModel(keygate, upstream);
   } finally {
@@ -833,8 +890,12 @@ async function startServers(db: BenchDb | null, dataDir: string, redisServer: Te
     redisServer && db
       ? await Promise.all([0, 1].map((i) => startKeygate(upstream, fs.mkdtempSync(path.join(dataDir, `redis-${i}-`)), db, redisServer.url)))
       : [];
+  // (j): a second process on the same database, its own keys (each process holds its keys' limits in memory).
+  const gatewayOnly = db
+    ? { url: await startKeygate(upstream, fs.mkdtempSync(path.join(dataDir, "gateway-only-")), db, "", "bench/gateway-only.ts"), keys: keys.splice(-4) }
+    : null;
   const proxy = `http://127.0.0.1:${/(\d+)$/.exec((await proxyStarted).line)![1]}`;
-  return { upstream, proxy, portkey: await portkey, keygate, keys, redisKeygate };
+  return { upstream, proxy, portkey: await portkey, keygate, keys, redisKeygate, gatewayOnly };
 }
 
 async function main(): Promise<void> {
@@ -912,11 +973,11 @@ function report(runs: Run[]): void {
   if (redisRuns.length) {
     console.log("\nRedis work per request (Keygate with REDIS_URL; target: one round trip, the admission script):\n");
     console.log(
-      "| Keygate run | conns | requests | script calls (round trips) | round trips/req | commands run inside Redis/req |\n|---|---:|---:|---:|---:|---:|",
+      "| Keygate run | conns | requests | script calls (round trips) | round trips/req | commands run inside Redis/req | Redis CPU µs/req |\n|---|---:|---:|---:|---:|---:|---:|",
     );
     for (const r of redisRuns)
       console.log(
-        `| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.redis!.scripts.toLocaleString("en-US")} | ${(r.redis!.scripts / r.sent).toFixed(3)} | ${(r.redis!.commands / r.sent).toFixed(1)} |`,
+        `| ${r.target.label} | ${r.connections} | ${r.sent.toLocaleString("en-US")} | ${r.redis!.scripts.toLocaleString("en-US")} | ${(r.redis!.scripts / r.sent).toFixed(3)} | ${(r.redis!.commands / r.sent).toFixed(1)} | ${Math.round((r.redis!.cpuSeconds * 1e6) / r.sent)} |`,
       );
     console.log(
       "\n- A request's admission is one script; its settlement rides along with the next admission (or goes within 5 ms, batched). The usage flush adds one script per batch, the sweep one every 5 s per instance. Commands inside a script cost Redis CPU, not a round trip.\n",
