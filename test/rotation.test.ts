@@ -383,6 +383,25 @@ describe("Idempotency-Key on rotation", () => {
     expect((await rotate(stranger, theirs.id, { gracePeriodSeconds: 120 }, headers)).status).toBe(200);
   });
 
+  it("answers a retry whose held answer can no longer be opened (the encryption key changed) with 409 idempotency_answer_unreadable, and rotates nothing again", async () => {
+    const user = await createUser({ creditUsd: 5 });
+    const key = await createCreditKey(user);
+    const headers = { "idempotency-key": "before-the-key-changed" };
+    const first = await rotate(user, key.id, { gracePeriodSeconds: 60 }, headers);
+    expect(first.status, first.text).toBe(200);
+    const restore = setEnv({ KEYGATE_ENCRYPTION_KEY: "a-different-encryption-key-0123456789abcdef" });
+    try {
+      const retry = await rotate(user, key.id, { gracePeriodSeconds: 60 }, headers);
+      expectError(retry, 409, "idempotency_answer_unreadable");
+      expect(retry.json.error.message).toContain("new Idempotency-Key");
+      expect(retry.text).not.toContain(first.json.data.apiKey);
+    } finally {
+      restore();
+    }
+    // The retry did not rotate a second time: the first answer's secret is still the key's.
+    expect((await keyRow(key.id)).keyHash).toBe(hashKey(first.json.data.apiKey));
+  });
+
   it("refuses a malformed Idempotency-Key with 400 invalid_idempotency_key", async () => {
     const user = await createUser({ creditUsd: 5 });
     const key = await createCreditKey(user);

@@ -257,7 +257,7 @@ export const rotateKey = defineOperation({
   response: { status: 200, description: "The new secret, shown only here.", schema: rotatedKeySchema, shape: "envelope" },
   errors: {
     ...ROTATION_ERRORS,
-    409: "`key_expired`: the key has expired (move its `expiresAt` first); `rotation_conflict`: another rotation of this key happened at the same moment.",
+    409: "`key_expired`: the key has expired (move its `expiresAt` first); `rotation_conflict`: another rotation of this key happened at the same moment; `idempotency_answer_unreadable`: this `Idempotency-Key`'s rotation already happened, but its stored answer cannot be opened since the server's encryption key changed (send a new key).",
   },
   examples: {
     params: keyId,
@@ -281,7 +281,7 @@ export const rotateManagementKey = defineOperation({
   response: { status: 200, description: "The new secret, shown only here.", schema: rotatedKeySchema, shape: "envelope" },
   errors: {
     ...ROTATION_ERRORS,
-    409: "`key_expired`: the management key has expired (create a new one); `rotation_conflict`: another rotation of this key happened at the same moment.",
+    409: "`key_expired`: the management key has expired (create a new one); `rotation_conflict`: another rotation of this key happened at the same moment; `idempotency_answer_unreadable`: this `Idempotency-Key`'s rotation already happened, but its stored answer cannot be opened since the server's encryption key changed (send a new key).",
   },
   examples: {
     params: managementKeyId,

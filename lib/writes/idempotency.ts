@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
-import { decryptSecret, encryptSecret } from "@/lib/crypto/secrets";
+import { decryptSecret, encryptSecret, SecretDecryptionError } from "@/lib/crypto/secrets";
 import { isUniqueViolation, prisma } from "@/lib/db";
-import { BadRequestError, UnprocessableError } from "@/lib/http/errors";
+import { BadRequestError, ConflictError, UnprocessableError } from "@/lib/http/errors";
 import { redact } from "@/lib/log";
 import { logger } from "@/lib/ops/logger";
 import type { Tx } from "@/lib/writes/unit";
@@ -117,7 +117,19 @@ async function heldAnswer<T>(request: IdempotentRequest, now: number): Promise<{
       "idempotency_key_reused",
     );
   }
-  return { found: true, answer: JSON.parse(decryptSecret(row.response, CONTEXT)) as T };
+  let plain: string;
+  try {
+    plain = decryptSecret(row.response, CONTEXT);
+  } catch (err) {
+    if (!(err instanceof SecretDecryptionError)) throw err;
+    // The request did run; only its answer is lost (KEYGATE_ENCRYPTION_KEY changed since). Running it again would be a second write.
+    logger().warn(`a held Idempotency-Key answer cannot be read: ${redact(err.message)}`);
+    throw new ConflictError(
+      `This request already ran with this Idempotency-Key at ${row.createdAt.toISOString()}, but its answer can no longer be read: the server's encryption key changed since. Nothing was done again. To get a secret you can see, send the request again with a new Idempotency-Key.`,
+      "idempotency_answer_unreadable",
+    );
+  }
+  return { found: true, answer: JSON.parse(plain) as T };
 }
 
 /** Deletes every held answer whose window has passed (with the secret it sealed). Returns how many. */
