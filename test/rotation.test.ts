@@ -167,6 +167,13 @@ describe("rotating a consumption key (POST /api/keys/:id/rotate)", () => {
     expect(await chat(key.apiKey)).toBe(200);
     const res = await rotate(user, key.id);
     expect(res.json.data.previousKeyExpiresAt).toBeNull();
+    const refusals = async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const count = (reason: string) =>
+        Number(/ (\S+)$/.exec(text.split("\n").find((l) => l.startsWith(`keygate_limit_rejections_total{reason="${reason}"}`)) ?? " 0")?.[1]);
+      return { rotated: count("rotated_key"), expired: count("expired_key") };
+    };
+    const before = await refusals();
 
     const openai = await gw
       .openai(key.apiKey)
@@ -176,6 +183,8 @@ describe("rotating a consumption key (POST /api/keys/:id/rotate)", () => {
     expect((openai as InstanceType<typeof OpenAI.APIError>).status).toBe(401);
     expect((openai as InstanceType<typeof OpenAI.APIError>).code).toBe("invalid_api_key");
     expect((openai as Error).message).toMatch(/This key was rotated; use the new secret\./);
+    // Counted as what it is in the metrics: a rotated secret, not an expired key.
+    expect(await refusals()).toEqual({ rotated: before.rotated + 1, expired: before.expired });
 
     const anthropic = await gw
       .anthropic(key.apiKey)

@@ -125,7 +125,7 @@ export async function authorize(token: string | null, now: number, fresh = false
     case "key_expired":
       return refuse("This key has expired.", "expired_key");
     case "key_rotated":
-      return refuse(rotatedMessage(verdict.key), "expired_key");
+      return refuse(rotatedMessage(verdict.key), "rotated_key");
   }
   const key = verdict.key;
   if (key.kind === "management") return refuse("Management keys (mk_…) are for the management API, not for inference.");

@@ -48,6 +48,7 @@ export type LimitRejectionReason =
   | "invalid_key"
   | "inactive_key"
   | "expired_key"
+  | "rotated_key"
   | "model_not_allowed"
   | "outside_reserved_block"
   | "upstream_unavailable";
