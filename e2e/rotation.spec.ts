@@ -98,6 +98,41 @@ test.describe("key rotation", () => {
     expect([await modelsStatus(request, oldSecret), await modelsStatus(request, newSecret)]).toEqual([200, 200]);
   });
 
+  test("Rotate from the key's own page: the same dialog and show-once modal, and the rotation joins the key's history", async ({
+    page,
+    users,
+    api,
+    request,
+  }) => {
+    const user = await users.create({ creditUsd: 5 });
+    const created = await api.as(user).post("/api/keys/credit", { name: "detail key" });
+    const { id, apiKey: oldSecret } = ((await created.json()) as { data: { id: string; apiKey: string } }).data;
+    await user.login();
+    const leaks = watchSecretLeaks(page);
+    await page.goto(`/keys/${id}`);
+    await expect(page.getByRole("heading", { level: 1, name: "detail key" })).toBeVisible();
+    const history = page.getByRole("region", { name: "History" });
+    await expect(history.getByTestId("audit-row")).toHaveCount(1);
+
+    await page.getByRole("button", { name: "Rotate…" }).click();
+    const dialog = page.getByTestId("rotate-dialog");
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole("button", { name: "Rotate key" }).click();
+    const modal = page.getByTestId("secret-modal");
+    await expect(modal).toContainText("The old secret has stopped working.");
+    const newSecret = (await modal.getByTestId("secret-value").textContent()) ?? "";
+    expect(newSecret).toMatch(/^sk_live_[0-9A-Za-z]{38}$/);
+    expect([await modelsStatus(request, oldSecret), await modelsStatus(request, newSecret)]).toEqual([401, 200]);
+    await expectNoSeriousViolations(page, "the key page's secret modal");
+
+    await modal.getByRole("button", { name: "Copy key to clipboard" }).click();
+    await modal.getByRole("button", { name: "I have saved this key" }).click();
+    await expect(modal).toBeHidden();
+    leaks.afterSecretShown();
+    await expect(history.locator('[data-testid="audit-row"][data-action="key.rotate"]').getByTestId("audit-actor")).toHaveText("You");
+    await leaks.expectSecretGone(newSecret);
+  });
+
   test("Rotate a billing key: the old mk_ gets 401 at once, the new one works", async ({ page, users, api, request, baseURL }) => {
     const user = await users.create();
     const created = await api.as(user).post("/api/keys/management", { name: "deploy bot" });

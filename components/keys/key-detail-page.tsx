@@ -1,13 +1,20 @@
 "use client";
 
 import Link from "next/link";
+import { useQueryClient } from "@tanstack/react-query";
+import { Button } from "@/components/ui/button";
 import { StatusBadge } from "@/components/ui/data-table";
 import { formatExact, formatUtcDay } from "@/components/ui/format";
 import { PageHeader } from "@/components/ui/headings";
 import { EmptyState } from "@/components/ui/states";
 import { keyStatus } from "@/components/keys/key-list";
+import { KeySnippets } from "@/components/keys/key-snippets";
 import { limitsText, PERIOD_ADJECTIVES } from "@/components/keys/keys-page";
-import { useKeys } from "@/components/keys/use-keys";
+import { RotateKeyDialog, rotatedNotice } from "@/components/keys/rotate-key-dialog";
+import { SecretModal } from "@/components/keys/secret-modal";
+import { useRotateKeyFlow } from "@/components/keys/use-key-actions";
+import { useKeys, useRotateKey } from "@/components/keys/use-keys";
+import { auditQueries } from "@/components/audit/use-audit";
 import { BUDGET_WARNING } from "@/components/usage/budget-banner";
 import { Sparkline, dailyPoints } from "@/components/usage/charts";
 import { Panel, QueryState } from "@/components/usage/panel";
@@ -18,11 +25,12 @@ import type { ApiKeyView } from "@/lib/keys/schemas";
 
 /**
  * A credit key's page: its 30 days of spend, its budget, and its history
- * from the audit log. The key comes
- * from the keys list the keys page already keeps (one cache entry), so
- * opening it from there asks only for its usage.
+ * from the audit log, with Rotate at hand (the same dialog and show-once
+ * modal as the keys list). The key comes from the keys list the keys page
+ * already keeps (one cache entry), so opening it from there asks only for
+ * its usage.
  */
-export function KeyDetailPage({ keyId }: { keyId: string }) {
+export function KeyDetailPage({ keyId, origin, model }: { keyId: string; origin: string; model: string }) {
   const keys = useKeys();
   const k = keys.data?.find((x) => x.id === keyId);
   return (
@@ -31,18 +39,40 @@ export function KeyDetailPage({ keyId }: { keyId: string }) {
         <span aria-hidden>←</span> API keys
       </Link>
       <QueryState query={keys} label="Loading the key">
-        {() => (k ? <KeyDetail k={k} /> : <EmptyState title="No such key">It may have been deleted, or belong to another account.</EmptyState>)}
+        {() =>
+          k ? (
+            <KeyDetail k={k} origin={origin} model={model} />
+          ) : (
+            <EmptyState title="No such key">It may have been deleted, or belong to another account.</EmptyState>
+          )
+        }
       </QueryState>
     </div>
   );
 }
 
-function KeyDetail({ k }: { k: ApiKeyView }) {
+function KeyDetail({ k, origin, model }: { k: ApiKeyView; origin: string; model: string }) {
   const usage = useUsage({ groupBy: "day", keyId: k.id });
   const points = dailyPoints(usage.data, 30);
+  const qc = useQueryClient();
+  const rotate = useRotateKeyFlow<ApiKeyView, unknown>(useRotateKey());
+  const expired = keyStatus(k) === "expired";
   return (
     <>
-      <PageHeader title={k.name} action={<StatusBadge status={keyStatus(k)} />}>
+      <PageHeader
+        title={k.name}
+        action={
+          <div className="flex items-center gap-3">
+            <StatusBadge status={keyStatus(k)} />
+            {/* An expired key cannot be rotated (the API answers 409): move its expiry first, from the keys list. */}
+            {!expired && (
+              <Button variant="secondary" size="sm" onClick={() => rotate.start(k)}>
+                Rotate…
+              </Button>
+            )}
+          </div>
+        }
+      >
         <code className="font-mono text-xs">{k.keyPrefix}…</code> · {k.keyType === "credit" ? "Credit key" : "Subscription key"} · {limitsText(k)}
       </PageHeader>
       <div className="grid gap-6 md:grid-cols-2">
@@ -66,6 +96,20 @@ function KeyDetail({ k }: { k: ApiKeyView }) {
         </Panel>
       </div>
       <AuditLog scope="own" id="key-history-title" title="History" fixed={{ targetId: k.id }} />
+      <RotateKeyDialog {...rotate.dialog} what="key" users="apps" />
+      <SecretModal
+        {...rotate.secretModal}
+        onClose={() => {
+          rotate.secretModal.onClose();
+          // The rotation is the newest line of the key's history.
+          void qc.invalidateQueries({ queryKey: auditQueries.all });
+        }}
+        title={rotate.rotated ? `New secret for “${rotate.rotated.name}”` : ""}
+        notice={rotate.rotated ? rotatedNotice("key", rotate.rotated.previousKeyExpiresAt) : undefined}
+        className="sm:max-w-2xl"
+      >
+        {(reportCopy) => rotate.rotated && <KeySnippets origin={origin} model={model} apiKey={rotate.rotated.secret} onCopy={reportCopy} />}
+      </SecretModal>
     </>
   );
 }

@@ -1,28 +1,12 @@
 import type { Metadata } from "next";
 import { requireUser } from "@/app/(dashboard)/require-user";
 import { browsingOrigin } from "@/app/(dashboard)/browsing-origin";
+import { snippetModel } from "@/app/(dashboard)/keys/snippet-model";
 import { KeysPage } from "@/components/keys/keys-page";
-import { activeModels, DEMO_MODEL, servedOn } from "@/lib/models/catalogue";
 
 export const metadata: Metadata = { title: "API Keys" };
 
 export default async function Page() {
   await requireUser("/keys");
   return <KeysPage origin={await browsingOrigin()} model={await snippetModel()} />;
-}
-
-/**
- * The model a new key's snippets call on /v1/chat/completions: the first
- * active one served there (the built-in demo comes first when it is on; an
- * Anthropic model would answer 404 on that path). The snippet is a
- * convenience: a catalogue that cannot be read must not break the page.
- */
-async function snippetModel(): Promise<string> {
-  try {
-    const models = await activeModels();
-    return models.find((m) => m.kind === "chat" && servedOn(m, "openai"))?.model ?? DEMO_MODEL.model;
-  } catch (err) {
-    console.error("keys page: could not read the model catalogue for the snippets", err);
-    return DEMO_MODEL.model;
-  }
 }
