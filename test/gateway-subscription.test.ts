@@ -204,6 +204,14 @@ describe("subscription keys on the gateway", () => {
     await expect(openai.chat.completions.create({ model: "other-model", messages: hello })).rejects.toMatchObject({ status: 403, code: "model_not_allowed" });
   });
 
+  it("list only their pool's models on GET /v1/models, the models they may use", async () => {
+    const { openai } = await subscriptionKey();
+    const ids = (await openai.models.list()).data.map((m) => m.id);
+    expect(ids).toContain("pool-model");
+    expect(ids).not.toContain("other-model");
+    for (const id of ids) expect(["pool-model", "keygate/echo"]).toContain(id);
+  });
+
   it("stop at period end and work again, same key, once the subscription is renewed", async () => {
     const { sub, openai } = await subscriptionKey();
     expect(await status(openai.chat.completions.create({ model: "pool-model", messages: hello }))).toBe(200);

@@ -496,6 +496,18 @@ function outgoingFor(
 }
 
 /**
+ * The models a key may use, for GET /v1/models (null: every active model): a
+ * credit key's allowlist, or the pool's models for a subscription key (none
+ * once its subscription is gone). Blocks and the lease are not judged here:
+ * listing is not a request to a model.
+ */
+export async function modelsKeyMayUse(key: ConsumptionKeyRecord): Promise<readonly string[] | null> {
+  if (key.kind === "credit") return key.allowedModels;
+  const sub = key.subscriptionId ? await subscriptionFor(key.subscriptionId) : null;
+  return sub?.models ?? [];
+}
+
+/**
  * A model asked for on an endpoint of another kind: 400 (the model exists,
  * and GET /v1/models lists it, so "not found" would mislead), naming the
  * endpoint that serves it.

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isStoreUnavailable } from "@/lib/cluster/redis";
-import { admit, authorize, credentialOf, type Refusal } from "@/lib/gateway/admission";
+import { admit, authorize, credentialOf, modelsKeyMayUse, type Refusal } from "@/lib/gateway/admission";
 import { readJsonObject, sendError } from "@/lib/gateway/io";
 import { ADAPTERS, adapterFor, promptSize, type ProtocolAdapter } from "@/lib/gateway/protocols";
 import { relay } from "@/lib/gateway/proxy";
@@ -92,7 +92,7 @@ async function listModels(req: IncomingMessage, res: ServerResponse): Promise<vo
   const credential = credentialOf(req);
   const auth = "conflict" in credential ? credential.conflict : await authorize(credential.token, Date.now(), true);
   if (!auth.ok) return sendError(res, LIST_SHAPE, auth.status, auth.code, auth.message);
-  const allowed = auth.key.kind === "credit" ? auth.key.allowedModels : null;
+  const allowed = await modelsKeyMayUse(auth.key);
   const models = (await activeModels()).filter((m) => allowed === null || allowed.includes(m.model));
   sendJson(res, 200, {
     object: "list",
