@@ -40,7 +40,8 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   reporter: "list",
   // A journey of many steps on a busy 2-core machine: the limit is for a test that hangs, not a speed target.
-  timeout: 60_000,
+  // Journeys with four axe scans took up to 56 s in CI (an axe scan alone takes 4 to 6 s there), and one went over 60.
+  timeout: 120_000,
   // Assertions wait for what a user waits for (a heading, a row, a toast); on
   // a busy 2-core machine that can take longer than Playwright's 5 s default.
   // A condition that never comes still fails, just later.

@@ -29,8 +29,6 @@ test.describe("a new credit key's snippets and live usage", () => {
     baseURL,
     saveScreenshot,
   }) => {
-    // The build is not counted, but the usage flush (~1 s) and the table's refresh (~5 s) are.
-    test.setTimeout(60_000);
     const origin = new URL(baseURL!).origin;
     const user = await users.create({ creditUsd: 5 });
     await user.login();
