@@ -8,7 +8,7 @@ import { PageHeader } from "@/components/ui/headings";
 import { CardFact, Cell, QueryTable, Row } from "@/components/ui/data-table";
 import { CreateBillingKeyDialog, RenameBillingKeyDialog } from "@/components/billing-keys/billing-key-dialogs";
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
-import { RotateKeyDialog, rotatedNotice } from "@/components/keys/rotate-key-dialog";
+import { RotateKeyDialog, RotatedSecretModal } from "@/components/keys/rotate-key-dialog";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useCreateKeyFlow, useEditKeyDialog, useKeyActions, useRotateKeyFlow } from "@/components/keys/use-key-actions";
 import { useCreateManagementKey, useDeleteManagementKey, useManagementKeys, useRotateManagementKey, useUpdateManagementKey } from "@/components/keys/use-keys";
@@ -105,13 +105,9 @@ export function BillingKeysPage({ origin }: { origin: string }) {
       </SecretModal>
 
       <RotateKeyDialog {...rotate.dialog} what="billing key" users="scripts" />
-      <SecretModal
-        {...rotate.secretModal}
-        title={rotate.rotated ? `New secret for “${rotate.rotated.name}”` : ""}
-        notice={rotate.rotated ? rotatedNotice("billing key", rotate.rotated.previousKeyExpiresAt) : undefined}
-      >
-        {rotate.rotated && <CurlExample origin={origin} secret={rotate.rotated.secret} scopes={rotate.rotated.key.scopes} />}
-      </SecretModal>
+      <RotatedSecretModal flow={rotate} what="billing key">
+        {(rotated) => <CurlExample origin={origin} secret={rotated.secret} scopes={rotated.key.scopes} />}
+      </RotatedSecretModal>
 
       <DeleteKeyDialog
         {...row.deleteDialog}

@@ -10,8 +10,7 @@ import { EmptyState } from "@/components/ui/states";
 import { keyStatus } from "@/components/keys/key-list";
 import { KeySnippets } from "@/components/keys/key-snippets";
 import { limitsText, PERIOD_ADJECTIVES } from "@/components/keys/keys-page";
-import { RotateKeyDialog, rotatedNotice } from "@/components/keys/rotate-key-dialog";
-import { SecretModal } from "@/components/keys/secret-modal";
+import { RotateKeyDialog, RotatedSecretModal } from "@/components/keys/rotate-key-dialog";
 import { useRotateKeyFlow } from "@/components/keys/use-key-actions";
 import { useKeys, useRotateKey } from "@/components/keys/use-keys";
 import { auditQueries } from "@/components/audit/use-audit";
@@ -97,19 +96,15 @@ function KeyDetail({ k, origin, model }: { k: ApiKeyView; origin: string; model:
       </div>
       <AuditLog scope="own" id="key-history-title" title="History" fixed={{ targetId: k.id }} />
       <RotateKeyDialog {...rotate.dialog} what="key" users="apps" />
-      <SecretModal
-        {...rotate.secretModal}
-        onClose={() => {
-          rotate.secretModal.onClose();
-          // The rotation is the newest line of the key's history.
-          void qc.invalidateQueries({ queryKey: auditQueries.all });
-        }}
-        title={rotate.rotated ? `New secret for “${rotate.rotated.name}”` : ""}
-        notice={rotate.rotated ? rotatedNotice("key", rotate.rotated.previousKeyExpiresAt) : undefined}
+      <RotatedSecretModal
+        flow={rotate}
+        what="key"
+        // The rotation is the newest line of the key's history.
+        onClosed={() => void qc.invalidateQueries({ queryKey: auditQueries.all })}
         className="sm:max-w-2xl"
       >
-        {(reportCopy) => rotate.rotated && <KeySnippets origin={origin} model={model} apiKey={rotate.rotated.secret} onCopy={reportCopy} />}
-      </SecretModal>
+        {(rotated, reportCopy) => <KeySnippets origin={origin} model={model} apiKey={rotated.secret} onCopy={reportCopy} />}
+      </RotatedSecretModal>
     </>
   );
 }

@@ -11,7 +11,7 @@ import { CreateCreditKeyDialog } from "@/components/keys/create-credit-key-dialo
 import { EditKeyDialog } from "@/components/keys/edit-key-dialog";
 import { DeleteKeyDialog, KeyCard, KeyNameCell, KeyRowTail, KeyStatusCell, KeyTimeFacts } from "@/components/keys/key-list";
 import { KeySnippets } from "@/components/keys/key-snippets";
-import { RotateKeyDialog, rotatedNotice } from "@/components/keys/rotate-key-dialog";
+import { RotateKeyDialog, RotatedSecretModal } from "@/components/keys/rotate-key-dialog";
 import { SecretModal } from "@/components/keys/secret-modal";
 import { useCreateKeyFlow, useEditKeyDialog, useKeyActions, useRotateKeyFlow } from "@/components/keys/use-key-actions";
 import { useBillingStatus, useCreateCreditKey, useDeleteKey, useKeys, useRotateKey, useUpdateKey } from "@/components/keys/use-keys";
@@ -119,14 +119,9 @@ export function KeysPage({ origin, model }: KeysPageProps) {
         {(reportCopy) => secret && <KeySnippets origin={origin} model={model} apiKey={secret} onCopy={reportCopy} />}
       </SecretModal>
       <RotateKeyDialog {...rotate.dialog} what="key" users="apps" />
-      <SecretModal
-        {...rotate.secretModal}
-        title={rotate.rotated ? `New secret for “${rotate.rotated.name}”` : ""}
-        notice={rotate.rotated ? rotatedNotice("key", rotate.rotated.previousKeyExpiresAt) : undefined}
-        className="sm:max-w-2xl"
-      >
-        {(reportCopy) => rotate.rotated && <KeySnippets origin={origin} model={model} apiKey={rotate.rotated.secret} onCopy={reportCopy} />}
-      </SecretModal>
+      <RotatedSecretModal flow={rotate} what="key" className="sm:max-w-2xl">
+        {(rotated, reportCopy) => <KeySnippets origin={origin} model={model} apiKey={rotated.secret} onCopy={reportCopy} />}
+      </RotatedSecretModal>
       <EditKeyDialog apiKey={edit.editing} pending={edit.pending} error={edit.error} onClose={edit.onClose} onSave={edit.save} />
       <DeleteKeyDialog
         {...row.deleteDialog}

@@ -4,6 +4,7 @@ import { useId, useState } from "react";
 import { Dialog } from "@/components/ui/dialog";
 import { FormFooter } from "@/components/ui/form-footer";
 import type { KeyLike } from "@/components/keys/key-list";
+import { SecretModal, type ReportCopy } from "@/components/keys/secret-modal";
 
 /** The grace periods the dashboard offers (the API takes any number of seconds up to 7 days). */
 export const GRACE_CHOICES = [
@@ -86,4 +87,38 @@ export function rotatedNotice(what: string, previousKeyExpiresAt: string | null)
       ? "The old secret has stopped working."
       : `The old secret keeps working until ${new Date(previousKeyExpiresAt).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}.`;
   return `Copy this new ${what} now. It will not be shown again: Keygate keeps only a hash of it. ${old}`;
+}
+
+export interface RotatedSecretModalProps<K extends KeyLike> {
+  /** What `useRotateKeyFlow` returns. */
+  flow: {
+    rotated: { key: K; name: string; secret: string; previousKeyExpiresAt: string | null } | null;
+    secretModal: { secret: string | null; onClose: () => void };
+  };
+  /** "key" or "billing key", in the modal's warning. */
+  what: string;
+  /** After the modal closed (the secret is already dropped). */
+  onClosed?: () => void;
+  className?: string;
+  /** Below the secret: how to use it (snippets), given the rotated key. */
+  children: (rotated: { key: K; secret: string }, reportCopy: ReportCopy) => React.ReactNode;
+}
+
+/** The show-once modal for a rotation's new secret, with what happens to the old one. */
+export function RotatedSecretModal<K extends KeyLike>({ flow, what, onClosed, className, children }: RotatedSecretModalProps<K>) {
+  const { rotated, secretModal } = flow;
+  return (
+    <SecretModal
+      secret={secretModal.secret}
+      onClose={() => {
+        secretModal.onClose();
+        onClosed?.();
+      }}
+      title={rotated ? `New secret for “${rotated.name}”` : ""}
+      notice={rotated ? rotatedNotice(what, rotated.previousKeyExpiresAt) : undefined}
+      className={className}
+    >
+      {(reportCopy) => rotated && children(rotated, reportCopy)}
+    </SecretModal>
+  );
 }
