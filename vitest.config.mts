@@ -1,12 +1,14 @@
+import os from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 /**
- * Unit and in-process API tests. They always run on embedded PostgreSQL
- * (PGlite, in memory, one database per test file). With TEST_DATABASE_URL
- * set, the same suite runs a second time on that real PostgreSQL server; with
- * TEST_REDIS_URL, the gateway's suites run a third time with REDIS_URL (the
- * limits store, leases and revocation in Redis).
+ * Unit and in-process API tests. Suites that never open the database run once
+ * (the "unit" project); the others always run on embedded PostgreSQL (PGlite,
+ * in memory, one database per test file). With TEST_DATABASE_URL set, they run
+ * a second time on that real PostgreSQL server; with TEST_REDIS_URL, the
+ * gateway's suites run a third time with REDIS_URL (the limits store, leases
+ * and revocation in Redis).
  */
 
 const baseEnv = {
@@ -20,6 +22,28 @@ const baseEnv = {
 };
 
 const ALL_SUITES = ["lib/**/*.test.ts", "test/**/*.test.ts"];
+// Suites that never open the database (pure functions, the translators' property tests, the lint rules, PGlite's own
+// thread, the fake upstream): the "unit" project runs them once, without the database every other file's set-up
+// (test/setup.ts) opens and migrates. One that used the database here would fail: nothing migrates it.
+const DATABASE_FREE = [
+  "lib/billing/money.test.ts",
+  "lib/client/blocks.test.ts",
+  "lib/client/money.test.ts",
+  "lib/crypto/secrets.test.ts",
+  "lib/env.test.ts",
+  "lib/gateway/charge.test.ts",
+  "lib/gateway/protocols/*.test.ts",
+  "lib/gateway/routing.test.ts",
+  "lib/gateway/translate/*.test.ts",
+  "lib/http/node-guards.test.ts",
+  "lib/http/request.test.ts",
+  "lib/import-boundaries.test.ts",
+  "lib/keys/format.test.ts",
+  "lib/limits/memory.test.ts",
+  "lib/pglite-thread.test.ts",
+  "lib/pools/blocks.test.ts",
+  "test/fake-upstream.test.ts",
+];
 const postgresUrl = process.env.TEST_DATABASE_URL;
 // With TEST_REDIS_URL (CI sets it), the gateway's suites run once more with the limits store in that Redis.
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -39,25 +63,44 @@ const REDIS_SUITES = [
   "test/rotation.test.ts",
 ];
 
+// Files run two at a time (Vitest's default is one less than the cores: one on a 2-core CI machine), except on the
+// real PostgreSQL server: those files share its one database, so they run one at a time, after the others.
+const parallel = { maxWorkers: Math.max(2, os.availableParallelism() - 1), sequence: { groupOrder: 0 } };
+const alone = { maxWorkers: 1, sequence: { groupOrder: 1 } };
+
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    setupFiles: ["test/setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
     projects: [
-      { extends: true, test: { name: "embedded", include: ALL_SUITES, env: baseEnv } },
+      { extends: true, test: { name: "unit", include: DATABASE_FREE, env: baseEnv, ...parallel } },
+      { extends: true, test: { name: "embedded", include: ALL_SUITES, exclude: DATABASE_FREE, setupFiles: ["test/setup.ts"], env: baseEnv, ...parallel } },
       // The coding agents' runs (test/agent-clients.test.ts) do not depend on the database: once, on the embedded one.
       ...(postgresUrl
         ? [
             {
               extends: true,
-              test: { name: "postgres", include: ALL_SUITES, exclude: ["test/agent-clients.test.ts"], env: { ...baseEnv, DATABASE_URL: postgresUrl } },
+              test: {
+                name: "postgres",
+                include: ALL_SUITES,
+                exclude: [...DATABASE_FREE, "test/agent-clients.test.ts"],
+                setupFiles: ["test/setup.ts"],
+                env: { ...baseEnv, DATABASE_URL: postgresUrl },
+                ...alone,
+              },
             },
           ]
         : []),
-      ...(redisUrl ? [{ extends: true, test: { name: "redis", include: REDIS_SUITES, env: { ...baseEnv, REDIS_URL: redisUrl } } }] : []),
+      ...(redisUrl
+        ? [
+            {
+              extends: true,
+              test: { name: "redis", include: REDIS_SUITES, setupFiles: ["test/setup.ts"], env: { ...baseEnv, REDIS_URL: redisUrl }, ...parallel },
+            },
+          ]
+        : []),
     ],
   },
 });
