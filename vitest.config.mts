@@ -63,8 +63,9 @@ const REDIS_SUITES = [
   "test/rotation.test.ts",
 ];
 
-// Files run two at a time (Vitest's default is one less than the cores: one on a 2-core CI machine), except on the
-// real PostgreSQL server: those files share its one database, so they run one at a time, after the others.
+// Files run at least two at a time (Vitest's default is one less than the cores: one on a 2-core CI machine). Each has
+// a database of its own, on the real PostgreSQL server too (test/setup.ts). The redis project's files share one Redis,
+// where state such as an upstream's health is deployment-wide by design: they run one at a time, after the others.
 const parallel = { maxWorkers: Math.max(2, os.availableParallelism() - 1), sequence: { groupOrder: 0 } };
 const alone = { maxWorkers: 1, sequence: { groupOrder: 1 } };
 
@@ -88,7 +89,7 @@ export default defineConfig({
                 exclude: [...DATABASE_FREE, "test/agent-clients.test.ts"],
                 setupFiles: ["test/setup.ts"],
                 env: { ...baseEnv, DATABASE_URL: postgresUrl },
-                ...alone,
+                ...parallel,
               },
             },
           ]
@@ -97,7 +98,7 @@ export default defineConfig({
         ? [
             {
               extends: true,
-              test: { name: "redis", include: REDIS_SUITES, setupFiles: ["test/setup.ts"], env: { ...baseEnv, REDIS_URL: redisUrl }, ...parallel },
+              test: { name: "redis", include: REDIS_SUITES, setupFiles: ["test/setup.ts"], env: { ...baseEnv, REDIS_URL: redisUrl }, ...alone },
             },
           ]
         : []),
