@@ -5,6 +5,7 @@ import { Dialog } from "@/components/ui/dialog";
 import { FormFooter } from "@/components/ui/form-footer";
 import type { KeyLike } from "@/components/keys/key-list";
 import { SecretModal, type ReportCopy } from "@/components/keys/secret-modal";
+import type { RotatedSecret } from "@/components/keys/use-key-actions";
 
 /** The grace periods the dashboard offers (the API takes any number of seconds up to 7 days). */
 export const GRACE_CHOICES = [
@@ -92,7 +93,7 @@ export function rotatedNotice(what: string, previousKeyExpiresAt: string | null)
 export interface RotatedSecretModalProps<K extends KeyLike> {
   /** What `useRotateKeyFlow` returns. */
   flow: {
-    rotated: { key: K; name: string; secret: string; previousKeyExpiresAt: string | null } | null;
+    rotated: RotatedSecret<K> | null;
     secretModal: { secret: string | null; onClose: () => void };
   };
   /** "key" or "billing key", in the modal's warning. */
@@ -101,7 +102,7 @@ export interface RotatedSecretModalProps<K extends KeyLike> {
   onClosed?: () => void;
   className?: string;
   /** Below the secret: how to use it (snippets), given the rotated key. */
-  children: (rotated: { key: K; secret: string }, reportCopy: ReportCopy) => React.ReactNode;
+  children: (rotated: RotatedSecret<K>, reportCopy: ReportCopy) => React.ReactNode;
 }
 
 /** The show-once modal for a rotation's new secret, with what happens to the old one. */

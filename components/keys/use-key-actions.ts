@@ -75,10 +75,18 @@ export function useEditKeyDialog<K extends { id: string }, Patch, Ctx>(update: U
  * the dialog has its own Idempotency-Key, so submitting twice, or a retry of
  * a request whose answer was lost, gets the same new secret, never a third.
  */
+/** A rotation's outcome while its show-once modal is open: the key, its name then, the new secret and the old one's end. */
+export interface RotatedSecret<K extends KeyLike> {
+  key: K;
+  name: string;
+  secret: string;
+  previousKeyExpiresAt: string | null;
+}
+
 export function useRotateKeyFlow<K extends KeyLike, Ctx>(rotate: UseMutationResult<RotatedKey, Error, RotateKeyVars, Ctx>) {
   const [target, setTarget] = useState<K | null>(null);
   const [idempotencyKey, setIdempotencyKey] = useState("");
-  const [rotated, setRotated] = useState<{ key: K; name: string; secret: string; previousKeyExpiresAt: string | null } | null>(null);
+  const [rotated, setRotated] = useState<RotatedSecret<K> | null>(null);
   const close = () => {
     setTarget(null);
     rotate.reset();
