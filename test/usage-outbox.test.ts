@@ -161,6 +161,42 @@ async function run(store: LimitsStore, ops: Op[]): Promise<void> {
   expect(await available()).toBe(db.balance - reservedNow());
 }
 
+/**
+ * A writer whose write failed takes its entries again; the same take also
+ * gives it what arrived since, up to the count, so the round that retries
+ * writes everything waiting (it used to stop at the retried entries).
+ */
+async function retriedThenNew(store: LimitsStore): Promise<void> {
+  const userId = `u-${randomUUID()}`;
+  const keyId = `k-${randomUUID()}`;
+  expect(await store.seedAccount(userId, BALANCE, await store.accountGeneration(userId))).toBe(true);
+  expect(await store.seedKey(keyId, 0, await store.keyGeneration(keyId))).toBe(true);
+  const revision = store.shared ? Number((await call((c) => c.get("kg:rev"))) ?? 0) : 0;
+  const settle = async (n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const requestId = `r-${randomUUID()}`;
+      expect((await store.admit({ ...ADMISSION_DEFAULTS, revision, requestId, userId, keyId, now: Date.now() })).ok).toBe(true);
+      await store.settle(requestId, { costMicros: 1, tokens: 0 }, JSON.stringify({ id: requestId, cost: 1 }));
+      ids.push(requestId);
+    }
+    return ids;
+  };
+  const recordIds = (entries: OutboxEntry[]) => entries.map((e) => (JSON.parse(e.record) as { id: string }).id);
+  const consumer = `w-${randomUUID()}`;
+  const first = await settle(3);
+  expect(recordIds(await store.takeUsage(consumer, 10))).toEqual(first);
+  // Its write failed: nothing acknowledged. Two more arrive.
+  const later = await settle(2);
+  expect(recordIds(await store.takeUsage(consumer, 4))).toEqual([...first, later[0]]);
+  expect(recordIds(await store.takeUsage(consumer, 10))).toEqual([...first, ...later]);
+  expect(recordIds(await store.takeUsage(consumer, 2))).toEqual(first.slice(0, 2));
+  // Written at last: nothing is left for the next test's writers.
+  const all = await store.takeUsage(consumer, 10);
+  await store.ackUsage(all.map((e) => ({ id: e.id, userId, keyId, costMicros: 1 })));
+  expect(await store.pending(userId)).toEqual({ unflushedMicros: 0, reservedMicros: 0 });
+}
+
 describe("the usage outbox (property)", () => {
   it("in memory: any interleaving of settling, writing, acknowledging, claiming and crashing writes each record once and keeps available = balance − in flight", async () => {
     await fc.assert(
@@ -169,6 +205,8 @@ describe("the usage outbox (property)", () => {
     );
     // 300 runs of up to 60 steps: the limit is for a hang, not a speed target (a busy 2-core machine takes its time).
   }, 120_000);
+
+  it("in memory: the take that retries a failed write also gives the records that arrived since", () => retriedThenNew(new MemoryLimitsStore()));
 
   const noRedis = !redisServerAvailable() && process.env.CI !== "true";
   describe.skipIf(noRedis)("in Redis", () => {
@@ -192,6 +230,8 @@ describe("the usage outbox (property)", () => {
       expect(await store.claimUsage("w-fresh", 0, 5)).toEqual([]);
       expect(await store.takeUsage("w-fresh", 5)).toEqual([]);
     });
+
+    it("the take that retries a failed write also gives the records that arrived since", () => retriedThenNew(new RedisLimitsStore()));
 
     it("the same, with the stream and its consumer group", async () => {
       await fc.assert(

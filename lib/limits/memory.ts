@@ -274,7 +274,7 @@ export class MemoryFigures {
     this.outbox.set(`${now}-${this.outboxSeq++}`, { record, addedAt: now, owner: null, givenAt: 0 });
   }
 
-  /** The consumer's unacknowledged entries if it has any, else up to `count` new ones, now given to it. */
+  /** Up to `count` entries: the consumer's unacknowledged ones first, then new ones, now given to it. */
   takeUsage(consumer: string, count: number, now = Date.now()): OutboxEntry[] {
     const own: OutboxEntry[] = [];
     for (const [id, item] of this.outbox) {
@@ -284,17 +284,16 @@ export class MemoryFigures {
         own.push({ id, record: item.record });
       }
     }
-    if (own.length) return own;
-    const fresh: OutboxEntry[] = [];
+    // Then new ones, up to count: a round that retries a failed write also writes what arrived since.
     for (const [id, item] of this.outbox) {
-      if (fresh.length >= count) break;
+      if (own.length >= count) break;
       if (item.owner === null) {
         item.owner = consumer;
         item.givenAt = now;
-        fresh.push({ id, record: item.record });
+        own.push({ id, record: item.record });
       }
     }
-    return fresh;
+    return own;
   }
 
   claimUsage(consumer: string, idleMs: number, count: number, now = Date.now()): OutboxEntry[] {

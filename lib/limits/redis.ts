@@ -370,7 +370,9 @@ export class RedisLimitsStore implements LimitsStore {
     // Settlements still waiting to ride along carry records too: they go first, so a drain writes them.
     await this.sendFinishes();
     const own = await this.readGroup(consumer, count, "0");
-    return own.length ? own : this.readGroup(consumer, count, ">");
+    // Then new ones, up to count: a round that retries a failed write also writes what arrived since.
+    if (!own.length) return this.readGroup(consumer, count, ">");
+    return own.length < count ? own.concat(await this.readGroup(consumer, count - own.length, ">")) : own;
   }
 
   private claims = 0;

@@ -180,9 +180,11 @@ export interface LimitsStore {
   /** Usage written to the database (batch `batchId`, applied once): it leaves unflushed and joins the settled balance and spend. */
   flushed(batchId: string, entries: FlushedEntry[]): Promise<void>;
   /**
-   * Outbox entries for writer `consumer` to write: first those it was given
-   * before and has not acknowledged (its last write failed), then new ones.
-   * An entry is given to one consumer at a time.
+   * Up to `count` outbox entries for writer `consumer` to write: first those
+   * it was given before and has not acknowledged (its last write failed),
+   * then new ones in the same answer, so the round that retries a failed
+   * write also writes what arrived since. An entry is given to one consumer
+   * at a time.
    */
   takeUsage(consumer: string, count: number): Promise<OutboxEntry[]>;
   /** Entries given to another consumer and not acknowledged for `idleMs` (its process died, or stalled): now `consumer`'s. */
