@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
@@ -62,21 +63,22 @@ const REDIS_SUITES = [
   "test/rotation.test.ts",
 ];
 
-// Files run one at a time: Vitest's default on a 2-core machine. Two at a time cut CI's Vitest from 16 to 11 minutes,
-// but made a usage-writer test that races the writer's one-second timer flaky (CI, 2026-12-07). Each file has a
-// database of its own, on the real PostgreSQL server too (test/setup.ts); raising this needs that test mended first, and
-// the redis project kept at one (its files share deployment-wide state, such as an upstream's health, in one Redis).
+// Files run at least two at a time (Vitest's default is one less than the cores: one on a 2-core CI machine), which cut
+// CI's Vitest from 16 to 11 minutes. Each file has a database of its own, on the real PostgreSQL server too
+// (test/setup.ts). The redis project's files share one Redis, where state such as an upstream's health is
+// deployment-wide by design: they run one at a time, after the others.
+const parallel = { maxWorkers: Math.max(2, os.availableParallelism() - 1), sequence: { groupOrder: 0 } };
+const alone = { maxWorkers: 1, sequence: { groupOrder: 1 } };
 
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    maxWorkers: 1,
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
     projects: [
-      { extends: true, test: { name: "unit", include: DATABASE_FREE, env: baseEnv } },
-      { extends: true, test: { name: "embedded", include: ALL_SUITES, exclude: DATABASE_FREE, setupFiles: ["test/setup.ts"], env: baseEnv } },
+      { extends: true, test: { name: "unit", include: DATABASE_FREE, env: baseEnv, ...parallel } },
+      { extends: true, test: { name: "embedded", include: ALL_SUITES, exclude: DATABASE_FREE, setupFiles: ["test/setup.ts"], env: baseEnv, ...parallel } },
       // The coding agents' runs (test/agent-clients.test.ts) do not depend on the database: once, on the embedded one.
       ...(postgresUrl
         ? [
@@ -88,6 +90,7 @@ export default defineConfig({
                 exclude: [...DATABASE_FREE, "test/agent-clients.test.ts"],
                 setupFiles: ["test/setup.ts"],
                 env: { ...baseEnv, DATABASE_URL: postgresUrl },
+                ...parallel,
               },
             },
           ]
@@ -96,7 +99,7 @@ export default defineConfig({
         ? [
             {
               extends: true,
-              test: { name: "redis", include: REDIS_SUITES, setupFiles: ["test/setup.ts"], env: { ...baseEnv, REDIS_URL: redisUrl } },
+              test: { name: "redis", include: REDIS_SUITES, setupFiles: ["test/setup.ts"], env: { ...baseEnv, REDIS_URL: redisUrl }, ...alone },
             },
           ]
         : []),
