@@ -103,9 +103,11 @@ test.describe("dialogs and toasts", () => {
       await createKeyThroughDialog(page, `toast key ${colorScheme}`);
       const toast = page.getByTestId("toast-success").filter({ hasText: `Created key “toast key ${colorScheme}”.` });
       await expect(toast).toBeVisible();
-      // Sonner slides toasts in; wait until this one has stopped moving.
       await expect(toast).toHaveAttribute("data-mounted", "true");
-      await page.waitForTimeout(500);
+      // The pointer on the toast, as a user reading it: Playwright waits until it has stopped sliding in and nothing
+      // covers its centre, and Sonner holds its 4-second timer while it is hovered (a slow machine's screenshot below
+      // used to outlast it, and the toast was gone before the click).
+      await toast.hover();
 
       const topmost = await toast.evaluate((el) => {
         const box = el.getBoundingClientRect();
