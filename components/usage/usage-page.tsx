@@ -44,32 +44,30 @@ export function UsagePage() {
       </Panel>
 
       <div className="grid gap-6 lg:grid-cols-2">
-        <Panel id="usage-keys-title" title="By key">
-          <QueryState query={byKey} label="Loading spend by key">
-            {(report) =>
-              report.rows.length ? (
-                <RankedSpendChart points={rankedPoints(report)} label={`Spend by key, last ${days} days`} nameHeading="Key" testId="key-chart" />
-              ) : (
-                <EmptyState title="No requests in this window" />
-              )
-            }
-          </QueryState>
-        </Panel>
-        <Panel id="usage-models-title" title="By model">
-          <QueryState query={byModel} label="Loading spend by model">
-            {(report) =>
-              report.rows.length ? (
-                <RankedSpendChart points={rankedPoints(report)} label={`Spend by model, last ${days} days`} nameHeading="Model" testId="model-chart" />
-              ) : (
-                <EmptyState title="No requests in this window" />
-              )
-            }
-          </QueryState>
-        </Panel>
+        <RankedPanel by="key" query={byKey} days={days} />
+        <RankedPanel by="model" query={byModel} days={days} />
       </div>
 
       <RequestLog models={byModel.data?.rows.flatMap((r) => ("model" in r ? [r.model] : [])) ?? []} />
     </div>
+  );
+}
+
+/** Spend by key or by model over the window, largest first: the two panels beside each other. */
+function RankedPanel({ by, query, days }: { by: "key" | "model"; query: ReturnType<typeof useUsage>; days: WindowDays }) {
+  const name = by === "key" ? "Key" : "Model";
+  return (
+    <Panel id={`usage-${by}s-title`} title={`By ${by}`}>
+      <QueryState query={query} label={`Loading spend by ${by}`}>
+        {(report) =>
+          report.rows.length ? (
+            <RankedSpendChart points={rankedPoints(report)} label={`Spend by ${by}, last ${days} days`} nameHeading={name} testId={`${by}-chart`} />
+          ) : (
+            <EmptyState title="No requests in this window" />
+          )
+        }
+      </QueryState>
+    </Panel>
   );
 }
 
