@@ -13,9 +13,9 @@ import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { apiFetch } from "@/lib/client/api";
 import { formatDollars } from "@/lib/client/money";
 import { grantCreditsSchema, type CreditGrant } from "@/lib/billing/schemas";
+import { fieldMessages } from "@/components/ui/field-message";
 
 const LABELS = { email: "Email", amountUsd: "Amount", note: "Note" } as const;
-type FieldName = keyof typeof LABELS;
 
 interface FormValues {
   email: string;
@@ -37,11 +37,7 @@ const formSchema = z
   })
   .pipe(grantCreditsSchema);
 
-function fieldMessage(field: FieldName, message: string | undefined): string | undefined {
-  if (!message) return undefined;
-  const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
-  return /^(must|can) /.test(rest) ? `${LABELS[field]} ${rest}` : rest.charAt(0).toUpperCase() + rest.slice(1);
-}
+const fieldMessage = fieldMessages(LABELS);
 
 /**
  * Admin → Credits: grant credit to an account by its email (POST

@@ -9,6 +9,7 @@ import { Field, inputClassName } from "@/components/ui/field";
 import { FormFooter } from "@/components/ui/form-footer";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { MODEL_KINDS, PROVIDERS, upsertModelSchema, type ModelView, type UpsertModelInput } from "@/lib/models/schemas";
+import { fieldMessages } from "@/components/ui/field-message";
 
 type Provider = (typeof PROVIDERS)[number];
 type Kind = (typeof MODEL_KINDS)[number];
@@ -43,11 +44,7 @@ const LABELS = {
 } as const;
 type FieldName = keyof typeof LABELS;
 
-function fieldMessage(field: FieldName, message: string | undefined): string | undefined {
-  if (!message) return undefined;
-  const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
-  return /^(must|can) /.test(rest) ? `${LABELS[field]} ${rest}` : rest.charAt(0).toUpperCase() + rest.slice(1);
-}
+const fieldMessage = fieldMessages(LABELS);
 
 function numberOrText(s: string): number | string {
   const t = s.trim();

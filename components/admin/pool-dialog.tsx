@@ -9,6 +9,7 @@ import { Field, inputClassName } from "@/components/ui/field";
 import { FormFooter } from "@/components/ui/form-footer";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { BLOCK_HOURS, createPoolSchema, PERIOD_DAYS, updatePoolSchema, type CreatePoolInput, type PoolView, type UpdatePoolInput } from "@/lib/pools/schemas";
+import { fieldMessages } from "@/components/ui/field-message";
 
 interface PoolFormValues {
   name: string;
@@ -22,11 +23,7 @@ interface PoolFormValues {
 const LABELS = { name: "Name", models: "Models", blockHours: "Block length", capacity: "Seats per block", pricePerBlockUsd: "Price per block" } as const;
 type FieldName = keyof typeof LABELS;
 
-function fieldMessage(field: FieldName, message: string | undefined): string | undefined {
-  if (!message) return undefined;
-  const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
-  return /^(must|can) /.test(rest) ? `${LABELS[field]} ${rest}` : rest.charAt(0).toUpperCase() + rest.slice(1);
-}
+const fieldMessage = fieldMessages(LABELS);
 
 function numberOrText(s: string): number | string {
   const t = s.trim();

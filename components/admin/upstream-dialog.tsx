@@ -18,6 +18,7 @@ import {
   type UpdateUpstreamInput,
   type UpstreamView,
 } from "@/lib/upstreams/schemas";
+import { fieldMessages } from "@/components/ui/field-message";
 
 type Protocol = (typeof UPSTREAM_PROTOCOLS)[number];
 
@@ -43,11 +44,7 @@ const LABELS = { name: "Name", protocol: "Protocol", baseUrl: "Base URL", apiKey
 type FieldName = keyof typeof LABELS;
 
 /** The API speaks in its field names ("baseUrl must …"); the form says it with the label the user sees. */
-function fieldMessage(field: FieldName, message: string | undefined): string | undefined {
-  if (!message) return undefined;
-  const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
-  return /^(must|can) /.test(rest) ? `${LABELS[field]} ${rest}` : rest.charAt(0).toUpperCase() + rest.slice(1);
-}
+const fieldMessage = fieldMessages(LABELS);
 
 function numberOrText(s: string): number | string | null {
   const t = s.trim();

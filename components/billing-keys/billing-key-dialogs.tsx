@@ -17,17 +17,12 @@ import {
   type Scope,
 } from "@/lib/keys/schemas";
 import { FormFooter } from "@/components/ui/form-footer";
+import { fieldMessage } from "@/components/ui/field-message";
 
 /**
  * The schemas speak API ("name must not be empty", or just "must be in the
  * future"); the forms say it with the label the user sees.
  */
-function fieldMessage(label: string, field: string, message: string | undefined): string | undefined {
-  if (!message) return undefined;
-  const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
-  return /^(must|can) /.test(rest) ? `${label} ${rest}` : rest.charAt(0).toUpperCase() + rest.slice(1);
-}
-
 /** Not an error: two keys may share a name, but it is usually a mistake worth a word. */
 function duplicateWarning(name: string, existingNames: string[]): string | undefined {
   const wanted = name.trim().toLowerCase();

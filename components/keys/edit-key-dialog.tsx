@@ -12,6 +12,7 @@ import type { UpdateKeyBody } from "@/components/keys/use-keys";
 import { FormFooter } from "@/components/ui/form-footer";
 import { BudgetPeriodSelect } from "@/components/keys/budget-period-select";
 import { allowlistMessage, ModelAllowlistField } from "@/components/keys/model-allowlist-field";
+import { fieldMessages } from "@/components/ui/field-message";
 
 export interface EditKeyDialogProps {
   /** The key being edited; null when the dialog is closed. */
@@ -112,11 +113,7 @@ function editKeySchema(key: ApiKeyView) {
  * The schema speaks API ("rpm must be at least 1", or just "must be in the
  * future"); the form says it with the label the user sees.
  */
-function fieldMessage(field: FieldName, message: string | undefined): string | undefined {
-  if (!message) return undefined;
-  const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
-  return /^(must|can) /.test(rest) ? `${LABELS[field]} ${rest}` : rest.charAt(0).toUpperCase() + rest.slice(1);
-}
+const fieldMessage = fieldMessages(LABELS);
 
 /** One dialog edits any consumption key: its name, and a credit key's limits and expiry. */
 export function EditKeyDialog({ apiKey, pending, error, onClose, onSave }: EditKeyDialogProps) {
