@@ -28,6 +28,7 @@ const ALL_SUITES = ["lib/**/*.test.ts", "test/**/*.test.ts"];
 const DATABASE_FREE = [
   "lib/billing/money.test.ts",
   "lib/client/blocks.test.ts",
+  "lib/client/field-message.test.ts",
   "lib/client/money.test.ts",
   "lib/crypto/secrets.test.ts",
   "lib/env.test.ts",

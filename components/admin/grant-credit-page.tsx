@@ -13,7 +13,7 @@ import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { apiFetch } from "@/lib/client/api";
 import { formatDollars } from "@/lib/client/money";
 import { grantCreditsSchema, type CreditGrant } from "@/lib/billing/schemas";
-import { fieldMessages } from "@/components/ui/field-message";
+import { fieldMessages } from "@/lib/client/field-message";
 
 const LABELS = { email: "Email", amountUsd: "Amount", note: "Note" } as const;
 

@@ -9,7 +9,7 @@ import { Field, inputClassName } from "@/components/ui/field";
 import { FormFooter } from "@/components/ui/form-footer";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { MODEL_KINDS, PROVIDERS, upsertModelSchema, type ModelView, type UpsertModelInput } from "@/lib/models/schemas";
-import { fieldMessages } from "@/components/ui/field-message";
+import { fieldMessages } from "@/lib/client/field-message";
 
 type Provider = (typeof PROVIDERS)[number];
 type Kind = (typeof MODEL_KINDS)[number];

@@ -9,7 +9,7 @@ import { Field, inputClassName } from "@/components/ui/field";
 import { FormFooter } from "@/components/ui/form-footer";
 import { useFocusFirstInvalid } from "@/components/ui/use-focus-first-invalid";
 import { BLOCK_HOURS, createPoolSchema, PERIOD_DAYS, updatePoolSchema, type CreatePoolInput, type PoolView, type UpdatePoolInput } from "@/lib/pools/schemas";
-import { fieldMessages } from "@/components/ui/field-message";
+import { fieldMessages } from "@/lib/client/field-message";
 
 interface PoolFormValues {
   name: string;

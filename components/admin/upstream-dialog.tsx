@@ -18,7 +18,7 @@ import {
   type UpdateUpstreamInput,
   type UpstreamView,
 } from "@/lib/upstreams/schemas";
-import { fieldMessages } from "@/components/ui/field-message";
+import { fieldMessages } from "@/lib/client/field-message";
 
 type Protocol = (typeof UPSTREAM_PROTOCOLS)[number];
 

@@ -17,7 +17,7 @@ import {
   type Scope,
 } from "@/lib/keys/schemas";
 import { FormFooter } from "@/components/ui/form-footer";
-import { fieldMessage } from "@/components/ui/field-message";
+import { fieldMessage } from "@/lib/client/field-message";
 
 /**
  * The schemas speak API ("name must not be empty", or just "must be in the

@@ -12,7 +12,7 @@ import type { UpdateKeyBody } from "@/components/keys/use-keys";
 import { FormFooter } from "@/components/ui/form-footer";
 import { BudgetPeriodSelect } from "@/components/keys/budget-period-select";
 import { allowlistMessage, ModelAllowlistField } from "@/components/keys/model-allowlist-field";
-import { fieldMessages } from "@/components/ui/field-message";
+import { fieldMessages } from "@/lib/client/field-message";
 
 export interface EditKeyDialogProps {
   /** The key being edited; null when the dialog is closed. */
