@@ -26,6 +26,12 @@
  * proxy's cost than its req/s. A database server's and Redis's CPU are not in
  * it (Redis's is in the Redis table).
  *
+ * "main thread busy" is how much of the measured seconds the target's main
+ * thread (its JavaScript's one thread; the busiest instance's for (g)) spent
+ * on a CPU, and "machine busy" the share of all cores in use (interrupt time
+ * left out): a target whose main thread is near 100 % while the machine is
+ * not is bound by that thread, not by the machine.
+ *
  * Each Keygate run also reports its event-loop delay (p50, p99, max: how late
  * the thread was for a timer, from Keygate's own /metrics), which is where a
  * database flush or a garbage collection in the gateway's thread shows.
@@ -560,14 +566,19 @@ async function probe(t: Target): Promise<void> {
 
 const USER_HZ = 100;
 
-function processCpuSeconds(pid: number | undefined): number {
+function processCpuSeconds(pid: number | undefined, file = `/proc/${pid}/stat`): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = fs.readFileSync(file, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / USER_HZ; // utime + stime
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds used so far by a process's main thread (its JavaScript's thread, for a Node server). */
+function mainThreadCpuSeconds(pid: number): number {
+  return processCpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`);
 }
 
 /** CPU seconds used so far by the whole machine and by this bench's own processes. */
@@ -603,6 +614,10 @@ interface Run {
   loop?: { p50: number; p99: number; max: number };
   /** CPU the target's own server processes used per 2xx answer in the measured seconds (all their threads), in µs; null if unknown. */
   cpuUsPerRequest: number | null;
+  /** How busy the target's main thread was over the measured seconds, 0 to 1 (the busiest instance's); null if unknown. */
+  mainThreadBusy: number | null;
+  /** How busy the whole machine was (all cores, interrupts left out), 0 to 1. */
+  machineBusy: number;
 }
 
 /** The target's server processes (every instance), found by the ports of its URLs. */
@@ -707,12 +722,14 @@ async function measure(t: Target, connections: number): Promise<Run> {
   const pids = serverPids(t);
   const serverCpu = () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
   const serverBefore = serverCpu();
+  const mainBefore = pids.map(mainThreadCpuSeconds);
   const cpuBefore = cpuSeconds();
   const started = performance.now();
   const result = await autocannonRun(t, connections, SECONDS, latencies);
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = cpuSeconds();
   const serverSeconds = serverCpu() - serverBefore;
+  const mainBusy = pids.map((pid, i) => (mainThreadCpuSeconds(pid) - mainBefore[i]) / seconds);
   const loop = t.keygate ? await eventLoopDelay(t) : null;
   const otherCores = (cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours)) / seconds;
   const sorted = Float64Array.from(latencies).sort();
@@ -728,6 +745,8 @@ async function measure(t: Target, connections: number): Promise<Run> {
     otherCores,
     ...(loop ? { loop } : {}),
     cpuUsPerRequest: pids.length && result["2xx"] ? (serverSeconds * 1e6) / result["2xx"] : null,
+    mainThreadBusy: mainBusy.length ? Math.max(...mainBusy) : null,
+    machineBusy: (cpuAfter.machine - cpuBefore.machine) / seconds / os.cpus().length,
   };
   if (commandsBefore) {
     const after = await redisCommandsSoFar();
@@ -806,12 +825,12 @@ function table(runs: Run[]): string {
   const find = (id: "a" | "d", mode: Mode, c: number) =>
     runs.find((r) => r.target.id === id && r.target.mode === baselineMode(mode) && r.connections === c && !r.failures);
   const out = [
-    "| target | conns | req/s | p50 ms | p99 ms | +p50 ms vs (a) | req/s % of (a) | req/s % of (d) | server CPU µs/req | × (d) |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| target | conns | req/s | p50 ms | p99 ms | +p50 ms vs (a) | req/s % of (a) | req/s % of (d) | server CPU µs/req | × (d) | main thread busy | machine busy |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of sorted) {
     if (r.failures) {
-      out.push(`| ${r.target.label} | ${r.connections} | **non-2xx: ${r.failures}** | | | | | | | |`);
+      out.push(`| ${r.target.label} | ${r.connections} | **non-2xx: ${r.failures}** | | | | | | | | | |`);
       continue;
     }
     const a = find("a", r.target.mode, r.connections);
@@ -820,8 +839,9 @@ function table(runs: Run[]): string {
     const added = a ? fmt(r.p50 - a.p50) : "—";
     const cpu = r.cpuUsPerRequest === null ? "—" : Math.round(r.cpuUsPerRequest).toLocaleString("en-US");
     const cpuRatio = r.cpuUsPerRequest !== null && d?.cpuUsPerRequest ? `${(r.cpuUsPerRequest / d.cpuUsPerRequest).toFixed(1)}×` : "—";
+    const share = (x: number | null) => (x === null ? "—" : `${Math.round(x * 100)}%`);
     out.push(
-      `| ${r.target.label} | ${r.connections} | ${Math.round(r.rps).toLocaleString("en-US")} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.target.id === "a" ? "" : added} | ${r.target.id === "a" ? "" : pct(a)} | ${r.target.id === "d" || r.target.id === "a" ? "" : pct(d)} | ${cpu} | ${r.target.id === "a" || r.target.id === "d" ? "" : cpuRatio} |`,
+      `| ${r.target.label} | ${r.connections} | ${Math.round(r.rps).toLocaleString("en-US")} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.target.id === "a" ? "" : added} | ${r.target.id === "a" ? "" : pct(a)} | ${r.target.id === "d" || r.target.id === "a" ? "" : pct(d)} | ${cpu} | ${r.target.id === "a" || r.target.id === "d" ? "" : cpuRatio} | ${share(r.mainThreadBusy)} | ${share(r.machineBusy)} |`,
     );
   }
   return out.join("\n");
