@@ -19,10 +19,6 @@ import {
 import { FormFooter } from "@/components/ui/form-footer";
 import { fieldMessage } from "@/lib/client/field-message";
 
-/**
- * The schemas speak API ("name must not be empty", or just "must be in the
- * future"); the forms say it with the label the user sees.
- */
 /** Not an error: two keys may share a name, but it is usually a mistake worth a word. */
 function duplicateWarning(name: string, existingNames: string[]): string | undefined {
   const wanted = name.trim().toLowerCase();

@@ -69,12 +69,6 @@ export function useEditKeyDialog<K extends { id: string }, Patch, Ctx>(update: U
   };
 }
 
-/**
- * Rotate, then show the new secret once: the rotate dialog asks for the grace
- * period, then closes and the secret modal opens on success. Each opening of
- * the dialog has its own Idempotency-Key, so submitting twice, or a retry of
- * a request whose answer was lost, gets the same new secret, never a third.
- */
 /** A rotation's outcome while its show-once modal is open: the key, its name then, the new secret and the old one's end. */
 export interface RotatedSecret<K extends KeyLike> {
   key: K;
@@ -83,6 +77,12 @@ export interface RotatedSecret<K extends KeyLike> {
   previousKeyExpiresAt: string | null;
 }
 
+/**
+ * Rotate, then show the new secret once: the rotate dialog asks for the grace
+ * period, then closes and the secret modal opens on success. Each opening of
+ * the dialog has its own Idempotency-Key, so submitting twice, or a retry of
+ * a request whose answer was lost, gets the same new secret, never a third.
+ */
 export function useRotateKeyFlow<K extends KeyLike, Ctx>(rotate: UseMutationResult<RotatedKey, Error, RotateKeyVars, Ctx>) {
   const [target, setTarget] = useState<K | null>(null);
   const [idempotencyKey, setIdempotencyKey] = useState("");
